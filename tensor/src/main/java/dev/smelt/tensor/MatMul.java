@@ -1,0 +1,42 @@
+package dev.smelt.tensor;
+
+import dev.smelt.tensor.quant.WeightFormat;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * out[b, r] = Σ_c W[r, c] · x[b, c] for a weight matrix stored row-major in any {@link WeightFormat}
+ * (ggml layout: ne0 = cols is the contiguous dimension), parallel over blocks of output rows.
+ * Thread-safe; uses the given pool.
+ */
+public final class MatMul {
+    /** Output rows per parallel task: enough work to amortize dispatch, small enough to balance 2–16 threads. */
+    private static final int ROWS_PER_TASK = 16;
+
+    private MatMul() {
+    }
+
+    /**
+     * @param w      weight bytes
+     * @param offset byte offset of row 0
+     * @param rows   output rows (W's ne1)
+     * @param cols   input features (W's ne0)
+     * @param x      activations [batch, cols], row stride cols
+     * @param out    [batch, rows], row stride rows
+     */
+    public static void matmul(ThreadPool pool, WeightFormat format, MemorySegment w, long offset, int rows, int cols,
+                              float[] x, int batch, float[] out) {
+        long rowBytes = format.type().bytesFor(cols);
+        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        pool.parallelFor(tasks, t -> {
+            int r0 = t * ROWS_PER_TASK;
+            int r1 = Math.min(rows, r0 + ROWS_PER_TASK);
+            for (int r = r0; r < r1; r++) {
+                if (batch == 1) {
+                    out[r] = format.dot(w, offset + r * rowBytes, x, 0, cols);
+                } else {
+                    format.dotBatch(w, offset + r * rowBytes, cols, x, cols, batch, out, r, rows);
+                }
+            }
+        });
+    }
+}
