@@ -1,0 +1,69 @@
+package dev.smelt.model;
+
+/**
+ * Keys and values of every layer for one sequence, in F32, position-major:
+ * keys[layer] is [capacity, kvDim] with kvDim = nKvHeads·headDim. Not thread-safe: one sequence is
+ * advanced by one caller at a time (attention reads it from pool threads during that call).
+ */
+public final class KvCache {
+    final float[][] keys;   // [layers][capacity * kvDim]
+    final float[][] values; // [layers][capacity * kvDim]
+    private final int capacity;
+    private final int kvDim;
+    private int length;
+
+    public KvCache(int layers, int capacity, int kvDim) {
+        if (capacity <= 0 || (long) capacity * kvDim > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("KV cache capacity " + capacity + " × " + kvDim + " is out of range");
+        }
+        this.capacity = capacity;
+        this.kvDim = kvDim;
+        this.keys = new float[layers][capacity * kvDim];
+        this.values = new float[layers][capacity * kvDim];
+    }
+
+    /** Positions the cache can hold (the context size). */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions filled so far. */
+    public int length() {
+        return length;
+    }
+
+    /** Forgets positions ≥ {@code newLength} (to reuse a shared prefix or roll back). */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate KV cache of length " + length + " to " + newLength);
+        }
+        length = newLength;
+    }
+
+    /** Called by the model after appending positions; not for general use. */
+    public void setLengthInternal(int n) {
+        if (n < 0 || n > capacity) {
+            throw new IllegalArgumentException("KV length " + n + " outside [0, " + capacity + "]");
+        }
+        length = n;
+    }
+
+    /** Layer {@code l}'s keys, [capacity, kvDim]. */
+    public float[] keys(int l) {
+        return keys[l];
+    }
+
+    /** Layer {@code l}'s values, [capacity, kvDim]. */
+    public float[] values(int l) {
+        return values[l];
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    /** Bytes held. */
+    public long bytes() {
+        return 2L * keys.length * capacity * kvDim * Float.BYTES;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.smelt.model.arch;
+
+import dev.smelt.model.ModelConfig;
+import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.Nn;
+import dev.smelt.tensor.ops.VectorOps;
+
+/**
+ * Causal grouped-query attention of a batch of queries against a sequence's KV cache, optionally
+ * restricted to a sliding window (a query at position p sees positions p − window < t ≤ p, as
+ * llama.cpp's standard SWA mask). Parallel over (query, head) pairs. Stateless, thread-safe.
+ */
+final class Attention {
+    private Attention() {
+    }
+
+    /**
+     * @param q      [n, heads·headDim] roped queries of positions pos0..pos0+n-1
+     * @param keys   [capacity, kvHeads·headDim] cache keys, filled up to pos0+n
+     * @param values [capacity, kvHeads·headDim]
+     * @param window sliding window size, 0 for full causal attention
+     * @param out    [n, heads·headDim]
+     */
+    static void compute(ThreadPool pool, ModelConfig c, float[] q, int n, int pos0, float[] keys, float[] values,
+                        int window, float scale, float[] out) {
+        int heads = c.heads();
+        int hd = c.headDim();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int group = heads / c.kvHeads();
+        float softcap = c.attnSoftcap();
+        pool.parallelFor(n * heads, task -> {
+            int b = task / heads;
+            int h = task % heads;
+            int p = pos0 + b;
+            int start = window > 0 ? Math.max(0, p - window + 1) : 0;
+            int len = p - start + 1;
+            float[] scores = new float[len];
+            int qOff = b * qDim + h * hd;
+            int kvOff = (h / group) * hd;
+            for (int t = 0; t < len; t++) {
+                float sc = VectorOps.dot(q, qOff, keys, (start + t) * kvDim + kvOff, hd) * scale;
+                scores[t] = softcap > 0 ? softcap * (float) Math.tanh(sc / softcap) : sc;
+            }
+            Nn.softmax(scores, 0, len);
+            int oOff = b * qDim + h * hd;
+            java.util.Arrays.fill(out, oOff, oOff + hd, 0f);
+            for (int t = 0; t < len; t++) {
+                VectorOps.axpy(scores[t], values, (start + t) * kvDim + kvOff, out, oOff, hd);
+            }
+        });
+    }
+}

@@ -1,0 +1,314 @@
+package dev.smelt.model.arch;
+
+import dev.smelt.model.KvCache;
+import dev.smelt.model.ModelConfig;
+import dev.smelt.model.ModelException;
+import dev.smelt.model.WeightMatrix;
+import dev.smelt.model.gguf.GgufFile;
+import dev.smelt.model.gguf.GgufTensorInfo;
+import dev.smelt.tensor.GgmlType;
+import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.Nn;
+import dev.smelt.tensor.ops.Rope;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A pre-norm transformer decoder evaluated in float32 over memory-mapped weights. Subclasses (one per
+ * architecture, as in llama.cpp's {@code src/models/}) say which tensors a block has and which quirks
+ * apply; this class runs the shared block: norm → attention → residual → norm → gated FFN → residual.
+ *
+ * <p>A forward call processes a batch of consecutive tokens of one sequence at once (matrix-matrix
+ * products for prompts), appending their keys/values to the {@link KvCache}.
+ *
+ * <p>Thread-safety: the weights are immutable and shared; concurrent forward calls are safe on
+ * different caches (each call parallelizes internally on the given pool, which serializes loops).
+ */
+public abstract class DecoderModel implements AutoCloseable {
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    protected final GgufFile file;
+    protected final ModelConfig config;
+    protected final Layer[] layers;
+    protected final WeightMatrix tokenEmbedding; // [vocab, dim]
+    protected final WeightMatrix output;         // [vocab, dim] (token_embd when tied)
+    protected final float[] outputNorm;          // [dim]
+    private final Rope rope;
+    private final Rope ropeSwa;
+
+    protected DecoderModel(GgufFile file, ModelConfig config) {
+        this.file = file;
+        this.config = config;
+        this.tokenEmbedding = matrix("token_embd.weight", config.dim(), -1);
+        GgufTensorInfo out = file.tensor("output.weight");
+        this.output = out != null ? matrix("output.weight", config.dim(), config.vocab()) : tokenEmbedding;
+        this.outputNorm = vector("output_norm.weight", config.dim());
+        float[] freqFactors = optionalVector("rope_freqs.weight", config.ropeDim() / 2);
+        this.rope = new Rope(ropeKind(), config.ropeDim(), config.ropeBase(), freqFactors, config.ropeScale());
+        this.ropeSwa = new Rope(ropeKind(), config.ropeDim(), config.ropeBaseSwa(), freqFactors, 1f);
+        this.layers = new Layer[config.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = loadLayer(i);
+        }
+    }
+
+    /** Loads block {@code i}'s tensors. */
+    protected abstract Layer loadLayer(int i);
+
+    /** NORM (adjacent pairs) or NEOX (halves). */
+    protected abstract Rope.Kind ropeKind();
+
+    protected Activation activation() {
+        return Activation.SILU;
+    }
+
+    /** Multiplier applied to token embeddings (gemma: √dim). */
+    protected float embeddingScale() {
+        return 1f;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    /** A cache for up to {@code capacity} positions (clamped to at least 1). */
+    public KvCache newCache(int capacity) {
+        return new KvCache(config.layers(), Math.max(1, capacity), config.kvDim());
+    }
+
+    /**
+     * Runs tokens[0..n) at positions cache.length().. and appends them to the cache.
+     *
+     * @param allLogits true: return logits for every token [n, vocab]; false: only the last [vocab]
+     * @throws ContextOverflowException when the cache cannot hold n more positions
+     */
+    public float[] forward(ThreadPool pool, int[] tokens, int n, KvCache cache, boolean allLogits) {
+        int pos0 = cache.length();
+        if (n <= 0 || n > tokens.length) {
+            throw new IllegalArgumentException("token count " + n + " must be in [1, " + tokens.length + "]");
+        }
+        if (pos0 + n > cache.capacity()) {
+            throw new ContextOverflowException(pos0 + n, cache.capacity());
+        }
+        int dim = config.dim();
+        for (int b = 0; b < n; b++) {
+            if (tokens[b] < 0 || tokens[b] >= tokenEmbedding.rows()) {
+                throw new IllegalArgumentException("token id " + tokens[b] + " at index " + b + " is outside the vocabulary [0, " + tokenEmbedding.rows() + ")");
+            }
+        }
+        float[] x = new float[n * dim]; // [n, dim] residual stream
+        float scale = embeddingScale();
+        for (int b = 0; b < n; b++) {
+            tokenEmbedding.row(tokens[b], x, b * dim);
+            if (scale != 1f) {
+                for (int i = 0; i < dim; i++) {
+                    x[b * dim + i] *= scale;
+                }
+            }
+        }
+        BlockScratch s = new BlockScratch(config, n);
+        for (int l = 0; l < layers.length; l++) {
+            block(pool, l, layers[l], x, n, pos0, cache, s);
+        }
+        cache.setLengthInternal(pos0 + n);
+        int first = allLogits ? 0 : n - 1;
+        int rows = n - first;
+        float[] normed = new float[rows * dim];
+        for (int b = 0; b < rows; b++) {
+            Nn.rmsNorm(x, (first + b) * dim, outputNorm, config.normEps(), normed, b * dim, dim);
+        }
+        float[] logits = new float[rows * output.rows()];
+        output.matmul(pool, normed, rows, logits);
+        if (config.finalSoftcap() > 0) {
+            Nn.softcap(logits, 0, logits.length, config.finalSoftcap());
+        }
+        return logits;
+    }
+
+    private void block(ThreadPool pool, int l, Layer w, float[] x, int n, int pos0, KvCache cache, BlockScratch s) {
+        int dim = config.dim();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int hd = config.headDim();
+        float eps = config.normEps();
+        for (int b = 0; b < n; b++) {
+            Nn.rmsNorm(x, b * dim, w.attnNorm, eps, s.xb, b * dim, dim);
+        }
+        if (w.wqkv != null) {
+            w.wqkv.matmul(pool, s.xb, n, s.qkv);
+            for (int b = 0; b < n; b++) {
+                int src = b * (qDim + 2 * kvDim);
+                System.arraycopy(s.qkv, src, s.q, b * qDim, qDim);
+                System.arraycopy(s.qkv, src + qDim, s.k, b * kvDim, kvDim);
+                System.arraycopy(s.qkv, src + qDim + kvDim, s.v, b * kvDim, kvDim);
+            }
+        } else {
+            w.wq.matmul(pool, s.xb, n, s.q);
+            w.wk.matmul(pool, s.xb, n, s.k);
+            w.wv.matmul(pool, s.xb, n, s.v);
+        }
+        addBias(s.q, w.bq, n);
+        addBias(s.k, w.bk, n);
+        addBias(s.v, w.bv, n);
+        Rope r = w.slidingWindow ? ropeSwa : rope;
+        for (int b = 0; b < n; b++) {
+            if (w.qNorm != null) {
+                for (int h = 0; h < config.heads(); h++) {
+                    Nn.rmsNorm(s.q, b * qDim + h * hd, w.qNorm, eps, s.q, b * qDim + h * hd, hd);
+                }
+                for (int h = 0; h < config.kvHeads(); h++) {
+                    Nn.rmsNorm(s.k, b * kvDim + h * hd, w.kNorm, eps, s.k, b * kvDim + h * hd, hd);
+                }
+            }
+            r.apply(s.q, b * qDim, config.heads(), hd, pos0 + b);
+            r.apply(s.k, b * kvDim, config.kvHeads(), hd, pos0 + b);
+        }
+        System.arraycopy(s.k, 0, cache.keys(l), pos0 * kvDim, n * kvDim);
+        System.arraycopy(s.v, 0, cache.values(l), pos0 * kvDim, n * kvDim);
+        int window = w.slidingWindow ? config.slidingWindow() : 0;
+        Attention.compute(pool, config, s.q, n, pos0, cache.keys(l), cache.values(l), window, attentionScale(), s.att);
+        w.wo.matmul(pool, s.att, n, s.xb2);
+        residual(x, s.xb2, w.postAttnNorm, n);
+        for (int b = 0; b < n; b++) {
+            Nn.rmsNorm(x, b * dim, w.ffnNorm, eps, s.xb, b * dim, dim);
+        }
+        ffn(pool, w, s, n);
+        residual(x, s.xb2, w.postFfnNorm, n);
+    }
+
+    /** Scale of q·k; 1/√headDim unless an architecture says otherwise. */
+    protected float attentionScale() {
+        return (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    private void ffn(ThreadPool pool, Layer w, BlockScratch s, int n) {
+        int ffn = config.ffnDim();
+        Activation act = activation();
+        if (w.wGate != null) {
+            w.wGate.matmul(pool, s.xb, n, s.hb);
+            w.wUp.matmul(pool, s.xb, n, s.hb2);
+            for (int i = 0; i < n * ffn; i++) {
+                s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
+            }
+        } else {
+            // Fused gate|up: rows [0, ffn) are the gate, [ffn, 2·ffn) the up projection.
+            w.wUp.matmul(pool, s.xb, n, s.hb2x);
+            for (int b = 0; b < n; b++) {
+                int src = b * 2 * ffn;
+                for (int i = 0; i < ffn; i++) {
+                    s.hb[b * ffn + i] = act.apply(s.hb2x[src + i]) * s.hb2x[src + ffn + i];
+                }
+            }
+        }
+        w.wDown.matmul(pool, s.hb, n, s.xb2);
+    }
+
+    private void residual(float[] x, float[] delta, float[] postNorm, int n) {
+        int dim = config.dim();
+        if (postNorm != null) {
+            for (int b = 0; b < n; b++) {
+                Nn.rmsNorm(delta, b * dim, postNorm, config.normEps(), delta, b * dim, dim);
+            }
+        }
+        for (int i = 0; i < n * dim; i++) {
+            x[i] += delta[i];
+        }
+    }
+
+    private static void addBias(float[] y, float[] bias, int n) {
+        if (bias == null) {
+            return;
+        }
+        int d = bias.length;
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < d; i++) {
+                y[b * d + i] += bias[i];
+            }
+        }
+    }
+
+    // ---- loading helpers for subclasses ----
+
+    /** A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows. */
+    protected WeightMatrix matrix(String name, int cols, int rows) {
+        GgufTensorInfo t = file.tensor(name);
+        if (t == null) {
+            throw new ModelException(file.path() + ": missing tensor '" + name + "' required by architecture " + config.architecture());
+        }
+        if (t.ne0() != cols || (rows >= 0 && t.rows() != rows) || t.dims().length > 2) {
+            throw new ModelException(file.path() + ": tensor '" + name + "' has dims " + java.util.Arrays.toString(t.dims())
+                    + ", expected [" + cols + ", " + (rows >= 0 ? rows : "any") + "]");
+        }
+        return WeightMatrix.of(file, t);
+    }
+
+    protected WeightMatrix optionalMatrix(String name, int cols, int rows) {
+        return file.tensor(name) == null ? null : matrix(name, cols, rows);
+    }
+
+    /** A required 1-D tensor of {@code n} elements, decoded to F32 on the heap (norms and biases are small). */
+    protected float[] vector(String name, int n) {
+        float[] v = optionalVector(name, n);
+        if (v == null) {
+            throw new ModelException(file.path() + ": missing tensor '" + name + "' required by architecture " + config.architecture());
+        }
+        return v;
+    }
+
+    protected float[] optionalVector(String name, int n) {
+        GgufTensorInfo t = file.tensor(name);
+        if (t == null) {
+            return null;
+        }
+        if (t.elementCount() != n) {
+            throw new ModelException(file.path() + ": tensor '" + name + "' has " + t.elementCount() + " elements, expected " + n);
+        }
+        float[] out = new float[n];
+        if (t.type() == GgmlType.F32) {
+            java.lang.foreign.MemorySegment.copy(file.segment(), LE_FLOAT, t.fileOffset(), out, 0, n);
+        } else {
+            WeightMatrix.of(file, t).row(0, out, 0);
+        }
+        return out;
+    }
+
+    protected String blk(int i, String suffix) {
+        return "blk." + i + "." + suffix;
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+
+    /** Per-forward work buffers, sized for a batch of n tokens. */
+    private static final class BlockScratch {
+        final float[] xb;   // [n, dim]
+        final float[] xb2;  // [n, dim]
+        final float[] q;    // [n, qDim]
+        final float[] k;    // [n, kvDim]
+        final float[] v;    // [n, kvDim]
+        final float[] qkv;  // [n, qDim + 2·kvDim]
+        final float[] att;  // [n, qDim]
+        final float[] hb;   // [n, ffn]
+        final float[] hb2;  // [n, ffn]
+        final float[] hb2x; // [n, 2·ffn] fused gate|up output
+
+        BlockScratch(ModelConfig c, int n) {
+            xb = new float[n * c.dim()];
+            xb2 = new float[n * c.dim()];
+            q = new float[n * c.qDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            qkv = new float[n * (c.qDim() + 2 * c.kvDim())];
+            att = new float[n * c.qDim()];
+            hb = new float[n * c.ffnDim()];
+            hb2 = new float[n * c.ffnDim()];
+            hb2x = new float[n * 2 * c.ffnDim()];
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.smelt.model.arch;
+
+import dev.smelt.model.WeightMatrix;
+
+/**
+ * Weights of one decoder block. Optional pieces are null when an architecture lacks them.
+ * Immutable after load; thread-safe.
+ */
+final class Layer {
+    float[] attnNorm;          // [dim]
+    WeightMatrix wq;           // [qDim, dim]
+    WeightMatrix wk;           // [kvDim, dim]
+    WeightMatrix wv;           // [kvDim, dim]
+    WeightMatrix wqkv;         // [qDim + 2·kvDim, dim] (phi3: fused q|k|v), else null
+    float[] bq;                // [qDim] (qwen2 biases) or null
+    float[] bk;                // [kvDim] or null
+    float[] bv;                // [kvDim] or null
+    float[] qNorm;             // [headDim] per-head RMSNorm (qwen3, gemma3) or null
+    float[] kNorm;             // [headDim] or null
+    WeightMatrix wo;           // [dim, qDim]
+    float[] postAttnNorm;      // [dim] (gemma3) or null
+    float[] ffnNorm;           // [dim]
+    WeightMatrix wGate;        // [ffn, dim] or null when fused
+    WeightMatrix wUp;          // [ffn, dim], or [2·ffn, dim] gate|up fused (phi3) when wGate is null
+    WeightMatrix wDown;        // [dim, ffn]
+    float[] postFfnNorm;       // [dim] (gemma3) or null
+    boolean slidingWindow;     // attends to the last n_swa positions only
+}

@@ -1,0 +1,21 @@
+package dev.smelt.tensor.ops;
+
+/** Plain scalar references for {@link VectorOps}; the oracle in tests. Stateless, thread-safe. */
+public final class ScalarOps {
+    private ScalarOps() {
+    }
+
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.smelt.tensor.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dense float vector primitives used by attention and normalization (Vector API), each with a
+ * scalar twin in {@link ScalarOps} that is its test oracle. Stateless, thread-safe.
+ */
+public final class VectorOps {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private VectorOps() {
+    }
+
+    /** Σ a[aOff+i]·b[bOff+i], i in [0, n). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < bound; i += S.length()) {
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** y[yOff+i] += alpha·x[xOff+i]. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    /** Σ x[off+i]², accumulated in float lanes. */
+    public static float sumSquares(float[] x, int off, int n) {
+        return dot(x, off, x, off, n);
+    }
+}
