@@ -1,0 +1,22 @@
+package dev.smelt.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code smelt} command: wires the modules together. */
+@Command(name = "smelt", mixinStandardHelpOptions = true, version = "smelt 0.1.0",
+        description = "Run, fine-tune, compress, serve and route small language models on the JVM.",
+        subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this instead of main). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        return cl.execute(args);
+    }
+}
