@@ -1,0 +1,103 @@
+package dev.smelt.runtime.sampling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+    private static final float[] LOGITS = {1f, 5f, 3f, -2f, 4.5f, 0f};
+    private static final int DRAWS = 4000;
+
+    private static SamplerConfig cfg(float temp, int topK, float topP, float minP) {
+        return new SamplerConfig(temp, topK, topP, minP, 1f, 64, 0f, 0f, 7);
+    }
+
+    private static Map<Integer, Integer> histogram(SamplerConfig c) {
+        Sampler s = new Sampler(c);
+        Map<Integer, Integer> h = new HashMap<>();
+        for (int i = 0; i < DRAWS; i++) {
+            h.merge(s.sample(LOGITS, 0, LOGITS.length, new int[0], 0), 1, Integer::sum);
+        }
+        return h;
+    }
+
+    @Test
+    void greedyPicksArgmax() {
+        assertThat(new Sampler(SamplerConfig.greedy()).sample(LOGITS, 0, LOGITS.length, new int[0], 0)).isEqualTo(1);
+    }
+
+    @Test
+    void topKRestrictsToKBest() {
+        assertThat(histogram(cfg(1f, 2, 1f, 0f)).keySet()).containsExactlyInAnyOrder(1, 4);
+    }
+
+    @Test
+    void topPKeepsSmallestNucleus() {
+        // p(1)≈0.53, p(4)≈0.32, p(2)≈0.07: top-p 0.8 needs tokens 1 and 4.
+        assertThat(histogram(cfg(1f, 0, 0.8f, 0f)).keySet()).containsExactlyInAnyOrder(1, 4);
+    }
+
+    @Test
+    void minPDropsTokensBelowFractionOfBest() {
+        // p(2)/p(1) = e^-2 ≈ 0.135 < 0.2, p(4)/p(1) = e^-0.5 ≈ 0.61
+        assertThat(histogram(cfg(1f, 0, 1f, 0.2f)).keySet()).containsExactlyInAnyOrder(1, 4);
+    }
+
+    @Test
+    void samplingFollowsSoftmaxFrequencies() {
+        Map<Integer, Integer> h = histogram(cfg(1f, 0, 1f, 0f));
+        double z = 0;
+        for (float l : LOGITS) {
+            z += Math.exp(l);
+        }
+        double p1 = Math.exp(5) / z;
+        assertThat(h.get(1) / (double) DRAWS).isCloseTo(p1, org.assertj.core.data.Offset.offset(0.03));
+    }
+
+    @Test
+    void sameSeedSameSequence() {
+        Sampler a = new Sampler(cfg(1f, 0, 1f, 0f));
+        Sampler b = new Sampler(cfg(1f, 0, 1f, 0f));
+        for (int i = 0; i < 100; i++) {
+            assertThat(a.sample(LOGITS, 0, 6, new int[0], 0)).isEqualTo(b.sample(LOGITS, 0, 6, new int[0], 0));
+        }
+    }
+
+    @Test
+    void repetitionPenaltyAsLlamaCpp() {
+        // token 1 (logit 5) penalized by 2 → 2.5 < token 4's 4.5: greedy switches to 4.
+        SamplerConfig c = new SamplerConfig(0f, 0, 1f, 0f, 2f, 64, 0f, 0f, 0);
+        assertThat(new Sampler(c).sample(LOGITS, 0, 6, new int[] {1}, 1)).isEqualTo(4);
+    }
+
+    @Test
+    void frequencyAndPresencePenaltiesSubtractCounts() {
+        // token 1 seen 3 times: 5 − 3·0.2 − 0.1 = 4.3 < 4.5
+        SamplerConfig c = new SamplerConfig(0f, 0, 1f, 0f, 1f, -1, 0.2f, 0.1f, 0);
+        assertThat(new Sampler(c).sample(LOGITS, 0, 6, new int[] {1, 1, 1}, 3)).isEqualTo(4);
+        SamplerConfig weaker = new SamplerConfig(0f, 0, 1f, 0f, 1f, -1, 0.1f, 0.1f, 0);
+        assertThat(new Sampler(weaker).sample(LOGITS, 0, 6, new int[] {1, 1, 1}, 3)).isEqualTo(1);
+    }
+
+    @Test
+    void topKHandlesTiesAndLargeVocab() {
+        float[] big = new float[50_000];
+        big[123] = 9f;
+        big[40_000] = 9f;
+        big[7] = 8f;
+        Sampler s = new Sampler(cfg(0.01f, 2, 1f, 0f));
+        for (int i = 0; i < 50; i++) {
+            assertThat(s.sample(big, 0, big.length, new int[0], 0)).isIn(123, 40_000);
+        }
+    }
+
+    @Test
+    void rejectsInvalidParameters() {
+        assertThatThrownBy(() -> cfg(-1f, 0, 1f, 0f)).hasMessageContaining("temperature").hasMessageContaining("-1");
+        assertThatThrownBy(() -> cfg(1f, 0, 0f, 0f)).hasMessageContaining("top_p");
+        assertThatThrownBy(() -> cfg(1f, 0, 1f, 2f)).hasMessageContaining("min_p");
+    }
+}
