@@ -1,6 +1,7 @@
 package dev.smelt.model.arch;
 
 import dev.smelt.model.ModelConfig;
+import dev.smelt.model.SequenceBatch;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.VectorOps;
@@ -15,14 +16,14 @@ final class Attention {
     }
 
     /**
-     * @param q      [n, heads·headDim] roped queries of positions pos0..pos0+n-1
-     * @param keys   [capacity, kvHeads·headDim] cache keys, filled up to pos0+n
-     * @param values [capacity, kvHeads·headDim]
+     * @param layer  layer whose cache entries to read
+     * @param q      [n, heads·headDim] roped queries; query b sits at batch.position(b) of batch.cache(b)
      * @param window sliding window size, 0 for full causal attention
      * @param out    [n, heads·headDim]
      */
-    static void compute(ThreadPool pool, ModelConfig c, float[] q, int n, int pos0, float[] keys, float[] values,
+    static void compute(ThreadPool pool, ModelConfig c, int layer, float[] q, SequenceBatch batch,
                         int window, float scale, float[] out) {
+        int n = batch.size();
         int heads = c.heads();
         int hd = c.headDim();
         int qDim = c.qDim();
@@ -32,7 +33,9 @@ final class Attention {
         pool.parallelFor(n * heads, task -> {
             int b = task / heads;
             int h = task % heads;
-            int p = pos0 + b;
+            int p = batch.position(b);
+            float[] keys = batch.cache(b).keys(layer);     // [capacity, kvDim]
+            float[] values = batch.cache(b).values(layer); // [capacity, kvDim]
             int start = window > 0 ? Math.max(0, p - window + 1) : 0;
             int len = p - start + 1;
             float[] scores = new float[len];

@@ -3,6 +3,7 @@ package dev.smelt.model.arch;
 import dev.smelt.model.KvCache;
 import dev.smelt.model.ModelConfig;
 import dev.smelt.model.ModelException;
+import dev.smelt.model.SequenceBatch;
 import dev.smelt.model.WeightMatrix;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
@@ -81,29 +82,48 @@ public abstract class DecoderModel implements AutoCloseable {
     }
 
     /**
-     * Runs tokens[0..n) at positions cache.length().. and appends them to the cache.
+     * Runs tokens[0..n) of one sequence at positions cache.length().. and appends them to the cache.
      *
      * @param allLogits true: return logits for every token [n, vocab]; false: only the last [vocab]
      * @throws ContextOverflowException when the cache cannot hold n more positions
      */
     public float[] forward(ThreadPool pool, int[] tokens, int n, KvCache cache, boolean allLogits) {
-        int pos0 = cache.length();
         if (n <= 0 || n > tokens.length) {
             throw new IllegalArgumentException("token count " + n + " must be in [1, " + tokens.length + "]");
         }
-        if (pos0 + n > cache.capacity()) {
-            throw new ContextOverflowException(pos0 + n, cache.capacity());
+        SequenceBatch batch = new SequenceBatch();
+        for (int b = 0; b < n; b++) {
+            batch.add(cache, tokens[b], allLogits || b == n - 1);
+        }
+        return forward(pool, batch);
+    }
+
+    /**
+     * One step over a batch of tokens from one or more sequences; every weight matrix is read once
+     * for all of them. Appends each token's keys/values to its cache.
+     *
+     * @return logits of the rows marked in the batch, in batch order: [batch.logitRows(), vocab]
+     * @throws ContextOverflowException when a sequence would exceed its cache
+     */
+    public float[] forward(ThreadPool pool, SequenceBatch batch) {
+        int n = batch.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("empty batch");
         }
         int dim = config.dim();
         for (int b = 0; b < n; b++) {
-            if (tokens[b] < 0 || tokens[b] >= tokenEmbedding.rows()) {
-                throw new IllegalArgumentException("token id " + tokens[b] + " at index " + b + " is outside the vocabulary [0, " + tokenEmbedding.rows() + ")");
+            int t = batch.token(b);
+            if (t < 0 || t >= tokenEmbedding.rows()) {
+                throw new IllegalArgumentException("token id " + t + " at batch index " + b + " is outside the vocabulary [0, " + tokenEmbedding.rows() + ")");
+            }
+            if (batch.position(b) >= batch.cache(b).capacity()) {
+                throw new ContextOverflowException(batch.position(b) + 1, batch.cache(b).capacity());
             }
         }
         float[] x = new float[n * dim]; // [n, dim] residual stream
         float scale = embeddingScale();
         for (int b = 0; b < n; b++) {
-            tokenEmbedding.row(tokens[b], x, b * dim);
+            tokenEmbedding.row(batch.token(b), x, b * dim);
             if (scale != 1f) {
                 for (int i = 0; i < dim; i++) {
                     x[b * dim + i] *= scale;
@@ -112,24 +132,33 @@ public abstract class DecoderModel implements AutoCloseable {
         }
         BlockScratch s = new BlockScratch(config, n);
         for (int l = 0; l < layers.length; l++) {
-            block(pool, l, layers[l], x, n, pos0, cache, s);
+            block(pool, l, layers[l], x, batch, s);
         }
-        cache.setLengthInternal(pos0 + n);
-        int first = allLogits ? 0 : n - 1;
-        int rows = n - first;
+        for (int b = 0; b < n; b++) {
+            KvCache c = batch.cache(b);
+            if (batch.position(b) + 1 > c.length()) {
+                c.setLengthInternal(batch.position(b) + 1);
+            }
+        }
+        int rows = batch.logitRows();
         float[] normed = new float[rows * dim];
-        for (int b = 0; b < rows; b++) {
-            Nn.rmsNorm(x, (first + b) * dim, outputNorm, config.normEps(), normed, b * dim, dim);
+        for (int b = 0, r = 0; b < n; b++) {
+            if (batch.wantsLogits(b)) {
+                Nn.rmsNorm(x, b * dim, outputNorm, config.normEps(), normed, r++ * dim, dim);
+            }
         }
         float[] logits = new float[rows * output.rows()];
-        output.matmul(pool, normed, rows, logits);
+        if (rows > 0) {
+            output.matmul(pool, normed, rows, logits);
+        }
         if (config.finalSoftcap() > 0) {
             Nn.softcap(logits, 0, logits.length, config.finalSoftcap());
         }
         return logits;
     }
 
-    private void block(ThreadPool pool, int l, Layer w, float[] x, int n, int pos0, KvCache cache, BlockScratch s) {
+    private void block(ThreadPool pool, int l, Layer w, float[] x, SequenceBatch batch, BlockScratch s) {
+        int n = batch.size();
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
@@ -164,13 +193,15 @@ public abstract class DecoderModel implements AutoCloseable {
                     Nn.rmsNorm(s.k, b * kvDim + h * hd, w.kNorm, eps, s.k, b * kvDim + h * hd, hd);
                 }
             }
-            r.apply(s.q, b * qDim, config.heads(), hd, pos0 + b);
-            r.apply(s.k, b * kvDim, config.kvHeads(), hd, pos0 + b);
+            int pos = batch.position(b);
+            r.apply(s.q, b * qDim, config.heads(), hd, pos);
+            r.apply(s.k, b * kvDim, config.kvHeads(), hd, pos);
+            KvCache c = batch.cache(b);
+            System.arraycopy(s.k, b * kvDim, c.keys(l), pos * kvDim, kvDim);
+            System.arraycopy(s.v, b * kvDim, c.values(l), pos * kvDim, kvDim);
         }
-        System.arraycopy(s.k, 0, cache.keys(l), pos0 * kvDim, n * kvDim);
-        System.arraycopy(s.v, 0, cache.values(l), pos0 * kvDim, n * kvDim);
         int window = w.slidingWindow ? config.slidingWindow() : 0;
-        Attention.compute(pool, config, s.q, n, pos0, cache.keys(l), cache.values(l), window, attentionScale(), s.att);
+        Attention.compute(pool, config, l, s.q, batch, window, attentionScale(), s.att);
         w.wo.matmul(pool, s.att, n, s.xb2);
         residual(x, s.xb2, w.postAttnNorm, n);
         for (int b = 0; b < n; b++) {
