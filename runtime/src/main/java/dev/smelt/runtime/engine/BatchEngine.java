@@ -1,0 +1,388 @@
+package dev.smelt.runtime.engine;
+
+import dev.smelt.model.SequenceBatch;
+import dev.smelt.model.arch.ContextOverflowException;
+import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.runtime.sampling.Sampler;
+import dev.smelt.tensor.ThreadPool;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Continuous batching: one engine thread owns every sequence slot and, each step, runs one shared
+ * forward over the decode tokens of all generating slots plus prompt chunks of new ones (as
+ * llama-server does), so weights are read once per step for everyone. A new request takes the idle
+ * slot whose cached tokens share the longest prefix with its prompt (else the least recently used),
+ * and skips that prefix. Cancellation frees a slot at the next step. The wait queue is bounded.
+ *
+ * <p>Thread-safety: {@link #submit} and {@link #close} may be called from any thread; listeners run
+ * on the engine thread. Owns a thread: close it.
+ */
+public final class BatchEngine implements AutoCloseable {
+    /** Tokens per step (decode tokens + prompt chunks): bounds step latency and scratch memory. */
+    public static final int DEFAULT_STEP_TOKENS = 256;
+    private static final long IDLE_PARK_NANOS = 50_000_000L;
+
+    private final DecoderModel model;
+    private final ThreadPool pool;
+    private final Slot[] slots;
+    private final int contextPerSlot;
+    private final int stepTokens;
+    private final BlockingQueue<RequestHandle> queue;
+    private final int queueCapacity;
+    private final Thread thread;
+    private final EngineStats stats = new EngineStats();
+    private final AtomicLong active = new AtomicLong();
+    private volatile boolean closing;
+    private volatile boolean cancelOnClose;
+
+    /**
+     * @param slots          concurrent sequences
+     * @param contextPerSlot KV capacity of each slot, in tokens
+     * @param queueCapacity  requests allowed to wait for a slot before {@link QueueFullException}
+     */
+    public BatchEngine(DecoderModel model, ThreadPool pool, int slots, int contextPerSlot, int queueCapacity, int stepTokens) {
+        if (slots < 1 || contextPerSlot < 2 || queueCapacity < 0 || stepTokens < 1) {
+            throw new IllegalArgumentException("invalid engine sizes: slots " + slots + ", context " + contextPerSlot
+                    + ", queue " + queueCapacity + ", step tokens " + stepTokens);
+        }
+        this.model = model;
+        this.pool = pool;
+        this.slots = new Slot[slots];
+        for (int i = 0; i < slots; i++) {
+            this.slots[i] = new Slot(i);
+        }
+        this.contextPerSlot = contextPerSlot;
+        this.stepTokens = stepTokens;
+        this.queueCapacity = queueCapacity;
+        this.queue = new ArrayBlockingQueue<>(Math.max(1, queueCapacity + slots));
+        this.thread = Thread.ofPlatform().name("smelt-engine").daemon().start(this::loop);
+    }
+
+    public DecoderModel model() {
+        return model;
+    }
+
+    public int contextPerSlot() {
+        return contextPerSlot;
+    }
+
+    public EngineStats stats() {
+        return stats;
+    }
+
+    /** Requests waiting for a slot. */
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    /** Requests holding a slot. */
+    public long activeRequests() {
+        return active.get();
+    }
+
+    /** Total KV positions in use across slots, and capacity, for metrics. */
+    public long[] kvUsage() {
+        long used = 0;
+        for (Slot s : slots) {
+            var c = s.cache;
+            used += c == null ? 0 : c.length();
+        }
+        return new long[] {used, (long) slots.length * contextPerSlot};
+    }
+
+    /**
+     * Queues a request.
+     *
+     * @throws ContextOverflowException when prompt + max tokens exceed a slot's context (never truncated)
+     * @throws QueueFullException       when the wait queue is full
+     */
+    public RequestHandle submit(GenerationRequest request) {
+        if (closing) {
+            throw new IllegalStateException("engine is shutting down");
+        }
+        int need = request.prompt().length + request.maxTokens();
+        if (need > contextPerSlot) {
+            throw new ContextOverflowException(need, contextPerSlot);
+        }
+        for (int t : request.prompt()) {
+            if (t < 0 || t >= model.config().vocab()) {
+                throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + model.config().vocab() + ")");
+            }
+        }
+        RequestHandle h = new RequestHandle(request, System.nanoTime());
+        if (queue.size() - freeSlots() >= queueCapacity || !queue.offer(h)) {
+            stats.rejected.incrementAndGet();
+            throw new QueueFullException(queueCapacity);
+        }
+        stats.submitted.incrementAndGet();
+        LockSupport.unpark(thread);
+        return h;
+    }
+
+    private int freeSlots() {
+        int n = 0;
+        for (Slot s : slots) {
+            n += s.idle() ? 1 : 0;
+        }
+        return n;
+    }
+
+    private void loop() {
+        SequenceBatch batch = new SequenceBatch();
+        List<Slot> logitSlots = new ArrayList<>();
+        while (true) {
+            try {
+                admit();
+                boolean any = dropCancelled();
+                if (!any) {
+                    if (closing && queue.isEmpty()) {
+                        return;
+                    }
+                    if (queue.isEmpty()) {
+                        LockSupport.parkNanos(this, IDLE_PARK_NANOS); // submit() unparks us
+                    }
+                    if (Thread.interrupted()) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.clear();
+                logitSlots.clear();
+                buildBatch(batch, logitSlots);
+                long t0 = System.nanoTime();
+                float[] logits = model.forward(pool, batch);
+                stats.recordStep(batch.size(), System.nanoTime() - t0);
+                afterStep(batch, logitSlots, logits);
+            } catch (Throwable t) {
+                failAll(t);
+            }
+        }
+    }
+
+    private void admit() {
+        while (!queue.isEmpty()) {
+            Slot best = null;
+            RequestHandle h = queue.peek();
+            if (h == null) {
+                return;
+            }
+            int bestPrefix = -1;
+            for (Slot s : slots) {
+                if (!s.idle()) {
+                    continue;
+                }
+                int p = s.commonPrefix(h.request.prompt());
+                if (p > bestPrefix || (p == bestPrefix && s.lastUsedNanos < best.lastUsedNanos)) {
+                    best = s;
+                    bestPrefix = p;
+                }
+            }
+            if (best == null) {
+                return;
+            }
+            queue.poll();
+            if (h.cancelled || (closing && cancelOnClose)) {
+                h.result.complete(new GenerationResult(new int[0], "cancelled", h.request.prompt().length, 0,
+                        System.nanoTime() - h.submittedNanos, 0, System.nanoTime() - h.submittedNanos, null));
+                continue;
+            }
+            start(best, h, bestPrefix);
+        }
+    }
+
+    private void start(Slot s, RequestHandle h, int prefix) {
+        GenerationRequest r = h.request;
+        if (s.cache == null) {
+            s.cache = model.newCache(contextPerSlot);
+        }
+        int reuse = Math.min(prefix, r.prompt().length - 1); // feed at least one token to get logits
+        s.cache.truncate(reuse);
+        s.handle = h;
+        s.sampler = new Sampler(r.sampling());
+        s.promptPos = reuse;
+        s.reused = reuse;
+        s.history = Arrays.copyOf(r.prompt(), r.prompt().length + r.maxTokens() + 1);
+        s.historyLen = r.prompt().length;
+        s.generated = new int[r.maxTokens()];
+        s.generatedLen = 0;
+        s.pendingToken = -1;
+        s.startNanos = System.nanoTime();
+        s.firstTokenNanos = 0;
+        active.incrementAndGet();
+        stats.promptTokensReused.addAndGet(reuse);
+        if (r.maxTokens() == 0) {
+            finish(s, "length", null);
+        }
+    }
+
+    /** Finishes cancelled requests; returns whether any slot is still busy. */
+    private boolean dropCancelled() {
+        boolean any = false;
+        for (Slot s : slots) {
+            if (s.idle()) {
+                continue;
+            }
+            if (s.handle.cancelled || (closing && cancelOnClose)) {
+                finish(s, "cancelled", null);
+            } else {
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private void buildBatch(SequenceBatch batch, List<Slot> logitSlots) {
+        int budget = stepTokens;
+        for (Slot s : slots) {
+            if (!s.idle() && !s.inPrompt() && s.pendingToken >= 0 && budget > 0) {
+                s.recordFed(s.cache.length() + countInBatch(batch, s), s.pendingToken);
+                batch.add(s.cache, s.pendingToken, true);
+                logitSlots.add(s);
+                s.pendingToken = -1;
+                budget--;
+            }
+        }
+        for (Slot s : slots) {
+            if (budget <= 0) {
+                break;
+            }
+            if (s.idle() || !s.inPrompt()) {
+                continue;
+            }
+            int[] prompt = s.handle.request.prompt();
+            int n = Math.min(budget, prompt.length - s.promptPos);
+            for (int i = 0; i < n; i++) {
+                boolean last = s.promptPos + 1 == prompt.length;
+                s.recordFed(s.cache.length() + countInBatch(batch, s), prompt[s.promptPos]);
+                batch.add(s.cache, prompt[s.promptPos], last);
+                if (last) {
+                    logitSlots.add(s);
+                }
+                s.promptPos++;
+            }
+            stats.promptTokens.addAndGet(n);
+            budget -= n;
+        }
+    }
+
+    private static int countInBatch(SequenceBatch batch, Slot s) {
+        int n = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            n += batch.cache(i) == s.cache ? 1 : 0;
+        }
+        return n;
+    }
+
+    private void afterStep(SequenceBatch batch, List<Slot> logitSlots, float[] logits) {
+        int vocab = model.config().vocab();
+        // logit rows follow batch order; map each to its slot
+        int row = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            if (!batch.wantsLogits(i)) {
+                continue;
+            }
+            Slot s = slotOf(batch.cache(i));
+            float[] rowLogits = Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab);
+            row++;
+            if (s == null || s.idle()) {
+                continue;
+            }
+            onLogits(s, rowLogits);
+        }
+    }
+
+    private Slot slotOf(Object cache) {
+        for (Slot s : slots) {
+            if (s.cache == cache) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void onLogits(Slot s, float[] logits) {
+        GenerationRequest r = s.handle.request;
+        int token = s.sampler.sample(logits, 0, logits.length, s.history, s.historyLen);
+        if (s.firstTokenNanos == 0) {
+            s.firstTokenNanos = System.nanoTime();
+            stats.recordFirstToken(s.firstTokenNanos - s.handle.submittedNanos);
+        }
+        s.history[s.historyLen++] = token;
+        s.generated[s.generatedLen++] = token;
+        stats.generatedTokens.incrementAndGet();
+        boolean keep;
+        try {
+            keep = r.listener() == null || r.listener().onToken(token, logits);
+        } catch (RuntimeException e) {
+            finish(s, "error", e);
+            return;
+        }
+        if (r.isEndOfGeneration().test(token) || !keep) {
+            finish(s, "stop", null);
+        } else if (s.generatedLen >= r.maxTokens()) {
+            finish(s, "length", null);
+        } else {
+            s.pendingToken = token;
+        }
+    }
+
+    private void finish(Slot s, String reason, Throwable error) {
+        RequestHandle h = s.handle;
+        long now = System.nanoTime();
+        GenerationResult res = new GenerationResult(Arrays.copyOf(s.generated, s.generatedLen), reason,
+                h.request.prompt().length, s.reused, s.startNanos - h.submittedNanos,
+                s.firstTokenNanos == 0 ? 0 : s.firstTokenNanos - h.submittedNanos, now - h.submittedNanos, error);
+        s.handle = null;
+        s.sampler = null;
+        s.pendingToken = -1;
+        s.lastUsedNanos = now;
+        active.decrementAndGet();
+        stats.finished.incrementAndGet();
+        if (error != null) {
+            h.result.completeExceptionally(error);
+        } else {
+            h.result.complete(res);
+        }
+    }
+
+    private void failAll(Throwable t) {
+        for (Slot s : slots) {
+            if (!s.idle()) {
+                if (s.cache != null) {
+                    s.cache.truncate(0); // cache state is unknown after a failed step
+                }
+                finish(s, "error", t);
+            }
+        }
+    }
+
+    /**
+     * Stops accepting requests; in-flight ones finish (or are cancelled when {@code cancelInFlight}),
+     * waiting at most {@code timeoutMillis}.
+     */
+    public void shutdown(boolean cancelInFlight, long timeoutMillis) throws InterruptedException {
+        cancelOnClose = cancelInFlight;
+        closing = true;
+        LockSupport.unpark(thread);
+        thread.join(Math.max(1, timeoutMillis));
+        if (thread.isAlive()) {
+            cancelOnClose = true;
+            thread.join(5_000);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            shutdown(true, 5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

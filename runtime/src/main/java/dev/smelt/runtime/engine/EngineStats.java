@@ -1,0 +1,29 @@
+package dev.smelt.runtime.engine;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters the server exports as metrics. Thread-safe. */
+public final class EngineStats {
+    public final AtomicLong submitted = new AtomicLong();
+    public final AtomicLong rejected = new AtomicLong();
+    public final AtomicLong finished = new AtomicLong();
+    public final AtomicLong promptTokens = new AtomicLong();
+    public final AtomicLong promptTokensReused = new AtomicLong();
+    public final AtomicLong generatedTokens = new AtomicLong();
+    public final AtomicLong steps = new AtomicLong();
+    public final AtomicLong stepTokens = new AtomicLong();
+    public final AtomicLong stepNanos = new AtomicLong();
+    public final AtomicLong firstTokenNanosTotal = new AtomicLong();
+    public final AtomicLong firstTokenCount = new AtomicLong();
+
+    void recordStep(int tokens, long nanos) {
+        steps.incrementAndGet();
+        stepTokens.addAndGet(tokens);
+        stepNanos.addAndGet(nanos);
+    }
+
+    void recordFirstToken(long nanos) {
+        firstTokenNanosTotal.addAndGet(nanos);
+        firstTokenCount.incrementAndGet();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.smelt.runtime.engine;
+
+import dev.smelt.runtime.sampling.SamplerConfig;
+import java.util.function.IntPredicate;
+
+/**
+ * One generation job for the {@link BatchEngine}.
+ *
+ * @param prompt            prompt token ids (non-empty)
+ * @param sampling          sampling parameters (seeded per request)
+ * @param maxTokens         generated-token limit (≥ 0)
+ * @param isEndOfGeneration tokens that end the generation (included in the output)
+ * @param listener          receives each token; may return false to stop (stop strings, client gone)
+ */
+public record GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration,
+                                TokenSink listener) {
+
+    public GenerationRequest {
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("prompt must contain at least one token");
+        }
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
+        }
+    }
+
+    /** Streaming callback, called on the engine thread: keep it short. */
+    @FunctionalInterface
+    public interface TokenSink {
+        /**
+         * @param token  the sampled token
+         * @param logits the distribution it was sampled from [vocab] (valid only during the call)
+         * @return false to stop generating
+         */
+        boolean onToken(int token, float[] logits);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.smelt.runtime.engine;
+
+import dev.smelt.model.KvCache;
+import dev.smelt.runtime.sampling.Sampler;
+import java.util.Arrays;
+
+/** One sequence position of the engine: a KV cache and the request using it. Engine-thread only. */
+final class Slot {
+    final int id;
+    KvCache cache;          // allocated on first use
+    int[] cached = new int[0]; // tokens whose keys/values are in the cache, [cache.length()]
+    long lastUsedNanos;
+
+    RequestHandle handle;   // null when idle
+    Sampler sampler;
+    int promptPos;          // next prompt index to feed
+    int reused;             // prompt tokens taken from the cache
+    int[] history;          // prompt + generated, for penalties
+    int historyLen;
+    int[] generated;
+    int generatedLen;
+    int pendingToken = -1;  // sampled, not yet fed
+    long startNanos;
+    long firstTokenNanos;
+
+    Slot(int id) {
+        this.id = id;
+    }
+
+    boolean idle() {
+        return handle == null;
+    }
+
+    boolean inPrompt() {
+        return handle != null && promptPos < handle.request.prompt().length;
+    }
+
+    /** Length of the common prefix of the cached tokens and {@code prompt}. */
+    int commonPrefix(int[] prompt) {
+        int n = Math.min(cache == null ? 0 : cache.length(), prompt.length);
+        int i = 0;
+        while (i < n && cached[i] == prompt[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Notes that {@code token} now sits at cache position {@code pos}. */
+    void recordFed(int pos, int token) {
+        if (cached.length <= pos) {
+            cached = Arrays.copyOf(cached, Math.max(16, Math.max(pos + 1, cached.length * 2)));
+        }
+        cached[pos] = token;
+    }
+}
