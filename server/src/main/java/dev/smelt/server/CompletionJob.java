@@ -1,0 +1,121 @@
+package dev.smelt.server;
+
+import dev.smelt.runtime.engine.GenerationRequest;
+import dev.smelt.runtime.engine.GenerationResult;
+import dev.smelt.runtime.engine.RequestHandle;
+import dev.smelt.runtime.sampling.SamplerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * The n choices of one completion request running on a model's engine. Engine callbacks turn tokens
+ * into UTF-8-safe text, apply stop strings and log-probabilities, and post {@link Event}s to a queue
+ * that the HTTP thread drains (streaming) or collects (non-streaming). Thread-safe.
+ */
+final class CompletionJob {
+    /** Something a choice produced. */
+    sealed interface Event permits Delta, Done {
+    }
+
+    /** New text of choice {@code index} (may be empty when only log-probs are new). */
+    record Delta(int index, String text, List<TokenLogprob> logprobs) implements Event {
+    }
+
+    /** Choice {@code index} finished. */
+    record Done(int index, String finishReason, int completionTokens, Throwable error) implements Event {
+    }
+
+    /** One sampled token's log-probability and the top alternatives. */
+    record TokenLogprob(int token, String text, byte[] bytes, double logprob, List<TokenLogprob> top) {
+    }
+
+    final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    final List<RequestHandle> handles = new ArrayList<>();
+    final int promptTokens;
+    final int cachedTokens;
+
+    /**
+     * @param topLogprobs −1: no log-probs; k ≥ 0: the sampled token's log-prob plus k alternatives
+     */
+    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs) {
+        this.promptTokens = prompt.length;
+        int cached = 0;
+        for (int i = 0; i < n; i++) {
+            final int index = i;
+            SamplerConfig sc = i == 0 ? sampling : new SamplerConfig(sampling.temperature(), sampling.topK(), sampling.topP(),
+                    sampling.minP(), sampling.repeatPenalty(), sampling.repeatLastN(), sampling.frequencyPenalty(),
+                    sampling.presencePenalty(), sampling.seed() + i);
+            Utf8Stream utf8 = new Utf8Stream();
+            StopMatcher stop = new StopMatcher(stops);
+            TextCodec codec = m.codec();
+            GenerationRequest req = new GenerationRequest(prompt, sc, maxTokens, codec::isEndOfGeneration, (token, logits) -> {
+                boolean end = codec.isEndOfGeneration(token);
+                byte[] bytes = end ? new byte[0] : codec.tokenBytes(token);
+                String text = stop.push(utf8.push(bytes));
+                List<TokenLogprob> lp = topLogprobs >= 0 && !end ? List.of(logprob(codec, logits, token, topLogprobs)) : List.of();
+                if (!text.isEmpty() || !lp.isEmpty()) {
+                    events.add(new Delta(index, text, lp));
+                }
+                return !stop.stopped();
+            });
+            RequestHandle h = m.engine().submit(req);
+            handles.add(h);
+            h.result().whenComplete((GenerationResult r, Throwable err) -> {
+                if (err != null) {
+                    events.add(new Done(index, "error", 0, err));
+                    return;
+                }
+                if (!stop.stopped() && !"cancelled".equals(r.finishReason())) {
+                    String tail = stop.push(utf8.flush()) + stop.flush();
+                    if (!tail.isEmpty()) {
+                        events.add(new Delta(index, tail, List.of()));
+                    }
+                }
+                events.add(new Done(index, r.finishReason(), r.tokens().length, null));
+            });
+        }
+        this.cachedTokens = cached;
+    }
+
+    void cancel() {
+        handles.forEach(RequestHandle::cancel);
+    }
+
+    static TokenLogprob logprob(TextCodec codec, float[] logits, int token, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        double lse = max + Math.log(sum);
+        List<TokenLogprob> top = new ArrayList<>();
+        if (k > 0) {
+            int[] best = new int[k];
+            java.util.Arrays.fill(best, -1);
+            for (int i = 0; i < logits.length; i++) {
+                int j = k - 1;
+                if (best[j] >= 0 && logits[i] <= logits[best[j]]) {
+                    continue;
+                }
+                while (j > 0 && (best[j - 1] < 0 || logits[i] > logits[best[j - 1]])) {
+                    best[j] = best[j - 1];
+                    j--;
+                }
+                best[j] = i;
+            }
+            for (int id : best) {
+                if (id >= 0) {
+                    byte[] b = codec.tokenBytes(id);
+                    top.add(new TokenLogprob(id, new String(b, java.nio.charset.StandardCharsets.UTF_8), b, logits[id] - lse, List.of()));
+                }
+            }
+        }
+        byte[] b = codec.tokenBytes(token);
+        return new TokenLogprob(token, new String(b, java.nio.charset.StandardCharsets.UTF_8), b, logits[token] - lse, top);
+    }
+}

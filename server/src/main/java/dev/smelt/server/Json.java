@@ -1,0 +1,121 @@
+package dev.smelt.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Typed access to request JSON with OpenAI-style 400 errors naming the parameter. Stateless. */
+final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private Json() {
+    }
+
+    static ObjectNode parseObject(String body) {
+        if (body == null || body.isBlank()) {
+            throw ApiException.badRequest("request body is empty; expected a JSON object", null);
+        }
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(body);
+        } catch (Exception e) {
+            String msg = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+            throw ApiException.badRequest("malformed JSON in request body: " + msg, null);
+        }
+        if (!(n instanceof ObjectNode o)) {
+            throw ApiException.badRequest("request body must be a JSON object", null);
+        }
+        return o;
+    }
+
+    static String string(JsonNode o, String field, String def) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest("'" + field + "' must be a string, got " + v.getNodeType().name().toLowerCase(), field);
+        }
+        return v.asText();
+    }
+
+    static Double number(JsonNode o, String field, Double def, double min, double max) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isNumber()) {
+            throw ApiException.badRequest("'" + field + "' must be a number, got " + v.getNodeType().name().toLowerCase(), field);
+        }
+        double d = v.asDouble();
+        if (!(d >= min && d <= max)) {
+            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + v, field);
+        }
+        return d;
+    }
+
+    static Integer integer(JsonNode o, String field, Integer def, long min, long max) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isIntegralNumber()) {
+            throw ApiException.badRequest("'" + field + "' must be an integer, got " + v, field);
+        }
+        long l = v.asLong();
+        if (l < min || l > max || !v.canConvertToLong()) {
+            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + v, field);
+        }
+        return (int) l;
+    }
+
+    static Long longValue(JsonNode o, String field) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw ApiException.badRequest("'" + field + "' must be an integer, got " + v, field);
+        }
+        return v.asLong();
+    }
+
+    static boolean bool(JsonNode o, String field, boolean def) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest("'" + field + "' must be a boolean, got " + v, field);
+        }
+        return v.asBoolean();
+    }
+
+    /** 'stop': a string or an array of up to 4 strings (OpenAI's limit). */
+    static List<String> stops(JsonNode o) {
+        JsonNode v = o.get("stop");
+        List<String> out = new ArrayList<>();
+        if (v == null || v.isNull()) {
+            return out;
+        }
+        if (v.isTextual()) {
+            out.add(v.asText());
+        } else if (v.isArray()) {
+            for (JsonNode s : v) {
+                if (!s.isTextual()) {
+                    throw ApiException.badRequest("'stop' entries must be strings, got " + s, "stop");
+                }
+                out.add(s.asText());
+            }
+            if (out.size() > 4) {
+                throw ApiException.badRequest("'stop' allows at most 4 sequences, got " + out.size(), "stop");
+            }
+        } else {
+            throw ApiException.badRequest("'stop' must be a string or an array of strings", "stop");
+        }
+        out.removeIf(String::isEmpty);
+        return out;
+    }
+}

@@ -1,0 +1,260 @@
+package dev.smelt.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.arch.ContextOverflowException;
+import dev.smelt.runtime.engine.QueueFullException;
+import dev.smelt.runtime.sampling.SamplerConfig;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * /v1/completions and /v1/chat/completions: request validation, running a {@link CompletionJob}, and
+ * writing the answer as one JSON object or as SSE chunks ({@code data: …}, {@code data: [DONE]},
+ * {@code :} keep-alive comments while the prompt is processed). Thread-safe (stateless per request).
+ */
+final class OpenAiHandlers {
+    /** Keep-alive comment interval while no token has come yet (long prompts). */
+    static final long KEEP_ALIVE_MILLIS = 5_000;
+    static final int MAX_N = 8;
+
+    private final ModelRegistry models;
+    private final Clock clock;
+    private final LongSupplier seeds;
+
+    OpenAiHandlers(ModelRegistry models, Clock clock, LongSupplier seeds) {
+        this.models = models;
+        this.clock = clock;
+        this.seeds = seeds;
+    }
+
+    void completions(Context ctx) throws IOException {
+        ObjectNode body = Json.parseObject(ctx.body());
+        ServedModel m = models.get(requireModel(body));
+        JsonNode p = body.get("prompt");
+        int[] prompt;
+        if (p == null || p.isNull()) {
+            throw ApiException.badRequest("'prompt' is required", "prompt");
+        } else if (p.isTextual()) {
+            prompt = m.codec().encode(p.asText(), true);
+        } else if (p.isArray() && !p.isEmpty() && p.get(0).isIntegralNumber()) {
+            prompt = new int[p.size()];
+            for (int i = 0; i < prompt.length; i++) {
+                if (!p.get(i).isIntegralNumber()) {
+                    throw ApiException.badRequest("'prompt' token arrays must hold integers only", "prompt");
+                }
+                prompt[i] = p.get(i).asInt();
+            }
+        } else {
+            throw ApiException.badRequest("'prompt' must be a string or an array of token ids", "prompt");
+        }
+        Integer logprobs = Json.integer(body, "logprobs", null, 0, 5);
+        run(ctx, body, m, prompt, false, logprobs == null ? -1 : logprobs, Json.integer(body, "max_tokens", 16, 0, Integer.MAX_VALUE));
+    }
+
+    void chat(Context ctx) throws IOException {
+        ObjectNode body = Json.parseObject(ctx.body());
+        ServedModel m = models.get(requireModel(body));
+        JsonNode msgs = body.get("messages");
+        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
+            throw ApiException.badRequest("'messages' must be a non-empty array", "messages");
+        }
+        List<Map<String, Object>> messages = new ArrayList<>();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode msg = msgs.get(i);
+            if (!msg.isObject() || !msg.path("role").isTextual()) {
+                throw ApiException.badRequest("messages[" + i + "] must be an object with a string 'role'", "messages");
+            }
+            String role = msg.get("role").asText();
+            if (!List.of("system", "developer", "user", "assistant", "tool").contains(role)) {
+                throw ApiException.badRequest("messages[" + i + "].role '" + role + "' is not one of system, developer, user, assistant, tool", "messages");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> asMap = Json.MAPPER.convertValue(msg, Map.class);
+            JsonNode content = msg.get("content");
+            if (content != null && content.isArray()) {
+                StringBuilder sb = new StringBuilder(); // text parts are concatenated, as llama-server does
+                for (JsonNode part : content) {
+                    if (!"text".equals(part.path("type").asText())) {
+                        throw ApiException.badRequest("messages[" + i + "].content part type '" + part.path("type").asText() + "' is not supported (text only)", "messages");
+                    }
+                    sb.append(part.path("text").asText());
+                }
+                asMap.put("content", sb.toString());
+            }
+            messages.add(asMap);
+        }
+        if (m.chat() == null) {
+            throw ApiException.badRequest("model '" + m.name() + "' has no chat template; use /v1/completions", "model");
+        }
+        List<Map<String, Object>> tools = null;
+        if (body.hasNonNull("tools")) {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> t = Json.MAPPER.convertValue(body.get("tools"), List.class);
+            tools = t;
+        }
+        String text = m.chat().render(messages, tools, true);
+        int[] prompt = m.codec().encode(text, false);
+        boolean lp = Json.bool(body, "logprobs", false);
+        Integer top = Json.integer(body, "top_logprobs", null, 0, 20);
+        if (top != null && !lp) {
+            throw ApiException.badRequest("'top_logprobs' requires 'logprobs': true", "top_logprobs");
+        }
+        Integer max = Json.integer(body, "max_completion_tokens", null, 0, Integer.MAX_VALUE);
+        if (max == null) {
+            max = Json.integer(body, "max_tokens", null, 0, Integer.MAX_VALUE);
+        }
+        run(ctx, body, m, prompt, true, lp ? (top == null ? 0 : top) : -1, max);
+    }
+
+    private static String requireModel(JsonNode body) {
+        String model = Json.string(body, "model", null);
+        if (model == null || model.isBlank()) {
+            throw ApiException.badRequest("'model' is required", "model");
+        }
+        return model;
+    }
+
+    private void run(Context ctx, ObjectNode body, ServedModel m, int[] prompt, boolean chat, int logprobs, Integer maxTokens)
+            throws IOException {
+        int ctxSize = m.engine().contextPerSlot();
+        if (prompt.length == 0) {
+            throw ApiException.badRequest("the prompt is empty after tokenization", chat ? "messages" : "prompt");
+        }
+        if (prompt.length >= ctxSize) {
+            throw new ApiException(400, "invalid_request_error", "the prompt has " + prompt.length + " tokens but the context is "
+                    + ctxSize + " tokens; shorten it (smelt never truncates silently)", chat ? "messages" : "prompt", "context_length_exceeded", null);
+        }
+        int max = maxTokens == null ? ctxSize - prompt.length : maxTokens;
+        SamplerConfig sampling = SamplingParams.from(body, seeds.getAsLong());
+        int n = Json.integer(body, "n", 1, 1, MAX_N);
+        boolean stream = Json.bool(body, "stream", false);
+        boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
+        List<String> stops = Json.stops(body);
+        CompletionJob job;
+        try {
+            job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs);
+        } catch (ContextOverflowException e) {
+            throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
+        } catch (QueueFullException e) {
+            throw new ApiException(429, "rate_limit_error", e.getMessage(), null, "rate_limit_exceeded", 1);
+        }
+        String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        long created = clock.millis() / 1000;
+        ResponseWriter w = new ResponseWriter(id, created, m.name(), chat, logprobs);
+        if (stream) {
+            streamOut(ctx, job, n, w, includeUsage);
+        } else {
+            collect(ctx, job, n, w);
+        }
+    }
+
+    private void collect(Context ctx, CompletionJob job, int n, ResponseWriter w) {
+        StringBuilder[] texts = new StringBuilder[n];
+        List<List<CompletionJob.TokenLogprob>> lps = new ArrayList<>();
+        String[] finish = new String[n];
+        int completion = 0;
+        for (int i = 0; i < n; i++) {
+            texts[i] = new StringBuilder();
+            lps.add(new ArrayList<>());
+        }
+        int done = 0;
+        try {
+            while (done < n) {
+                CompletionJob.Event e = job.events.take();
+                switch (e) {
+                    case CompletionJob.Delta d -> {
+                        texts[d.index()].append(d.text());
+                        lps.get(d.index()).addAll(d.logprobs());
+                    }
+                    case CompletionJob.Done d -> {
+                        if (d.error() != null) {
+                            job.cancel();
+                            throw new ApiException(500, "server_error", "generation failed: " + d.error().getMessage(), null, null, null);
+                        }
+                        finish[d.index()] = ResponseWriter.finishReason(d.finishReason());
+                        completion += d.completionTokens();
+                        done++;
+                    }
+                }
+            }
+        } catch (InterruptedException ie) {
+            job.cancel();
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", "interrupted", null, null, null);
+        }
+        ctx.contentType("application/json").result(w.full(texts, lps, finish, job.promptTokens, completion).toString());
+    }
+
+    private void streamOut(Context ctx, CompletionJob job, int n, ResponseWriter w, boolean includeUsage) throws IOException {
+        ctx.res().setStatus(200);
+        ctx.res().setContentType("text/event-stream");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        OutputStream out = ctx.res().getOutputStream();
+        int done = 0;
+        int completion = 0;
+        boolean[] started = new boolean[n];
+        try {
+            if (w.chat()) {
+                for (int i = 0; i < n; i++) {
+                    send(out, w.roleChunk(i));
+                    started[i] = true;
+                }
+            }
+            while (done < n) {
+                CompletionJob.Event e = job.events.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
+                if (e == null) {
+                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    continue;
+                }
+                switch (e) {
+                    case CompletionJob.Delta d -> send(out, w.deltaChunk(d.index(), d.text(), d.logprobs()));
+                    case CompletionJob.Done d -> {
+                        if (d.error() != null) {
+                            ObjectNode err = Json.MAPPER.createObjectNode();
+                            err.putObject("error").put("message", "generation failed: " + d.error().getMessage()).put("type", "server_error");
+                            send(out, err);
+                            job.cancel();
+                            done = n;
+                            break;
+                        }
+                        completion += d.completionTokens();
+                        send(out, w.finishChunk(d.index(), ResponseWriter.finishReason(d.finishReason())));
+                        done++;
+                    }
+                }
+            }
+            if (includeUsage) {
+                send(out, w.usageChunk(job.promptTokens, completion));
+            }
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException | InterruptedException e) {
+            job.cancel(); // client went away: free the slots at once
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void send(OutputStream out, ObjectNode chunk) throws IOException {
+        out.write(("data: " + chunk + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    static ArrayNode array() {
+        return Json.MAPPER.createArrayNode();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.smelt.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.function.ToDoubleFunction;
+
+/** Prometheus metrics (Micrometer): requests, tokens in/out, queue depth, TTFT, step throughput, KV use. Thread-safe. */
+final class ServerMetrics {
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    ServerMetrics(ModelRegistry models) {
+        gauge("smelt_models_loaded", "models in memory", models, m -> m.loadedModels().size());
+        gauge("smelt_queue_depth", "requests waiting for a slot", models, m -> sum(m, s -> s.engine().queueDepth()));
+        gauge("smelt_requests_active", "requests holding a slot", models, m -> sum(m, s -> s.engine().activeRequests()));
+        gauge("smelt_kv_cache_used_tokens", "KV positions in use", models, m -> sum(m, s -> s.engine().kvUsage()[0]));
+        gauge("smelt_kv_cache_capacity_tokens", "KV positions allocated for slots", models, m -> sum(m, s -> s.engine().kvUsage()[1]));
+        FunctionCounter.builder("smelt_prompt_tokens", models, m -> sum(m, s -> s.engine().stats().promptTokens.get()))
+                .description("prompt tokens processed").register(registry);
+        FunctionCounter.builder("smelt_prompt_tokens_reused", models, m -> sum(m, s -> s.engine().stats().promptTokensReused.get()))
+                .description("prompt tokens served from a slot's cache").register(registry);
+        FunctionCounter.builder("smelt_generated_tokens", models, m -> sum(m, s -> s.engine().stats().generatedTokens.get()))
+                .description("tokens generated").register(registry);
+        FunctionCounter.builder("smelt_engine_step_seconds", models, m -> sum(m, s -> s.engine().stats().stepNanos.get()) / 1e9)
+                .description("time spent in forward steps").register(registry);
+        FunctionCounter.builder("smelt_engine_step_tokens", models, m -> sum(m, s -> s.engine().stats().stepTokens.get()))
+                .description("tokens processed by forward steps (tokens/s = rate of this over rate of step seconds)").register(registry);
+    }
+
+    private void gauge(String name, String help, ModelRegistry models, ToDoubleFunction<ModelRegistry> f) {
+        Gauge.builder(name, models, f).description(help).register(registry);
+    }
+
+    private static double sum(ModelRegistry m, ToDoubleFunction<ServedModel> f) {
+        double s = 0;
+        for (ServedModel x : m.loadedModels()) {
+            s += f.applyAsDouble(x);
+        }
+        return s;
+    }
+
+    void request(String route, int status, Duration d) {
+        Counter.builder("smelt_http_requests").tag("route", route).tag("status", Integer.toString(status)).register(registry).increment();
+        Timer.builder("smelt_http_request_duration").tag("route", route).publishPercentiles(0.5, 0.99).register(registry).record(d);
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+}
