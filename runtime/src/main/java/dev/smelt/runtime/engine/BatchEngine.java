@@ -3,6 +3,7 @@ package dev.smelt.runtime.engine;
 import dev.smelt.model.SequenceBatch;
 import dev.smelt.model.arch.ContextOverflowException;
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.runtime.constrain.ConstrainedSampling;
 import dev.smelt.runtime.sampling.Sampler;
 import dev.smelt.tensor.ThreadPool;
 import java.util.ArrayList;
@@ -308,7 +309,13 @@ public final class BatchEngine implements AutoCloseable {
 
     private void onLogits(Slot s, float[] logits) {
         GenerationRequest r = s.handle.request;
-        int token = s.sampler.sample(logits, 0, logits.length, s.history, s.historyLen);
+        int token;
+        if (r.constraint() != null) {
+            token = ConstrainedSampling.sample(s.sampler, logits, s.history, s.historyLen, r.constraint(), r.endToken(), r.isEndOfGeneration());
+            r.constraint().accept(token);
+        } else {
+            token = s.sampler.sample(logits, 0, logits.length, s.history, s.historyLen);
+        }
         if (s.firstTokenNanos == 0) {
             s.firstTokenNanos = System.nanoTime();
             stats.recordFirstToken(s.firstTokenNanos - s.handle.submittedNanos);

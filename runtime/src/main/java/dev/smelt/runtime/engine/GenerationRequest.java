@@ -1,5 +1,6 @@
 package dev.smelt.runtime.engine;
 
+import dev.smelt.runtime.constrain.TokenConstraint;
 import dev.smelt.runtime.sampling.SamplerConfig;
 import java.util.function.IntPredicate;
 
@@ -11,9 +12,16 @@ import java.util.function.IntPredicate;
  * @param maxTokens         generated-token limit (≥ 0)
  * @param isEndOfGeneration tokens that end the generation (included in the output)
  * @param listener          receives each token; may return false to stop (stop strings, client gone)
+ * @param constraint        grammar constraint on the output (structured output), or null
+ * @param endToken          end-of-generation token forced when the constraint completes (−1 if none)
  */
 public record GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration,
-                                TokenSink listener) {
+                                TokenSink listener, TokenConstraint constraint, int endToken) {
+
+    /** An unconstrained request. */
+    public GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration, TokenSink listener) {
+        this(prompt, sampling, maxTokens, isEndOfGeneration, listener, null, -1);
+    }
 
     public GenerationRequest {
         if (prompt == null || prompt.length == 0) {
@@ -21,6 +29,9 @@ public record GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTok
         }
         if (maxTokens < 0) {
             throw new IllegalArgumentException("max tokens must be >= 0, got " + maxTokens);
+        }
+        if (constraint != null && endToken < 0) {
+            throw new IllegalArgumentException("a constrained request needs an end token to finish with");
         }
     }
 

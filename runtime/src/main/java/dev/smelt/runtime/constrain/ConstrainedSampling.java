@@ -1,0 +1,52 @@
+package dev.smelt.runtime.constrain;
+
+import dev.smelt.runtime.sampling.Sampler;
+import java.util.Arrays;
+import java.util.function.IntPredicate;
+
+/**
+ * Sampling under a {@link TokenConstraint} without checking the whole vocabulary every step: the
+ * unconstrained choice is tried first (usually valid once the model follows the format); otherwise
+ * candidates are checked in descending logit order until {@link #VALID_CANDIDATES} valid ones are
+ * found, everything else is masked to −∞, and the sampler draws again. Stateless; thread-safe.
+ */
+public final class ConstrainedSampling {
+    /** Valid candidates kept when masking: enough for top-k/top-p sampling to keep its diversity. */
+    static final int VALID_CANDIDATES = 64;
+
+    private ConstrainedSampling() {
+    }
+
+    /**
+     * @param endToken an end-of-generation token to force when the constraint is complete
+     */
+    public static int sample(Sampler sampler, float[] logits, int[] history, int historyLen, TokenConstraint c,
+                             int endToken, IntPredicate isEnd) {
+        if (c.complete()) {
+            return endToken;
+        }
+        int t = sampler.sample(logits, 0, logits.length, history, historyLen);
+        if (c.allows(t)) {
+            return t;
+        }
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+        float[] masked = new float[logits.length];
+        Arrays.fill(masked, Float.NEGATIVE_INFINITY);
+        int found = 0;
+        for (int i = 0; i < order.length && found < VALID_CANDIDATES; i++) {
+            int id = order[i];
+            if (c.allows(id)) {
+                masked[id] = logits[id];
+                found++;
+            }
+        }
+        if (found == 0) {
+            return endToken; // no token can continue: end rather than emit invalid output
+        }
+        return sampler.sample(masked, 0, masked.length, history, historyLen);
+    }
+}

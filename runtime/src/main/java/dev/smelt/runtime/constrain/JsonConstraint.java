@@ -1,0 +1,57 @@
+package dev.smelt.runtime.constrain;
+
+import java.util.function.IntPredicate;
+
+/**
+ * Constrains generation to JSON documents accepted by a compiled schema {@link Node}: a token is
+ * allowed when its bytes extend the text so far to a prefix of some valid document; end-of-generation
+ * tokens are allowed only once the document is complete. Tokens that produce no bytes (control tokens)
+ * are never allowed inside the document, so decoding cannot stall on them. Not thread-safe.
+ */
+public final class JsonConstraint implements TokenConstraint {
+    private final byte[][] tokenBytes;  // [vocab][bytes of each token]
+    private final IntPredicate isEnd;
+    private JsonMatcher matcher;
+
+    /**
+     * @param tokenBytes the bytes each token id decodes to
+     * @param isEnd      end-of-generation tokens
+     */
+    public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd) {
+        this.tokenBytes = tokenBytes;
+        this.isEnd = isEnd;
+        this.matcher = JsonMatcher.start(root);
+    }
+
+    @Override
+    public boolean allows(int token) {
+        if (isEnd.test(token)) {
+            return matcher.complete();
+        }
+        if (token < 0 || token >= tokenBytes.length) {
+            return false;
+        }
+        byte[] b = tokenBytes[token];
+        if (b.length == 0) {
+            return false;
+        }
+        return !matcher.feed(b).dead();
+    }
+
+    @Override
+    public void accept(int token) {
+        if (isEnd.test(token)) {
+            return;
+        }
+        JsonMatcher next = matcher.feed(tokenBytes[token]);
+        if (next.dead()) {
+            throw new IllegalStateException("token " + token + " is not allowed by the JSON constraint");
+        }
+        matcher = next;
+    }
+
+    @Override
+    public boolean complete() {
+        return matcher.complete();
+    }
+}

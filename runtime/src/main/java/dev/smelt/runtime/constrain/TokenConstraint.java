@@ -1,0 +1,16 @@
+package dev.smelt.runtime.constrain;
+
+/**
+ * Restricts which tokens may come next (grammar-constrained decoding). One instance per sequence,
+ * advanced with {@link #accept}; not thread-safe.
+ */
+public interface TokenConstraint {
+    /** Whether {@code token} may be generated now. */
+    boolean allows(int token);
+
+    /** Advances past {@code token} (which must be allowed). */
+    void accept(int token);
+
+    /** True when the constrained output is complete; only end-of-generation tokens remain allowed. */
+    boolean complete();
+}
