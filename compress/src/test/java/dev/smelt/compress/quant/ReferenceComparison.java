@@ -26,6 +26,10 @@ final class ReferenceComparison {
     }
 
     final Map<GgmlType, Tally> byType = new TreeMap<>();
+    /** Tensors quantized with an importance vector. */
+    int withImportance;
+    /** Of those, tensors whose bytes differ from quantizing the same tensor without importance. */
+    int changedByImportance;
 
     /**
      * @param importance per-tensor imatrix (tensor name → [ne0]), or null
@@ -48,6 +52,13 @@ final class ReferenceComparison {
                 int rows = (int) t.rows();
                 float[] qw = importance == null ? null : importance.get(t.name());
                 byte[] ours = Quantizers.quantizeMatrix(t.type(), x, rows, cols, qw, pool);
+                if (qw != null) {
+                    rc.withImportance++;
+                    byte[] plain = Quantizers.quantizeMatrix(t.type(), x, rows, cols, null, pool);
+                    if (!Arrays.equals(plain, ours)) {
+                        rc.changedByImportance++;
+                    }
+                }
                 Tally tally = rc.byType.computeIfAbsent(t.type(), k -> new Tally());
                 tally.total++;
                 int diff = Arrays.mismatch(ours, theirs);
