@@ -1,0 +1,73 @@
+package dev.smelt.compress.quant;
+
+import dev.smelt.tensor.GgmlType;
+
+/**
+ * Q4_1. Without importance ggml's {@code quantize_row_q4_1_ref} (d = (max − min)/15, m = min); with it
+ * {@code quantize_row_q4_1_impl} ({@code make_qkx3_quants(32, 15, …, −0.9, 0.05, 36)} with weights
+ * imatrix[j]·sqrt(σ² + x[j]²)), as {@code quantize_q4_1} routes.
+ *
+ * <p>Block of 32 values, 20 bytes: bytes 0–1 d (fp16 LE); bytes 2–3 m (fp16 LE); bytes 4–19 qs[j]:
+ * element j in the low nibble, element j+16 in the high nibble. Dequantized value = d·nibble + m.
+ * Thread-safe (stateless).
+ */
+public final class Q4_1Quantizer extends AbstractQuantizer {
+    public Q4_1Quantizer() {
+        super(GgmlType.Q4_1);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, float[] qw, byte[] y, int yo) {
+        if (qw == null) {
+            for (int b = 0; b < n / 32; b++) {
+                int xb = xo + 32 * b;
+                int yb = yo + 20 * b;
+                float min = Float.MAX_VALUE;
+                float max = -Float.MAX_VALUE;
+                for (int j = 0; j < 32; j++) {
+                    float v = x[xb + j];
+                    if (v < min) {
+                        min = v;
+                    }
+                    if (v > max) {
+                        max = v;
+                    }
+                }
+                float d = (max - min) / ((1 << 4) - 1);
+                float id = d != 0 ? 1.0f / d : 0.0f;
+                QuantMath.putFp16(y, yb, d);
+                QuantMath.putFp16(y, yb + 2, min);
+                for (int j = 0; j < 16; ++j) {
+                    float x0 = (x[xb + j] - min) * id;
+                    float x1 = (x[xb + 16 + j] - min) * id;
+                    int xi0 = Math.min(15, (byte) (int) (x0 + 0.5f));
+                    int xi1 = Math.min(15, (byte) (int) (x1 + 0.5f));
+                    y[yb + 4 + j] = (byte) (xi0 | (xi1 << 4));
+                }
+            }
+            return;
+        }
+        float sumX2 = 0;
+        for (int j = 0; j < n; ++j) {
+            sumX2 += x[xo + j] * x[xo + j];
+        }
+        float sigma2 = sumX2 / n;
+        float[] weight = new float[32];
+        byte[] L = new byte[32];
+        byte[] Laux = new byte[32];
+        float[] min = new float[1];
+        for (int ib = 0; ib < n / 32; ++ib) {
+            int xb = xo + 32 * ib;
+            int yb = yo + 20 * ib;
+            for (int j = 0; j < 32; ++j) {
+                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
+            }
+            float d = QuantMath.makeQkx3Quants(32, 15, x, xb, weight, 0, L, 0, min, 0, Laux, -0.9f, 0.05f, 36, false);
+            QuantMath.putFp16(y, yb, d);
+            QuantMath.putFp16(y, yb + 2, -min[0]);
+            for (int j = 0; j < 16; ++j) {
+                y[yb + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
+            }
+        }
+    }
+}

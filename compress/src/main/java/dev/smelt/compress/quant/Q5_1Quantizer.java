@@ -1,0 +1,81 @@
+package dev.smelt.compress.quant;
+
+import dev.smelt.tensor.GgmlType;
+
+/**
+ * Q5_1. Without importance ggml's {@code quantize_row_q5_1_ref} (d = (max − min)/31, m = min); with it
+ * {@code quantize_row_q5_1_impl} ({@code make_qkx3_quants(32, 31, …, −0.9, 0.05, 36)}), as
+ * {@code quantize_q5_1} routes.
+ *
+ * <p>Block of 32 values, 24 bytes: bytes 0–1 d (fp16 LE); bytes 2–3 m (fp16 LE); bytes 4–7 qh (u32 LE),
+ * bit j = bit 4 of element j; bytes 8–23 qs[j]: low 4 bits of element j (low nibble) and j+16 (high).
+ * Dequantized value = d·q + m. Thread-safe (stateless).
+ */
+public final class Q5_1Quantizer extends AbstractQuantizer {
+    public Q5_1Quantizer() {
+        super(GgmlType.Q5_1);
+    }
+
+    @Override
+    void quantize(float[] x, int xo, int n, float[] qw, byte[] y, int yo) {
+        int[] q = new int[32];
+        if (qw == null) {
+            for (int b = 0; b < n / 32; b++) {
+                int xb = xo + 32 * b;
+                float min = Float.MAX_VALUE;
+                float max = -Float.MAX_VALUE;
+                for (int j = 0; j < 32; j++) {
+                    float v = x[xb + j];
+                    if (v < min) {
+                        min = v;
+                    }
+                    if (v > max) {
+                        max = v;
+                    }
+                }
+                float d = (max - min) / ((1 << 5) - 1);
+                float id = d != 0 ? 1.0f / d : 0.0f;
+                for (int j = 0; j < 32; ++j) {
+                    // C: (uint8_t)(x0 + 0.5f), no clamp
+                    q[j] = ((int) ((x[xb + j] - min) * id + 0.5f)) & 0xFF;
+                }
+                pack(d, min, q, y, yo + 24 * b);
+            }
+            return;
+        }
+        float sumX2 = 0;
+        for (int j = 0; j < n; ++j) {
+            sumX2 += x[xo + j] * x[xo + j];
+        }
+        float sigma2 = sumX2 / n;
+        float[] weight = new float[32];
+        byte[] L = new byte[32];
+        byte[] Laux = new byte[32];
+        float[] min = new float[1];
+        for (int ib = 0; ib < n / 32; ++ib) {
+            int xb = xo + 32 * ib;
+            for (int j = 0; j < 32; ++j) {
+                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
+            }
+            float d = QuantMath.makeQkx3Quants(32, 31, x, xb, weight, 0, L, 0, min, 0, Laux, -0.9f, 0.05f, 36, false);
+            for (int j = 0; j < 32; ++j) {
+                q[j] = L[j] & 0xFF;
+            }
+            pack(d, -min[0], q, y, yo + 24 * ib);
+        }
+    }
+
+    private static void pack(float d, float m, int[] q, byte[] y, int yb) {
+        QuantMath.putFp16(y, yb, d);
+        QuantMath.putFp16(y, yb + 2, m);
+        int qh = 0;
+        for (int j = 0; j < 16; ++j) {
+            int xi0 = q[j];
+            int xi1 = q[j + 16];
+            y[yb + 8 + j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+            qh |= ((xi0 & 0x10) >>> 4) << j;
+            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
+        }
+        QuantMath.putInt(y, yb + 4, qh);
+    }
+}
