@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code smelt} command: wires the modules together. */
 @Command(name = "smelt", mixinStandardHelpOptions = true, version = "smelt 0.1.0",
         description = "Run, fine-tune, compress, serve and route small language models on the JVM.",
-        subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, ModelCommand.class, QuantizeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

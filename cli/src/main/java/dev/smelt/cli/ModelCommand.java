@@ -1,0 +1,47 @@
+package dev.smelt.cli;
+
+import dev.smelt.compress.LlamaFileType;
+import dev.smelt.compress.synth.ModelShape;
+import dev.smelt.compress.synth.RandomModelWriter;
+import dev.smelt.tensor.ThreadPool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code smelt model random}: random-weight GGUFs of real model shapes, for benchmarks. */
+@Command(name = "model", description = "Model utilities.", subcommands = {ModelCommand.Random.class})
+final class ModelCommand {
+
+    @Command(name = "random", description = "Write a random-weight GGUF of a real model's shape (for benchmarks).")
+    static final class Random implements Callable<Integer> {
+        @Option(names = "--shape", required = true, description = "qwen2.5-0.5b, llama3.2-1b or smollm2-135m")
+        String shape;
+
+        @Option(names = "--type", defaultValue = "Q8_0", description = "File type as llama.cpp names it, e.g. F32, F16, Q8_0, Q4_0, Q4_K_M (default ${DEFAULT-VALUE}).")
+        String type;
+
+        @Option(names = {"-o", "--output"}, required = true, description = "Output GGUF file.")
+        Path output;
+
+        @Option(names = "--seed", defaultValue = "1")
+        long seed;
+
+        @Option(names = {"-t", "--threads"})
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelShape s = ModelShape.named(shape);
+            LlamaFileType ft = LlamaFileType.fromName(type);
+            try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+                long t0 = System.nanoTime();
+                RandomModelWriter.write(s, ft, seed, pool, output);
+                System.err.printf("wrote %s (%s, %s, %.1f MiB) in %.1f s%n", output, s.name(), ft, Files.size(output) / 1048576.0,
+                        (System.nanoTime() - t0) / 1e9);
+            }
+            return 0;
+        }
+    }
+}
