@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
  * them, sorted by layer number then name ({@code weight_name_comparer}), and the rule for the i-th one
  * depends on that count. {@link #chooseTypes} therefore takes the whole tensor list.
  *
+ * <p>As in current llama.cpp, attn_qkv and attn_kv_b tensors are counted and treated as attn_v (the
+ * separate attn_qkv rule that follows in llama.cpp's if-chain is unreachable): phi3's Q4_K_M reference
+ * has Q4_K in layer 0 and Q6_K in layer 1, not the Q5_K that older llama.cpp versions wrote.
+ *
  * <p>Thread-safety: stateless; each call uses its own counters.
  */
 public final class QuantMix {

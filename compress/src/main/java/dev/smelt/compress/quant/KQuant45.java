@@ -22,7 +22,6 @@ final class KQuant45 {
      */
     static void quantizeSuperBlock(float[] x, int xb, float[] qw, int qo, int nmax, float rminRef, float rdeltaRef,
             int nstepRef, byte[] L, byte[] y, int yb) {
-        byte[] Laux = new byte[32];
         float[] weights = new float[32];
         float[] mins = new float[8];
         float[] scales = new float[8];
@@ -42,7 +41,7 @@ final class KQuant45 {
                 for (int l = 0; l < 32; ++l) {
                     weights[l] = avX + Math.abs(x[xb + 32 * j + l]);
                 }
-                scales[j] = QuantMath.makeQkx2Quants(32, nmax, x, xb + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
+                scales[j] = QuantMath.makeQkx2Quants(32, nmax, x, xb + 32 * j, weights, 0, L, 32 * j, mins, j,
                         rminRef, rdeltaRef, nstepRef, false);
                 if (scales[j] > maxScale) {
                     maxScale = scales[j];
@@ -79,7 +78,7 @@ final class KQuant45 {
                     sumw += weights[l];
                 }
                 sw[j] = sumw;
-                scales[j] = QuantMath.makeQkx3Quants(32, nmax, x, xb + 32 * j, weights, 0, L, 32 * j, mins, j, Laux,
+                scales[j] = QuantMath.makeQkx3Quants(32, nmax, x, xb + 32 * j, weights, 0, L, 32 * j, mins, j,
                         -0.9f, 0.05f, 36, false);
             }
             dStore = QuantMath.makeQpQuants(8, 63, scales, Ls, sw);

@@ -15,6 +15,15 @@ final class NonLinear4 {
     /** ggml's kvalues_iq4nl. */
     static final byte[] VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
+    /** MID2[j] = VALUES[j-1] + VALUES[j]: twice the midpoint below entry j (MID2[0] unused). */
+    private static final float[] MID2 = new float[16];
+
+    static {
+        for (int j = 1; j < 16; j++) {
+            MID2[j] = VALUES[j - 1] + VALUES[j];
+        }
+    }
+
     /** The number of trial scales each side of the first estimate llama-quantize uses. */
     static final int NTRY = 7;
 
@@ -75,7 +84,7 @@ final class NonLinear4 {
             float sumq2 = 0;
             for (int j = 0; j < bs; ++j) {
                 float al = id * x[o + j];
-                int l = QuantMath.bestIndexInt8(16, VALUES, al);
+                int l = bestIndex(al);
                 L[ib * bs + j] = (byte) l;
                 float q = VALUES[l];
                 float w = weight[j];
@@ -90,7 +99,7 @@ final class NonLinear4 {
                 sumq2 = 0;
                 for (int j = 0; j < bs; ++j) {
                     float al = id * x[o + j];
-                    int l = QuantMath.bestIndexInt8(16, VALUES, al);
+                    int l = bestIndex(al);
                     float q = VALUES[l];
                     float w = weight[j];
                     sumqx += w * q * x[o + j];
@@ -118,7 +127,7 @@ final class NonLinear4 {
                 float dl = d * l;
                 float idl = dl != 0 ? 1 / dl : 0.f;
                 for (int j = 0; j < bs; ++j) {
-                    L[ib * bs + j] = (byte) QuantMath.bestIndexInt8(16, VALUES, idl * x[xb + ib * bs + j]);
+                    L[ib * bs + j] = (byte) bestIndex(idl * x[xb + ib * bs + j]);
                 }
                 blockScale[ib] = l + 32;
             }
@@ -126,9 +135,21 @@ final class NonLinear4 {
             out[0] = scales[0];
             float id = scales[0] != 0 ? 1 / scales[0] : 0;
             for (int j = 0; j < sbs; ++j) {
-                L[j] = (byte) QuantMath.bestIndexInt8(16, VALUES, id * x[xb + j]);
+                L[j] = (byte) bestIndex(id * x[xb + j]);
             }
         }
+    }
+
+    /**
+     * {@link QuantMath#bestIndexInt8} for {@link #VALUES}, unrolled over a float midpoint table (the same
+     * comparisons, so the same result: nearest entry, ties to the upper one).
+     */
+    static int bestIndex(float x) {
+        float x2 = x + x;
+        int idx = x2 >= MID2[8] ? 8 : 0;
+        idx = x2 >= MID2[idx + 4] ? idx + 4 : idx;
+        idx = x2 >= MID2[idx + 2] ? idx + 2 : idx;
+        return x2 >= MID2[idx + 1] ? idx + 1 : idx;
     }
 
     /** Packs indices L[0..sbs) into qs: per 32 values, byte j = L[j] | L[j+16] &lt;&lt; 4. */

@@ -25,7 +25,6 @@ public final class Q2_KQuantizer extends AbstractQuantizer {
     @Override
     void quantize(float[] x, int xo, int n, float[] qw, byte[] y, int yo) {
         byte[] L = new byte[QK];
-        byte[] Laux = new byte[16];
         float[] weights = new float[16];
         float[] mins = new float[16];
         float[] scales = new float[16];
@@ -44,7 +43,7 @@ public final class Q2_KQuantizer extends AbstractQuantizer {
                     for (int l = 0; l < 16; ++l) {
                         weights[l] = Math.abs(x[xb + 16 * j + l]);
                     }
-                    scales[j] = QuantMath.makeQkx2Quants(16, 3, x, xb + 16 * j, weights, 0, L, 16 * j, mins, j, Laux,
+                    scales[j] = QuantMath.makeQkx2Quants(16, 3, x, xb + 16 * j, weights, 0, L, 16 * j, mins, j,
                             -0.5f, 0.1f, 15, true);
                     if (scales[j] > maxScale) {
                         maxScale = scales[j];
@@ -94,7 +93,7 @@ public final class Q2_KQuantizer extends AbstractQuantizer {
                     for (int l = 0; l < 16; ++l) {
                         sw[j] += weights[l];
                     }
-                    scales[j] = QuantMath.makeQkx3Quants(16, 3, x, xb + 16 * j, weights, 0, L, 16 * j, mins, j, Laux,
+                    scales[j] = QuantMath.makeQkx3Quants(16, 3, x, xb + 16 * j, weights, 0, L, 16 * j, mins, j,
                             -0.9f, 0.05f, 36, false);
                 }
                 dm = QuantMath.makeQpQuants(16, 15, scales, Ls, sw);

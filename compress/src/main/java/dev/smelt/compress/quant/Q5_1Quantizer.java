@@ -50,14 +50,13 @@ public final class Q5_1Quantizer extends AbstractQuantizer {
         float sigma2 = sumX2 / n;
         float[] weight = new float[32];
         byte[] L = new byte[32];
-        byte[] Laux = new byte[32];
         float[] min = new float[1];
         for (int ib = 0; ib < n / 32; ++ib) {
             int xb = xo + 32 * ib;
             for (int j = 0; j < 32; ++j) {
                 weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
             }
-            float d = QuantMath.makeQkx3Quants(32, 31, x, xb, weight, 0, L, 0, min, 0, Laux, -0.9f, 0.05f, 36, false);
+            float d = QuantMath.makeQkx3Quants(32, 31, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             for (int j = 0; j < 32; ++j) {
                 q[j] = L[j] & 0xFF;
             }

@@ -232,7 +232,7 @@ final class QuantMath {
      * @return the scale
      */
     static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo,
-            float[] theMin, int mo, byte[] Laux, float rmin, float rdelta, int nstep, boolean useMad) {
+            float[] theMin, int mo, float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights[wo];
@@ -274,19 +274,22 @@ final class QuantMath {
             theMin[mo] = -min;
             return scale;
         }
+        final float nmaxF = nmax;
+        float[] lf = new float[n]; // the trial levels as floats: exact small integers, saves conversions
         for (int is = 0; is <= nstep; ++is) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
             float sumL = 0;
             float sumL2 = 0;
             float sumXl = 0;
             for (int i = 0; i < n; ++i) {
-                int l = nearestInt(iscale * (x[xo + i] - min));
-                l = Math.max(0, Math.min(nmax, l));
-                Laux[i] = (byte) l;
+                float xi = x[xo + i];
+                // levels kept as floats (exact small integers) so the sums below need no int→float conversion
+                float l = Math.max(0f, Math.min(nmaxF, (float) nearestInt(iscale * (xi - min))));
+                lf[i] = l;
                 float w = weights[wo + i];
                 sumL += w * l;
                 sumL2 += w * l * l;
-                sumXl += w * l * x[xo + i];
+                sumXl += w * l * xi;
             }
             float D = sumW * sumL2 - sumL * sumL;
             if (D > 0) {
@@ -298,12 +301,14 @@ final class QuantMath {
                 }
                 float curError = 0;
                 for (int i = 0; i < n; ++i) {
-                    float diff = thisScale * Laux[i] + thisMin - x[xo + i];
+                    float diff = thisScale * lf[i] + thisMin - x[xo + i];
                     diff = useMad ? Math.abs(diff) : diff * diff;
                     curError += weights[wo + i] * diff;
                 }
                 if (curError < bestError) {
-                    System.arraycopy(Laux, 0, L, lo, n);
+                    for (int i = 0; i < n; ++i) {
+                        L[lo + i] = (byte) lf[i];
+                    }
                     bestError = curError;
                     scale = thisScale;
                     min = thisMin;
@@ -320,7 +325,7 @@ final class QuantMath {
      * {@code v > 0 ? nearest_int(min(v, nmax)) : 0} so an extreme trial scale cannot overflow.
      */
     static float makeQkx3Quants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo,
-            float[] theMin, int mo, byte[] Laux, float rmin, float rdelta, int nstep, boolean useMad) {
+            float[] theMin, int mo, float rmin, float rdelta, int nstep, boolean useMad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights != null ? weights[wo] : x[xo] * x[xo];
@@ -364,6 +369,8 @@ final class QuantMath {
             theMin[mo] = -min;
             return scale;
         }
+        final float nmaxF = nmax;
+        float[] lf = new float[n]; // the trial levels as floats: exact small integers, saves conversions
         for (int is = 0; is <= nstep; ++is) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
             float sumL = 0;
@@ -372,8 +379,9 @@ final class QuantMath {
             for (int i = 0; i < n; ++i) {
                 float xi = x[xo + i];
                 float v = iscale * (xi - min);
-                int l = v > 0 ? nearestInt(Math.min(v, nmax)) : 0;
-                Laux[i] = (byte) l;
+                // clamping before rounding keeps an extreme trial scale (inf, NaN → 0) in range, as in C
+                float l = v > 0 ? (float) nearestInt(Math.min(v, nmaxF)) : 0f;
+                lf[i] = l;
                 float w = weights != null ? weights[wo + i] : xi * xi;
                 sumL += w * l;
                 sumL2 += w * l * l;
@@ -390,13 +398,15 @@ final class QuantMath {
                 float mad = 0;
                 for (int i = 0; i < n; ++i) {
                     float xi = x[xo + i];
-                    float diff = thisScale * Laux[i] + thisMin - xi;
+                    float diff = thisScale * lf[i] + thisMin - xi;
                     diff = useMad ? Math.abs(diff) : diff * diff;
                     float w = weights != null ? weights[wo + i] : xi * xi;
                     mad += w * diff;
                 }
                 if (mad < bestMad) {
-                    System.arraycopy(Laux, 0, L, lo, n);
+                    for (int i = 0; i < n; ++i) {
+                        L[lo + i] = (byte) lf[i];
+                    }
                     bestMad = mad;
                     scale = thisScale;
                     min = thisMin;

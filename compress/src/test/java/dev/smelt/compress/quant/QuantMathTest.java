@@ -46,6 +46,7 @@ class QuantMathTest {
                 }
             }
             assertThat(QuantMath.bestIndexInt8(16, v, x)).as("x = %s", x).isEqualTo(best);
+            assertThat(NonLinear4.bestIndex(x)).as("unrolled, x = %s", x).isEqualTo(best);
         }
         assertThat(QuantMath.bestIndexInt8(16, v, (-10 + 1) / 2f)).as("midpoint of -10 and 1").isEqualTo(8);
         assertThat(QuantMath.bestIndexInt8(16, v, -1000)).isZero();

@@ -18,9 +18,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class QuantizerRoundTripTest {
     /**
-     * Largest allowed RMS error relative to the RMS of Gaussian data, per type. The values sit about 1.5×
-     * above what llama.cpp's own types reach on Gaussian weights (e.g. Q4_0 ≈ 0.10, Q8_0 ≈ 0.004), so a
-     * wrong nibble order or scale packing (errors near 1.0) fails clearly.
+     * Largest allowed RMS error relative to the RMS of Gaussian data, per type. The values sit 1.5–2×
+     * above what these quantizers measured on this data (Q4_0 0.086, Q4_K 0.069, Q8_0 0.0054, Q2_K 0.29),
+     * so a wrong nibble order or scale packing (errors near 1.0) fails clearly.
      */
     private static final Map<GgmlType, Double> MAX_REL_RMS = Map.ofEntries(
             Map.entry(GgmlType.F16, 1e-3), Map.entry(GgmlType.BF16, 5e-3), Map.entry(GgmlType.Q8_0, 0.008),
@@ -66,7 +66,9 @@ class QuantizerRoundTripTest {
             System.arraycopy(row, 0, y, r * cols, cols);
         }
         float[] src = Arrays.copyOfRange(x, 7, 7 + rows * cols);
-        assertThat(relRms(src, y, null, cols)).as("%s relative RMS error", type).isLessThan(MAX_REL_RMS.get(type));
+        double rel = relRms(src, y, null, cols);
+        System.out.printf("%s round-trip relative RMS error %.5f (limit %.3f)%n", type, rel, MAX_REL_RMS.get(type));
+        assertThat(rel).as("%s relative RMS error", type).isLessThan(MAX_REL_RMS.get(type));
         // an all-zero row must come back as zeros
         float[] zero = new float[cols];
         byte[] zq = new byte[q.rowBytes(cols)];
