@@ -35,7 +35,28 @@ class ForwardGoldenTest {
         checkModel(name + ".gguf", name + ".golden.safetensors");
     }
 
+    /**
+     * Quantized files: PyTorch ran over the exactly dequantized weights in float32, so the only
+     * differences are summation order through deeper arithmetic on larger magnitudes; shared/README
+     * expects ~1e-4 relative for a float engine.
+     */
+    static final double QUANT_REL_TO_ROW_MAX = 1e-4;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-F16", "llama-BF16", "llama-Q8_0", "llama-Q4_0", "llama-Q4_1", "llama-Q5_0", "llama-Q5_1",
+        "llama-Q2_K", "llama-Q3_K_M", "llama-Q4_K_M", "llama-Q5_K_M", "llama-Q6_K", "llama-IQ4_NL", "llama-IQ4_XS",
+        "qwen2-Q8_0", "qwen2-Q4_K_M", "qwen3-Q8_0", "qwen3-Q4_K_M", "phi3-Q8_0", "phi3-Q4_K_M", "gemma3-Q8_0", "gemma3-Q4_K_M",
+        "shakespeare-Q8_0", "shakespeare-Q6_K", "shakespeare-Q4_K_M", "shakespeare-Q4_0", "shakespeare-Q4_K_M-imatrix",
+        "shakespeare-Q4_0-imatrix"})
+    void quantizedModelsMatchFloatReference(String name) throws Exception {
+        check(name + ".gguf", name + ".golden.safetensors", QUANT_REL_TO_ROW_MAX, name.endsWith("F16"));
+    }
+
     static void checkModel(String modelFile, String goldenFile) throws Exception {
+        check(modelFile, goldenFile, REL_TO_ROW_MAX, true);
+    }
+
+    static void check(String modelFile, String goldenFile, double rel, boolean greedyMustMatch) throws Exception {
         Golden g = Golden.read(SharedData.golden(goldenFile));
         try (DecoderModel m = Models.load(SharedData.model(modelFile))) {
             int n = g.tokens().length;
@@ -50,12 +71,15 @@ class ForwardGoldenTest {
             for (int i = 0; i < n; i++) {
                 float[] ref = Arrays.copyOfRange(g.logitsFloatRef(), i * g.vocab(), (i + 1) * g.vocab());
                 float[] got = Arrays.copyOfRange(all, i * g.vocab(), (i + 1) * g.vocab());
-                double tol = REL_TO_ROW_MAX * Tolerances.maxAbs(ref);
+                double tol = rel * Tolerances.maxAbs(ref);
                 Tolerances.assertClose(modelFile + " row " + i, ref, got, tol, 0);
             }
-            // Greedy continuation: llama.cpp's tokens[24..40) are argmax of the previous row.
+            // Greedy continuation: llama.cpp's tokens[24..40) are argmax of the previous row (for quantized files
+            // llama.cpp's Q8 activations may flip near-ties, so only float-exact files must agree).
             for (int i = 23; i < n - 1; i++) {
-                assertThat(argmax(all, i * g.vocab(), g.vocab())).as("greedy token after position %d", i).isEqualTo(g.tokens()[i + 1]);
+                if (greedyMustMatch) {
+                    assertThat(argmax(all, i * g.vocab(), g.vocab())).as("greedy token after position %d", i).isEqualTo(g.tokens()[i + 1]);
+                }
             }
         }
     }

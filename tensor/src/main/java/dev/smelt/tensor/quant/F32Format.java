@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** F32 weights, scalar reference. Layout: little-endian IEEE-754 floats. */
-public final class F32Format implements WeightFormat {
+public class F32Format implements WeightFormat {
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     @Override

@@ -13,7 +13,22 @@ public final class Formats {
     private static final Map<GgmlType, WeightFormat> FAST = new EnumMap<>(GgmlType.class);
 
     static {
-        register(new F32Format(), null);
+        boolean simd = Simd.supported() && !Boolean.getBoolean("smelt.scalar");
+        register(new F32Format(), simd ? new F32Vector() : null);
+        register(new ScalarFormats.F16(), null);
+        register(new ScalarFormats.BF16(), simd ? new BF16Vector() : null);
+        register(new ScalarFormats.Q8_0(), simd ? new Q8_0Vector() : null);
+        register(new ScalarFormats.Q4_0(), simd ? new Q4_0Vector() : null);
+        register(new ScalarFormats.Q4_1(), null);
+        register(new ScalarFormats.Q5_0(), simd ? new Q5_0Vector() : null);
+        register(new ScalarFormats.Q5_1(), null);
+        register(new ScalarFormats.Q2_K(), null);
+        register(new ScalarFormats.Q3_K(), null);
+        register(new ScalarFormats.Q4_K(), simd ? new Q4_KVector() : null);
+        register(new ScalarFormats.Q5_K(), null);
+        register(new ScalarFormats.Q6_K(), simd ? new Q6_KVector() : null);
+        register(new ScalarFormats.IQ4_NL(), null);
+        register(new ScalarFormats.IQ4_XS(), null);
     }
 
     private Formats() {

@@ -1,0 +1,59 @@
+package dev.smelt.tensor.quant;
+
+import static dev.smelt.tensor.quant.Simd.B16;
+import static dev.smelt.tensor.quant.Simd.F;
+import static dev.smelt.tensor.quant.Simd.L;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q6_K dot with the Vector API: for each half and 16-value column chunk, rebuild the four 6-bit
+ * quarters from ql/qh with byte shifts and masks, subtract 32, widen, FMA, scale by d·scale[i/16].
+ * Thread-safe.
+ */
+final class Q6_KVector extends ScalarFormats.Q6_K {
+    @Override
+    public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            long off = offset + 210L * b;
+            int xo = xOff + 256 * b;
+            float d = f16(w, off + 208);
+            for (int half = 0; half < 2; half++) {
+                for (int l = 0; l < 32; l += 16) {
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + 32 + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector qh = ByteVector.fromMemorySegment(B16, w, off + 128 + 32 * half + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector q0 = ql0.and((byte) 0x0F).or(qh.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q1 = ql1.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int base = 128 * half + l;
+                    acc = quarter(q0, x, xo + base, d * scale(w, off, base), acc);
+                    acc = quarter(q1, x, xo + base + 32, d * scale(w, off, base + 32), acc);
+                    acc = quarter(q2, x, xo + base + 64, d * scale(w, off, base + 64), acc);
+                    acc = quarter(q3, x, xo + base + 96, d * scale(w, off, base + 96), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static int scale(MemorySegment w, long off, int i) {
+        return w.get(ValueLayout.JAVA_BYTE, off + 192 + i / 16);
+    }
+
+    /** acc += scale · Σ q[i]·x[i] over the 16 values of one quarter chunk. */
+    private static FloatVector quarter(ByteVector q, float[] x, int xo, float scale, FloatVector acc) {
+        FloatVector s = FloatVector.zero(F);
+        for (int p = 0; p < 16 / L; p++) {
+            s = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xo + p * L), s);
+        }
+        return s.fma(FloatVector.broadcast(F, scale), acc);
+    }
+}
