@@ -11,6 +11,12 @@ import java.lang.foreign.MemorySegment;
 public final class MatMul {
     /** Output rows per parallel task: enough work to amortize dispatch, small enough to balance 2–16 threads. */
     private static final int ROWS_PER_TASK = 16;
+    /**
+     * From this many activation rows on, weight rows are dequantized once into a tile and multiplied
+     * by the dense {@link Gemm} kernel (prompt processing); below it, fused per-row dots (decode) win.
+     */
+    static final int GEMM_MIN_BATCH = 4;
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatMul() {
     }
@@ -27,6 +33,20 @@ public final class MatMul {
                               float[] x, int batch, float[] out) {
         long rowBytes = format.type().bytesFor(cols);
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        if (batch >= GEMM_MIN_BATCH) {
+            pool.parallelFor(tasks, t -> {
+                int r0 = t * ROWS_PER_TASK;
+                int n = Math.min(rows, r0 + ROWS_PER_TASK) - r0;
+                float[] tile = TILE.get();
+                if (tile.length < n * cols) {
+                    tile = new float[ROWS_PER_TASK * cols];
+                    TILE.set(tile);
+                }
+                format.dequantize(w, offset + r0 * rowBytes, tile, 0, n * cols);
+                Gemm.tile(tile, n, cols, x, batch, out, rows, r0);
+            });
+            return;
+        }
         pool.parallelFor(tasks, t -> {
             int r0 = t * ROWS_PER_TASK;
             int r1 = Math.min(rows, r0 + ROWS_PER_TASK);
