@@ -21,7 +21,7 @@ public final class MemoryBandwidth {
     /** Best-of-{@code passes} read bandwidth in bytes/s over a {@code bytes}-sized off-heap buffer. */
     public static double measure(ThreadPool pool, long bytes, int passes) {
         long size = bytes / (S.vectorByteSize() * 4L * pool.threads()) * (S.vectorByteSize() * 4L * pool.threads());
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = arena.allocate(size, 64);
             seg.fill((byte) 1);
             int tasks = pool.threads();

@@ -1,0 +1,60 @@
+package dev.smelt.tensor.bench;
+
+import dev.smelt.tensor.GgmlType;
+import dev.smelt.tensor.MatMul;
+import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.quant.Formats;
+import dev.smelt.tensor.quant.WeightFormat;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+/**
+ * Throughput harness (not a test): GB/s of weight bytes streamed by matmul at batch 1 (decode) and
+ * GFLOP/s at batch 32 (prefill), per format, on a matrix larger than the caches.
+ * Run: java --add-modules jdk.incubator.vector -cp ... dev.smelt.tensor.bench.KernelThroughput [threads]
+ */
+public final class KernelThroughput {
+    /** With one thread, the calling thread's CPU time: robust against other processes on a shared machine. */
+    static long now(int threads) {
+        return threads == 1 ? java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int rows = 4096;
+        int cols = 4096;
+        String[] types = args.length > 1 ? args[1].split(",") : new String[] {"F32", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"};
+        try (ThreadPool pool = new ThreadPool(threads); Arena arena = Arena.ofShared()) {
+            for (String tn : types) {
+                GgmlType t = GgmlType.valueOf(tn);
+                WeightFormat f = Formats.of(t);
+                long bytes = t.bytesFor((long) rows * cols);
+                MemorySegment w = arena.allocate(bytes, 64);
+                SplittableRandom r = new SplittableRandom(1);
+                for (long i = 0; i < bytes; i += 2) {
+                    w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) (r.nextDouble() * 0.01)));
+                }
+                float[] x = new float[32 * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) r.nextGaussian();
+                }
+                float[] out = new float[32 * rows];
+                double best = 0;
+                for (int rep = 0; rep < 30; rep++) {
+                    long t0 = now(threads);
+                    MatMul.matmul(pool, f, w, 0, rows, cols, x, 1, out);
+                    best = Math.max(best, bytes / ((now(threads) - t0) / 1e9));
+                }
+                double bestFlops = 0;
+                for (int rep = 0; rep < 5; rep++) {
+                    long t0 = now(threads);
+                    MatMul.matmul(pool, f, w, 0, rows, cols, x, 32, out);
+                    bestFlops = Math.max(bestFlops, 2.0 * rows * cols * 32 / ((now(threads) - t0) / 1e9));
+                }
+                System.out.printf("%-5s threads %d: decode %.2f GB/s (%.1f GB/s-f32-equiv), prefill b32 %.1f GFLOP/s%n", t, threads,
+                        best / 1e9, best / 1e9 * 32 / t.bitsPerWeight(), bestFlops / 1e9);
+            }
+        }
+    }
+}
