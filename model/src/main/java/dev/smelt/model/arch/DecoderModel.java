@@ -36,6 +36,19 @@ public abstract class DecoderModel implements AutoCloseable {
     protected final float[] outputNorm;          // [dim]
     private final Rope rope;
     private final Rope ropeSwa;
+    private volatile MatmulObserver observer;
+
+    /** Sees the input of every weight matmul inside the blocks (importance-matrix collection). */
+    @FunctionalInterface
+    public interface MatmulObserver {
+        /** @param x [batch, cols] activations multiplied by weight {@code weightName} */
+        void onMatmul(String weightName, float[] x, int batch, int cols);
+    }
+
+    /** Installs (or with null removes) the observer; it is called on the forward caller's thread. */
+    public void setMatmulObserver(MatmulObserver o) {
+        this.observer = o;
+    }
 
     protected DecoderModel(GgufFile file, ModelConfig config) {
         this.file = file;
@@ -168,7 +181,7 @@ public abstract class DecoderModel implements AutoCloseable {
             Nn.rmsNorm(x, b * dim, w.attnNorm, eps, s.xb, b * dim, dim);
         }
         if (w.wqkv != null) {
-            w.wqkv.matmul(pool, s.xb, n, s.qkv);
+            mm(pool, w.wqkv, s.xb, n, s.qkv);
             for (int b = 0; b < n; b++) {
                 int src = b * (qDim + 2 * kvDim);
                 System.arraycopy(s.qkv, src, s.q, b * qDim, qDim);
@@ -176,9 +189,9 @@ public abstract class DecoderModel implements AutoCloseable {
                 System.arraycopy(s.qkv, src + qDim + kvDim, s.v, b * kvDim, kvDim);
             }
         } else {
-            w.wq.matmul(pool, s.xb, n, s.q);
-            w.wk.matmul(pool, s.xb, n, s.k);
-            w.wv.matmul(pool, s.xb, n, s.v);
+            mm(pool, w.wq, s.xb, n, s.q);
+            mm(pool, w.wk, s.xb, n, s.k);
+            mm(pool, w.wv, s.xb, n, s.v);
         }
         addBias(s.q, w.bq, n);
         addBias(s.k, w.bk, n);
@@ -202,13 +215,21 @@ public abstract class DecoderModel implements AutoCloseable {
         }
         int window = w.slidingWindow ? config.slidingWindow() : 0;
         Attention.compute(pool, config, l, s.q, batch, window, attentionScale(), s.att);
-        w.wo.matmul(pool, s.att, n, s.xb2);
+        mm(pool, w.wo, s.att, n, s.xb2);
         residual(x, s.xb2, w.postAttnNorm, n);
         for (int b = 0; b < n; b++) {
             Nn.rmsNorm(x, b * dim, w.ffnNorm, eps, s.xb, b * dim, dim);
         }
         ffn(pool, w, s, n);
         residual(x, s.xb2, w.postFfnNorm, n);
+    }
+
+    private void mm(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] out) {
+        MatmulObserver o = observer;
+        if (o != null) {
+            o.onMatmul(w.name(), x, n, w.cols());
+        }
+        w.matmul(pool, x, n, out);
     }
 
     /** Scale of q·k; 1/√headDim unless an architecture says otherwise. */
@@ -220,14 +241,14 @@ public abstract class DecoderModel implements AutoCloseable {
         int ffn = config.ffnDim();
         Activation act = activation();
         if (w.wGate != null) {
-            w.wGate.matmul(pool, s.xb, n, s.hb);
-            w.wUp.matmul(pool, s.xb, n, s.hb2);
+            mm(pool, w.wGate, s.xb, n, s.hb);
+            mm(pool, w.wUp, s.xb, n, s.hb2);
             for (int i = 0; i < n * ffn; i++) {
                 s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
             }
         } else {
             // Fused gate|up: rows [0, ffn) are the gate, [ffn, 2·ffn) the up projection.
-            w.wUp.matmul(pool, s.xb, n, s.hb2x);
+            mm(pool, w.wUp, s.xb, n, s.hb2x);
             for (int b = 0; b < n; b++) {
                 int src = b * 2 * ffn;
                 for (int i = 0; i < ffn; i++) {
@@ -235,7 +256,7 @@ public abstract class DecoderModel implements AutoCloseable {
                 }
             }
         }
-        w.wDown.matmul(pool, s.hb, n, s.xb2);
+        mm(pool, w.wDown, s.hb, n, s.xb2);
     }
 
     private void residual(float[] x, float[] delta, float[] postNorm, int n) {
