@@ -10,14 +10,24 @@ public final class KvCache {
     final float[][] values; // [layers][capacity * kvDim]
     private final int capacity;
     private final int kvDim;
+    private final boolean f16;
     private int length;
 
     public KvCache(int layers, int capacity, int kvDim) {
+        this(layers, capacity, kvDim, false);
+    }
+
+    /**
+     * @param f16 round stored keys/values (and the queries that meet them) to half precision, exactly as
+     *            llama.cpp's default F16 KV cache does; storage stays float
+     */
+    public KvCache(int layers, int capacity, int kvDim, boolean f16) {
         if (capacity <= 0 || (long) capacity * kvDim > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("KV cache capacity " + capacity + " × " + kvDim + " is out of range");
         }
         this.capacity = capacity;
         this.kvDim = kvDim;
+        this.f16 = f16;
         this.keys = new float[layers][capacity * kvDim];
         this.values = new float[layers][capacity * kvDim];
     }
@@ -56,6 +66,11 @@ public final class KvCache {
     /** Layer {@code l}'s values, [capacity, kvDim]. */
     public float[] values(int l) {
         return values[l];
+    }
+
+    /** Whether entries are rounded to half precision (llama.cpp's F16 cache). */
+    public boolean f16() {
+        return f16;
     }
 
     public int kvDim() {

@@ -28,6 +28,13 @@ public final class ImatrixCollector {
     private final Map<String, float[]> sums = new TreeMap<>();
     private final Map<String, long[]> counts = new TreeMap<>();
     private int chunks;
+    private boolean f16Cache = true;
+
+    /** Round keys/values to half precision as llama.cpp's default KV cache does (default on, to match llama-imatrix). */
+    public ImatrixCollector f16Cache(boolean on) {
+        this.f16Cache = on;
+        return this;
+    }
 
     /** Runs every whole chunk of {@code tokens} through {@code m}, reporting progress per chunk. */
     public void collect(DecoderModel m, ThreadPool pool, int[] tokens, int ctx, int bos, IntConsumer progress) {
@@ -40,7 +47,7 @@ public final class ImatrixCollector {
                 if (bos >= 0) {
                     chunk[0] = bos;
                 }
-                KvCache cache = m.newCache(ctx);
+                KvCache cache = m.newCache(ctx, f16Cache);
                 for (int start = 0; start < ctx; start += ChunkScorer.BATCH) {
                     int len = Math.min(ChunkScorer.BATCH, ctx - start);
                     m.forward(pool, Arrays.copyOfRange(chunk, start, start + len), len, cache, false);

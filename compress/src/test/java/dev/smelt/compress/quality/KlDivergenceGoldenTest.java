@@ -26,18 +26,23 @@ class KlDivergenceGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"shakespeare-Q4_0"})
-    void defaultSuite(String file) throws Exception {
-        check(file);
+    void reproducesLlamaCppWithinErrorBars(String file) throws Exception {
+        check(file, true);
     }
 
+    /**
+     * Measured: for the finer types smelt's KLD is below llama.cpp's (Q8_0 0.000035 vs 0.000104, Q6_K
+     * 0.00037 vs 0.00059) because llama.cpp's number also contains its Q8 activation rounding; these
+     * files are held to "no worse than llama.cpp", not to equality.
+     */
     @Tag("slow")
     @ParameterizedTest
     @ValueSource(strings = {"shakespeare-Q8_0", "shakespeare-Q6_K", "shakespeare-Q4_K_M", "shakespeare-Q4_K_M-imatrix", "shakespeare-Q4_0-imatrix"})
-    void allFiles(String file) throws Exception {
-        check(file);
+    void noWorseThanLlamaCpp(String file) throws Exception {
+        check(file, false);
     }
 
-    static void check(String file) throws Exception {
+    static void check(String file, boolean equal) throws Exception {
         List<String> rows = Files.readAllLines(SharedData.golden("shakespeare.ppl-kld.csv"));
         String[] ref = rows.stream().filter(r -> r.startsWith(file + ",")).findFirst().orElseThrow().split(",", -1);
         double pplQ = Double.parseDouble(ref[1]);
@@ -48,13 +53,19 @@ class KlDivergenceGoldenTest {
             KlDivergence.Result r = KlDivergence.compute(base, other, pool, PerplexityGoldenTest.validationTokens(t), 256, t.bos());
             System.out.printf("%s: mean KLD %.6f ± %.6f (llama.cpp %.6f), top-1 %.3f%% (llama.cpp %s), PPL %.4f (llama.cpp %.4f)%n",
                     file, r.meanKld(), r.kldError(), kld, 100 * r.top1Agreement(), ref[4], r.pplOther(), pplQ);
-            assertThat(Math.abs(r.meanKld() - kld)).as("mean KLD").isLessThanOrEqualTo(SIGMAS * r.kldError());
+            double kldDiff = equal ? Math.abs(r.meanKld() - kld) : r.meanKld() - kld;
+            assertThat(kldDiff).as("mean KLD").isLessThanOrEqualTo(SIGMAS * r.kldError());
             if (!ref[4].isEmpty()) {
                 double p = Double.parseDouble(ref[4]) / 100;
                 double se = Math.sqrt(p * (1 - p) / r.scored());
-                assertThat(Math.abs(r.top1Agreement() - p)).as("top-1 agreement").isLessThanOrEqualTo(SIGMAS * se);
+                double topDiff = equal ? Math.abs(r.top1Agreement() - p) : p - r.top1Agreement();
+                assertThat(topDiff).as("top-1 agreement").isLessThanOrEqualTo(SIGMAS * se);
             }
-            assertThat(r.pplOther()).isCloseTo(pplQ, org.assertj.core.data.Percentage.withPercentage(PPL_REL * 100));
+            if (equal) {
+                assertThat(r.pplOther()).isCloseTo(pplQ, org.assertj.core.data.Percentage.withPercentage(PPL_REL * 100));
+            } else {
+                assertThat(r.pplOther()).isLessThanOrEqualTo(pplQ * (1 + PPL_REL));
+            }
             assertThat(r.pplBase()).isCloseTo(9.2931, org.assertj.core.data.Percentage.withPercentage(0.05));
         }
     }

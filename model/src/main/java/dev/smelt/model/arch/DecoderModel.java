@@ -94,6 +94,11 @@ public abstract class DecoderModel implements AutoCloseable {
         return new KvCache(config.layers(), Math.max(1, capacity), config.kvDim());
     }
 
+    /** A cache that rounds keys/values to half precision like llama.cpp's default F16 KV cache. */
+    public KvCache newCache(int capacity, boolean f16) {
+        return new KvCache(config.layers(), Math.max(1, capacity), config.kvDim(), f16);
+    }
+
     /**
      * Runs tokens[0..n) of one sequence at positions cache.length().. and appends them to the cache.
      *
@@ -212,6 +217,11 @@ public abstract class DecoderModel implements AutoCloseable {
             KvCache c = batch.cache(b);
             System.arraycopy(s.k, b * kvDim, c.keys(l), pos * kvDim, kvDim);
             System.arraycopy(s.v, b * kvDim, c.values(l), pos * kvDim, kvDim);
+            if (c.f16()) {
+                roundToHalf(c.keys(l), pos * kvDim, kvDim);
+                roundToHalf(c.values(l), pos * kvDim, kvDim);
+                roundToHalf(s.q, b * qDim, qDim);
+            }
         }
         int window = w.slidingWindow ? config.slidingWindow() : 0;
         Attention.compute(pool, config, l, s.q, batch, window, attentionScale(), s.att);
@@ -222,6 +232,12 @@ public abstract class DecoderModel implements AutoCloseable {
         }
         ffn(pool, w, s, n);
         residual(x, s.xb2, w.postFfnNorm, n);
+    }
+
+    private static void roundToHalf(float[] a, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+        }
     }
 
     private void mm(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] out) {
