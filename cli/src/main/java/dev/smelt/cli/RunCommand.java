@@ -3,11 +3,14 @@ package dev.smelt.cli;
 import dev.smelt.model.KvCache;
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.safetensors.SafetensorsWriter;
+import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.runtime.Generator;
 import dev.smelt.runtime.sampling.Sampler;
 import dev.smelt.runtime.sampling.SamplerConfig;
 import dev.smelt.tensor.ThreadPool;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -19,8 +22,11 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt run MODEL -p TEXT}: generate a continuation, streamed to stdout. */
 @Command(name = "run", description = "Generate text from a prompt (streams to stdout).")
 final class RunCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Model: a GGUF path or hf:OWNER/REPO/FILE.gguf")
-    String model;
+    @Parameters(index = "0", description = "Model: a GGUF path")
+    Path model;
+
+    @Option(names = {"-p", "--prompt"}, description = "Prompt text (BOS added as the model specifies).")
+    String prompt;
 
     @Option(names = "--prompt-ids", split = ",", description = "Prompt as token ids (comma-separated) instead of text.")
     int[] promptIds;
@@ -30,6 +36,12 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--print-ids", description = "Print only the generated token ids, whitespace-separated.")
     boolean printIds;
+
+    @Option(names = "--dump-logits", description = "Write tensor 'logits' F32 [prompt + generated, vocab] to this safetensors file.")
+    Path dumpLogits;
+
+    @Option(names = "--ignore-eos", description = "Keep generating past end-of-generation tokens.")
+    boolean ignoreEos;
 
     @Mixin
     SamplingOptions sampling;
@@ -42,35 +54,129 @@ final class RunCommand implements Callable<Integer> {
         if (maxTokens < 0) {
             throw new IllegalArgumentException("-n/--max-tokens must be >= 0, got " + maxTokens);
         }
-        SamplerConfig sc = sampling.toConfig();
-        if (promptIds == null || promptIds.length == 0) {
-            throw new IllegalArgumentException("give a prompt with -p TEXT or --prompt-ids 1,2,3");
+        if ((prompt == null) == (promptIds == null)) {
+            throw new IllegalArgumentException("give exactly one of -p TEXT or --prompt-ids 1,2,3");
         }
-        try (DecoderModel m = Models.load(Path.of(model)); ThreadPool pool = modelOptions.newPool()) {
-            int[] prompt = promptIds;
+        SamplerConfig sc = sampling.toConfig();
+        try (DecoderModel m = Models.load(model); ThreadPool pool = modelOptions.newPool()) {
+            Tokenizer tok = prompt != null || !printIds ? TextModels.tokenizer(m.file()) : null;
+            int[] ids = prompt != null ? tok.encode(prompt, true, false) : promptIds;
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("the prompt is empty");
+            }
             KvCache cache = m.newCache(modelOptions.contextFor(m.config().contextLength()));
-            if (prompt.length + maxTokens > cache.capacity()) {
-                throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) + max tokens (" + maxTokens
+            if (ids.length + maxTokens > cache.capacity()) {
+                throw new IllegalArgumentException("prompt (" + ids.length + " tokens) + max tokens (" + maxTokens
                         + ") exceed the context of " + cache.capacity() + " tokens; raise --ctx");
             }
-            PrintStream out = System.out;
+            int vocab = m.config().vocab();
+            float[] logits = dumpLogits != null ? new float[(ids.length + maxTokens) * vocab] : null;
+            if (dumpLogits != null && ids.length + maxTokens + 1 > cache.capacity()) {
+                throw new IllegalArgumentException("--dump-logits needs prompt + max tokens + 1 <= context " + cache.capacity());
+            }
             Generator g = new Generator(m, pool);
-            int eos = m.file().getInt("tokenizer.ggml.eos_token_id", -1);
-            Generator.Result r = g.generate(prompt, cache, new Sampler(sc), maxTokens, t -> t == eos, (tok, logits) -> {
-                if (printIds) {
-                    out.print(tok);
-                    out.print(' ');
-                    out.flush();
-                }
-                return true;
-            });
-            if (printIds) {
-                out.println();
+            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            int[] count = {0};
+            Utf8Printer text = new Utf8Printer(out);
+            Generator.Result r;
+            if (logits != null) {
+                r = generateWithLogits(m, g, ids, cache, new Sampler(sc), logits, vocab, tok, out, text);
+            } else {
+                r = g.generate(ids, cache, new Sampler(sc), maxTokens, t -> !ignoreEos && isEnd(m, tok, t), (t, l) -> {
+                    emit(t, tok, out, text, count[0]++ == 0);
+                    return true;
+                });
             }
-            if (!printIds) {
-                out.println(Arrays.toString(r.tokens()));
+            text.flush();
+            out.println();
+            if (dumpLogits != null) {
+                int rows = ids.length + r.tokens().length;
+                new SafetensorsWriter().metadata("prompt_tokens", Integer.toString(ids.length))
+                        .f32("logits", new long[] {rows, vocab}, Arrays.copyOf(logits, rows * vocab)).write(dumpLogits);
             }
+            System.err.printf("%d prompt tokens, %d generated; prompt %.1f tokens/s, decode %.1f tokens/s (%s)%n", ids.length,
+                    r.tokens().length, ids.length / (r.promptNanos() / 1e9),
+                    r.tokens().length > 1 ? (r.tokens().length - 1) / (r.decodeNanos() / 1e9) : 0.0, r.reason());
         }
         return 0;
+    }
+
+    private boolean isEnd(DecoderModel m, Tokenizer tok, int t) {
+        return tok != null ? tok.isEndOfGeneration(t) : t == m.file().getInt("tokenizer.ggml.eos_token_id", -1);
+    }
+
+    private void emit(int t, Tokenizer tok, PrintStream out, Utf8Printer text, boolean first) {
+        if (printIds) {
+            out.print((first ? "" : " ") + t);
+            out.flush();
+        } else {
+            text.write(tok.tokenBytes(t));
+        }
+    }
+
+    /** Like Generator.generate, also recording the logits of every prompt and generated position. */
+    private Generator.Result generateWithLogits(DecoderModel m, Generator g, int[] ids, KvCache cache, Sampler sampler,
+                                                float[] logits, int vocab, Tokenizer tok, PrintStream out, Utf8Printer text) {
+        long t0 = System.nanoTime();
+        float[] last = g.prefill(ids, cache, logits);
+        long t1 = System.nanoTime();
+        int[] history = Arrays.copyOf(ids, ids.length + maxTokens);
+        int len = ids.length;
+        int[] gen = new int[maxTokens];
+        int n = 0;
+        Generator.StopReason reason = Generator.StopReason.MAX_TOKENS;
+        while (n < maxTokens) {
+            int t = sampler.sample(last, 0, vocab, history, len);
+            emit(t, tok, out, text, n == 0);
+            history[len++] = t;
+            gen[n++] = t;
+            // every generated token gets its row too (row i = logits after token i)
+            last = m.forward(g.pool(), new int[] {t}, 1, cache, false);
+            System.arraycopy(last, 0, logits, (ids.length + n - 1) * vocab, vocab);
+            if (!ignoreEos && isEnd(m, tok, t)) {
+                reason = Generator.StopReason.END_OF_GENERATION;
+                break;
+            }
+        }
+        return new Generator.Result(Arrays.copyOf(gen, n), reason, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** Writes token bytes to stdout without splitting UTF-8 characters. */
+    static final class Utf8Printer {
+        private final PrintStream out;
+        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+
+        Utf8Printer(PrintStream out) {
+            this.out = out;
+        }
+
+        void write(byte[] b) {
+            pending.writeBytes(b);
+            byte[] all = pending.toByteArray();
+            int complete = completePrefix(all);
+            out.write(all, 0, complete);
+            out.flush();
+            pending.reset();
+            pending.write(all, complete, all.length - complete);
+        }
+
+        void flush() {
+            out.write(pending.toByteArray(), 0, pending.size());
+            pending.reset();
+            out.flush();
+        }
+
+        static int completePrefix(byte[] b) {
+            int n = b.length;
+            for (int back = 1; back <= Math.min(4, n); back++) {
+                int c = b[n - back] & 0xFF;
+                if ((c & 0xC0) == 0x80) {
+                    continue;
+                }
+                int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+                return back < need ? n - back : n;
+            }
+            return n;
+        }
     }
 }

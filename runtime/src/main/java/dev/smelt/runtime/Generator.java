@@ -47,6 +47,10 @@ public final class Generator {
         this.promptBatch = promptBatch;
     }
 
+    public ThreadPool pool() {
+        return pool;
+    }
+
     /**
      * Feeds {@code tokens} into the cache; returns the logits after the last one.
      *
