@@ -60,7 +60,13 @@ final class CompletionJob {
                 }
                 return !stop.stopped();
             });
-            RequestHandle h = m.engine().submit(req);
+            RequestHandle h;
+            try {
+                h = m.engine().submit(req);
+            } catch (RuntimeException e) {
+                cancel(); // choices already queued must not keep running
+                throw e;
+            }
             handles.add(h);
             h.result().whenComplete((GenerationResult r, Throwable err) -> {
                 if (err != null) {

@@ -148,6 +148,8 @@ final class OpenAiHandlers {
             throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
         } catch (QueueFullException e) {
             throw new ApiException(429, "rate_limit_error", e.getMessage(), null, "rate_limit_exceeded", 1);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage(), chat ? "messages" : "prompt");
         }
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = clock.millis() / 1000;

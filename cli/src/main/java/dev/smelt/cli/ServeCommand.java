@@ -1,0 +1,91 @@
+package dev.smelt.cli;
+
+import dev.smelt.server.GgufModelLoader;
+import dev.smelt.server.ModelRegistry;
+import dev.smelt.server.ServerConfig;
+import dev.smelt.server.SmeltServer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code smelt serve MODEL...}: the OpenAI-compatible server. */
+@Command(name = "serve", description = "Serve models over an OpenAI-compatible HTTP API with continuous batching.")
+final class ServeCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default').")
+    List<Path> models;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080")
+    int port;
+
+    @Option(names = "--api-key", description = "Required bearer key (repeatable); also SMELT_API_KEY.")
+    List<String> apiKeys = new ArrayList<>();
+
+    @Option(names = "--no-auth", description = "Allow serving without a key on a non-loopback address.")
+    boolean noAuth;
+
+    @Option(names = "--cors", description = "Allowed CORS origin (repeatable); CORS is off by default.")
+    List<String> cors = new ArrayList<>();
+
+    @Option(names = {"-t", "--threads"})
+    Integer threads;
+
+    @Option(names = {"-np", "--parallel"}, defaultValue = "4", description = "Sequence slots per model (default ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Option(names = {"-c", "--ctx"}, defaultValue = "4096", description = "Context per slot (default ${DEFAULT-VALUE}).")
+    int ctx;
+
+    @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a slot before 429 (default ${DEFAULT-VALUE}).")
+    int queue;
+
+    @Option(names = "--keep-alive", defaultValue = "300", description = "Seconds an idle model stays loaded (default ${DEFAULT-VALUE}).")
+    long keepAlive;
+
+    @Option(names = "--log-prompts", description = "Include request bodies in logs (off by default).")
+    boolean logPrompts;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (Path p : models) {
+            if (!Files.isRegularFile(p)) {
+                throw new NoSuchFileException(p.toString());
+            }
+            files.put(GgufModelLoader.nameOf(p), p);
+        }
+        String env = System.getenv("SMELT_API_KEY");
+        if (env != null && !env.isBlank()) {
+            apiKeys.add(env.trim());
+        }
+        ServerConfig cfg = new ServerConfig(host, port, apiKeys, noAuth, cors,
+                threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, Duration.ofSeconds(keepAlive), logPrompts);
+        cfg.validate();
+        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), Map.of("default", files.keySet().iterator().next()),
+                new GgufModelLoader(files, cfg), cfg.keepAlive());
+        SmeltServer server = new SmeltServer(cfg, registry, Clock.systemUTC());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        int bound = server.start();
+        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, health at /health, metrics at /metrics)%n",
+                String.join(", ", files.keySet()), host, bound);
+        stopped.await();
+        return 0;
+    }
+}

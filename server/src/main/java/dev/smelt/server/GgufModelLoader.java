@@ -1,0 +1,68 @@
+package dev.smelt.server;
+
+import dev.smelt.model.Models;
+import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.chat.ChatTemplate;
+import dev.smelt.model.tokenizer.SentencePieceTokenizer;
+import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.tensor.ThreadPool;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Loads GGUF files for the {@link ModelRegistry}: weights, a batching engine with the configured slots,
+ * the tokenizer, and the model's chat template (ChatML when the file has none, as llama-server does).
+ */
+public final class GgufModelLoader implements ModelRegistry.Loader {
+    private final Map<String, Path> files;
+    private final ServerConfig config;
+
+    public GgufModelLoader(Map<String, Path> files, ServerConfig config) {
+        this.files = Map.copyOf(files);
+        this.config = config;
+    }
+
+    @Override
+    public ServedModel load(String name) throws Exception {
+        Path p = files.get(name);
+        if (p == null) {
+            throw ApiException.notFound("unknown model '" + name + "'", "model", "model_not_found");
+        }
+        DecoderModel m = Models.load(p);
+        ThreadPool pool = null;
+        try {
+            Tokenizer tok = tokenizer(m);
+            pool = new ThreadPool(config.threads());
+            int ctx = Math.min(config.contextSize(), m.config().contextLength());
+            BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
+            String src = m.file().getString("tokenizer.chat_template", null);
+            ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
+            return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render);
+        } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            m.close();
+            throw e;
+        }
+    }
+
+    private static String piece(Tokenizer t, int id) {
+        return id >= 0 ? t.piece(id) : "";
+    }
+
+    static Tokenizer tokenizer(DecoderModel m) {
+        String kind = m.file().getString("tokenizer.ggml.model", "");
+        if (!kind.equals("llama")) {
+            throw new ApiException(500, "server_error", m.file().path() + ": tokenizer model '" + kind + "' is not supported yet", "model", null, null);
+        }
+        return new SentencePieceTokenizer(m.file());
+    }
+
+    /** The name a file is served under: its file name without {@code .gguf}. */
+    public static String nameOf(Path p) {
+        String n = p.getFileName().toString();
+        return n.endsWith(".gguf") ? n.substring(0, n.length() - 5) : n;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.smelt.server;
+
+import dev.smelt.model.tokenizer.Tokenizer;
+
+/** {@link TextCodec} over a model {@link Tokenizer}. Thread-safe. */
+public record TokenizerCodec(Tokenizer tokenizer) implements TextCodec {
+    @Override
+    public int[] encode(String text, boolean addSpecial) {
+        return tokenizer.encode(text, addSpecial, true);
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return tokenizer.tokenBytes(id);
+    }
+
+    @Override
+    public boolean isEndOfGeneration(int id) {
+        return tokenizer.isEndOfGeneration(id);
+    }
+}
