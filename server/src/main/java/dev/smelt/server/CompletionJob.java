@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.runtime.constrain.TokenConstraint;
 import dev.smelt.runtime.engine.GenerationRequest;
 import dev.smelt.runtime.engine.GenerationResult;
 import dev.smelt.runtime.engine.RequestHandle;
@@ -39,7 +40,8 @@ final class CompletionJob {
     /**
      * @param topLogprobs −1: no log-probs; k ≥ 0: the sampled token's log-prob plus k alternatives
      */
-    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs) {
+    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
+                  java.util.function.Supplier<TokenConstraint> constraints) {
         this.promptTokens = prompt.length;
         int cached = 0;
         for (int i = 0; i < n; i++) {
@@ -59,7 +61,7 @@ final class CompletionJob {
                     events.add(new Delta(index, text, lp));
                 }
                 return !stop.stopped();
-            });
+            }, constraints == null ? null : constraints.get(), constraints == null ? -1 : codec.eos());
             RequestHandle h;
             try {
                 h = m.engine().submit(req);

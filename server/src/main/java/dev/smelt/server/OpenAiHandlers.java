@@ -4,6 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.arch.ContextOverflowException;
+import dev.smelt.runtime.constrain.JsonConstraint;
+import dev.smelt.runtime.constrain.Node;
+import dev.smelt.runtime.constrain.SchemaCompiler;
+import dev.smelt.runtime.constrain.SchemaException;
+import dev.smelt.runtime.constrain.TokenConstraint;
 import dev.smelt.runtime.engine.QueueFullException;
 import dev.smelt.runtime.sampling.SamplerConfig;
 import io.javalin.http.Context;
@@ -141,9 +146,10 @@ final class OpenAiHandlers {
         boolean stream = Json.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         List<String> stops = Json.stops(body);
+        java.util.function.Supplier<TokenConstraint> constraints = structuredOutput(body, m);
         CompletionJob job;
         try {
-            job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs);
+            job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs, constraints);
         } catch (ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
         } catch (QueueFullException e) {
@@ -249,6 +255,41 @@ final class OpenAiHandlers {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** response_format → a per-choice JSON constraint, or null. Invalid schemas are a 400 naming the keyword. */
+    private static java.util.function.Supplier<TokenConstraint> structuredOutput(ObjectNode body, ServedModel m) {
+        JsonNode rf = body.get("response_format");
+        if (rf == null || rf.isNull()) {
+            return null;
+        }
+        String type = rf.path("type").asText("");
+        Node root;
+        switch (type) {
+            case "text" -> {
+                return null;
+            }
+            case "json_object" -> root = SchemaCompiler.anyObject();
+            case "json_schema" -> {
+                JsonNode schema = rf.path("json_schema").path("schema");
+                if (!schema.isObject()) {
+                    throw ApiException.badRequest("'response_format.json_schema.schema' must be a JSON schema object", "response_format");
+                }
+                try {
+                    root = SchemaCompiler.compile(schema);
+                } catch (SchemaException e) {
+                    throw ApiException.badRequest("invalid response_format: " + e.getMessage(), "response_format");
+                }
+            }
+            default -> throw ApiException.badRequest("'response_format.type' must be text, json_object or json_schema, got '" + type + "'",
+                    "response_format");
+        }
+        if (m.codec().eos() < 0) {
+            throw ApiException.badRequest("model '" + m.name() + "' has no EOS token to end structured output", "response_format");
+        }
+        byte[][] vocab = m.vocabBytes();
+        TextCodec codec = m.codec();
+        return () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration);
     }
 
     private static void send(OutputStream out, ObjectNode chunk) throws IOException {

@@ -16,6 +16,7 @@ public final class ServedModel implements AutoCloseable {
     private final TextCodec codec;
     private final ChatRenderer chat;
     private volatile long lastUsedNanos = System.nanoTime();
+    private volatile byte[][] vocabBytes;
 
     public ServedModel(String name, DecoderModel model, ThreadPool pool, BatchEngine engine, TextCodec codec, ChatRenderer chat) {
         this.name = name;
@@ -45,6 +46,19 @@ public final class ServedModel implements AutoCloseable {
     /** Null when the model has no chat template. */
     public ChatRenderer chat() {
         return chat;
+    }
+
+    /** Bytes of every token (for grammar-constrained decoding), built once. */
+    byte[][] vocabBytes() {
+        byte[][] v = vocabBytes;
+        if (v == null) {
+            v = new byte[codec.vocabSize()][];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = codec.tokenBytes(i);
+            }
+            vocabBytes = v;
+        }
+        return v;
     }
 
     void touch() {

@@ -10,4 +10,10 @@ public interface TextCodec {
 
     /** True for tokens that end generation (EOS, EOT, end-of-turn…). */
     boolean isEndOfGeneration(int id);
+
+    /** The token that ends a constrained generation (EOS), or −1. */
+    int eos();
+
+    /** Vocabulary size. */
+    int vocabSize();
 }

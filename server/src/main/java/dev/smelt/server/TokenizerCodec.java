@@ -18,4 +18,14 @@ public record TokenizerCodec(Tokenizer tokenizer) implements TextCodec {
     public boolean isEndOfGeneration(int id) {
         return tokenizer.isEndOfGeneration(id);
     }
+
+    @Override
+    public int eos() {
+        return tokenizer.eos();
+    }
+
+    @Override
+    public int vocabSize() {
+        return tokenizer.vocabSize();
+    }
 }

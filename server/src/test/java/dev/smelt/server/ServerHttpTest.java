@@ -159,4 +159,26 @@ class ServerHttpTest {
         assertThat(M.readTree(r.body()).path("error").path("type").asText()).isEqualTo("authentication_error");
         assertThat(get("/nothing-here").statusCode()).isEqualTo(404);
     }
+
+    @Test
+    void jsonSchemaOutputAlwaysParsesAndValidates() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"intent\":{\"enum\":[\"lost_card\",\"refund\",\"other\"]},"
+                + "\"urgent\":{\"type\":\"boolean\"}},\"required\":[\"intent\",\"urgent\"]}";
+        for (int seed = 1; seed <= 3; seed++) {
+            String body = "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"My card is gone\"}],"
+                    + "\"max_tokens\":200,\"temperature\":1.0,\"seed\":" + seed + ",\"response_format\":{\"type\":\"json_schema\","
+                    + "\"json_schema\":{\"name\":\"t\",\"strict\":true,\"schema\":" + schema + "}}}";
+            HttpResponse<String> r = post("/v1/chat/completions", body, true);
+            assertThat(r.statusCode()).as("body: %s", r.body()).isEqualTo(200);
+            String content = M.readTree(r.body()).path("choices").get(0).path("message").path("content").asText();
+            assertThat(M.readTree(r.body()).path("choices").get(0).path("finish_reason").asText()).as(content).isEqualTo("stop");
+            JsonNode doc = M.readTree(content);
+            assertThat(doc.path("intent").asText()).as(content).isIn("lost_card", "refund", "other");
+            assertThat(doc.path("urgent").isBoolean()).as(content).isTrue();
+        }
+        HttpResponse<String> bad = post("/v1/chat/completions", "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"type\":\"strnig\"}}}}", true);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(M.readTree(bad.body()).path("error").path("message").asText()).contains("unknown type 'strnig'");
+    }
 }

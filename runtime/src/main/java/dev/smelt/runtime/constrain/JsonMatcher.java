@@ -11,7 +11,7 @@ import java.util.List;
  * on blanks. Immutable: every operation returns a new matcher; thread-safe.
  */
 public final class JsonMatcher {
-    static final int MAX_WS = 16;
+    static final int MAX_WS = 8;
 
     /** Stack frame kinds. */
     private sealed interface Frame permits Value, Lit, Str, Num, Obj, Arr {
@@ -140,7 +140,7 @@ public final class JsonMatcher {
         switch (f) {
             case Value v -> {
                 if (isWs(c)) {
-                    if (s.ws < MAX_WS) {
+                    if (s.below != null && s.ws < MAX_WS) { // no blanks before the document
                         out.add(new Stack(f, s.below, s.ws + 1));
                     }
                     return false;
@@ -277,22 +277,22 @@ public final class JsonMatcher {
     private boolean string(Stack s, Str str, int c, List<Stack> out) {
         if (str.utf8Left() > 0) {
             if ((c & 0xC0) == 0x80) {
-                out.add(s.replace(new Str(str.node(), str.keys(), append(str, c), 0, str.len(), str.utf8Left() - 1)));
+                addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len(), str.utf8Left() - 1), out);
             }
             return false;
         }
         if (str.esc() == 1) {
             if ("\"\\/bfnrt".indexOf(c) >= 0) {
-                out.add(s.replace(new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, 0)));
+                addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, 0), out);
             } else if (c == 'u') {
-                out.add(s.replace(new Str(str.node(), str.keys(), append(str, c), 5, str.len(), 0)));
+                addStr(s, new Str(str.node(), str.keys(), append(str, c), 5, str.len(), 0), out);
             }
             return false;
         }
         if (str.esc() >= 2) {
             if (Character.digit(c, 16) >= 0) {
                 int left = str.esc() - 1;
-                out.add(s.replace(new Str(str.node(), str.keys(), append(str, c), left == 1 ? 0 : left, left == 1 ? str.len() + 1 : str.len(), 0)));
+                addStr(s, new Str(str.node(), str.keys(), append(str, c), left == 1 ? 0 : left, left == 1 ? str.len() + 1 : str.len(), 0), out);
             }
             return false;
         }
@@ -322,19 +322,22 @@ public final class JsonMatcher {
             return false;
         }
         if (c == '\\') {
-            out.add(s.replace(new Str(str.node(), str.keys(), append(str, c), 1, str.len(), 0)));
+            addStr(s, new Str(str.node(), str.keys(), append(str, c), 1, str.len(), 0), out);
             return false;
         }
         int extra = c >= 0xF0 && c < 0xF8 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : (c >= 0x80 ? -1 : 0);
         if (extra < 0) {
             return false;
         }
-        Str next = new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, extra);
-        if (str.keys() != null && !keyPrefixPossible(s, next)) {
-            return false;
-        }
-        out.add(s.replace(next));
+        addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, extra), out);
         return false;
+    }
+
+    /** Keeps a string state; for object keys only while the typed text can still become an allowed key. */
+    private static void addStr(Stack s, Str next, List<Stack> out) {
+        if (next.keys() == null || keyPrefixPossible(s, next)) {
+            out.add(s.replace(next));
+        }
     }
 
     private static String append(Str s, int c) {

@@ -8,18 +8,18 @@ import java.util.List;
  * when {@code freeForm}), ARRAY, STRING (optionally one of {@code literals}), NUMBER, INTEGER,
  * BOOLEAN, NULL, CONST (exactly one of the serialized {@code literals}), UNION (any of {@code options}).
  */
-record Node(Kind kind, List<Property> properties, boolean freeForm, Node items, int minItems, int maxItems,
+public record Node(Kind kind, List<Property> properties, boolean freeForm, Node items, int minItems, int maxItems,
             List<String> literals, List<Node> options, int maxLength) {
 
-    enum Kind { ANY, OBJECT, ARRAY, STRING, NUMBER, INTEGER, BOOLEAN, NULL, CONST, UNION }
+    public enum Kind { ANY, OBJECT, ARRAY, STRING, NUMBER, INTEGER, BOOLEAN, NULL, CONST, UNION }
 
     /** An object property, with its key already JSON-encoded (quotes included). */
-    record Property(String name, String encodedKey, Node value, boolean required) {
+    public record Property(String name, String encodedKey, Node value, boolean required) {
     }
 
-    static Node of(Kind k) {
+    public static Node of(Kind k) {
         return new Node(k, List.of(), false, null, 0, Integer.MAX_VALUE, List.of(), List.of(), Integer.MAX_VALUE);
     }
 
-    static final Node ANY = of(Kind.ANY);
+    public static final Node ANY = of(Kind.ANY);
 }

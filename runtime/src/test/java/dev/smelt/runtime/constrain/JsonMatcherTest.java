@@ -45,6 +45,8 @@ class JsonMatcherTest {
         "{\"name\":\"A\",\"age\":1,\"tags\":[\"c\"", // enum
         "{\"name\":\"A\",\"age\":1,\"tags\":[\"a\",\"a\",\"a\"", // maxItems
         "{\"nam\":",                 // unknown key
+        "{\"name\\n",               // escapes cannot smuggle a key
+        "' {'",                        // no blanks before the document
         "{\"name\":\"A\",\"age\":1,\"extra\"" // no additional properties
     })
     void rejectsInvalidPrefixes(String doc) throws Exception {
