@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt and --gen must be >= 0 and --repetitions >= 1");
         }
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (DecoderModel m = Models.load(model); ThreadPool pool = new ThreadPool(nThreads)) {
+        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = new ThreadPool(nThreads)) {
             long modelBytes = m.file().tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();
             long params = m.file().tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
             SplittableRandom rnd = new SplittableRandom(1234);

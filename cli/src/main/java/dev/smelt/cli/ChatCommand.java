@@ -46,7 +46,7 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (DecoderModel m = Models.load(model); ThreadPool pool = modelOptions.newPool()) {
+        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
             Tokenizer tok = TextModels.tokenizer(m.file());
             String src = m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",

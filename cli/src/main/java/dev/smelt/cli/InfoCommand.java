@@ -27,6 +27,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        model = ModelRefs.resolve(model);
         try (GgufFile f = GgufFile.open(model)) {
             out.printf("file:          %s (%s)%n", model, human(Files.size(model)));
             out.printf("gguf version:  %d, alignment %d, %d metadata keys, %d tensors%n",

@@ -58,7 +58,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give exactly one of -p TEXT or --prompt-ids 1,2,3");
         }
         SamplerConfig sc = sampling.toConfig();
-        try (DecoderModel m = Models.load(model); ThreadPool pool = modelOptions.newPool()) {
+        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
             Tokenizer tok = prompt != null || !printIds ? TextModels.tokenizer(m.file()) : null;
             int[] ids = prompt != null ? tok.encode(prompt, true, false) : promptIds;
             if (ids.length == 0) {

@@ -61,7 +61,8 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
-        for (Path p : models) {
+        for (Path ref : models) {
+            Path p = ModelRefs.resolve(ref);
             if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(p.toString());
             }

@@ -25,7 +25,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (GgufFile f = GgufFile.open(model)) {
+        try (GgufFile f = GgufFile.open(ModelRefs.resolve(model))) {
             Tokenizer t = TextModels.tokenizer(f);
             int[] ids = t.encode(text, !noBos, true);
             if (idsOnly) {
