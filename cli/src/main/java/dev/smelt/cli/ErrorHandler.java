@@ -26,7 +26,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         Throwable t = ex instanceof UncheckedIOException u ? u.getCause() : ex;
         return switch (t) {
             case NoSuchFileException e -> "no such file: " + e.getFile();
-            case IOException e -> e.getMessage();
+            case IOException e -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
             case ModelException e -> e.getMessage();
             case ContextOverflowException e -> e.getMessage();
             case IllegalArgumentException e -> e.getMessage();

@@ -102,7 +102,13 @@ public final class ModelDownloader {
         if (have > 0) {
             rb.header("Range", "bytes=" + have + "-");
         }
-        HttpResponse<InputStream> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r;
+        try {
+            r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new IOException(url + ": request failed: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
+                    + " (no network? SMELT_OFFLINE=1 uses the cache only)", e);
+        }
         int status = r.statusCode();
         if (status == 401 || status == 403) {
             drain(r);
