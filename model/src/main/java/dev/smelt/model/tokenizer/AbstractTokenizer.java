@@ -24,7 +24,8 @@ abstract class AbstractTokenizer implements Tokenizer {
         byte[][] b = new byte[vocab.size()][];
         for (int i = 0; i < b.length; i++) {
             TokenType t = vocab.type(i);
-            b[i] = t == TokenType.CONTROL || t == TokenType.USER_DEFINED || t == TokenType.UNKNOWN && !decodesUnknown()
+            b[i] = t == TokenType.CONTROL || t == TokenType.USER_DEFINED && !decodesUserDefined()
+                    || t == TokenType.UNKNOWN && !decodesUnknown()
                     ? vocab.piece(i).getBytes(StandardCharsets.UTF_8)
                     : computeBytes(i);
         }
@@ -36,6 +37,11 @@ abstract class AbstractTokenizer implements Tokenizer {
 
     /** True when {@link #computeBytes} handles UNKNOWN tokens itself (llama.cpp SPM renders them as ▅). */
     protected boolean decodesUnknown() {
+        return false;
+    }
+
+    /** True when user-defined (added, non-special) tokens go through the decoder too (Hugging Face Metaspace). */
+    protected boolean decodesUserDefined() {
         return false;
     }
 

@@ -66,6 +66,12 @@ final class BpeTokenizer extends AbstractTokenizer {
     }
 
     @Override
+    protected boolean decodesUserDefined() {
+        // Hugging Face runs its Replace('▁', ' ') decoder over added tokens too (Gemma's whitespace-run tokens).
+        return decoding == Decoding.METASPACE;
+    }
+
+    @Override
     protected boolean stripsFirstSpace() {
         return stripFirstSpace;
     }
