@@ -85,8 +85,8 @@ final class ChatCommand implements Callable<Integer> {
                 java.io.ByteArrayOutputStream reply = new java.io.ByteArrayOutputStream();
                 Generator.Result r = g.generate(fresh, cache, sampler, budget, tok::isEndOfGeneration, (t, l) -> {
                     if (!tok.isEndOfGeneration(t)) {
-                        text.write(tok.tokenBytes(t));
-                        reply.writeBytes(tok.tokenBytes(t));
+                        text.write(TextModels.visibleBytes(tok, t));
+                        reply.writeBytes(TextModels.visibleBytes(tok, t));
                     }
                     return true;
                 });

@@ -110,7 +110,7 @@ final class RunCommand implements Callable<Integer> {
             out.print((first ? "" : " ") + t);
             out.flush();
         } else {
-            text.write(tok.tokenBytes(t));
+            text.write(TextModels.visibleBytes(tok, t));
         }
     }
 

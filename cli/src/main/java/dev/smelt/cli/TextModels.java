@@ -2,8 +2,8 @@ package dev.smelt.cli;
 
 import dev.smelt.model.ModelException;
 import dev.smelt.model.gguf.GgufFile;
-import dev.smelt.model.tokenizer.SentencePieceTokenizer;
 import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.model.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,15 +14,16 @@ final class TextModels {
     private TextModels() {
     }
 
-    static Tokenizer tokenizer(GgufFile f) {
-        String model = f.getString("tokenizer.ggml.model", null);
-        if (model == null) {
+    static Tokenizer tokenizer(GgufFile f) throws IOException {
+        if (f.getString("tokenizer.ggml.model", null) == null) {
             throw new ModelException(f.path() + ": no tokenizer in the file (metadata 'tokenizer.ggml.model' is missing)");
         }
-        return switch (model) {
-            case "llama" -> new SentencePieceTokenizer(f);
-            default -> throw new ModelException(f.path() + ": tokenizer model '" + model + "' is not supported yet (supported: llama)");
-        };
+        return Tokenizers.fromGguf(f);
+    }
+
+    /** The bytes a generated token shows as text: control tokens (EOS, chat markers) show nothing. */
+    static byte[] visibleBytes(Tokenizer t, int id) {
+        return t.isSpecial(id) ? new byte[0] : t.tokenBytes(id);
     }
 
     static String readText(Path p) throws IOException {

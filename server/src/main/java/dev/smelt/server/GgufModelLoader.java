@@ -3,7 +3,7 @@ package dev.smelt.server;
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.chat.ChatTemplate;
-import dev.smelt.model.tokenizer.SentencePieceTokenizer;
+import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.runtime.engine.BatchEngine;
 import dev.smelt.tensor.ThreadPool;
@@ -52,12 +52,8 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         return id >= 0 ? t.piece(id) : "";
     }
 
-    static Tokenizer tokenizer(DecoderModel m) {
-        String kind = m.file().getString("tokenizer.ggml.model", "");
-        if (!kind.equals("llama")) {
-            throw new ApiException(500, "server_error", m.file().path() + ": tokenizer model '" + kind + "' is not supported yet", "model", null, null);
-        }
-        return new SentencePieceTokenizer(m.file());
+    static Tokenizer tokenizer(DecoderModel m) throws java.io.IOException {
+        return Tokenizers.fromGguf(m.file());
     }
 
     /** The name a file is served under: its file name without {@code .gguf}. */

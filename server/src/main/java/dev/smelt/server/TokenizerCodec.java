@@ -11,7 +11,8 @@ public record TokenizerCodec(Tokenizer tokenizer) implements TextCodec {
 
     @Override
     public byte[] tokenBytes(int id) {
-        return tokenizer.tokenBytes(id);
+        // control tokens (EOS, chat markers) are not part of the generated text
+        return tokenizer.isSpecial(id) ? new byte[0] : tokenizer.tokenBytes(id);
     }
 
     @Override

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
-import dev.smelt.model.tokenizer.SentencePieceTokenizer;
+import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.testkit.SharedData;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ class KlDivergenceGoldenTest {
         double kld = Double.parseDouble(ref[3]);
         try (DecoderModel base = Models.load(SharedData.model("shakespeare.gguf"));
              DecoderModel other = Models.load(SharedData.model(file + ".gguf")); ThreadPool pool = new ThreadPool(2)) {
-            SentencePieceTokenizer t = new SentencePieceTokenizer(base.file());
+            Tokenizer t = Tokenizers.fromGguf(base.file());
             KlDivergence.Result r = KlDivergence.compute(base, other, pool, PerplexityGoldenTest.validationTokens(t), 256, t.bos());
             System.out.printf("%s: mean KLD %.6f ± %.6f (llama.cpp %.6f), top-1 %.3f%% (llama.cpp %s), PPL %.4f (llama.cpp %.4f)%n",
                     file, r.meanKld(), r.kldError(), kld, 100 * r.top1Agreement(), ref[4], r.pplOther(), pplQ);

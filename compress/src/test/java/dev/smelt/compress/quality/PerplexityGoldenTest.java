@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
-import dev.smelt.model.tokenizer.SentencePieceTokenizer;
+import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.testkit.SharedData;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,7 @@ class PerplexityGoldenTest {
     static final double PPL_REL = 5e-4;
     static final int VALIDATION_START = 1_003_854;
 
-    static int[] validationTokens(SentencePieceTokenizer t) throws Exception {
+    static int[] validationTokens(Tokenizer t) throws Exception {
         byte[] all = Files.readAllBytes(SharedData.require("data/tinyshakespeare/input.txt"));
         String text = new String(Arrays.copyOfRange(all, VALIDATION_START, all.length), StandardCharsets.UTF_8);
         return t.encode(text, true, false); // llama-perplexity tokenizes with add_special = true
@@ -27,7 +28,7 @@ class PerplexityGoldenTest {
     @Test
     void perplexityMatchesLlamaCpp() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2)) {
-            SentencePieceTokenizer t = new SentencePieceTokenizer(m.file());
+            Tokenizer t = Tokenizers.fromGguf(m.file());
             Perplexity.Result r = Perplexity.compute(m, pool, validationTokens(t), 256, t.bos());
             assertThat(r.ppl()).isCloseTo(9.2931, org.assertj.core.data.Percentage.withPercentage(PPL_REL * 100));
         }
@@ -36,7 +37,7 @@ class PerplexityGoldenTest {
     @Test
     void perplexityOnTheFirstChunksIsFiniteAndOrdered() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2)) {
-            SentencePieceTokenizer t = new SentencePieceTokenizer(m.file());
+            Tokenizer t = Tokenizers.fromGguf(m.file());
             int[] tokens = Arrays.copyOf(validationTokens(t), 256 * 8);
             Perplexity.Result r = Perplexity.compute(m, pool, tokens, 256, t.bos());
             assertThat(r.chunks()).isEqualTo(8);

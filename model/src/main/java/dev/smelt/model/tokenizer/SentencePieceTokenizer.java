@@ -1,201 +1,120 @@
 package dev.smelt.model.tokenizer;
 
-import dev.smelt.model.gguf.GgufFile;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
- * SentencePiece (BPE-by-score with byte fallback) as llama.cpp's {@code llm_tokenizer_spm}: spaces
- * become U+2581, a space is prefixed to text that starts the input or follows a special token (when
- * {@code add_space_prefix}), UTF-8 characters are merged pairwise by the highest piece score (ties:
- * leftmost), and pieces missing from the vocabulary fall back to {@code <0xXX>} byte tokens.
- * Immutable, thread-safe.
+ * llama.cpp's SentencePiece (SPM, {@code tokenizer.ggml.model = llama}) tokenizer: spaces become '▁', a dummy
+ * '▁' prefix is added to the first fragment (and each fragment after a special token) when
+ * {@code add_space_prefix}, then adjacent symbols are merged greedily by the score of the merged piece (highest
+ * first, leftmost on ties); characters with no piece fall back to {@code <0xNN>} byte tokens. Thread-safe.
  */
-public final class SentencePieceTokenizer implements Tokenizer {
-    private static final String SPACE = "\u2581";
-    private final Vocabulary v;
-    private final byte[][] bytes; // [vocab] decoded bytes of each token
-    private final int[] byteTokens = new int[256];
+final class SentencePieceTokenizer extends AbstractTokenizer {
+    static final char SPACE = '\u2581'; // '▁'
+    private final boolean addSpacePrefix;
+    private final int[] byteTokens = new int[256]; // [256] id of <0xNN>, or -1
 
-    public SentencePieceTokenizer(GgufFile f) {
-        this.v = new Vocabulary(f);
-        this.bytes = new byte[v.size()][];
-        for (int i = 0; i < v.size(); i++) {
-            bytes[i] = decodePiece(i);
-        }
+    SentencePieceTokenizer(Vocabulary vocab, List<SpecialTokenSplitter.Special> specials, boolean addSpacePrefix) {
+        super(vocab, specials);
+        this.addSpacePrefix = addSpacePrefix;
         for (int b = 0; b < 256; b++) {
-            Integer id = v.ids.get(String.format("<0x%02X>", b));
-            byteTokens[b] = id != null ? id : v.unk;
+            int id = vocab.id(String.format("<0x%02X>", b));
+            if (id < 0) {
+                id = vocab.id(String.valueOf((char) b));
+            }
+            byteTokens[b] = id >= 0 ? id : vocab.unk;
         }
+        precomputeBytes();
     }
 
-    private byte[] decodePiece(int id) {
-        String p = v.pieces[id];
-        return switch (v.types[id]) {
-            case Vocabulary.CONTROL -> new byte[0];
-            case Vocabulary.BYTE -> new byte[] {(byte) Integer.parseInt(p.substring(3, 5), 16)};
-            case Vocabulary.UNKNOWN -> "\u2585".getBytes(StandardCharsets.UTF_8);
-            default -> p.replace(SPACE, " ").getBytes(StandardCharsets.UTF_8);
+    @Override
+    protected byte[] computeBytes(int id) {
+        return switch (vocab.type(id)) {
+            case BYTE -> new byte[] {(byte) Integer.parseInt(vocab.piece(id).substring(3, 5), 16)};
+            // llama.cpp renders the unknown token as U+2585 '▅'.
+            case UNKNOWN -> "\u2585".getBytes(StandardCharsets.UTF_8);
+            case UNUSED -> new byte[0];
+            default -> vocab.piece(id).replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
         };
     }
 
     @Override
-    public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-        List<Integer> out = new ArrayList<>();
-        boolean prevSpecial = true;
-        if (addSpecial && v.addBos && v.bos >= 0) {
-            out.add(v.bos);
-        }
-        for (Object frag : SpecialSplitter.split(text, v, parseSpecial)) {
-            if (frag instanceof Integer id) {
-                out.add(id);
-                prevSpecial = true;
-            } else {
-                String t = (String) frag;
-                String s = (v.addSpacePrefix && prevSpecial ? " " : "") + t;
-                tokenize(s.replace(" ", SPACE), out);
-                prevSpecial = false;
-            }
-        }
-        if (addSpecial && v.addEos && v.eos >= 0) {
-            out.add(v.eos);
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+    protected boolean decodesUnknown() {
+        return true;
     }
 
-    /** One symbol of the merge list: a substring [start, start + len) of the text, doubly linked. */
-    private static final class Sym {
-        int start;
-        int len;
-        int prev;
-        int next;
+    @Override
+    protected boolean stripsFirstSpace() {
+        return addSpacePrefix;
+    }
+
+    private static final class Symbol {
+        int start, end; // [start, end) chars in the escaped text
+        int prev, next;
     }
 
     private record Bigram(int left, int right, float score, int size) {
     }
 
-    private void tokenize(String text, List<Integer> out) {
-        if (text.isEmpty()) {
-            return;
+    @Override
+    protected void encodeText(String fragment, boolean afterSpecial, IntList out) {
+        String text = (addSpacePrefix && afterSpecial ? " " + fragment : fragment).replace(' ', SPACE);
+        int nChars = text.codePointCount(0, text.length());
+        Symbol[] sym = new Symbol[nChars];
+        for (int i = 0, off = 0; off < text.length(); i++) {
+            Symbol s = new Symbol();
+            s.start = off;
+            off += Character.charCount(text.codePointAt(off));
+            s.end = off;
+            s.prev = i - 1;
+            s.next = off < text.length() ? i + 1 : -1;
+            sym[i] = s;
         }
-        List<Sym> syms = new ArrayList<>();
-        for (int i = 0; i < text.length(); ) {
-            int cp = text.codePointAt(i);
-            Sym s = new Sym();
-            s.start = i;
-            s.len = Character.charCount(cp);
-            s.prev = syms.size() - 1;
-            s.next = i + s.len < text.length() ? syms.size() + 1 : -1;
-            syms.add(s);
-            i += s.len;
-        }
-        PriorityQueue<Bigram> queue = new PriorityQueue<>((a, b) -> a.score != b.score ? Float.compare(b.score, a.score)
-                : Integer.compare(a.left, b.left));
-        Map<String, int[]> revMerge = new HashMap<>();
-        for (int i = 1; i < syms.size(); i++) {
-            addBigram(text, syms, i - 1, i, queue, revMerge);
+        // Highest score first, then leftmost.
+        PriorityQueue<Bigram> queue = new PriorityQueue<>((a, b) -> a.score != b.score
+                ? Float.compare(b.score, a.score) : Integer.compare(a.left, b.left));
+        for (int i = 1; i < nChars; i++) {
+            tryAdd(text, sym, i - 1, i, queue);
         }
         while (!queue.isEmpty()) {
             Bigram bg = queue.poll();
-            Sym left = syms.get(bg.left);
-            Sym right = syms.get(bg.right);
-            if (left.len == 0 || right.len == 0 || left.len + right.len != bg.size) {
+            Symbol l = sym[bg.left], r = sym[bg.right];
+            // Skip stale entries: a side was merged away or changed size since the bigram was queued.
+            if (l.end == l.start || r.end == r.start || (l.end - l.start) + (r.end - r.start) != bg.size) {
                 continue;
             }
-            left.len += right.len;
-            right.len = 0;
-            left.next = right.next;
-            if (right.next >= 0) {
-                syms.get(right.next).prev = bg.left;
+            l.end = r.end;
+            r.end = r.start; // mark merged
+            l.next = r.next;
+            if (r.next >= 0) {
+                sym[r.next].prev = bg.left;
             }
-            addBigram(text, syms, left.prev, bg.left, queue, revMerge);
-            addBigram(text, syms, bg.left, left.next, queue, revMerge);
+            tryAdd(text, sym, l.prev, bg.left, queue);
+            tryAdd(text, sym, bg.left, l.next, queue);
         }
-        for (int i = 0; i != -1; i = syms.get(i).next) {
-            Sym s = syms.get(i);
-            if (s.len > 0) {
-                resegment(text, syms, s, revMerge, out);
+        for (int i = 0; i >= 0 && nChars > 0; i = sym[i].next) {
+            Symbol s = sym[i];
+            int id = vocab.id(text.substring(s.start, s.end));
+            if (id >= 0) {
+                out.add(id);
+            } else {
+                // Only unmerged single characters can miss; emit their UTF-8 bytes as byte tokens.
+                for (byte b : text.substring(s.start, s.end).getBytes(StandardCharsets.UTF_8)) {
+                    out.add(byteTokens[b & 0xFF]);
+                }
             }
         }
     }
 
-    private void addBigram(String text, List<Sym> syms, int left, int right, PriorityQueue<Bigram> q, Map<String, int[]> rev) {
+    private void tryAdd(String text, Symbol[] sym, int left, int right, PriorityQueue<Bigram> queue) {
         if (left < 0 || right < 0) {
             return;
         }
-        Sym l = syms.get(left);
-        Sym r = syms.get(right);
-        String piece = text.substring(l.start, l.start + l.len + r.len);
-        Integer id = v.ids.get(piece);
-        if (id == null) {
+        int id = vocab.id(text.substring(sym[left].start, sym[right].end));
+        if (id < 0) {
             return;
         }
-        q.add(new Bigram(left, right, v.scores[id], piece.length()));
-        rev.put(piece, new int[] {left, right});
-    }
-
-    private void resegment(String text, List<Sym> syms, Sym s, Map<String, int[]> rev, List<Integer> out) {
-        String piece = text.substring(s.start, s.start + s.len);
-        Integer id = v.ids.get(piece);
-        if (id != null) {
-            out.add(id);
-            return;
-        }
-        int[] p = rev.get(piece);
-        if (p == null) {
-            for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
-                out.add(byteTokens[b & 0xFF]);
-            }
-            return;
-        }
-        resegment(text, syms, syms.get(p[0]), rev, out);
-        resegment(text, syms, syms.get(p[1]), rev, out);
-    }
-
-    @Override
-    public byte[] tokenBytes(int id) {
-        return id >= 0 && id < bytes.length ? bytes[id] : new byte[0];
-    }
-
-    @Override
-    public String decode(int[] ids) {
-        String s = Tokenizer.super.decode(ids);
-        // the space prefix added when encoding is not part of the text (llama.cpp's remove-space-prefix)
-        return v.addSpacePrefix && s.startsWith(" ") ? s.substring(1) : s;
-    }
-
-    @Override
-    public int vocabSize() {
-        return v.size();
-    }
-
-    @Override
-    public int bos() {
-        return v.bos;
-    }
-
-    @Override
-    public int eos() {
-        return v.eos;
-    }
-
-    @Override
-    public boolean isEndOfGeneration(int id) {
-        return v.endOfGeneration.contains(id);
-    }
-
-    @Override
-    public String piece(int id) {
-        return v.pieces[id];
-    }
-
-    @Override
-    public int tokenId(String piece) {
-        Integer id = v.ids.get(piece);
-        return id == null ? -1 : id;
+        queue.add(new Bigram(left, right, vocab.score(id), sym[right].end - sym[left].start));
     }
 }

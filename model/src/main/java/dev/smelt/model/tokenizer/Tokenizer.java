@@ -1,39 +1,49 @@
 package dev.smelt.model.tokenizer;
 
-/** Text ↔ token ids for one vocabulary. Implementations are immutable and thread-safe. */
+import java.util.OptionalInt;
+
+/**
+ * Text ⇄ token ids for one model vocabulary, matching llama.cpp (GGUF) or Hugging Face (tokenizer.json).
+ * Implementations are immutable after construction and thread-safe.
+ */
 public interface Tokenizer {
     /**
-     * @param addSpecial   add BOS/EOS as the vocabulary specifies
-     * @param parseSpecial recognize control/special tokens written in the text (e.g. {@code <|im_start|>})
+     * Encodes {@code text}.
+     *
+     * @param addSpecial   add BOS/EOS (or [CLS]/[SEP]) according to the model's own rules
+     * @param parseSpecial recognise control tokens written in the text (e.g. {@code <|im_start|>}); user-defined
+     *                     added tokens are always recognised, as in llama.cpp and Hugging Face
      */
     int[] encode(String text, boolean addSpecial, boolean parseSpecial);
 
-    /** The raw bytes a token contributes to decoded text (control tokens: none). May be a partial UTF-8 sequence. */
+    /** Decodes ids, rendering control tokens as their text; invalid UTF-8 becomes U+FFFD. */
+    default String decode(int[] ids) {
+        return decode(ids, false);
+    }
+
+    /** Decodes ids; with {@code skipSpecial} control tokens (BOS, EOS, chat markers) contribute nothing. */
+    String decode(int[] ids, boolean skipSpecial);
+
+    /** Raw bytes that token {@code id} contributes when detokenized (control tokens: their text). */
     byte[] tokenBytes(int id);
 
-    /** Decodes ids to text (control tokens omitted; invalid UTF-8 becomes U+FFFD). */
-    default String decode(int[] ids) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (int id : ids) {
-            out.writeBytes(tokenBytes(id));
-        }
-        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
-    }
+    /** True for control / special tokens (BOS, EOS, chat markers) that decoding may skip. */
+    boolean isSpecial(int id);
 
     int vocabSize();
 
-    /** BOS id or −1. */
+    /** Beginning-of-sequence id, or -1 when the vocabulary has none. */
     int bos();
 
-    /** EOS id or −1. */
+    /** End-of-sequence id, or -1 when the vocabulary has none. */
     int eos();
 
-    /** True for tokens that end generation (EOS, EOT, end-of-turn markers). */
+    /** True when generating {@code id} ends a turn (eos, eot, eom, {@code <|im_end|>}, {@code <end_of_turn>}, ...). */
     boolean isEndOfGeneration(int id);
 
-    /** The vocabulary's piece for {@code id}, as stored. */
+    /** The vocabulary entry (as stored: SPM '▁', byte-level 'Ġ', {@code <0x0A>}) of {@code id}. */
     String piece(int id);
 
-    /** Id of an exact piece, or −1. */
-    int tokenId(String piece);
+    /** The id of an exact vocabulary entry. */
+    OptionalInt tokenId(String piece);
 }

@@ -1,99 +1,139 @@
 package dev.smelt.model.tokenizer;
 
-import dev.smelt.model.ModelException;
-import dev.smelt.model.gguf.GgufFile;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.OptionalInt;
 
 /**
- * The token table of a GGUF model ({@code tokenizer.ggml.*}): pieces, scores, types, special ids and
- * add-BOS/EOS flags. Token types follow llama.cpp: 1 normal, 2 unknown, 3 control, 4 user-defined,
- * 5 unused, 6 byte. Immutable, thread-safe.
+ * A token table: piece text, score and type per id, the text → id map and the special ids. Immutable and
+ * thread-safe once built.
  */
 public final class Vocabulary {
-    public static final int NORMAL = 1;
-    public static final int UNKNOWN = 2;
-    public static final int CONTROL = 3;
-    public static final int USER_DEFINED = 4;
-    public static final int UNUSED = 5;
-    public static final int BYTE = 6;
+    private final String[] pieces;      // [n_vocab]
+    private final float[] scores;       // [n_vocab] SentencePiece log-probabilities (0 when absent)
+    private final TokenType[] types;    // [n_vocab]
+    private final Map<String, Integer> ids;
+    private final int maxPieceChars;
+    int bos = -1, eos = -1, unk = -1, pad = -1, sep = -1, cls = -1;
+    boolean addBos, addEos;
+    final BitSet endOfGeneration = new BitSet();
 
-    final String[] pieces;
-    final float[] scores;
-    final int[] types;
-    final Map<String, Integer> ids;
-    final int bos;
-    final int eos;
-    final int unk;
-    final boolean addBos;
-    final boolean addEos;
-    final boolean addSpacePrefix;
-    final Set<Integer> endOfGeneration;
-    /** Control and user-defined tokens matched in text when parsing specials, longest first. */
-    final List<String> specials;
-
-    Vocabulary(GgufFile f) {
-        pieces = f.getStringArray("tokenizer.ggml.tokens");
-        if (pieces == null || pieces.length == 0) {
-            throw new ModelException(f.path() + ": metadata 'tokenizer.ggml.tokens' is missing or empty");
+    public Vocabulary(String[] pieces, float[] scores, TokenType[] types) {
+        if (pieces.length == 0) {
+            throw new IllegalArgumentException("empty vocabulary");
         }
-        float[] s = f.getFloatArray("tokenizer.ggml.scores");
-        scores = s != null ? s : new float[pieces.length];
-        int[] t = f.getIntArray("tokenizer.ggml.token_type");
-        types = t != null ? t : filled(pieces.length, NORMAL);
-        if (scores.length != pieces.length || types.length != pieces.length) {
-            throw new ModelException(f.path() + ": tokenizer.ggml.scores/token_type lengths (" + scores.length + ", " + types.length
-                    + ") differ from tokenizer.ggml.tokens (" + pieces.length + ")");
+        if (scores != null && scores.length != pieces.length || types != null && types.length != pieces.length) {
+            throw new IllegalArgumentException("vocabulary arrays differ in length: " + pieces.length + " pieces, "
+                    + (scores == null ? "-" : scores.length) + " scores, " + (types == null ? "-" : types.length) + " types");
         }
-        ids = new HashMap<>(pieces.length * 2);
+        this.pieces = pieces;
+        this.scores = scores != null ? scores : new float[pieces.length];
+        if (types == null) {
+            types = new TokenType[pieces.length];
+            Arrays.fill(types, TokenType.NORMAL);
+        }
+        this.types = types;
+        this.ids = HashMap.newHashMap(pieces.length);
+        int max = 0;
         for (int i = 0; i < pieces.length; i++) {
-            ids.putIfAbsent(pieces[i], i);
-        }
-        bos = f.getInt("tokenizer.ggml.bos_token_id", -1);
-        eos = f.getInt("tokenizer.ggml.eos_token_id", -1);
-        unk = f.getInt("tokenizer.ggml.unknown_token_id", -1);
-        String model = f.getString("tokenizer.ggml.model", "llama");
-        addBos = f.getBool("tokenizer.ggml.add_bos_token", model.equals("llama"));
-        addEos = f.getBool("tokenizer.ggml.add_eos_token", false);
-        addSpacePrefix = f.getBool("tokenizer.ggml.add_space_prefix", model.equals("llama"));
-        endOfGeneration = new HashSet<>();
-        for (String key : new String[] {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
-            int id = f.getInt(key, -1);
-            if (id >= 0) {
-                endOfGeneration.add(id);
+            if (pieces[i] == null) {
+                throw new IllegalArgumentException("vocabulary entry " + i + " is missing");
             }
+            // Last occurrence wins, as in llama.cpp's token_to_id (duplicates are unused filler entries).
+            ids.put(pieces[i], i);
+            max = Math.max(max, pieces[i].length());
         }
-        for (String p : new String[] {"<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end|>", "<|endoftext|>", "<|eom_id|>"}) {
-            Integer id = ids.get(p);
-            if (id != null && (types[id] == CONTROL || types[id] == USER_DEFINED)) {
-                endOfGeneration.add(id);
-            }
-        }
-        List<String> sp = new ArrayList<>();
-        for (int i = 0; i < pieces.length; i++) {
-            if ((types[i] == CONTROL || types[i] == USER_DEFINED) && !pieces[i].isEmpty()) {
-                sp.add(pieces[i]);
-            }
-        }
-        sp.sort((a, b) -> Integer.compare(b.length(), a.length()));
-        specials = List.copyOf(sp);
+        this.maxPieceChars = max;
     }
 
-    private static int[] filled(int n, int v) {
-        int[] a = new int[n];
-        java.util.Arrays.fill(a, v);
-        return a;
-    }
-
-    int size() {
+    public int size() {
         return pieces.length;
     }
 
-    boolean isControl(int id) {
-        return types[id] == CONTROL;
+    public String piece(int id) {
+        check(id);
+        return pieces[id];
+    }
+
+    public float score(int id) {
+        check(id);
+        return scores[id];
+    }
+
+    public TokenType type(int id) {
+        check(id);
+        return types[id];
+    }
+
+    void setType(int id, TokenType t) {
+        check(id);
+        types[id] = t;
+    }
+
+    /** Id of the exact piece, or -1. */
+    public int id(String piece) {
+        Integer i = ids.get(piece);
+        return i == null ? -1 : i;
+    }
+
+    public OptionalInt tokenId(String piece) {
+        Integer i = ids.get(piece);
+        return i == null ? OptionalInt.empty() : OptionalInt.of(i);
+    }
+
+    public int maxPieceChars() {
+        return maxPieceChars;
+    }
+
+    public int bos() {
+        return bos;
+    }
+
+    public int eos() {
+        return eos;
+    }
+
+    public int unk() {
+        return unk;
+    }
+
+    public boolean addBos() {
+        return addBos;
+    }
+
+    public boolean addEos() {
+        return addEos;
+    }
+
+    public boolean isEndOfGeneration(int id) {
+        return id >= 0 && endOfGeneration.get(id);
+    }
+
+    void check(int id) {
+        if (id < 0 || id >= pieces.length) {
+            throw new IllegalArgumentException("token id " + id + " out of range [0, " + pieces.length + ")");
+        }
+    }
+
+    /** Marks as end-of-generation every id that is eos or whose piece is a well-known end-of-turn marker. */
+    void detectEndOfGeneration(int... extra) {
+        for (int e : extra) {
+            if (e >= 0 && e < pieces.length) {
+                endOfGeneration.set(e);
+            }
+        }
+        if (eos >= 0) {
+            endOfGeneration.set(eos);
+        }
+        // The same list llama.cpp uses to find EOG tokens when the GGUF does not name them.
+        for (String s : new String[] {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<｜end▁of▁sentence｜>", "<|return|>", "<|call|>"}) {
+            int id = id(s);
+            if (id >= 0 && types[id] != TokenType.NORMAL) {
+                endOfGeneration.set(id);
+            }
+        }
     }
 }

@@ -1,0 +1,32 @@
+package dev.smelt.model.tokenizer;
+
+import java.util.Arrays;
+
+/** Growable int array (not thread-safe; used inside one encode call). */
+final class IntList {
+    private int[] a = new int[16];
+    private int n;
+
+    void add(int v) {
+        if (n == a.length) {
+            a = Arrays.copyOf(a, n * 2);
+        }
+        a[n++] = v;
+    }
+
+    int size() {
+        return n;
+    }
+
+    int get(int i) {
+        return a[i];
+    }
+
+    void truncate(int size) {
+        n = size;
+    }
+
+    int[] toArray() {
+        return Arrays.copyOf(a, n);
+    }
+}
