@@ -15,7 +15,7 @@ public final class Formats {
     static {
         boolean simd = Simd.supported() && !Boolean.getBoolean("smelt.scalar");
         register(new F32Format(), simd ? new F32Vector() : null);
-        register(new ScalarFormats.F16(), null);
+        register(new ScalarFormats.F16(), simd ? new F16Vector() : null);
         register(new ScalarFormats.BF16(), simd ? new BF16Vector() : null);
         register(new ScalarFormats.Q8_0(), simd ? new Q8_0Vector() : null);
         register(new ScalarFormats.Q4_0(), simd ? new Q4_0Vector() : null);
