@@ -30,7 +30,7 @@ public final class ChatTemplate {
     private final Jinjava jinjava;
 
     private ChatTemplate(String source, String bosToken, String eosToken) {
-        this.source = source;
+        this.source = PythonIdioms.rewrite(source);
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         JinjavaConfig cfg = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
@@ -41,6 +41,19 @@ public final class ChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class,
                 "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJsonFilter());
+        registerPy("startswith", Object.class, Object.class);
+        registerPy("endswith", Object.class, Object.class);
+        registerPy("split", Object.class, Object.class);
+        registerPy("strip", Object.class, Object.class);
+        registerPy("lstrip", Object.class, Object.class);
+        registerPy("rstrip", Object.class, Object.class);
+        registerPy("upper", Object.class);
+        registerPy("lower", Object.class);
+        registerPy("replace", Object.class, Object.class, Object.class);
+    }
+
+    private void registerPy(String name, Class<?>... params) {
+        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "py_" + name, PythonIdioms.class, name, params));
     }
 
     /** A template from its source and the tokenizer's BOS/EOS texts. */

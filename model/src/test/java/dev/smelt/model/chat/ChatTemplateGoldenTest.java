@@ -12,12 +12,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** Renders of the real Llama 3 / Gemma 3 templates, byte for byte against Python jinja2 (HF semantics). */
+/** Renders of the real Llama 3 / Gemma 3 / Qwen3 templates, byte for byte against Python jinja2 (HF semantics). */
 class ChatTemplateGoldenTest {
     private static final ObjectMapper M = new ObjectMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama3", "gemma3"})
+    @ValueSource(strings = {"llama3", "gemma3", "qwen3"})
     void rendersLikeHuggingFace(String model) throws Exception {
         JsonNode root = M.readTree(SharedData.golden("chat-templates.golden.json").toFile());
         JsonNode t = root.path("templates").path(model);
