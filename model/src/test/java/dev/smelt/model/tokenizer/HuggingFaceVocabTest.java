@@ -10,21 +10,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hugging Face tokenizer.json files (Llama 3, Qwen3, Gemma 3) against llama.cpp's vectors that were checked with
- * Hugging Face's tokenizers.js; also decode(encode(text)) == text and load time.
+ * Hugging Face's tokenizers.js; also decode(ids) == text (Qwen: its NFC form). Timing lives in the slow
+ * {@link TokenizerThroughputTest}, since wall-clock limits flake on a shared CI machine.
  */
 class HuggingFaceVocabTest {
-    /** A 150k-262k vocabulary must load well under a few seconds even on a loaded 2-core CI machine. */
-    private static final long MAX_LOAD_MILLIS = 5_000;
-
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"llama3", "qwen3", "gemma3"})
     void matchesReference(String name) throws Exception {
         Path dir = SharedData.require("reference/tokenizers/hf/" + name);
         List<VocabCases.Case> cases = VocabCases.read(dir.resolve("cases.inp"), dir.resolve("cases.out"));
-        long t0 = System.nanoTime();
         Tokenizer tok = Tokenizers.fromHuggingFace(dir.resolve("tokenizer.json.gz"));
-        long loadMillis = (System.nanoTime() - t0) / 1_000_000;
-        assertThat(loadMillis).as("%s load time (ms)", name).isLessThan(MAX_LOAD_MILLIS);
         VocabCases.check(tok, cases, name);
         for (VocabCases.Case c : cases) {
             String expected = name.equals("qwen3") ? java.text.Normalizer.normalize(c.text(), java.text.Normalizer.Form.NFC)
