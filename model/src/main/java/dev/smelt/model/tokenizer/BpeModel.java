@@ -2,13 +2,13 @@ package dev.smelt.model.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-pair-encoding merge engine shared by llama.cpp's BPE vocabularies and Hugging Face's {@code BPE} model:
  * a word starts as one symbol per character, then the adjacent pair with the lowest merge rank is merged
  * (leftmost on ties) until no listed pair remains. Merges are stored as (left id, right id) → (rank, merged id)
- * in an open-addressing table so that loading half a million merges takes milliseconds. Immutable, thread-safe.
+ * in an open-addressing table so that loading half a million merges takes milliseconds. Thread-safe: the tables are immutable and the word cache is concurrent.
  */
 final class BpeModel {
     private final Vocabulary vocab;
@@ -19,6 +19,11 @@ final class BpeModel {
     private long[] keys;   // [capacity] (left << 32 | right) + 1, 0 = empty
     private long[] values; // [capacity] (rank << 32 | merged id)
     private int count;
+    private final int[] bmpIds;  // [65536] id of each single-char piece, -1 when none
+    // Words repeat constantly in natural text; caching their ids (as Hugging Face does) skips the merge loop.
+    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private static final int CACHE_MAX_ENTRIES = 200_000;
+    private static final int CACHE_MAX_WORD_CHARS = 64;
 
     BpeModel(Vocabulary vocab, boolean ignoreMerges, boolean byteFallback, int unk, boolean fuseUnk, int expectedMerges) {
         this.vocab = vocab;
@@ -29,6 +34,10 @@ final class BpeModel {
         int cap = Integer.highestOneBit(Math.max(16, expectedMerges * 2)) * 2;
         keys = new long[cap];
         values = new long[cap];
+        bmpIds = new int[65536];
+        for (int c = 0; c < bmpIds.length; c++) {
+            bmpIds[c] = Character.isSurrogate((char) c) ? -1 : vocab.id(String.valueOf((char) c));
+        }
     }
 
     /**
@@ -94,17 +103,26 @@ final class BpeModel {
                 return;
             }
         }
+        boolean cacheable = word.length() <= CACHE_MAX_WORD_CHARS;
+        if (cacheable) {
+            int[] hit = cache.get(word);
+            if (hit != null) {
+                for (int id : hit) {
+                    out.add(id);
+                }
+                return;
+            }
+        }
         int[] ids = new int[word.length() * 4]; // [n_symbols] worst case: every char a 4-byte fallback
         int n = 0;
         for (int i = 0; i < word.length(); ) {
             int cp = word.codePointAt(i);
             int len = Character.charCount(cp);
-            String ch = word.substring(i, i + len);
-            int id = vocab.id(ch);
+            int id = len == 1 ? bmpIds[cp] : vocab.id(word.substring(i, i + len));
             if (id >= 0) {
                 ids[n++] = id;
-            } else if (byteFallback && allBytesKnown(ch)) {
-                for (byte b : ch.getBytes(StandardCharsets.UTF_8)) {
+            } else if (byteFallback && allBytesKnown(word.substring(i, i + len))) {
+                for (byte b : word.substring(i, i + len).getBytes(StandardCharsets.UTF_8)) {
                     ids[n++] = vocab.id(String.format("<0x%02X>", b & 0xFF));
                 }
             } else if (unk >= 0) {
@@ -116,7 +134,15 @@ final class BpeModel {
             i += len;
         }
         ids = Arrays.copyOf(ids, n);
+        int before = out.size();
         merge(ids, out);
+        if (cacheable && cache.size() < CACHE_MAX_ENTRIES) {
+            int[] result = new int[out.size() - before];
+            for (int k = 0; k < result.length; k++) {
+                result[k] = out.get(before + k);
+            }
+            cache.put(word, result);
+        }
     }
 
     private boolean allBytesKnown(String ch) {
@@ -136,31 +162,44 @@ final class BpeModel {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        // Queue entry: rank in the high 32 bits, left position in the low ones: lowest rank, then leftmost.
-        PriorityQueue<long[]> queue = new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0])
-                : Long.compare(a[1], b[1]));
+        // Min-heap of (rank << 32 | left position): lowest rank first, then leftmost. An entry is stale when
+        // the pair at that position no longer has that rank; it is then skipped.
+        LongHeap heap = new LongHeap(Math.max(4, n));
         for (int i = 0; i + 1 < n; i++) {
-            push(queue, ids, i, i + 1);
+            long v = lookup(ids[i], ids[i + 1]);
+            if (v >= 0) {
+                heap.push((v >>> 32) << 32 | i);
+            }
         }
-        while (!queue.isEmpty()) {
-            long[] e = queue.poll();
-            int l = (int) e[1];
-            int r = (int) e[2];
-            // Stale: either side already merged into something else.
-            if (dead[l] || dead[r] || next[l] != r || ids[l] != (int) e[3] || ids[r] != (int) e[4]) {
+        while (!heap.isEmpty()) {
+            long e = heap.pop();
+            int l = (int) e;
+            int rank = (int) (e >>> 32);
+            if (dead[l] || next[l] < 0) {
                 continue;
             }
-            ids[l] = (int) e[5];
+            int r = next[l];
+            long v = lookup(ids[l], ids[r]);
+            if (v < 0 || (int) (v >>> 32) != rank) {
+                continue;
+            }
+            ids[l] = (int) v;
             dead[r] = true;
             next[l] = next[r];
             if (next[r] >= 0) {
                 prev[next[r]] = l;
             }
             if (prev[l] >= 0) {
-                push(queue, ids, prev[l], l);
+                long pv = lookup(ids[prev[l]], ids[l]);
+                if (pv >= 0) {
+                    heap.push((pv >>> 32) << 32 | prev[l]);
+                }
             }
             if (next[l] >= 0) {
-                push(queue, ids, l, next[l]);
+                long nv = lookup(ids[l], ids[next[l]]);
+                if (nv >= 0) {
+                    heap.push((nv >>> 32) << 32 | l);
+                }
             }
         }
         for (int i = 0; i >= 0 && n > 0; i = next[i]) {
@@ -168,10 +207,55 @@ final class BpeModel {
         }
     }
 
-    private void push(PriorityQueue<long[]> queue, int[] ids, int l, int r) {
-        long v = lookup(ids[l], ids[r]);
-        if (v >= 0) {
-            queue.add(new long[] {v >>> 32, l, r, ids[l], ids[r], (int) v});
+    /** Binary min-heap of longs (not thread-safe; one per merge call). */
+    private static final class LongHeap {
+        private long[] a;
+        private int n;
+
+        LongHeap(int cap) {
+            a = new long[cap];
+        }
+
+        boolean isEmpty() {
+            return n == 0;
+        }
+
+        void push(long v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, n * 2);
+            }
+            int i = n++;
+            while (i > 0) {
+                int p = (i - 1) >>> 1;
+                if (a[p] <= v) {
+                    break;
+                }
+                a[i] = a[p];
+                i = p;
+            }
+            a[i] = v;
+        }
+
+        long pop() {
+            long top = a[0];
+            long last = a[--n];
+            int i = 0;
+            while (true) {
+                int c = 2 * i + 1;
+                if (c >= n) {
+                    break;
+                }
+                if (c + 1 < n && a[c + 1] < a[c]) {
+                    c++;
+                }
+                if (a[c] >= last) {
+                    break;
+                }
+                a[i] = a[c];
+                i = c;
+            }
+            a[i] = last;
+            return top;
         }
     }
 }

@@ -1,17 +1,11 @@
 package dev.smelt.model.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} ({@code model.type} BPE or WordPiece, {@code added_tokens},
@@ -24,48 +18,29 @@ final class HuggingFaceTokenizerLoader {
     private HuggingFaceTokenizerLoader() {
     }
 
-    static JsonNode read(Path p) throws IOException {
-        try (InputStream raw = Files.newInputStream(p);
-             InputStream in = p.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw) {
-            JsonNode n = JSON.readTree(in);
-            if (n == null || !n.isObject()) {
-                throw new TokenizerFormatException(p + ": expected a JSON object at top level");
-            }
-            return n;
-        } catch (JsonProcessingException e) {
-            throw new TokenizerFormatException(p + ": malformed JSON at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
-        }
-    }
-
     static Tokenizer load(Path jsonPath, Path configPath) throws IOException {
         String file = jsonPath.toString();
-        JsonNode root = read(jsonPath);
-        JsonNode config = configPath == null ? JSON.createObjectNode() : read(configPath);
+        HfJsonReader parsed = HfJsonReader.read(jsonPath);
+        JsonNode root = parsed.root;
+        JsonNode config = configPath == null ? JSON.createObjectNode() : HfJsonReader.readTree(configPath);
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) {
             throw new TokenizerFormatException(file + ": field 'model' is missing or not an object");
         }
         String type = model.path("type").asText("");
-        if (type.isEmpty() && model.has("merges")) {
+        if (type.isEmpty() && parsed.mergeLeft != null) {
             type = "BPE"; // older files omit the type of BPE models
         }
         if (!type.equals("BPE") && !type.equals("WordPiece")) {
             throw new TokenizerFormatException(file + ": unsupported model.type '" + type + "'; supported: BPE, WordPiece");
         }
-        JsonNode vocabNode = model.get("vocab");
-        if (vocabNode == null || !vocabNode.isObject()) {
+        if (!parsed.hasVocab) {
             throw new TokenizerFormatException(file + ": field 'model.vocab' is missing or not an object");
         }
         JsonNode added = root.path("added_tokens");
         int n = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
-                throw new TokenizerFormatException(file + ": model.vocab['" + e.getKey() + "'] = " + e.getValue()
-                        + " is not a token id");
-            }
-            n = Math.max(n, e.getValue().asInt() + 1);
+        for (int id : parsed.vocabIds) {
+            n = Math.max(n, id + 1);
         }
         for (JsonNode a : added) {
             n = Math.max(n, a.path("id").asInt(-1) + 1);
@@ -73,9 +48,8 @@ final class HuggingFaceTokenizerLoader {
         String[] pieces = new String[n];
         TokenType[] types = new TokenType[n];
         java.util.Arrays.fill(types, TokenType.NORMAL);
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            pieces[e.getValue().asInt()] = e.getKey();
+        for (int k = 0; k < parsed.vocabIds.size(); k++) {
+            pieces[parsed.vocabIds.get(k)] = parsed.vocabPieces.get(k);
         }
         List<SpecialTokenSplitter.Special> specials = new ArrayList<>();
         int i = 0;
@@ -108,7 +82,7 @@ final class HuggingFaceTokenizerLoader {
         v.addEos = config.path("add_eos_token").asBoolean(false);
         applyPostProcessor(root.path("post_processor"), v, file);
         v.detectEndOfGeneration();
-        return type.equals("BPE") ? bpe(root, model, v, specials, file) : wordPiece(root, model, v, specials, file);
+        return type.equals("BPE") ? bpe(root, model, parsed, v, specials, file) : wordPiece(root, model, v, specials, file);
     }
 
     private static int specialId(JsonNode n, Vocabulary v) {
@@ -161,30 +135,16 @@ final class HuggingFaceTokenizerLoader {
         }
     }
 
-    private static Tokenizer bpe(JsonNode root, JsonNode model, Vocabulary v, List<SpecialTokenSplitter.Special> specials,
-            String file) throws TokenizerFormatException {
-        JsonNode merges = model.path("merges");
-        if (!merges.isArray()) {
+    private static Tokenizer bpe(JsonNode root, JsonNode model, HfJsonReader parsed, Vocabulary v,
+            List<SpecialTokenSplitter.Special> specials, String file) throws TokenizerFormatException {
+        if (parsed.mergeLeft == null) {
             throw new TokenizerFormatException(file + ": field 'model.merges' is missing or not an array");
         }
         boolean byteFallback = model.path("byte_fallback").asBoolean(false);
         BpeModel bpe = new BpeModel(v, model.path("ignore_merges").asBoolean(false), byteFallback, v.unk,
-                model.path("fuse_unk").asBoolean(false), merges.size());
-        int rank = 0;
-        for (JsonNode m : merges) {
-            String left, right;
-            if (m.isArray() && m.size() == 2) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
-            } else if (m.isTextual() && m.asText().indexOf(' ', 1) > 0) {
-                int sp = m.asText().indexOf(' ', 1);
-                left = m.asText().substring(0, sp);
-                right = m.asText().substring(sp + 1);
-            } else {
-                throw new TokenizerFormatException(file + ": model.merges[" + rank + "] = " + m
-                        + " is neither \"left right\" nor [left, right]");
-            }
-            bpe.addMerge(left, right, rank++);
+                model.path("fuse_unk").asBoolean(false), parsed.mergeLeft.size());
+        for (int rank = 0; rank < parsed.mergeLeft.size(); rank++) {
+            bpe.addMerge(parsed.mergeLeft.get(rank), parsed.mergeRight.get(rank), rank);
         }
         var normalizer = HfPreTokenizers.normalizer(root.get("normalizer"), file + ": normalizer");
         var pre = HfPreTokenizers.preTokenizer(root.get("pre_tokenizer"), file + ": pre_tokenizer");

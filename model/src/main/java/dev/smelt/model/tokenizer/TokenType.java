@@ -1,6 +1,6 @@
 package dev.smelt.model.tokenizer;
 
-/** Token kinds as stored in GGUF {@code tokenizer.ggml.token_type} (values 1..6; 0 = undefined is read as NORMAL). */
+/** Token kinds as stored in GGUF {@code tokenizer.ggml.token_type} (values 1..6; 0 = undefined is read as NORMAL). Immutable. */
 public enum TokenType {
     NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE;
 
