@@ -37,8 +37,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3")
     int repetitions;
 
-    @Option(names = "--membw", negatable = true, defaultValue = "true", description = "Also measure memory read bandwidth (default on).")
-    boolean membw;
+    @Option(names = "--no-membw", description = "Skip the memory read bandwidth measurement.")
+    boolean noMembw;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -81,6 +81,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            boolean membw = !noMembw;
             double bw = membw ? MemoryBandwidth.measure(pool, 1L << 30, 5) : Double.NaN;
             double ppMean = mean(pp);
             double tgMean = mean(tg);

@@ -43,6 +43,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating past end-of-generation tokens.")
     boolean ignoreEos;
 
+    @Option(names = "--stop", description = "Stop when the output contains this text (repeatable); the stop text is not printed.")
+    java.util.List<String> stops = new java.util.ArrayList<>();
+
     @Mixin
     SamplingOptions sampling;
 
@@ -82,10 +85,18 @@ final class RunCommand implements Callable<Integer> {
             if (logits != null) {
                 r = generateWithLogits(m, g, ids, cache, new Sampler(sc), logits, vocab, tok, out, text);
             } else {
+                StopText stop = new StopText(stops);
                 r = g.generate(ids, cache, new Sampler(sc), maxTokens, t -> !ignoreEos && isEnd(m, tok, t), (t, l) -> {
-                    emit(t, tok, out, text, count[0]++ == 0);
-                    return true;
+                    if (printIds || stops.isEmpty()) {
+                        emit(t, tok, out, text, count[0]++ == 0);
+                        return true;
+                    }
+                    text.write(stop.push(TextModels.visibleBytes(tok, t)));
+                    return !stop.stopped();
                 });
+                if (!printIds && !stops.isEmpty() && !stop.stopped()) {
+                    text.write(stop.flush());
+                }
             }
             text.flush();
             out.println();
@@ -139,6 +150,57 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return new Generator.Result(Arrays.copyOf(gen, n), reason, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** Holds back output that could be the start of a stop text; stops at the first full match. Not thread-safe. */
+    static final class StopText {
+        private final java.util.List<byte[]> stops = new java.util.ArrayList<>();
+        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+        private boolean stopped;
+
+        StopText(java.util.List<String> stops) {
+            for (String s : stops) {
+                if (!s.isEmpty()) {
+                    this.stops.add(s.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+
+        boolean stopped() {
+            return stopped;
+        }
+
+        byte[] push(byte[] b) {
+            pending.writeBytes(b);
+            byte[] all = pending.toByteArray();
+            for (int i = 0; i < all.length; i++) {
+                for (byte[] s : stops) {
+                    if (i + s.length <= all.length && java.util.Arrays.equals(all, i, i + s.length, s, 0, s.length)) {
+                        stopped = true;
+                        pending.reset();
+                        return java.util.Arrays.copyOf(all, i);
+                    }
+                }
+            }
+            int hold = 0;
+            for (byte[] s : stops) {
+                for (int k = Math.min(s.length - 1, all.length); k > hold; k--) {
+                    if (java.util.Arrays.equals(all, all.length - k, all.length, s, 0, k)) {
+                        hold = k;
+                        break;
+                    }
+                }
+            }
+            pending.reset();
+            pending.write(all, all.length - hold, hold);
+            return java.util.Arrays.copyOf(all, all.length - hold);
+        }
+
+        byte[] flush() {
+            byte[] b = pending.toByteArray();
+            pending.reset();
+            return b;
+        }
     }
 
     /** Writes token bytes to stdout without splitting UTF-8 characters. */

@@ -71,6 +71,13 @@ class RunCommandTest {
     }
 
     @Test
+    void stopTextEndsGenerationAndIsNotPrinted() {
+        String out = run("run", SharedData.model("shakespeare.gguf").toString(), "-p", "ROMEO:", "-n", "30", "--temperature", "0",
+                "--stop", "world");
+        assertThat(out.strip()).isEqualTo("That is the");
+    }
+
+    @Test
     void badInputIsAClearErrorWithNonZeroExit() {
         PrintStream oldErr = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
