@@ -37,6 +37,23 @@ final class Q4_0Vector extends ScalarFormats.Q4_0 {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        if (L != 16) {
+            super.dequantize(w, offset, dst, dstOff, n);
+            return;
+        }
+        for (int b = 0; b < n / 32; b++) {
+            long off = offset + 18L * b;
+            float d = f16(w, off);
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 2, ByteOrder.LITTLE_ENDIAN);
+            FloatVector lo = (FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            lo.mul(d).intoArray(dst, dstOff + 32 * b);
+            hi.mul(d).intoArray(dst, dstOff + 32 * b + 16);
+        }
+    }
+
     private static FloatVector block(MemorySegment w, long off, float[] x, int xo, FloatVector acc) {
         ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 2, ByteOrder.LITTLE_ENDIAN);
         FloatVector x0 = FloatVector.fromArray(F, x, xo);

@@ -16,6 +16,33 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Q4_KVector extends ScalarFormats.Q4_K {
     @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long off = offset + 144L * b;
+            int o = dstOff + 256 * b;
+            float d = f16(w, off);
+            float dmin = f16(w, off + 2);
+            for (int c = 0; c < 4; c++) {
+                int g = 2 * c;
+                FloatVector dl = FloatVector.broadcast(F, d * ScalarFormats.scale(w, off + 4, g));
+                FloatVector ml = FloatVector.broadcast(F, dmin * ScalarFormats.minK(w, off + 4, g));
+                FloatVector dh = FloatVector.broadcast(F, d * ScalarFormats.scale(w, off + 4, g + 1));
+                FloatVector mh = FloatVector.broadcast(F, dmin * ScalarFormats.minK(w, off + 4, g + 1));
+                for (int h = 0; h < 2; h++) {
+                    ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 16 + 32 * c + 16 * h, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0x0F);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    for (int p = 0; p < 16 / L; p++) {
+                        int i = 64 * c + 16 * h + p * L;
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(dl).sub(ml).intoArray(dst, o + i); // as the scalar: d·q − m, two roundings
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(dh).sub(mh).intoArray(dst, o + i + 32);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         float total = 0;
         for (int b = 0; b < n / 256; b++) {

@@ -30,6 +30,27 @@ final class Q5_0Vector extends ScalarFormats.Q5_0 {
     }
 
     @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        int parts = 16 / L;
+        for (int b = 0; b < n / 32; b++) {
+            long off = offset + 22L * b;
+            FloatVector d = FloatVector.broadcast(F, f16(w, off));
+            IntVector qh = IntVector.broadcast(I, w.get(LE_INT, off + 2));
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 6, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = q.and((byte) 0x0F);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            for (int p = 0; p < parts; p++) {
+                IntVector l = (IntVector) lo.convertShape(VectorOperators.B2I, I, p);
+                IntVector h = (IntVector) hi.convertShape(VectorOperators.B2I, I, p);
+                IntVector lb = qh.lanewise(VectorOperators.LSHR, SHIFTS[p]).and(1).lanewise(VectorOperators.LSHL, 4);
+                IntVector hb = qh.lanewise(VectorOperators.LSHR, SHIFTS[p + parts]).and(1).lanewise(VectorOperators.LSHL, 4);
+                ((FloatVector) l.or(lb).sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, dstOff + 32 * b + p * L);
+                ((FloatVector) h.or(hb).sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, dstOff + 32 * b + 16 + p * L);
+            }
+        }
+    }
+
+    @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int parts = 16 / L;

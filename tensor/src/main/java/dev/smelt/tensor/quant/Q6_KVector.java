@@ -44,6 +44,38 @@ final class Q6_KVector extends ScalarFormats.Q6_K {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long off = offset + 210L * b;
+            int o = dstOff + 256 * b;
+            float d = f16(w, off + 208);
+            for (int half = 0; half < 2; half++) {
+                for (int l = 0; l < 32; l += 16) {
+                    ByteVector ql0 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector ql1 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + 32 + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector qh = ByteVector.fromMemorySegment(B16, w, off + 128 + 32 * half + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector q0 = ql0.and((byte) 0x0F).or(qh.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q1 = ql1.and((byte) 0x0F).or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int base = 128 * half + l;
+                    store(q0, d * scale(w, off, base), dst, o + base);
+                    store(q1, d * scale(w, off, base + 32), dst, o + base + 32);
+                    store(q2, d * scale(w, off, base + 64), dst, o + base + 64);
+                    store(q3, d * scale(w, off, base + 96), dst, o + base + 96);
+                }
+            }
+        }
+    }
+
+    private static void store(ByteVector q, float scale, float[] dst, int at) {
+        FloatVector s = FloatVector.broadcast(F, scale);
+        for (int p = 0; p < 16 / L; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(s).intoArray(dst, at + p * L);
+        }
+    }
+
     private static int scale(MemorySegment w, long off, int i) {
         return w.get(ValueLayout.JAVA_BYTE, off + 192 + i / 16);
     }

@@ -44,6 +44,17 @@ final class Q8_0Vector extends ScalarFormats.Q8_0 {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long off = offset + 34L * b;
+            FloatVector d = FloatVector.broadcast(F, f16(w, off));
+            for (int j = 0; j < 32; j += L) {
+                widen(w, off + 2 + j).mul(d).intoArray(dst, dstOff + 32 * b + j);
+            }
+        }
+    }
+
     private static FloatVector widen(MemorySegment w, long off) {
         return (FloatVector) ByteVector.fromMemorySegment(B, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
     }
