@@ -27,7 +27,7 @@ final class Q4_0Vector extends ScalarFormats.Q4_0 {
             int xo = xOff + 32 * b;
             ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 2, ByteOrder.LITTLE_ENDIAN);
             FloatVector lo = (FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi = (FloatVector) Simd.highNibbles(q).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
             FloatVector s = lo.fma(FloatVector.fromArray(F, x, xo), hi.mul(FloatVector.fromArray(F, x, xo + 16)));
             acc = s.fma(FloatVector.broadcast(F, f16(w, off)), acc);
         }
@@ -45,7 +45,7 @@ final class Q4_0Vector extends ScalarFormats.Q4_0 {
             float d = f16(w, off);
             ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 2, ByteOrder.LITTLE_ENDIAN);
             FloatVector lo = (FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hi = (FloatVector) Simd.highNibbles(q).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
             lo.mul(d).intoArray(dst, dstOff + 32 * b);
             hi.mul(d).intoArray(dst, dstOff + 32 * b + 16);
         }

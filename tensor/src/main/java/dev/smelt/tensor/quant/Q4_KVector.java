@@ -31,7 +31,7 @@ final class Q4_KVector extends ScalarFormats.Q4_K {
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 16 + 32 * c + 16 * h, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hi = Simd.highNibbles(q);
                     for (int p = 0; p < 16 / L; p++) {
                         int i = 64 * c + 16 * h + p * L;
                         ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(dl).sub(ml).intoArray(dst, o + i); // as the scalar: d·q − m, two roundings
@@ -60,7 +60,7 @@ final class Q4_KVector extends ScalarFormats.Q4_K {
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 16 + 32 * c + 16 * h, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector hi = Simd.highNibbles(q);
                     for (int p = 0; p < 16 / L; p++) {
                         int i = 64 * c + 16 * h + p * L;
                         FloatVector x0 = FloatVector.fromArray(F, x, xo + i);

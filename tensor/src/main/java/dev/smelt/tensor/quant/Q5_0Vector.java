@@ -38,7 +38,7 @@ final class Q5_0Vector extends ScalarFormats.Q5_0 {
             IntVector qh = IntVector.broadcast(I, w.get(LE_INT, off + 2));
             ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 6, ByteOrder.LITTLE_ENDIAN);
             ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            ByteVector hi = Simd.highNibbles(q);
             for (int p = 0; p < parts; p++) {
                 IntVector l = (IntVector) lo.convertShape(VectorOperators.B2I, I, p);
                 IntVector h = (IntVector) hi.convertShape(VectorOperators.B2I, I, p);
@@ -60,7 +60,7 @@ final class Q5_0Vector extends ScalarFormats.Q5_0 {
             IntVector qh = IntVector.broadcast(I, w.get(LE_INT, off + 2));
             ByteVector q = ByteVector.fromMemorySegment(B16, w, off + 6, ByteOrder.LITTLE_ENDIAN);
             ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+            ByteVector hi = Simd.highNibbles(q);
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < parts; p++) {
                 IntVector l = (IntVector) lo.convertShape(VectorOperators.B2I, I, p);
