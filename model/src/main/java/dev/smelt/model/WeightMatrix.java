@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
  * memory mapping. Immutable, thread-safe.
  */
-public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols) {
+public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols) implements Linear {
 
     /** Wraps tensor {@code name} of {@code file}; rows = product of dims[1..]. */
     public static WeightMatrix of(GgufFile file, GgufTensorInfo t) {
@@ -30,6 +30,7 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
     }
 
     /** out[b, r] = Σ_c W[r, c] · x[b, c]; x is [batch, cols], out is [batch, rows]. */
+    @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
         MatMul.matmul(pool, format, data, offset, rows, cols, x, batch, out);
     }

@@ -1,6 +1,7 @@
 package dev.smelt.model.arch;
 
 import dev.smelt.model.KvCache;
+import dev.smelt.model.Linear;
 import dev.smelt.model.ModelConfig;
 import dev.smelt.model.ModelException;
 import dev.smelt.model.SequenceBatch;
@@ -13,6 +14,7 @@ import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.Rope;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.UnaryOperator;
 
 /**
  * A pre-norm transformer decoder evaluated in float32 over memory-mapped weights. Subclasses (one per
@@ -64,6 +66,35 @@ public abstract class DecoderModel implements AutoCloseable {
         for (int i = 0; i < layers.length; i++) {
             layers[i] = loadLayer(i);
         }
+    }
+
+    /**
+     * Replaces block projections (q, k, v, fused qkv, o, gate, up, down) by {@code f(current)}: the
+     * hook for LoRA deltas and low-rank factors. {@code f} must keep each projection's shape. Not
+     * thread-safe: call before the model is shared.
+     */
+    public void transformLinears(UnaryOperator<Linear> f) {
+        for (Layer w : layers) {
+            w.wq = replace(f, w.wq);
+            w.wk = replace(f, w.wk);
+            w.wv = replace(f, w.wv);
+            w.wqkv = replace(f, w.wqkv);
+            w.wo = replace(f, w.wo);
+            w.wGate = replace(f, w.wGate);
+            w.wUp = replace(f, w.wUp);
+            w.wDown = replace(f, w.wDown);
+        }
+    }
+
+    private static Linear replace(UnaryOperator<Linear> f, Linear old) {
+        if (old == null) {
+            return null;
+        }
+        Linear n = f.apply(old);
+        if (n == null || n.rows() != old.rows() || n.cols() != old.cols()) {
+            throw new IllegalArgumentException("replacement for " + old.name() + " must keep shape [" + old.rows() + ", " + old.cols() + "]");
+        }
+        return n;
     }
 
     /** Loads block {@code i}'s tensors. */
@@ -240,7 +271,7 @@ public abstract class DecoderModel implements AutoCloseable {
         }
     }
 
-    private void mm(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] out) {
+    private void mm(ThreadPool pool, Linear w, float[] x, int n, float[] out) {
         MatmulObserver o = observer;
         if (o != null) {
             o.onMatmul(w.name(), x, n, w.cols());

@@ -1,6 +1,6 @@
 package dev.smelt.model.arch;
 
-import dev.smelt.model.WeightMatrix;
+import dev.smelt.model.Linear;
 
 /**
  * Weights of one decoder block. Optional pieces are null when an architecture lacks them.
@@ -8,21 +8,21 @@ import dev.smelt.model.WeightMatrix;
  */
 final class Layer {
     float[] attnNorm;          // [dim]
-    WeightMatrix wq;           // [qDim, dim]
-    WeightMatrix wk;           // [kvDim, dim]
-    WeightMatrix wv;           // [kvDim, dim]
-    WeightMatrix wqkv;         // [qDim + 2·kvDim, dim] (phi3: fused q|k|v), else null
+    Linear wq;           // [qDim, dim]
+    Linear wk;           // [kvDim, dim]
+    Linear wv;           // [kvDim, dim]
+    Linear wqkv;         // [qDim + 2·kvDim, dim] (phi3: fused q|k|v), else null
     float[] bq;                // [qDim] (qwen2 biases) or null
     float[] bk;                // [kvDim] or null
     float[] bv;                // [kvDim] or null
     float[] qNorm;             // [headDim] per-head RMSNorm (qwen3, gemma3) or null
     float[] kNorm;             // [headDim] or null
-    WeightMatrix wo;           // [dim, qDim]
+    Linear wo;           // [dim, qDim]
     float[] postAttnNorm;      // [dim] (gemma3) or null
     float[] ffnNorm;           // [dim]
-    WeightMatrix wGate;        // [ffn, dim] or null when fused
-    WeightMatrix wUp;          // [ffn, dim], or [2·ffn, dim] gate|up fused (phi3) when wGate is null
-    WeightMatrix wDown;        // [dim, ffn]
+    Linear wGate;        // [ffn, dim] or null when fused
+    Linear wUp;          // [ffn, dim], or [2·ffn, dim] gate|up fused (phi3) when wGate is null
+    Linear wDown;        // [dim, ffn]
     float[] postFfnNorm;       // [dim] (gemma3) or null
     boolean slidingWindow;     // attends to the last n_swa positions only
 }
