@@ -78,38 +78,40 @@ final class Q6_KVector extends ScalarFormats.Q6_K {
 
     @Override
     public void dequantize(MemorySegment w, long offset, float[] dst, int dstOff, int n) {
+        if (L != 16 || Simd.I.length() != 16) {
+            super.dequantize(w, offset, dst, dstOff, n);
+            return;
+        }
+        float[] sc = new float[16];
         for (int b = 0; b < n / 256; b++) {
             long off = offset + 210L * b;
-            int o = dstOff + 256 * b;
             float d = f16(w, off + 208);
-            for (int half = 0; half < 2; half++) {
-                for (int l = 0; l < 32; l += 16) {
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector ql1 = ByteVector.fromMemorySegment(B16, w, off + 64 * half + 32 + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector qh = ByteVector.fromMemorySegment(B16, w, off + 128 + 32 * half + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector q0 = ql0.and((byte) 0x0F).or(Simd.maskShiftLeft(qh, 0x03, 4)).sub((byte) 32);
-                    ByteVector q1 = ql1.and((byte) 0x0F).or(Simd.maskShiftLeft(qh, 0x0C, 2)).sub((byte) 32);
-                    ByteVector q2 = Simd.highNibbles(ql0).or(qh.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = Simd.highNibbles(ql1).or(Simd.shiftRightMasked(qh, 2, 0x30)).sub((byte) 32);
-                    int base = 128 * half + l;
-                    store(q0, d * scale(w, off, base), dst, o + base);
-                    store(q1, d * scale(w, off, base + 32), dst, o + base + 32);
-                    store(q2, d * scale(w, off, base + 64), dst, o + base + 64);
-                    store(q3, d * scale(w, off, base + 96), dst, o + base + 96);
-                }
+            for (int i = 0; i < 16; i++) {
+                sc[i] = d * w.get(ValueLayout.JAVA_BYTE, off + 192 + i);
             }
+            dequantizeHalf(w, off, sc, 0, dst, dstOff + 256 * b);
+            dequantizeHalf(w, off, sc, 1, dst, dstOff + 256 * b);
         }
     }
 
-    private static void store(ByteVector q, float scale, float[] dst, int at) {
-        FloatVector s = FloatVector.broadcast(F, scale);
-        for (int p = 0; p < 16 / L; p++) {
-            ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(s).intoArray(dst, at + p * L);
+    /** Decodes one 128-value half of a block as {@link #half} reads it: dst[128·half + i] = sc[group] · (q − 32). */
+    private static void dequantizeHalf(MemorySegment w, long off, float[] sc, int half, float[] dst, int o) {
+        for (int l = 0; l < 32; l += 16) {
+            IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(B16, w, off + 64 * half + l, LE).convertShape(B2I, I, 0)).and(0xFF);
+            IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(B16, w, off + 64 * half + 32 + l, LE).convertShape(B2I, I, 0)).and(0xFF);
+            IntVector qh = ((IntVector) ByteVector.fromMemorySegment(B16, w, off + 128 + 32 * half + l, LE).convertShape(B2I, I, 0)).and(0xFF);
+            IntVector q0 = ql0.and(0x0F).or(qh.and(0x03).lanewise(VectorOperators.LSHL, 4));
+            IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2));
+            IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30));
+            IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30));
+            int base = 128 * half + l;
+            int g = base / 16;
+            // as the scalar reference: (d·scale) · (q − 32), one rounding per product
+            ((FloatVector) q0.sub(32).convertShape(I2F, F, 0)).mul(sc[g]).intoArray(dst, o + base);
+            ((FloatVector) q1.sub(32).convertShape(I2F, F, 0)).mul(sc[g + 2]).intoArray(dst, o + base + 32);
+            ((FloatVector) q2.sub(32).convertShape(I2F, F, 0)).mul(sc[g + 4]).intoArray(dst, o + base + 64);
+            ((FloatVector) q3.sub(32).convertShape(I2F, F, 0)).mul(sc[g + 6]).intoArray(dst, o + base + 96);
         }
-    }
-
-    private static int scale(MemorySegment w, long off, int i) {
-        return w.get(ValueLayout.JAVA_BYTE, off + 192 + i / 16);
     }
 
 }
