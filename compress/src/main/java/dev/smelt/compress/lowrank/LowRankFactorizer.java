@@ -63,24 +63,23 @@ public final class LowRankFactorizer {
                 ws[i * cols + j] = w[i * cols + j] * scale[j];
             }
         }
-        Svd.Result svd = Svd.of(ws, rows, cols);
-        int r = rule.choose(svd.s());
+        Svd.Result svd = Svd.of(ws, rows, cols, rule::choose);
+        int r = svd.r();
         double total = 0;
         double kept = 0;
         for (int i = 0; i < svd.k(); i++) {
             total += svd.s()[i] * svd.s()[i];
             kept += i < r ? svd.s()[i] * svd.s()[i] : 0;
         }
-        int k = svd.k();
         float[] a = new float[r * cols];
         float[] b = new float[rows * r];
         for (int c = 0; c < r; c++) {
             double root = Math.sqrt(svd.s()[c]);
             for (int i = 0; i < rows; i++) {
-                b[i * r + c] = (float) (svd.u()[i * k + c] * root);
+                b[i * r + c] = (float) (svd.u()[i * r + c] * root);
             }
             for (int j = 0; j < cols; j++) {
-                a[c * cols + j] = (float) (svd.v()[j * k + c] * root / scale[j]);
+                a[c * cols + j] = (float) (svd.v()[j * r + c] * root / scale[j]);
             }
         }
         return new Factors(rows, cols, r, a, b, total == 0 ? 1 : kept / total);

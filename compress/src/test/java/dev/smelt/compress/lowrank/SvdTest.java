@@ -71,10 +71,10 @@ class SvdTest {
                 double du = 0;
                 double dv = 0;
                 for (int i = 0; i < m; i++) {
-                    du += r.u()[i * r.k() + p] * r.u()[i * r.k() + q];
+                    du += r.u()[i * r.r() + p] * r.u()[i * r.r() + q];
                 }
                 for (int j = 0; j < n; j++) {
-                    dv += r.v()[j * r.k() + p] * r.v()[j * r.k() + q];
+                    dv += r.v()[j * r.r() + p] * r.v()[j * r.r() + q];
                 }
                 assertThat(du).as("uᵀu[%d,%d]", p, q).isCloseTo(p == q ? 1 : 0, within(1e-9));
                 assertThat(dv).as("vᵀv[%d,%d]", p, q).isCloseTo(p == q ? 1 : 0, within(1e-9));
@@ -94,7 +94,7 @@ class SvdTest {
             for (int j = 0; j < n; j++) {
                 double s = 0;
                 for (int k = 0; k < rank; k++) {
-                    s += r.u()[i * r.k() + k] * r.s()[k] * r.v()[j * r.k() + k];
+                    s += r.u()[i * r.r() + k] * r.s()[k] * r.v()[j * r.r() + k];
                 }
                 double d = Math.abs(s - a[i * n + j]);
                 if (d > worst) {
