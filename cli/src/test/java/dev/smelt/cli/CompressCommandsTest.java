@@ -60,7 +60,7 @@ class CompressCommandsTest {
     @Test
     void pruneWandaWithCalibrationTextAndTwoFour(@TempDir Path dir) throws Exception {
         Path base = SharedData.model("shakespeare.gguf");
-        Path calib = text(dir, "calib.txt", 0, 6_000);
+        Path calib = text(dir, "calib.txt", 0, 3_000);
         Path val = text(dir, "val.txt", VALIDATION_START, 3_000);
         Path out = dir.resolve("p.gguf");
         Run r = run("prune", base.toString(), out.toString(), "--method", "wanda", "--pattern", "2:4", "--calibration", calib.toString(),
