@@ -33,12 +33,7 @@ public final class LoraApplier {
         if (!Float.isFinite(userScale)) {
             throw new IllegalArgumentException("LoRA scale must be finite, got " + userScale);
         }
-        Map<String, int[]> shapes = new LinkedHashMap<>();
-        model.transformLinears(l -> {
-            shapes.put(l.name(), new int[] {l.rows(), l.cols()});
-            return l;
-        });
-        Map<String, List<LoraLinear.Delta>> byLinear = deltas(adapter, userScale, shapes, model.config());
+        Map<String, List<LoraLinear.Delta>> byLinear = deltasFor(model, adapter, userScale);
         int[] count = {0};
         model.transformLinears(l -> {
             List<LoraLinear.Delta> d = byLinear.get(l.name());
@@ -49,6 +44,23 @@ public final class LoraApplier {
             return new LoraLinear(l, d);
         });
         return count[0];
+    }
+
+    /**
+     * The deltas each of the model's projections receives, by projection name (what merging bakes in).
+     *
+     * @throws IllegalArgumentException when a pair fits no projection of the model
+     */
+    public static Map<String, List<LoraLinear.Delta>> deltasFor(DecoderModel model, LoraAdapter adapter, float userScale) {
+        if (!Float.isFinite(userScale)) {
+            throw new IllegalArgumentException("LoRA scale must be finite, got " + userScale);
+        }
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        model.transformLinears(l -> {
+            shapes.put(l.name(), new int[] {l.rows(), l.cols()});
+            return l;
+        });
+        return deltas(adapter, userScale, shapes, model.config());
     }
 
     /** Groups the adapter's deltas by the projection they modify. */
