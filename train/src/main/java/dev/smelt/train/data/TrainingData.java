@@ -68,6 +68,22 @@ public final class TrainingData {
         return new Loaded(List.copyOf(out), stats);
     }
 
+    /**
+     * What {@code smelt finetune} needs: the training file, and validation from {@code valFile} when
+     * given, else {@code valFraction} of the training examples held out with {@code seed}.
+     *
+     * @param valFile     validation JSONL or null
+     * @param valFraction in [0, 1); ignored when valFile is given
+     */
+    public static Split prepare(Path trainFile, Path valFile, double valFraction, long seed, ChatFormat format, Options options)
+            throws IOException {
+        Loaded train = load(trainFile, format, options);
+        if (valFile != null) {
+            return new Split(train.examples(), load(valFile, format, options).examples());
+        }
+        return split(train.examples(), valFraction, seed);
+    }
+
     static TokenizedExample limit(TokenizedExample e, Options o, ChatFormat.Stats stats) {
         int n = e.tokens().length;
         if (o.maxSeqLen() == 0 || n <= o.maxSeqLen()) {

@@ -110,6 +110,10 @@ class Banking77DataTest {
         }
         TrainingData.Split s = TrainingData.split(d.examples(), 0.1, 7);
         assertThat(s.validation()).hasSize(2);
+        Path val = toMessagesJsonl(SharedData.require("data/banking77/test.csv"), dir.resolve("val.jsonl"), 5);
+        TrainingData.Split p = TrainingData.prepare(jsonl, val, 0.5, 7, f, TrainingData.Options.unlimited());
+        assertThat(p.train()).hasSize(20);
+        assertThat(p.validation()).hasSize(5).allSatisfy(e -> assertThat(e.source()).startsWith("val.jsonl:"));
     }
 
     private static int[] trained(TokenizedExample e) {
