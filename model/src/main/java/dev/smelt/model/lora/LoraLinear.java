@@ -9,8 +9,9 @@ import java.util.List;
  * A base projection plus LoRA deltas: out = W·x + Σ_d scale_d · B_d·(A_d·x), each delta adding to a
  * block of output rows (the whole matrix, or q/k/v or gate/up slices of phi3's fused projections).
  * Computed as two thin products with the F32 {@link Gemm} kernel so the merged matrix is never
- * formed: rank r costs r·(in + out) multiply-adds per token beside the base's in·out. The deltas run
- * on the caller's thread (they are ~2r/in of the base's work). Immutable, thread-safe.
+ * formed: rank r costs r·(in + out) multiply-adds per token beside the base's in·out. Prompt batches
+ * split their rows between the pool's threads; a single decode token runs on the caller's thread.
+ * Immutable, thread-safe.
  */
 public final class LoraLinear implements Linear {
 
@@ -88,10 +89,36 @@ public final class LoraLinear implements Linear {
     @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
         base.matmul(pool, x, batch, out);
-        for (Delta d : deltas) {
-            d.addTo(x, batch, out, base.rows());
+        int tasks = Math.min(pool.threads(), batch / MIN_ROWS_PER_TASK);
+        if (tasks <= 1) {
+            for (Delta d : deltas) {
+                d.addTo(x, batch, out, base.rows());
+            }
+            return;
         }
+        // prompts: split the batch rows between threads; each task writes only its own output rows
+        int cols = base.cols();
+        int rows = base.rows();
+        int per = (batch + tasks - 1) / tasks;
+        pool.parallelFor(tasks, t -> {
+            int b0 = t * per;
+            int n = Math.min(batch, b0 + per) - b0;
+            if (n <= 0) {
+                return;
+            }
+            float[] xs = java.util.Arrays.copyOfRange(x, b0 * cols, (b0 + n) * cols);
+            float[] os = new float[n * rows];
+            for (Delta d : deltas) {
+                d.addTo(xs, n, os, rows);
+            }
+            for (int i = 0; i < n * rows; i++) {
+                out[b0 * rows + i] += os[i];
+            }
+        });
     }
+
+    /** Below this many batch rows per thread the deltas stay on the caller's thread. */
+    private static final int MIN_ROWS_PER_TASK = 4;
 
     /** w[rowOffset + r, c] += scale · Σ_j B[r, j]·A[j, c] for a dense row-major [rows, cols] matrix (merging). */
     public static void addTo(float[] w, int cols, Delta d) {

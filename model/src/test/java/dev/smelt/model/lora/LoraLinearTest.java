@@ -30,8 +30,8 @@ class LoraLinearTest {
     @Test
     void matchesTheMergedDenseMatrixAtOddSizes() {
         Random rnd = new Random(7);
-        try (ThreadPool pool = new ThreadPool(1)) {
-            for (int batch : new int[] {1, 3, 5}) {
+        try (ThreadPool pool = new ThreadPool(3)) {
+            for (int batch : new int[] {1, 3, 5, 13, 31}) { // 13 and 31 split rows across threads
                 int rows = 29;
                 int cols = 37;
                 float[] w = LoraFixtures.gaussian(rnd, rows * cols, 1f);
