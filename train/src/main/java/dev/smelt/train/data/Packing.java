@@ -18,6 +18,19 @@ public final class Packing {
      * @throws DataException when an example alone exceeds the budget (limit lengths when loading)
      */
     public static List<PackedBatch> pack(List<TokenizedExample> examples, int budget) {
+        List<List<TokenizedExample>> bins = bins(examples, budget);
+        List<PackedBatch> out = new ArrayList<>(bins.size());
+        for (List<TokenizedExample> b : bins) {
+            out.add(concat(b, b.stream().mapToInt(e -> e.tokens().length).sum()));
+        }
+        return out;
+    }
+
+    /**
+     * The first-fit assignment alone: which examples share a sequence, in order (for a trainer that
+     * builds its own batch layout from them).
+     */
+    public static List<List<TokenizedExample>> bins(List<TokenizedExample> examples, int budget) {
         if (budget <= 0) {
             throw new IllegalArgumentException("packing budget must be positive, got " + budget);
         }
@@ -39,11 +52,7 @@ public final class Packing {
             bins.get(b).add(e);
             used.set(b, used.get(b) + n);
         }
-        List<PackedBatch> out = new ArrayList<>(bins.size());
-        for (int b = 0; b < bins.size(); b++) {
-            out.add(concat(bins.get(b), used.get(b)));
-        }
-        return out;
+        return bins;
     }
 
     /** One example per sequence, no packing (for evaluation or when the trainer pads). */
