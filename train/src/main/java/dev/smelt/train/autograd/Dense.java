@@ -13,13 +13,25 @@ public final class Dense {
     private Dense() {
     }
 
-    /** c[m, n] = a[m, k] · b[n, k]ᵀ (overwrites c). */
+    /**
+     * c[m, n] = a[m, k] · b[n, k]ᵀ (overwrites c), as axpy chains over a transposed copy of b: no
+     * horizontal lane sums, whose order the Vector API leaves open (see {@link FrozenMatmul}).
+     */
     public static void abT(ThreadPool pool, float[] a, int m, int k, float[] b, int n, float[] c) {
-        pool.parallelFor(m, i -> {
-            for (int j = 0; j < n; j++) {
-                c[i * n + j] = VectorOps.dot(a, i * k, b, j * k, k);
+        float[] bt = transpose(b, n, k);
+        java.util.Arrays.fill(c, 0, m * n, 0f);
+        accAB(pool, a, m, k, bt, n, c);
+    }
+
+    /** [rows, cols] → [cols, rows]. */
+    public static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
             }
-        });
+        }
+        return t;
     }
 
     /** c[m, n] += a[m, k] · b[k, n]. */

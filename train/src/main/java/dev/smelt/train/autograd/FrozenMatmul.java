@@ -7,12 +7,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The transposed product of backpropagation through a frozen weight in any format (QLoRA-style):
+ * Products with a frozen weight in any format, forward y = x·Wᵀ and the transposed product of backpropagation through a frozen weight in any format (QLoRA-style):
  * dx[b, c] += Σ_r dy[b, r] · W[r, c]. W stays in the memory mapping; each task owns a band of
  * columns, dequantizes W's rows for that band in tiles of {@link #TILE_ROWS} rows (whole quant blocks,
  * so the band starts on a block boundary) and runs an outer-product kernel: 4 column vectors × 3 batch
  * rows = 12 accumulators fed by one broadcast of dy per row. No full F32 copy of W ever exists.
- * Each dx element is summed by one task in row order: deterministic across thread counts.
+ * Each output element is summed by one task as a chain of FMAs in a fixed order, with no horizontal
+ * lane reductions (whose order the Vector API leaves open and which differs between interpreted and
+ * compiled code): results are bit-identical across thread counts and JIT tiers, which exact resume needs.
  * Stateless, thread-safe.
  */
 public final class FrozenMatmul {
@@ -25,6 +27,71 @@ public final class FrozenMatmul {
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
     private FrozenMatmul() {
+    }
+
+    /** Reduction columns per forward tile (whole quant blocks). */
+    static final int FORWARD_CHUNK = 256;
+    private static final ThreadLocal<float[]> TILE_T = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * y = x·Wᵀ: each task owns a band of {@code 4·lanes} output rows, dequantizes it in chunks of
+     * {@link #FORWARD_CHUNK} columns, transposes the chunk to [chunk, band] and runs the same
+     * outer-product kernel as backward (x broadcast, W vectors over output rows).
+     *
+     * @param x [n, w.cols()]
+     * @param y [n, w.rows()], overwritten
+     */
+    public static void forward(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y) {
+        WeightFormat fmt = w.format();
+        int bs = fmt.type().blockSize();
+        int chunk = bs >= FORWARD_CHUNK ? bs : (FORWARD_CHUNK / bs) * bs;
+        int cols = w.cols();
+        int rows = w.rows();
+        long rowBytes = w.rowBytes();
+        long chunkBytes = fmt.type().bytesFor(chunk);
+        java.util.Arrays.fill(y, 0, n * rows, 0f);
+        int tasks = (rows + BAND - 1) / BAND;
+        pool.parallelFor(tasks, t -> {
+            int r0 = t * BAND;
+            int rn = Math.min(BAND, rows - r0);
+            float[] tile = TILE.get();
+            if (tile.length < Math.max(TILE_ROWS * BAND, chunk * BAND)) {
+                tile = new float[Math.max(TILE_ROWS * BAND, chunk * BAND)];
+                TILE.set(tile);
+            }
+            float[] tt = TILE_T.get();
+            if (tt.length < chunk * BAND) {
+                tt = new float[chunk * BAND];
+                TILE_T.set(tt);
+            }
+            for (int c0 = 0, ci = 0; c0 < cols; c0 += chunk, ci++) {
+                int cw = Math.min(chunk, cols - c0);
+                for (int r = 0; r < rn; r++) {
+                    fmt.dequantize(w.data(), w.offset() + (r0 + r) * rowBytes + ci * chunkBytes, tile, r * cw, cw);
+                }
+                for (int r = 0; r < rn; r++) {
+                    for (int c = 0; c < cw; c++) {
+                        tt[c * rn + r] = tile[r * cw + c];
+                    }
+                }
+                kernel(tt, cw, rn, x, cols, c0, n, y, rows, r0);
+            }
+        });
+    }
+
+    /** Scalar oracle of {@link #forward} (double accumulation). */
+    public static void forwardReference(WeightMatrix w, float[] x, int n, float[] y) {
+        float[] row = new float[w.cols()];
+        for (int r = 0; r < w.rows(); r++) {
+            w.row(r, row, 0);
+            for (int b = 0; b < n; b++) {
+                double s = 0;
+                for (int c = 0; c < w.cols(); c++) {
+                    s += (double) row[c] * x[b * w.cols() + c];
+                }
+                y[b * w.rows() + r] = (float) s;
+            }
+        }
     }
 
     /**

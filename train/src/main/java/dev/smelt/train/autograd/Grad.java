@@ -52,7 +52,7 @@ public final class Grad {
         int n = x.rows;
         int out = w.rows();
         float[] y = new float[n * out];
-        w.matmul(pool, x.data, n, y);
+        FrozenMatmul.forward(pool, w, x.data, n, y);
         if (bias != null) {
             for (int b = 0; b < n; b++) {
                 for (int o = 0; o < out; o++) {
@@ -246,12 +246,11 @@ public final class Grad {
                 probs[h] = p;
             }
             int kvOff = (h / group) * hd;
+            float[] kt = headTransposed(k.data, n, kvDim, kvOff, hd); // [hd, n]
             for (int t = 0; t < n; t++) {
                 int s0 = docStart[t];
                 int po = tape.recording() ? t * n : 0;
-                for (int s = s0; s <= t; s++) {
-                    p[po + s] = VectorOps.dot(q.data, t * qDim + h * hd, k.data, s * kvDim + kvOff, hd) * scale;
-                }
+                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, t + 1, p, po, scale);
                 Nn.softmax(p, po + s0, t - s0 + 1);
                 int oo = t * qDim + h * hd;
                 for (int s = s0; s <= t; s++) {
@@ -274,12 +273,13 @@ public final class Grad {
                 float[] dvh = new float[n * hd];
                 float[] dp = new float[n];
                 int kvOff = (h / group) * hd;
+                float[] vt = headTransposed(v.data, n, kvDim, kvOff, hd); // [hd, n]
                 for (int t = 0; t < n; t++) {
                     int s0 = docStart[t];
                     int oo = t * qDim + h * hd;
                     double sum = 0;
+                    rowTimes(dout, oo, vt, n, hd, s0, t + 1, dp, 0, 1f);
                     for (int s = s0; s <= t; s++) {
-                        dp[s] = VectorOps.dot(dout, oo, v.data, s * kvDim + kvOff, hd);
                         sum += (double) p[t * n + s] * dp[s];
                         VectorOps.axpy(p[t * n + s], dout, oo, dvh, s * hd, hd);
                     }
@@ -306,6 +306,33 @@ public final class Grad {
             }
         });
         return yt;
+    }
+
+    /** One head's [n, hd] slice of x [n, stride] at column {@code off}, transposed to [hd, n]. */
+    private static float[] headTransposed(float[] x, int n, int stride, int off, int hd) {
+        float[] t = new float[hd * n];
+        for (int s = 0; s < n; s++) {
+            for (int i = 0; i < hd; i++) {
+                t[i * n + s] = x[s * stride + off + i];
+            }
+        }
+        return t;
+    }
+
+    /**
+     * out[o + s] = scale·Σ_i row[i]·mt[i, s] for s in [s0, s1): dot products of one row with many
+     * columns as axpy chains (fixed summation order, no horizontal lane sums).
+     */
+    private static void rowTimes(float[] row, int ro, float[] mt, int n, int hd, int s0, int s1, float[] out, int o, float scale) {
+        java.util.Arrays.fill(out, o + s0, o + s1, 0f);
+        for (int i = 0; i < hd; i++) {
+            VectorOps.axpy(row[ro + i], mt, i * n + s0, out, o + s0, s1 - s0);
+        }
+        if (scale != 1f) {
+            for (int s = s0; s < s1; s++) {
+                out[o + s] *= scale;
+            }
+        }
     }
 
     /**

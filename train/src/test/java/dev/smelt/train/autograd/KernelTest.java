@@ -70,7 +70,17 @@ class KernelTest {
             FrozenMatmul.backward(pool, w, dy, n, dx);
             FrozenMatmul.reference(w, dy, n, ref);
             Tolerances.assertClose("dx F32 " + n + "x" + rows + "x" + cols, ref, dx, ABS * Math.sqrt(rows), REL);
+            checkForward(w, n);
         }
+    }
+
+    private void checkForward(WeightMatrix w, int n) {
+        float[] x = randn(n * w.cols());
+        float[] y = randn(n * w.rows()); // overwritten
+        float[] ref = new float[n * w.rows()];
+        FrozenMatmul.forward(pool, w, x, n, y);
+        FrozenMatmul.forwardReference(w, x, n, ref);
+        Tolerances.assertClose("y " + w.format().type() + " " + w.rows() + "x" + w.cols(), ref, y, ABS * Math.sqrt(w.cols()), REL);
     }
 
     /** Quantized weights from the reference models (blocks of 32 and 256, every type they contain). */
@@ -91,6 +101,7 @@ class KernelTest {
                     FrozenMatmul.backward(pool, w, dy, n, dx);
                     FrozenMatmul.reference(w, dy, n, ref);
                     Tolerances.assertClose("dx " + t.type() + " " + t.name(), ref, dx, ABS * Math.sqrt(w.rows()), REL);
+                    checkForward(w, n);
                 }
             }
         }
