@@ -2,6 +2,9 @@ package dev.smelt.train.autograd;
 
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.VectorOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Small dense products of the LoRA factors and attention, on the heap, parallel over output rows
@@ -10,6 +13,13 @@ import dev.smelt.tensor.ops.VectorOps;
  * {@code *Reference} methods are the scalar oracles. Stateless, thread-safe.
  */
 public final class Dense {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Outputs at most this wide (a LoRA rank) use the narrow kernels: vectors span the output row. */
+    static final int NARROW = 2 * L;
+    /** Output rows per narrow-kernel task (4 accumulators share each loaded vector of b). */
+    private static final int ROWS = 4;
+
     private Dense() {
     }
 
@@ -36,6 +46,10 @@ public final class Dense {
 
     /** c[m, n] += a[m, k] · b[k, n]. */
     public static void accAB(ThreadPool pool, float[] a, int m, int k, float[] b, int n, float[] c) {
+        if (n <= NARROW) {
+            narrow(pool, a, m, k, b, n, c, false);
+            return;
+        }
         pool.parallelFor(m, i -> {
             for (int kk = 0; kk < k; kk++) {
                 float s = a[i * k + kk];
@@ -48,6 +62,10 @@ public final class Dense {
 
     /** c[m, n] += a[k, m]ᵀ · b[k, n]. */
     public static void accATB(ThreadPool pool, float[] a, int k, int m, float[] b, int n, float[] c) {
+        if (n <= NARROW) {
+            narrow(pool, a, m, k, b, n, c, true);
+            return;
+        }
         pool.parallelFor(m, i -> {
             for (int kk = 0; kk < k; kk++) {
                 float s = a[kk * m + i];
@@ -56,6 +74,53 @@ public final class Dense {
                 }
             }
         });
+    }
+
+    /**
+     * c[i, :] += Σ_kk coef(i, kk)·b[kk, :] for a narrow c (n ≤ {@link #NARROW}); coef is a[i, kk]
+     * ([m, k]) or, transposed, a[kk, i] ([k, m]). Masked vectors cover each output row; four rows per
+     * task reuse every loaded row of b.
+     */
+    private static void narrow(ThreadPool pool, float[] a, int m, int k, float[] b, int n, float[] c, boolean transposed) {
+        pool.parallelFor((m + ROWS - 1) / ROWS, t -> {
+            int i0 = t * ROWS;
+            int rows = Math.min(ROWS, m - i0);
+            for (int j0 = 0; j0 < n; j0 += L) {
+                VectorMask<Float> mask = F.indexInRange(j0, n);
+                FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+                for (int kk = 0; kk < k; kk++) {
+                    FloatVector bv = FloatVector.fromArray(F, b, kk * n + j0, mask);
+                    c0 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0, kk, transposed)), c0);
+                    if (rows > 1) {
+                        c1 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 1, kk, transposed)), c1);
+                    }
+                    if (rows > 2) {
+                        c2 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 2, kk, transposed)), c2);
+                    }
+                    if (rows > 3) {
+                        c3 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 3, kk, transposed)), c3);
+                    }
+                }
+                addRow(c, i0 * n + j0, c0, mask);
+                if (rows > 1) {
+                    addRow(c, (i0 + 1) * n + j0, c1, mask);
+                }
+                if (rows > 2) {
+                    addRow(c, (i0 + 2) * n + j0, c2, mask);
+                }
+                if (rows > 3) {
+                    addRow(c, (i0 + 3) * n + j0, c3, mask);
+                }
+            }
+        });
+    }
+
+    private static void addRow(float[] c, int o, FloatVector v, VectorMask<Float> mask) {
+        FloatVector.fromArray(F, c, o, mask).add(v).intoArray(c, o, mask);
+    }
+
+    private static float coef(float[] a, int m, int k, int i, int kk, boolean transposed) {
+        return transposed ? a[kk * m + i] : a[i * k + kk];
     }
 
     public static void abTReference(float[] a, int m, int k, float[] b, int n, float[] c) {

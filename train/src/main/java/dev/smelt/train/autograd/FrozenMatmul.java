@@ -26,7 +26,19 @@ public final class FrozenMatmul {
     static final int TILE_ROWS = 256;
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
 
+    private static final java.lang.foreign.ValueLayout.OfFloat LE_FLOAT =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     private FrozenMatmul() {
+    }
+
+    /** Decodes n elements at byte {@code off}; F32 is a bulk copy rather than the format's per-element reference. */
+    private static void decode(WeightFormat fmt, WeightMatrix w, long off, float[] dst, int dstOff, int n) {
+        if (fmt.type() == dev.smelt.tensor.GgmlType.F32) {
+            java.lang.foreign.MemorySegment.copy(w.data(), LE_FLOAT, off, dst, dstOff, n);
+        } else {
+            fmt.dequantize(w.data(), off, dst, dstOff, n);
+        }
     }
 
     /** Reduction columns per forward tile (whole quant blocks). */
@@ -67,7 +79,7 @@ public final class FrozenMatmul {
             for (int c0 = 0, ci = 0; c0 < cols; c0 += chunk, ci++) {
                 int cw = Math.min(chunk, cols - c0);
                 for (int r = 0; r < rn; r++) {
-                    fmt.dequantize(w.data(), w.offset() + (r0 + r) * rowBytes + ci * chunkBytes, tile, r * cw, cw);
+                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + ci * chunkBytes, tile, r * cw, cw);
                 }
                 for (int r = 0; r < rn; r++) {
                     for (int c = 0; c < cw; c++) {
@@ -118,7 +130,7 @@ public final class FrozenMatmul {
             for (int r0 = 0; r0 < rows; r0 += TILE_ROWS) {
                 int rn = Math.min(TILE_ROWS, rows - r0);
                 for (int r = 0; r < rn; r++) {
-                    fmt.dequantize(w.data(), w.offset() + (r0 + r) * rowBytes + t * bandBytes, tile, r * cw, cw);
+                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + t * bandBytes, tile, r * cw, cw);
                 }
                 kernel(tile, rn, cw, dy, rows, r0, n, dx, cols, c0);
             }
@@ -134,7 +146,7 @@ public final class FrozenMatmul {
                 block4x3(tile, rn, cw, c, dy, dyStride, r0, b, dx, dxStride, c0);
             }
             for (; b < n; b++) {
-                scalar(tile, rn, cw, c, c + BAND, dy, dyStride, r0, b, dx, dxStride, c0);
+                block4x1(tile, rn, cw, c, dy, dyStride, r0, b, dx, dxStride, c0);
             }
         }
         if (c < cw) {
@@ -176,6 +188,20 @@ public final class FrozenMatmul {
         add(dx, b * dxs + c0 + c, a00, a01, a02, a03);
         add(dx, (b + 1) * dxs + c0 + c, a10, a11, a12, a13);
         add(dx, (b + 2) * dxs + c0 + c, a20, a21, a22, a23);
+    }
+
+    private static void block4x1(float[] t, int rn, int cw, int c, float[] dy, int dys, int r0, int b, float[] dx, int dxs, int c0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int y0 = b * dys + r0;
+        for (int r = 0; r < rn; r++) {
+            int o = r * cw + c;
+            FloatVector d = FloatVector.broadcast(F, dy[y0 + r]);
+            a0 = FloatVector.fromArray(F, t, o).fma(d, a0);
+            a1 = FloatVector.fromArray(F, t, o + L).fma(d, a1);
+            a2 = FloatVector.fromArray(F, t, o + 2 * L).fma(d, a2);
+            a3 = FloatVector.fromArray(F, t, o + 3 * L).fma(d, a3);
+        }
+        add(dx, b * dxs + c0 + c, a0, a1, a2, a3);
     }
 
     private static void add(float[] dx, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
