@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * completions. Held-out examples' loss (labels only) must fall well below the untrained loss.
  */
 class Banking77TrainingTest {
-    /** The untrained model has never seen these labels; after 40 steps the held-out label loss at least halves. */
+    /** The untrained model has never seen these labels; after 24 steps (no gradient checkpointing: that path runs on real data here) the held-out label loss at least halves. */
     static final double MIN_IMPROVEMENT = 0.5;
 
     /** RFC 4180 CSV (quoted fields may hold commas, quotes and newlines); header row dropped. */
@@ -90,8 +90,8 @@ class Banking77TrainingTest {
                 TokenizedExample e = example(tok, rows.get(i)[0], rows.get(i)[1], "train.csv row " + i);
                 (i < 340 ? train : val).add(e);
             }
-            TrainConfig cfg = new TrainConfig(8, 16f, false, 0f, LoraModel.ALL_MODULES, 3e-3f, 0.01f, 4, LrSchedule.Kind.COSINE, 1f,
-                    40, 768, 1, true, 7);
+            TrainConfig cfg = new TrainConfig(8, 16f, false, 0f, LoraModel.ALL_MODULES, 5e-3f, 0.01f, 3, LrSchedule.Kind.COSINE, 1f,
+                    24, 384, 1, false, 7);
             Trainer t = Trainer.start(model, train, cfg, pool, System::nanoTime);
             double before = t.evaluate(val);
             double first = 0;
@@ -104,7 +104,7 @@ class Banking77TrainingTest {
                 last = r.loss();
             }
             double after = t.evaluate(val);
-            System.out.printf("banking77 on shakespeare.gguf: held-out label loss %.3f -> %.3f; train loss step 1 %.3f, step 40 %.3f%n", before, after, first, last);
+            System.out.printf("banking77 on shakespeare.gguf: held-out label loss %.3f -> %.3f; train loss step 1 %.3f, step 24 %.3f%n", before, after, first, last);
             assertThat(after).as("held-out loss after training vs before (%.3f)", before).isLessThan(before * MIN_IMPROVEMENT);
             assertThat(last).isLessThan(first);
         }
