@@ -20,7 +20,24 @@ public final class Dense {
     /** Output rows per narrow-kernel task (4 accumulators share each loaded vector of b). */
     private static final int ROWS = 4;
 
+    /**
+     * Products with fewer multiply-adds than this run on the calling thread: at LoRA ranks they take
+     * ~0.1 ms, less than waking a parked worker costs on a busy machine (measured: most of the time of
+     * pool dispatch for these products was the caller waiting for the worker to be scheduled).
+     */
+    static final long PARALLEL_MIN_FMAS = 8_000_000L;
+
     private Dense() {
+    }
+
+    private static void forEach(ThreadPool pool, long fmas, int tasks, java.util.function.IntConsumer body) {
+        if (fmas < PARALLEL_MIN_FMAS) {
+            for (int i = 0; i < tasks; i++) {
+                body.accept(i);
+            }
+        } else {
+            pool.parallelFor(tasks, body);
+        }
     }
 
     /**
@@ -50,7 +67,7 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, false);
             return;
         }
-        pool.parallelFor(m, i -> {
+        forEach(pool, (long) m * k * n, m, i -> {
             for (int kk = 0; kk < k; kk++) {
                 float s = a[i * k + kk];
                 if (s != 0f) {
@@ -66,7 +83,7 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, true);
             return;
         }
-        pool.parallelFor(m, i -> {
+        forEach(pool, (long) m * k * n, m, i -> {
             for (int kk = 0; kk < k; kk++) {
                 float s = a[kk * m + i];
                 if (s != 0f) {
@@ -82,7 +99,7 @@ public final class Dense {
      * task reuse every loaded row of b.
      */
     private static void narrow(ThreadPool pool, float[] a, int m, int k, float[] b, int n, float[] c, boolean transposed) {
-        pool.parallelFor((m + ROWS - 1) / ROWS, t -> {
+        forEach(pool, (long) m * k * n, (m + ROWS - 1) / ROWS, t -> {
             int i0 = t * ROWS;
             int rows = Math.min(ROWS, m - i0);
             for (int j0 = 0; j0 < n; j0 += L) {

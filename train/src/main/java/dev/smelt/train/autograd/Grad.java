@@ -453,7 +453,7 @@ public final class Grad {
         int m = logits.rows;
         int vocab = logits.cols;
         double[] nll = new double[m];
-        double[] lse = new double[m];
+        float[] probs = new float[m * vocab]; // softmax rows, kept for backward (saves recomputing every exp)
         tape.pool().parallelFor(m, i -> {
             int o = i * vocab;
             float max = Float.NEGATIVE_INFINITY;
@@ -462,10 +462,15 @@ public final class Grad {
             }
             double s = 0;
             for (int j = 0; j < vocab; j++) {
-                s += Math.exp(logits.data[o + j] - max);
+                double e = Math.exp(logits.data[o + j] - max);
+                probs[o + j] = (float) e;
+                s += e;
             }
-            lse[i] = max + Math.log(s);
-            nll[i] = lse[i] - logits.data[o + targets[i]];
+            float inv = (float) (1.0 / s);
+            for (int j = 0; j < vocab; j++) {
+                probs[o + j] *= inv;
+            }
+            nll[i] = max + Math.log(s) - logits.data[o + targets[i]];
         });
         double sum = 0;
         for (double v : nll) {
@@ -477,15 +482,12 @@ public final class Grad {
             if (dy == null || !logits.requiresGrad) {
                 return;
             }
-            double g = dy[0] / normalizer;
+            float g = (float) (dy[0] / normalizer);
             float[] dl = logits.grad();
-            tape.pool().parallelFor(m, i -> {
-                int o = i * vocab;
-                for (int j = 0; j < vocab; j++) {
-                    dl[o + j] += (float) (Math.exp(logits.data[o + j] - lse[i]) * g);
-                }
-                dl[o + targets[i]] -= (float) g;
-            });
+            for (int i = 0; i < m; i++) {
+                VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
+                dl[i * vocab + targets[i]] -= g;
+            }
         });
         return new Loss(yt, sum, m);
     }
