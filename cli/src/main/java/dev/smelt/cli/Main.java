@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
                 PruneCommand.class,
                 LowRankCommand.class,
                 MergeCommand.class,
+                FinetuneCommand.class,
+                TrainBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
