@@ -1,5 +1,6 @@
 package dev.smelt.model.encoder;
 
+import dev.smelt.model.Linear;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.VectorOps;
@@ -82,19 +83,17 @@ public final class BertModel {
         float[] tmp = new float[tokens * h];
         float[] ffn = new float[tokens * c.intermediate()]; // [tokens, intermediate]
         for (BertWeights.Block b : w.blocks()) {
-            b.query().matmul(pool, x, tokens, q);
-            b.key().matmul(pool, x, tokens, k);
-            b.value().matmul(pool, x, tokens, v);
-            pool.parallelFor(3, i -> EncoderOps.addBias(i == 0 ? q : i == 1 ? k : v, tokens, h,
-                    i == 0 ? b.qBias() : i == 1 ? b.kBias() : b.vBias()));
+            project(pool, b.query(), x, tokens, b.qBias(), q);
+            project(pool, b.key(), x, tokens, b.kBias(), k);
+            project(pool, b.value(), x, tokens, b.vBias(), v);
             attention(pool, q, k, v, ctx, starts, sequences.length);
-            b.attnOut().matmul(pool, ctx, tokens, tmp);
-            residualNorm(pool, x, tmp, b.oBias(), b.attnNormWeight(), b.attnNormBias(), tokens);
-            b.up().matmul(pool, x, tokens, ffn);
+            project(pool, b.attnOut(), ctx, tokens, b.oBias(), tmp);
+            residualNorm(pool, x, tmp, b.attnNormWeight(), b.attnNormBias(), tokens);
+            project(pool, b.up(), x, tokens, b.upBias(), ffn);
             int inter = c.intermediate();
-            pool.parallelFor(tokens, t -> EncoderOps.biasGelu(ffn, t * inter, inter, b.upBias()));
-            b.down().matmul(pool, ffn, tokens, tmp);
-            residualNorm(pool, x, tmp, b.downBias(), b.ffnNormWeight(), b.ffnNormBias(), tokens);
+            pool.parallelFor(tokens, t -> EncoderOps.gelu(ffn, t * inter, inter));
+            project(pool, b.down(), ffn, tokens, b.downBias(), tmp);
+            residualNorm(pool, x, tmp, b.ffnNormWeight(), b.ffnNormBias(), tokens);
         }
         return x;
     }
@@ -118,13 +117,23 @@ public final class BertModel {
         }
     }
 
-    /** x = LayerNorm(x + delta + bias) row by row. */
-    private void residualNorm(ThreadPool pool, float[] x, float[] delta, float[] bias, float[] nw, float[] nb, int tokens) {
+    /** out = x·Wᵀ + bias; the bias is fused into the packed kernel when W is packed. */
+    private static void project(ThreadPool pool, Linear w, float[] x, int tokens, float[] bias, float[] out) {
+        if (w instanceof PackedLinear p) {
+            p.matmulBias(pool, x, tokens, bias, out);
+        } else {
+            w.matmul(pool, x, tokens, out);
+            EncoderOps.addBias(out, tokens, w.rows(), bias);
+        }
+    }
+
+    /** x = LayerNorm(x + delta) row by row (delta already holds its bias). */
+    private void residualNorm(ThreadPool pool, float[] x, float[] delta, float[] nw, float[] nb, int tokens) {
         int h = c.hidden();
         pool.parallelFor(tokens, t -> {
             int o = t * h;
             for (int i = 0; i < h; i++) {
-                x[o + i] += delta[o + i] + bias[i];
+                x[o + i] += delta[o + i];
             }
             EncoderOps.layerNorm(x, o, h, nw, nb, c.layerNormEps());
         });

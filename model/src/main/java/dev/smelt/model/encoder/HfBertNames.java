@@ -1,9 +1,5 @@
 package dev.smelt.model.encoder;
 
-import dev.smelt.model.WeightMatrix;
-import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.quant.Formats;
-import java.lang.foreign.MemorySegment;
 import java.util.function.Function;
 
 /**
@@ -44,13 +40,13 @@ final class HfBertNames {
                 tensor.apply("embeddings.LayerNorm.weight"), tensor.apply("embeddings.LayerNorm.bias"), blocks);
     }
 
-    /** A dense F32 projection over a heap copy, computed by the tensor module's MatMul/Gemm kernels. */
-    static WeightMatrix linear(String name, int rows, int cols, Function<String, float[]> tensor) {
+    /** A dense F32 projection, repacked for the tensor module's {@link dev.smelt.tensor.PackedGemm} kernel. */
+    static PackedLinear linear(String name, int rows, int cols, Function<String, float[]> tensor) {
         float[] w = tensor.apply(name);
         if (w.length != (long) rows * cols) {
             throw new IllegalArgumentException(name + ": expected [" + rows + ", " + cols + "] = " + (long) rows * cols
                     + " values, got " + w.length);
         }
-        return new WeightMatrix(name, Formats.of(GgmlType.F32), MemorySegment.ofArray(w), 0, rows, cols);
+        return new PackedLinear(name, w, rows, cols);
     }
 }
