@@ -23,6 +23,8 @@ import java.util.List;
 public final class BertEmbedder implements Embedder {
     /** Sequences per forward pass: large enough for matrix-matrix products, small enough to bound buffers. */
     public static final int BATCH = 32;
+    /** Independent groups per thread when a batch is split across threads (dynamic claiming balances load). */
+    static final int GROUPS_PER_THREAD = 2;
 
     private final String name;
     private final Tokenizer tokenizer;
@@ -110,7 +112,7 @@ public final class BertEmbedder implements Embedder {
                 s[s.length - 1] = sep;
                 seqs[j - b] = s;
             }
-            float[][] pooled = model.encode(pool, seqs);
+            float[][] pooled = encode(seqs);
             for (int j = b; j < e; j++) {
                 int i = owner.get(j);
                 float wgt = Math.max(1, windows.get(j).length);
@@ -129,6 +131,58 @@ public final class BertEmbedder implements Embedder {
                 EncoderOps.l2Normalize(out[i]);
             }
         }
+        return out;
+    }
+
+    /**
+     * Pooled vectors of one batch. With enough sequences, they are split into {@link #GROUPS_PER_THREAD} ×
+     * threads groups of similar token counts, each encoded start to finish by one thread: no synchronization
+     * inside the forward pass (one join per batch instead of ~10 per layer), which matters most on a loaded
+     * machine where a descheduled worker stalls every parallel loop. Few sequences (a single request)
+     * parallelize inside each matrix product instead, for latency.
+     */
+    private float[][] encode(int[][] seqs) {
+        int threads = pool.threads();
+        if (threads == 1 || seqs.length < 2 * threads) {
+            return model.encode(pool, seqs);
+        }
+        int groups = Math.min(seqs.length, GROUPS_PER_THREAD * threads);
+        // Greedy balance: longest first, each into the group with the fewest tokens so far.
+        Integer[] order = new Integer[seqs.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqs[b].length, seqs[a].length));
+        List<List<Integer>> members = new ArrayList<>();
+        long[] load = new long[groups];
+        for (int g = 0; g < groups; g++) {
+            members.add(new ArrayList<>());
+        }
+        for (int i : order) {
+            int best = 0;
+            for (int g = 1; g < groups; g++) {
+                if (load[g] < load[best]) {
+                    best = g;
+                }
+            }
+            members.get(best).add(i);
+            load[best] += seqs[i].length;
+        }
+        float[][] out = new float[seqs.length][];
+        pool.parallelFor(groups, g -> {
+            List<Integer> m = members.get(g);
+            int[][] part = new int[m.size()][];
+            for (int j = 0; j < part.length; j++) {
+                part[j] = seqs[m.get(j)];
+            }
+            float[][] v;
+            try (ThreadPool inline = new ThreadPool(1)) { // owns no threads: runs on the calling one
+                v = model.encode(inline, part);
+            }
+            for (int j = 0; j < part.length; j++) {
+                out[m.get(j)] = v[j];
+            }
+        });
         return out;
     }
 
