@@ -29,27 +29,7 @@ public final class OnnxBertLoader {
      * @param eps   LayerNorm epsilon (BERT: 1e-12)
      */
     public static BertWeights load(OnnxModel m, int heads, float eps, Pooling pooling, boolean normalize, int maxTokens) {
-        Map<String, float[]> byName = new HashMap<>();
-        for (OnnxModel.Node n : m.nodes()) {
-            if (n.opType().equals("MatMulInteger") || n.opType().equals("QLinearMatMul") || n.opType().equals("Attention")) {
-                throw new OnnxFormatException(m.source() + ": node '" + n.name() + "' has op_type " + n.opType()
-                        + ", which smelt does not support (quantized or fused graphs); use the float32 export");
-            }
-            if (!n.opType().equals("MatMul") || n.inputs().size() != 2 || !m.initializers().containsKey(n.inputs().get(1))) {
-                continue;
-            }
-            OnnxModel.Initializer w = m.initializers().get(n.inputs().get(1));
-            if (w.dims().length != 2) {
-                throw new OnnxFormatException(m.source() + ": MatMul node '" + n.name() + "' reads initializer '" + w.name()
-                        + "' of dims " + java.util.Arrays.toString(w.dims()) + ", expected a 2-D weight");
-            }
-            String base = w.name().endsWith(".weight") ? w.name().substring(0, w.name().length() - 7) : biasBase(m, n);
-            if (base == null) {
-                throw new OnnxFormatException(m.source() + ": cannot name the weight '" + w.name() + "' of MatMul node '" + n.name()
-                        + "': its output feeds no Add with a named '*.bias' initializer");
-            }
-            byName.put(base + ".weight", transpose(w.floats(), (int) w.dims()[0], (int) w.dims()[1]));
-        }
+        Map<String, float[]> byName = matmulWeights(m);
         java.util.function.Function<String, float[]> tensor = name -> {
             float[] v = byName.get(name);
             if (v != null) {
@@ -79,8 +59,34 @@ public final class OnnxBertLoader {
         int h = heads > 0 ? heads : heads(m);
         int maxPos = (int) pos.dims()[0];
         BertConfig c = new BertConfig((int) word.dims()[0], hidden, layers, h, intermediate, maxPos, (int) type.dims()[0],
-                eps, pooling, normalize, Math.min(maxTokens, maxPos));
+                eps, pooling, normalize, maxTokens);
         return HfBertNames.build(c, tensor);
+    }
+
+    /** The MatMul weights of the graph by Hugging Face name ({@code X.weight}), transposed to [out, in]. */
+    static Map<String, float[]> matmulWeights(OnnxModel m) {
+        Map<String, float[]> byName = new HashMap<>();
+        for (OnnxModel.Node n : m.nodes()) {
+            if (n.opType().equals("MatMulInteger") || n.opType().equals("QLinearMatMul") || n.opType().equals("Attention")) {
+                throw new OnnxFormatException(m.source() + ": node '" + n.name() + "' has op_type " + n.opType()
+                        + ", which smelt does not support (quantized or fused graphs); use the float32 export");
+            }
+            if (!n.opType().equals("MatMul") || n.inputs().size() != 2 || !m.initializers().containsKey(n.inputs().get(1))) {
+                continue;
+            }
+            OnnxModel.Initializer w = m.initializers().get(n.inputs().get(1));
+            if (w.dims().length != 2) {
+                throw new OnnxFormatException(m.source() + ": MatMul node '" + n.name() + "' reads initializer '" + w.name()
+                        + "' of dims " + java.util.Arrays.toString(w.dims()) + ", expected a 2-D weight");
+            }
+            String base = w.name().endsWith(".weight") ? w.name().substring(0, w.name().length() - 7) : biasBase(m, n);
+            if (base == null) {
+                throw new OnnxFormatException(m.source() + ": cannot name the weight '" + w.name() + "' of MatMul node '" + n.name()
+                        + "': its output feeds no Add with a named '*.bias' initializer");
+            }
+            byName.put(base + ".weight", transpose(w.floats(), (int) w.dims()[0], (int) w.dims()[1]));
+        }
+        return byName;
     }
 
     private static String strip(String name) {

@@ -133,13 +133,14 @@ public final class OnnxModel implements AutoCloseable {
             throw new IllegalArgumentException("path must not be null");
         }
         Arena arena = Arena.ofShared();
+        MemorySegment seg;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return parse(path.toString(), seg, arena);
+            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
         }
+        return parse(path.toString(), seg, arena); // closes the arena itself when parsing fails
     }
 
     /** Reads a whole stream (e.g. a classpath resource inside a jar) and parses it. */
