@@ -87,7 +87,7 @@ public final class EncoderBench {
     static void agreement(BertEmbedder smelt, EmbeddingModel onnx, List<String> texts) {
         List<String> probe = new ArrayList<>(texts.subList(0, 4));
         probe.add(String.join(" ", texts.subList(0, 40)));   // ~500 word pieces
-        probe.add(String.join(" ", texts.subList(0, 120)));  // > 1,000 word pieces: several windows for bge
+        probe.add(String.join(" ", texts.subList(0, 120)));  // > 1,000 word pieces: truncated by both
         float[][] a = smelt.embed(probe);
         List<Embedding> b = onnx.embedAll(probe.stream().map(TextSegment::from).toList()).content();
         double min = 1;

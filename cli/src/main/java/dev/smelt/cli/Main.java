@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "smelt", mixinStandardHelpOptions = true, version = "smelt 0.1.0",
         description = "Run, fine-tune, compress, serve and route small language models on the JVM.",
         subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, ModelCommand.class, QuantizeCommand.class,
-                TokenizeCommand.class, ServeCommand.class, EmbedCommand.class, ChatCommand.class, QualityCommands.PerplexityCmd.class, QualityCommands.KldCmd.class, QualityCommands.ImatrixCmd.class,
+                TokenizeCommand.class, ServeCommand.class, EmbedCommand.class, ClassifyCommands.Train.class, ClassifyCommands.Classify.class, ChatCommand.class, QualityCommands.PerplexityCmd.class, QualityCommands.KldCmd.class, QualityCommands.ImatrixCmd.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -14,8 +14,8 @@ package dev.smelt.model.encoder;
  * @param layerNormEps   LayerNorm epsilon (layer_norm_eps)
  * @param pooling        sentence pooling
  * @param normalize      L2-normalize the pooled vector
- * @param maxTokens      longest input kept, specials included (the tokenizer's truncation); longer texts are cut
- *                       to it, and texts longer than maxPositions are split into windows (see {@link BertEmbedder})
+ * @param maxTokens      longest input kept, specials included: the tokenizer.json truncation, at most maxPositions;
+ *                       longer texts are cut to it (see {@link BertEmbedder})
  */
 public record BertConfig(int vocab, int hidden, int layers, int heads, int intermediate, int maxPositions,
                          int typeVocab, float layerNormEps, Pooling pooling, boolean normalize, int maxTokens) {
@@ -32,6 +32,9 @@ public record BertConfig(int vocab, int hidden, int layers, int heads, int inter
         }
         if (!(layerNormEps > 0)) {
             throw new IllegalArgumentException("layerNormEps must be > 0, got " + layerNormEps);
+        }
+        if (maxTokens > maxPositions) {
+            throw new IllegalArgumentException("maxTokens " + maxTokens + " exceeds maxPositions " + maxPositions);
         }
         if (maxTokens < 3) {
             throw new IllegalArgumentException("maxTokens must be >= 3 ([CLS] x [SEP]), got " + maxTokens);

@@ -7,15 +7,11 @@ import java.util.List;
 
 /**
  * Sentence embeddings from a BERT encoder with WordPiece tokenization, computed the way langchain4j's
- * {@code OnnxBertBiEncoder} (the golden's reference) does:
- * <ol>
- *   <li>tokenize without specials; keep at most {@code maxTokens − 2} pieces (the tokenizer.json truncation,
- *       e.g. 128 for all-MiniLM-L6-v2, else the position limit);</li>
- *   <li>split the pieces into windows of at most {@code maxPositions − 2}, never inside a word
- *       (a window does not end right before a {@code ##} continuation);</li>
- *   <li>encode each window as [CLS] window [SEP], pool (mean or [CLS]);</li>
- *   <li>average the windows weighted by their piece counts, then L2-normalize if the model says so.</li>
- * </ol>
+ * {@code OnnxBertBiEncoder} (the golden's reference) does in practice: tokenize, keep at most
+ * {@code maxTokens − 2} word pieces (the tokenizer.json truncation, 128 for all-MiniLM-L6-v2; otherwise 510, as
+ * the DJL tokenizer under langchain4j truncates to 512 by default, so its 510-piece partition averaging never
+ * triggers: checked against onnxruntime on a 1,300-token text), encode [CLS] pieces [SEP], pool (mean or
+ * [CLS]), L2-normalize if the model says so.
  * Many texts are encoded together (packed sequences, see {@link BertModel}) in batches of
  * {@link #BATCH} sequences. Thread-safe: the tokenizer and weights are immutable, and the pool serializes
  * parallel loops. Owns its thread pool: close it.
@@ -33,7 +29,6 @@ public final class BertEmbedder implements Embedder {
     private final boolean ownsPool;
     private final int cls;
     private final int sep;
-    private final boolean[] continuation; // piece id → starts with "##"
 
     /** @param pool the pool to compute on; {@code ownsPool}: close it with this embedder */
     public BertEmbedder(String name, Tokenizer tokenizer, BertWeights weights, ThreadPool pool, boolean ownsPool) {
@@ -50,10 +45,6 @@ public final class BertEmbedder implements Embedder {
         if (tokenizer.vocabSize() > weights.config().vocab()) {
             throw new IllegalArgumentException(name + ": tokenizer has " + tokenizer.vocabSize()
                     + " tokens but the model's embedding table only " + weights.config().vocab());
-        }
-        this.continuation = new boolean[tokenizer.vocabSize()];
-        for (int i = 0; i < continuation.length; i++) {
-            continuation[i] = tokenizer.piece(i).startsWith("##");
         }
     }
 
@@ -77,8 +68,7 @@ public final class BertEmbedder implements Embedder {
 
     @Override
     public int countTokens(String text) {
-        int n = pieces(text).length;
-        return n + 2 * Math.max(1, windowsOf(n));
+        return sequence(text).length;
     }
 
     @Override
@@ -86,52 +76,37 @@ public final class BertEmbedder implements Embedder {
         if (texts == null) {
             throw new IllegalArgumentException("texts must not be null");
         }
-        List<int[]> windows = new ArrayList<>();
-        List<Integer> owner = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            String t = texts.get(i);
-            if (t == null) {
-                throw new IllegalArgumentException("text " + i + " is null");
-            }
-            for (int[] w : windows(pieces(t))) {
-                windows.add(w);
-                owner.add(i);
-            }
-        }
-        int h = dimension();
-        float[][] out = new float[texts.size()][h];
-        float[] weight = new float[texts.size()];
-        for (int b = 0; b < windows.size(); b += BATCH) {
-            int e = Math.min(windows.size(), b + BATCH);
+        float[][] out = new float[texts.size()][];
+        for (int b = 0; b < texts.size(); b += BATCH) {
+            int e = Math.min(texts.size(), b + BATCH);
             int[][] seqs = new int[e - b][];
             for (int j = b; j < e; j++) {
-                int[] pieces = windows.get(j);
-                int[] s = new int[pieces.length + 2];
-                s[0] = cls;
-                System.arraycopy(pieces, 0, s, 1, pieces.length);
-                s[s.length - 1] = sep;
-                seqs[j - b] = s;
+                String t = texts.get(j);
+                if (t == null) {
+                    throw new IllegalArgumentException("text " + j + " is null");
+                }
+                seqs[j - b] = sequence(t);
             }
             float[][] pooled = encode(seqs);
             for (int j = b; j < e; j++) {
-                int i = owner.get(j);
-                float wgt = Math.max(1, windows.get(j).length);
-                weight[i] += wgt;
-                float[] v = pooled[j - b];
-                for (int d = 0; d < h; d++) {
-                    out[i][d] += wgt * v[d];
+                if (model.config().normalize()) {
+                    EncoderOps.l2Normalize(pooled[j - b]);
                 }
-            }
-        }
-        for (int i = 0; i < out.length; i++) {
-            for (int d = 0; d < h; d++) {
-                out[i][d] /= weight[i];
-            }
-            if (model.config().normalize()) {
-                EncoderOps.l2Normalize(out[i]);
+                out[j] = pooled[j - b];
             }
         }
         return out;
+    }
+
+    /** [CLS] word pieces (truncated to maxTokens − 2) [SEP]. */
+    int[] sequence(String text) {
+        int[] pieces = tokenizer.encode(text, false, true);
+        int n = Math.min(pieces.length, model.config().maxTokens() - 2);
+        int[] s = new int[n + 2];
+        s[0] = cls;
+        System.arraycopy(pieces, 0, s, 1, n);
+        s[n + 1] = sep;
+        return s;
     }
 
     /**
@@ -184,46 +159,6 @@ public final class BertEmbedder implements Embedder {
             }
         });
         return out;
-    }
-
-    /** Word pieces of {@code text} without specials, truncated to maxTokens − 2. */
-    private int[] pieces(String text) {
-        int[] ids = tokenizer.encode(text, false, true);
-        int keep = model.config().maxTokens() - 2;
-        return ids.length > keep ? java.util.Arrays.copyOf(ids, keep) : ids;
-    }
-
-    private int windowsOf(int n) {
-        int size = model.config().maxPositions() - 2;
-        return (n + size - 1) / size;
-    }
-
-    /** Splits pieces into windows of at most maxPositions − 2, backing off so no word is cut. */
-    List<int[]> windows(int[] ids) {
-        int size = model.config().maxPositions() - 2;
-        List<int[]> out = new ArrayList<>();
-        if (ids.length <= size) {
-            out.add(ids);
-            return out;
-        }
-        int start = 0;
-        while (start < ids.length) {
-            int end = Math.min(ids.length, start + size);
-            if (end < ids.length) {
-                int e = end;
-                while (e > start + 1 && isContinuation(ids[e])) {
-                    e--;
-                }
-                end = e;
-            }
-            out.add(java.util.Arrays.copyOfRange(ids, start, end));
-            start = end;
-        }
-        return out;
-    }
-
-    private boolean isContinuation(int id) {
-        return id >= 0 && id < continuation.length && continuation[id];
     }
 
     @Override

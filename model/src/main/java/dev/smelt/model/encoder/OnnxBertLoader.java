@@ -59,7 +59,7 @@ public final class OnnxBertLoader {
         int h = heads > 0 ? heads : heads(m);
         int maxPos = (int) pos.dims()[0];
         BertConfig c = new BertConfig((int) word.dims()[0], hidden, layers, h, intermediate, maxPos, (int) type.dims()[0],
-                eps, pooling, normalize, maxTokens);
+                eps, pooling, normalize, Math.min(maxTokens, maxPos));
         return HfBertNames.build(c, tensor);
     }
 

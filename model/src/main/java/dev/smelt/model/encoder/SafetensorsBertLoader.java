@@ -38,7 +38,7 @@ public final class SafetensorsBertLoader {
         BertConfig c = new BertConfig(req(cfg, "vocab_size", cfgPath), req(cfg, "hidden_size", cfgPath),
                 req(cfg, "num_hidden_layers", cfgPath), req(cfg, "num_attention_heads", cfgPath),
                 req(cfg, "intermediate_size", cfgPath), maxPos, cfg.path("type_vocab_size").asInt(2),
-                (float) cfg.path("layer_norm_eps").asDouble(Embedders.BERT_EPS), pooling, normalize, maxTokens);
+                (float) cfg.path("layer_norm_eps").asDouble(Embedders.BERT_EPS), pooling, normalize, Math.min(maxTokens, maxPos));
         try (SafetensorsFile f = SafetensorsFile.open(st)) {
             return HfBertNames.build(c, name -> {
                 if (f.entries().containsKey(name)) {
