@@ -24,6 +24,9 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 FinetuneCommand.class,
                 TrainBenchCommand.class,
+                EmbedCommand.class,
+                ClassifyCommands.Train.class,
+                ClassifyCommands.Classify.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt serve MODEL...}: the OpenAI-compatible server. */
 @Command(name = "serve", description = "Serve models over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default').")
+    @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default'). "
+            + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed.")
     List<Path> models;
 
     @Option(names = "--host", defaultValue = "127.0.0.1")
@@ -64,7 +65,13 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
+        Map<String, String> embedders = new LinkedHashMap<>(); // served name → built-in name or path
         for (Path ref : models) {
+            String embedder = EmbeddingServe.embedderRef(ref);
+            if (embedder != null) {
+                embedders.put(EmbeddingServe.servedName(embedder), embedder);
+                continue;
+            }
             Path p = ModelRefs.resolve(ref);
             if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(p.toString());
@@ -85,9 +92,10 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig cfg = new ServerConfig(host, port, apiKeys, noAuth, cors,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, Duration.ofSeconds(keepAlive), logPrompts);
         cfg.validate();
-        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), Map.of("default", files.keySet().iterator().next()),
+        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()),
+                files.isEmpty() ? Map.of() : Map.of("default", files.keySet().iterator().next()),
                 new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m)), cfg.keepAlive());
-        SmeltServer server = new SmeltServer(cfg, registry, Clock.systemUTC());
+        SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -95,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         }));
         int bound = server.start();
         System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, health at /health, metrics at /metrics)%n",
-                String.join(", ", files.keySet()), host, bound);
+                String.join(", ", EmbeddingServe.all(files.keySet(), embedders.keySet())), host, bound);
         stopped.await();
         return 0;
     }

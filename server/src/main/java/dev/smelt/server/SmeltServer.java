@@ -25,10 +25,17 @@ public final class SmeltServer implements AutoCloseable {
     private final ModelRegistry models;
     private final ServerMetrics metrics;
     private final Javalin app;
+    private final EmbeddingModels embeddings;
     private volatile boolean ready;
 
     public SmeltServer(ServerConfig config, ModelRegistry models, Clock clock) {
+        this(config, models, EmbeddingModels.none(), clock);
+    }
+
+    /** A server that also answers embedding requests for {@code embeddings}. */
+    public SmeltServer(ServerConfig config, ModelRegistry models, EmbeddingModels embeddings, Clock clock) {
         config.validate();
+        this.embeddings = embeddings;
         this.config = config;
         this.models = models;
         this.metrics = new ServerMetrics(models);
@@ -76,6 +83,10 @@ public final class SmeltServer implements AutoCloseable {
         app.get("/v1/models", this::listModels);
         app.post("/v1/completions", openai::completions);
         app.post("/v1/chat/completions", openai::chat);
+        EmbeddingHandlers emb = new EmbeddingHandlers(embeddings);
+        app.post("/v1/embeddings", emb::openAi);
+        app.post("/api/embed", emb::ollamaEmbed);
+        app.post("/api/embeddings", emb::ollamaEmbeddings);
     }
 
     private void authenticate(Context ctx) {
@@ -95,6 +106,9 @@ public final class SmeltServer implements AutoCloseable {
         ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
         ArrayNode data = o.putArray("data");
         for (String n : models.names()) {
+            data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
+        }
+        for (String n : embeddings.names()) {
             data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
         }
         ctx.json(o);
@@ -141,5 +155,6 @@ public final class SmeltServer implements AutoCloseable {
         ready = false;
         app.stop();
         models.close();
+        embeddings.close();
     }
 }
