@@ -100,8 +100,11 @@ public final class Distiller {
                 check(task, r, o.response(), dropped).ifPresent(candidates::add);
             }
             kept.addAll(task.judgeMinScore() != null ? judge(task, candidates, teacher, dropped) : candidates);
-            progress.accept(String.format(java.util.Locale.ROOT, "distill: %d/%d inputs asked, %d kept", Math.min(ask.size(), start + BATCH),
+            boolean last = start + BATCH >= ask.size();
+            if (last || (start / BATCH) % 10 == 9) {
+                progress.accept(String.format(java.util.Locale.ROOT, "distill: %d/%d inputs asked, %d kept", Math.min(ask.size(), start + BATCH),
                     ask.size(), kept.size()));
+            }
         }
         dropped.sort(java.util.Comparator.comparingInt(Drop::line));
         return new Result(rows.size(), List.copyOf(kept), List.copyOf(dropped), teacher.meter().snapshot());
