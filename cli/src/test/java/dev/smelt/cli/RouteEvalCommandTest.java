@@ -100,9 +100,9 @@ class RouteEvalCommandTest {
     @Test
     void evalThenRouteTrainThenALearnedRouter() throws Exception {
         Path router = setUp("  type: learned\n  model: router-model.json\n  threshold: 0.5\n");
-        Path weakUrl = Path.of("http://127.0.0.1:" + weak.getAddress().getPort() + "/v1");
+        String weakUrl = "http://127.0.0.1:" + weak.getAddress().getPort() + "/v1";
         String[] e = DistillCommandTest.run("eval", "--task", dir.resolve("task.yaml").toString(), "--data", dir.resolve("test.jsonl").toString(),
-                "--target", "small=" + weakUrl.toString().replace("http:/", "http://"), "--target", "teacher=replay:" + dir.resolve("test.jsonl"),
+                "--target", "small=" + weakUrl, "--target", "teacher=replay:" + dir.resolve("test.jsonl"),
                 "--model", "s", "--out", dir.resolve("ev").toString(), "--json");
         assertThat(e[0]).as(e[2]).isEqualTo("0");
         JsonNode res = Canonical.JSON.readTree(e[1]);

@@ -5,7 +5,7 @@ import java.math.MathContext;
 
 /**
  * Prices in USD per one million input (prompt) and output (completion) tokens. Costs are computed in
- * exact decimal arithmetic so per-request costs add up to the run's total to the last digit.
+ * exact decimal arithmetic so per-request costs add up to the run's total to the last digit. Immutable.
  */
 public record Prices(BigDecimal inputPerMillion, BigDecimal outputPerMillion) {
     public static final Prices FREE = new Prices(BigDecimal.ZERO, BigDecimal.ZERO);

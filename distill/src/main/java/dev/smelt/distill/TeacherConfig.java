@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Settings of a {@link TeacherClient}.
+ * Settings of a {@link TeacherClient}. Immutable.
  *
  * @param baseUrl           OpenAI-style base URL ({@code https://api.openai.com/v1}); {@code /v1} is added when the path is empty
  * @param model             the {@code model} field sent with every request

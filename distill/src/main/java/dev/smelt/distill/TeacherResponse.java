@@ -7,6 +7,7 @@ import java.util.List;
 /**
  * One chat completion from a teacher: the first choice's text, token usage, the per-token
  * {@code logprobs}/{@code top_logprobs} when the server offered them (empty otherwise), and the raw JSON.
+ * Immutable (the raw tree must not be modified).
  *
  * @param cached true when it came from the on-disk cache (no cost in this run)
  */

@@ -3,7 +3,7 @@ package dev.smelt.eval;
 import java.math.BigDecimal;
 
 /**
- * A target's answer and what it cost.
+ * A target's answer and what it cost. Immutable.
  *
  * @param target     the target that answered (for a router: the one it picked, or fell back to)
  * @param confidence the answer's probability in [0, 1] (joint probability of its tokens, or a classifier's

@@ -3,7 +3,7 @@ package dev.smelt.eval;
 import java.math.BigDecimal;
 
 /**
- * One scored example.
+ * One scored example. Immutable.
  *
  * @param answeredBy the target that produced the answer (differs from the evaluated target for routers)
  * @param error      why the target failed, or null

@@ -115,9 +115,13 @@ public final class HtmlReport {
         }
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "<p>Rows: expected label, columns: predicted (last column: %s). Hover a cell for its counts.</p>"
                 + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\">", esc(Scoring.INVALID), k * cell + 2 * off, k * cell + 2 * off));
+        s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#ccc\"/>", off, off, k * cell, k * cell));
         for (int g = 0; g < k; g++) {
             for (int p = 0; p < k; p++) {
                 int v = m.confusion()[g][p];
+                if (v == 0) {
+                    continue; // empty cells are the background: keeps a 77-label report small
+                }
                 double t = v == 0 ? 0 : 0.15 + 0.85 * v / max;
                 String color = g == p ? String.format(Locale.ROOT, "rgba(31,119,180,%.3f)", t) : String.format(Locale.ROOT, "rgba(214,39,40,%.3f)", t);
                 s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"#f4f4f4\"><title>%s → %s: %d</title></rect>",

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * One request to a target: the raw input (what rules and embeddings look at) and the chat messages
- * the task builds from it.
+ * the task builds from it. Immutable.
  *
  * @param maxTokens answer budget
  */
