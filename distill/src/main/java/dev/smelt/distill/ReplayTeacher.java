@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * label. It is not a model and knows nothing beyond that dataset; any real endpoint replaces it.
  * Unknown inputs get an HTTP 404 in OpenAI's error format. Usage is reported as an estimate
  * (ceil(characters / 4) per side) since there is no tokenizer. Serves {@code POST /v1/chat/completions}
+ * (also with {@code "stream": true}, as server-sent events)
  * and {@code GET /v1/models}. Thread-safe; owns the HTTP server (close it).
  */
 public final class ReplayTeacher implements AutoCloseable {
@@ -96,15 +97,33 @@ public final class ReplayTeacher implements AutoCloseable {
                 send(ex, 404, error("the replay teacher has no label for this input (it only knows its dataset)", "not_found_error"));
                 return;
             }
+            long in = (promptChars + 3) / 4;
+            long out = (label.length() + 3) / 4;
+            if (req.path("stream").asBoolean(false)) {
+                stream(ex, label, in, out);
+                return;
+            }
             ObjectNode o = Canonical.JSON.createObjectNode().put("id", "replay-" + served.incrementAndGet()).put("object", "chat.completion")
                     .put("created", 0).put("model", req.path("model").asText(MODEL));
             ObjectNode c = o.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
             c.putObject("message").put("role", "assistant").put("content", label);
-            long in = (promptChars + 3) / 4;
-            long out = (label.length() + 3) / 4;
             o.putObject("usage").put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
             send(ex, 200, o.toString());
         }
+    }
+
+    /** Server-sent events: the label as one delta, a usage chunk, [DONE]. */
+    private void stream(HttpExchange ex, String label, long in, long out) throws IOException {
+        served.incrementAndGet();
+        ObjectNode d = Canonical.JSON.createObjectNode().put("object", "chat.completion.chunk");
+        ObjectNode c = d.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+        c.putObject("delta").put("role", "assistant").put("content", label);
+        ObjectNode u = Canonical.JSON.createObjectNode().put("object", "chat.completion.chunk");
+        u.putArray("choices");
+        u.putObject("usage").put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
+        ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+        ex.sendResponseHeaders(200, 0);
+        ex.getResponseBody().write(("data: " + d + "\n\ndata: " + u + "\n\ndata: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static String error(String message, String type) {

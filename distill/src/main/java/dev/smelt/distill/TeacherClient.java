@@ -187,13 +187,7 @@ public final class TeacherClient implements AutoCloseable {
         String lastProblem = null;
         int lastStatus = 0;
         for (int attempt = 0; ; attempt++) {
-            if (requests != null) {
-                requests.acquire(1);
-            }
-            if (tokens != null) {
-                tokens.acquire(estimate);
-            }
-            meter.attempt();
+            acquireLimits(estimate);
             Duration wait;
             try {
                 HttpResponse<byte[]> resp = http.send(request(payload), HttpResponse.BodyHandlers.ofByteArray());
@@ -202,38 +196,14 @@ public final class TeacherClient implements AutoCloseable {
                 if (status == 200) {
                     Optional<TeacherResponse> ok = parseOk(resp.body());
                     if (ok.isPresent()) {
-                        TeacherResponse r = ok.get();
-                        if (tokens != null) {
-                            tokens.adjust(r.promptTokens() + r.completionTokens() - estimate);
-                        }
-                        if (cache != null) {
-                            try {
-                                cache.put(key, r.raw());
-                            } catch (IOException e) {
-                                throw new TeacherException(0, "cannot write the response cache " + cache.file() + ": " + e.getMessage(), e);
-                            }
-                        }
-                        meter.paid(r.promptTokens(), r.completionTokens());
-                        return r;
+                        return settle(key, ok.get(), estimate);
                     }
                     meter.malformed();
                     lastProblem = "malformed response body";
                     wait = config.retry().backoff(attempt);
-                } else if (status == 429 || status == 503) {
-                    lastProblem = "HTTP " + status + errorMessage(resp.body());
-                    Optional<Duration> ra = RetryPolicy.parseRetryAfter(resp.headers().firstValue("Retry-After").orElse(null), time.now());
-                    if (ra.isPresent() && ra.get().compareTo(config.retry().maxRetryAfter()) > 0) {
-                        meter.failure();
-                        throw new TeacherException(status, "teacher asked to retry after " + ra.get().toSeconds()
-                                + " s, more than the " + config.retry().maxRetryAfter().toSeconds() + " s allowed: " + lastProblem, null);
-                    }
-                    wait = ra.isPresent() ? ra.get() : config.retry().backoff(attempt);
-                } else if (status >= 500 || status == 408) {
-                    lastProblem = "HTTP " + status + errorMessage(resp.body());
-                    wait = config.retry().backoff(attempt);
                 } else {
-                    meter.failure();
-                    throw new TeacherException(status, "teacher refused the request: HTTP " + status + errorMessage(resp.body()), null);
+                    lastProblem = "HTTP " + status + errorMessage(resp.body());
+                    wait = retryWait(status, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
                 }
             } catch (HttpTimeoutException e) {
                 lastStatus = 0;
@@ -244,14 +214,206 @@ public final class TeacherClient implements AutoCloseable {
                 lastProblem = "connection failed: " + e;
                 wait = config.retry().backoff(attempt);
             }
-            if (attempt >= config.retry().maxRetries()) {
-                meter.failure();
-                throw new TeacherException(lastStatus, "teacher call failed after " + (attempt + 1) + " attempts: " + lastProblem
-                        + " (" + config.chatCompletions() + ")", null);
-            }
-            meter.retry();
-            time.sleep(wait);
+            pause(attempt, wait, lastStatus, lastProblem);
         }
+    }
+
+    private void acquireLimits(long estimate) throws InterruptedException {
+        if (requests != null) {
+            requests.acquire(1);
+        }
+        if (tokens != null) {
+            tokens.acquire(estimate);
+        }
+        meter.attempt();
+    }
+
+    /** Records a good response: token bucket settled with the real usage, cached (fsync'd), paid. */
+    private TeacherResponse settle(String key, TeacherResponse r, long estimate) throws TeacherException {
+        if (tokens != null) {
+            tokens.adjust(r.promptTokens() + r.completionTokens() - estimate);
+        }
+        if (cache != null) {
+            try {
+                cache.put(key, r.raw());
+            } catch (IOException e) {
+                throw new TeacherException(0, "cannot write the response cache " + cache.file() + ": " + e.getMessage(), e);
+            }
+        }
+        meter.paid(r.promptTokens(), r.completionTokens());
+        return r;
+    }
+
+    /** The wait before retrying a non-200 status; throws for statuses that must not be retried. */
+    private Duration retryWait(int status, String retryAfter, String problem, int attempt) throws TeacherException {
+        if (status == 429 || status == 503) {
+            Optional<Duration> ra = RetryPolicy.parseRetryAfter(retryAfter, time.now());
+            if (ra.isPresent() && ra.get().compareTo(config.retry().maxRetryAfter()) > 0) {
+                meter.failure();
+                throw new TeacherException(status, "teacher asked to retry after " + ra.get().toSeconds() + " s, more than the "
+                        + config.retry().maxRetryAfter().toSeconds() + " s allowed: " + problem, null);
+            }
+            return ra.isPresent() ? ra.get() : config.retry().backoff(attempt);
+        }
+        if (status >= 500 || status == 408) {
+            return config.retry().backoff(attempt);
+        }
+        meter.failure();
+        throw new TeacherException(status, "teacher refused the request: " + problem, null);
+    }
+
+    /** Sleeps before the next attempt, or fails when the retries are spent. */
+    private void pause(int attempt, Duration wait, int lastStatus, String lastProblem) throws TeacherException, InterruptedException {
+        if (attempt >= config.retry().maxRetries()) {
+            meter.failure();
+            throw new TeacherException(lastStatus, "teacher call failed after " + (attempt + 1) + " attempts: " + lastProblem
+                    + " (" + config.chatCompletions() + ")", null);
+        }
+        meter.retry();
+        time.sleep(wait);
+    }
+
+    /** A streamed answer that broke after {@link #emitted()} had been delivered: it cannot be retried transparently. */
+    public static final class StreamBrokenException extends TeacherException {
+        private final String emitted;
+
+        StreamBrokenException(String emitted, String message, Throwable cause) {
+            super(0, message, cause);
+            this.emitted = emitted;
+        }
+
+        public String emitted() {
+            return emitted;
+        }
+    }
+
+    /**
+     * Streams one request ({@code "stream": true}, server-sent events), passing each text delta to
+     * {@code onDelta}. Shares the cache with {@link #complete} (same key: the body without the stream
+     * flag; a hit is delivered as one delta) and its limits and retries, but only until the first delta:
+     * a failure after that throws {@link StreamBrokenException}. Token usage comes from the final usage
+     * chunk ({@code stream_options.include_usage}); a server that sends none is charged the estimate
+     * ceil(characters / 4) per side.
+     */
+    public TeacherResponse stream(ObjectNode body, java.util.function.Consumer<String> onDelta) throws TeacherException, InterruptedException {
+        if (!body.path("model").isTextual()) {
+            body.put("model", config.model());
+        }
+        String key = Canonical.hash(body);
+        if (cache != null && cache.get(key) != null) {
+            TeacherResponse r = TeacherResponse.parse(cache.get(key), true);
+            meter.cached(r.promptTokens(), r.completionTokens());
+            onDelta.accept(r.content());
+            return r;
+        }
+        ObjectNode sb = body.deepCopy().put("stream", true);
+        sb.putObject("stream_options").put("include_usage", true);
+        byte[] payload = sb.toString().getBytes(StandardCharsets.UTF_8);
+        long estimate = estimateTokens(body);
+        inFlight.acquire();
+        try {
+            String lastProblem = null;
+            int lastStatus = 0;
+            for (int attempt = 0; ; attempt++) {
+                acquireLimits(estimate);
+                Duration wait;
+                StringBuilder text = new StringBuilder();
+                try {
+                    HttpResponse<java.util.stream.Stream<String>> resp = http.send(request(payload), HttpResponse.BodyHandlers.ofLines());
+                    lastStatus = resp.statusCode();
+                    if (lastStatus == 200) {
+                        try (java.util.stream.Stream<String> lines = resp.body()) {
+                            TeacherResponse r = readEvents(lines.iterator(), text, onDelta, body);
+                            if (r != null) {
+                                return settle(key, r, estimate);
+                            }
+                        }
+                        lastProblem = "the stream ended before [DONE]";
+                    } else {
+                        String err;
+                        try (java.util.stream.Stream<String> lines = resp.body()) {
+                            err = String.join("\n", lines.toList());
+                        }
+                        lastProblem = "HTTP " + lastStatus + errorMessage(err.getBytes(StandardCharsets.UTF_8));
+                        wait = retryWait(lastStatus, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
+                        pause(attempt, wait, lastStatus, lastProblem);
+                        continue;
+                    }
+                } catch (HttpTimeoutException e) {
+                    lastProblem = "timed out after " + config.requestTimeout().toMillis() + " ms";
+                } catch (IOException | java.io.UncheckedIOException e) {
+                    lastProblem = "connection failed: " + e;
+                } catch (IllegalArgumentException e) {
+                    lastProblem = "malformed event: " + e.getMessage();
+                }
+                if (!text.isEmpty()) {
+                    meter.failure();
+                    throw new StreamBrokenException(text.toString(), "stream broke after " + text.length() + " characters: " + lastProblem, null);
+                }
+                pause(attempt, config.retry().backoff(attempt), lastStatus, lastProblem);
+            }
+        } finally {
+            inFlight.release();
+        }
+    }
+
+    /** Reads SSE lines up to {@code data: [DONE]}; returns the assembled response, or null when the stream ended early. */
+    private static TeacherResponse readEvents(java.util.Iterator<String> lines, StringBuilder text, java.util.function.Consumer<String> onDelta,
+                                              ObjectNode body) throws IOException {
+        ObjectNode raw = Canonical.JSON.createObjectNode().put("object", "chat.completion").put("model", body.path("model").asText());
+        com.fasterxml.jackson.databind.node.ArrayNode lps = Canonical.JSON.createArrayNode();
+        String finish = null;
+        JsonNode usage = null;
+        while (lines.hasNext()) {
+            String line = lines.next();
+            if (!line.startsWith("data:")) {
+                continue; // comments (keep-alives), event names, blank separators
+            }
+            String data = line.substring(5).strip();
+            if (data.equals("[DONE]")) {
+                ObjectNode choice = raw.putArray("choices").addObject().put("index", 0).put("finish_reason", finish);
+                choice.putObject("message").put("role", "assistant").put("content", text.toString());
+                if (!lps.isEmpty()) {
+                    choice.putObject("logprobs").set("content", lps);
+                }
+                ObjectNode u = raw.putObject("usage");
+                long in = usage != null ? usage.path("prompt_tokens").asLong() : (long) Math.ceil(charsOf(body) / CHARS_PER_TOKEN);
+                long out = usage != null ? usage.path("completion_tokens").asLong() : (long) Math.ceil(text.length() / CHARS_PER_TOKEN);
+                u.put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
+                return TeacherResponse.parse(raw, false);
+            }
+            JsonNode ev;
+            try {
+                ev = Canonical.JSON.readTree(data);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+            }
+            if (ev.has("error")) {
+                throw new IOException("error event: " + ev.get("error").path("message").asText(ev.get("error").toString()));
+            }
+            if (ev.path("usage").isObject()) {
+                usage = ev.get("usage");
+            }
+            JsonNode ch = ev.path("choices").path(0);
+            String d = ch.path("delta").path("content").asText("");
+            if (!d.isEmpty()) {
+                text.append(d);
+                onDelta.accept(d);
+            }
+            ch.path("logprobs").path("content").forEach(lps::add);
+            if (ch.path("finish_reason").isTextual()) {
+                finish = ch.get("finish_reason").asText();
+            }
+        }
+        return null;
+    }
+
+    private static long charsOf(JsonNode body) {
+        long chars = 0;
+        for (JsonNode m : body.path("messages")) {
+            chars += m.path("content").asText("").length();
+        }
+        return chars;
     }
 
     private HttpRequest request(byte[] payload) {
@@ -282,10 +444,7 @@ public final class TeacherClient implements AutoCloseable {
 
     /** Prompt characters / 4 + max_tokens: what the token limit reserves before the call. */
     static long estimateTokens(JsonNode body) {
-        long chars = 0;
-        for (JsonNode m : body.path("messages")) {
-            chars += m.path("content").asText("").length();
-        }
+        long chars = charsOf(body);
         int maxOut = body.path("max_tokens").asInt(body.path("max_completion_tokens").asInt(DEFAULT_OUTPUT_ESTIMATE));
         return (long) Math.ceil(chars / CHARS_PER_TOKEN) + maxOut;
     }

@@ -1,7 +1,7 @@
 package dev.smelt.distill;
 
 /** A teacher call that failed for good (after retries, or at once for a non-retryable status). */
-public final class TeacherException extends Exception {
+public class TeacherException extends Exception {
     private final int status;
 
     /** @param status the last HTTP status, or 0 for a transport failure (timeout, connection) */

@@ -19,7 +19,7 @@ import java.util.function.BiFunction;
  * The behaviour function gets (input, attempt number for that input from 0) and picks what to do.
  */
 final class FlakyServer implements AutoCloseable {
-    enum Act { OK, RATE_LIMITED, RATE_LIMITED_DATE, ERROR_500, UNAVAILABLE, MALFORMED, TRUNCATED, SLOW, BAD_REQUEST, HANG }
+    enum Act { STREAM_OK, STREAM_BREAK, STREAM_ERROR_EVENT, OK, RATE_LIMITED, RATE_LIMITED_DATE, ERROR_500, UNAVAILABLE, MALFORMED, TRUNCATED, SLOW, BAD_REQUEST, HANG }
 
     final HttpServer server;
     final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
@@ -50,6 +50,9 @@ final class FlakyServer implements AutoCloseable {
             int n = attempts.computeIfAbsent(input, k -> new AtomicInteger()).getAndIncrement();
             switch (behaviour.apply(input, n)) {
                 case OK -> ok(ex, req, input);
+                case STREAM_OK -> stream(ex, input, true, false);
+                case STREAM_BREAK -> stream(ex, input, false, false);
+                case STREAM_ERROR_EVENT -> stream(ex, input, false, true);
                 case RATE_LIMITED -> {
                     ex.getResponseHeaders().add("Retry-After", retryAfter);
                     send(ex, 429, "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}");
@@ -94,6 +97,27 @@ final class FlakyServer implements AutoCloseable {
         } catch (IOException clientGone) {
             return; // the client timed out and hung up: it never got this answer
         }
+        answered.computeIfAbsent(input, k -> new AtomicInteger()).incrementAndGet();
+        okTotal.incrementAndGet();
+    }
+
+    /** SSE: "label:" then the input in two deltas, a usage chunk and [DONE]; or only the first delta, then a hang-up or an error event. */
+    private void stream(HttpExchange ex, String input, boolean complete, boolean errorEvent) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+        ex.sendResponseHeaders(200, 0);
+        var out = ex.getResponseBody();
+        out.write((": keep-alive\n\ndata: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"label:\"}}]}\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        if (errorEvent) {
+            out.write("data: {\"error\":{\"message\":\"overloaded mid-stream\"}}\n\n".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        if (!complete) {
+            return; // hang up without [DONE]
+        }
+        out.write(("data: {\"choices\":[{\"delta\":{\"content\":\"" + input + "\"},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":" + input.length() + ",\"completion_tokens\":3}}\n\ndata: [DONE]\n\n")
+                .getBytes(StandardCharsets.UTF_8));
         answered.computeIfAbsent(input, k -> new AtomicInteger()).incrementAndGet();
         okTotal.incrementAndGet();
     }

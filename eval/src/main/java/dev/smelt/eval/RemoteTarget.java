@@ -38,6 +38,21 @@ public final class RemoteTarget implements Target {
                 client.config().prices().cost(r.promptTokens(), r.completionTokens()), System.nanoTime() - t0, r.cached(), List.of());
     }
 
+    /** Streams through {@link TeacherClient#stream}; a stream that breaks after text arrived becomes a {@link MidStreamException}. */
+    @Override
+    public Answer answer(Query q, java.util.function.Consumer<String> onDelta) throws Exception {
+        long t0 = System.nanoTime();
+        TeacherResponse r;
+        try {
+            r = client.stream(client.newRequest(q.messages(), q.maxTokens(), askLogprobs ? 1 : null), onDelta);
+        } catch (TeacherClient.StreamBrokenException e) {
+            throw new MidStreamException(e.emitted(), e);
+        }
+        double lp = r.sumLogprob();
+        return new Answer(r.content(), name, Double.isNaN(lp) ? Double.NaN : Math.exp(lp), r.promptTokens(), r.completionTokens(),
+                client.config().prices().cost(r.promptTokens(), r.completionTokens()), System.nanoTime() - t0, r.cached(), List.of());
+    }
+
     @Override
     public boolean isFree() {
         return client.config().prices().isFree();
