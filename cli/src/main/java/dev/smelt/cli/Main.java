@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Run, fine-tune, compress, serve and route small language models on the JVM.",
         subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, ModelCommand.class, QuantizeCommand.class,
                 TokenizeCommand.class, ServeCommand.class, ChatCommand.class, QualityCommands.PerplexityCmd.class, QualityCommands.KldCmd.class, QualityCommands.ImatrixCmd.class,
-                DistillCommand.class, TeacherReplayCommand.class, EvalCommand.class, RouteEvalCommand.class, RouteTrainCommand.class,
+                DistillCommand.class, TeacherReplayCommand.class, EvalCommand.class, RouteEvalCommand.class, RouteTrainCommand.class, RouteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
