@@ -20,11 +20,21 @@ import picocli.CommandLine.Option;
 /** {@code smelt distill}: have a teacher label a task's inputs, gate the answers, write training data and a data card. */
 @Command(name = "distill", description = "Label inputs with a teacher (OpenAI-compatible endpoint) into training data with a data card.")
 final class DistillCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "Task spec (YAML or JSON).")
+    @Option(names = "--task", description = "Task spec (YAML or JSON).")
     Path task;
 
-    @Option(names = "--inputs", required = true, description = "Unlabeled inputs (.jsonl or .csv with the task's input field).")
+    @Option(names = "--inputs", description = "Unlabeled inputs (.jsonl or .csv with the task's input field).")
     Path inputs;
+
+    @Option(names = "--self-instruct", description = "Instead of --task/--inputs: generate instructions from these seed tasks "
+            + "(Self-Instruct JSONL) and have the teacher answer them.")
+    Path seeds;
+
+    @Option(names = "--generate", defaultValue = "100", description = "Instructions to generate with --self-instruct (default ${DEFAULT-VALUE}).")
+    int generate;
+
+    @Option(names = "--max-tokens", defaultValue = "512", description = "Answer budget with --self-instruct (default ${DEFAULT-VALUE}).")
+    int maxTokens;
 
     @Option(names = "--teacher", description = "Teacher base URL, e.g. https://api.openai.com/v1.")
     String teacher;
@@ -46,6 +56,15 @@ final class DistillCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if ((teacher == null) == (replay == null)) {
             throw new IllegalArgumentException("give exactly one of --teacher URL or --replay-teacher FILE");
+        }
+        if (seeds != null && replay != null) {
+            throw new IllegalArgumentException("--self-instruct needs a real --teacher URL (the replay stand-in only knows labels)");
+        }
+        if (seeds != null) {
+            return selfInstruct();
+        }
+        if (task == null || inputs == null) {
+            throw new IllegalArgumentException("give --task FILE and --inputs FILE (or --self-instruct SEEDS)");
         }
         if (limit != null && limit < 1) {
             throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
@@ -74,6 +93,17 @@ final class DistillCommand implements Callable<Integer> {
             if (stand != null) {
                 stand.close();
             }
+        }
+        return 0;
+    }
+
+    private Integer selfInstruct() throws Exception {
+        var seedList = dev.smelt.distill.SelfInstruct.readSeeds(seeds);
+        var cfg = teacherOptions.config(teacher, null, out.resolve("teacher-cache.jsonl"));
+        HttpClient http = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(10)).build();
+        try (TeacherClient client = new TeacherClient(cfg, http, TimeSource.SYSTEM, System::getenv)) {
+            var r = dev.smelt.distill.SelfInstruct.run(seedList, generate, client, teacherOptions.seed, maxTokens, System.err::println);
+            System.out.println(dev.smelt.distill.SelfInstruct.write(out, r, seeds, teacher, cfg.model()));
         }
         return 0;
     }
