@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * on open and cut off before the next append. A bad line anywhere else is corruption and is reported
  * with its line number. The first record of a key wins (a key is written once).
  *
- * <p>Thread-safe: lookups are lock-free, appends are serialized.
+ * <p>One process at a time: the file is locked while open. Thread-safe: lookups are lock-free, appends are serialized.
  */
 public final class ResponseCache implements AutoCloseable {
     private final Path file;
@@ -45,6 +45,15 @@ public final class ResponseCache implements AutoCloseable {
         }
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new IOException(file + ": the cache is in use by another run (two writers would interleave records)");
+            }
             byte[] all = Files.readAllBytes(file);
             int lastNewline = -1;
             for (int i = all.length - 1; i >= 0; i--) {

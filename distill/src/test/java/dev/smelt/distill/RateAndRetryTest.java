@@ -85,6 +85,15 @@ class RateAndRetryTest {
     }
 
     @Test
+    void aCacheOpenTwiceAtOnceIsRefused() throws Exception {
+        Path f = dir.resolve("c.jsonl");
+        try (ResponseCache c = ResponseCache.open(f)) {
+            assertThatThrownBy(() -> ResponseCache.open(f)).hasMessageContaining("in use by another run");
+        }
+        ResponseCache.open(f).close(); // released on close
+    }
+
+    @Test
     void cacheKeysIgnoreKeyOrder() {
         var a = Canonical.JSON.createObjectNode().put("model", "m").put("temperature", 0);
         var b = Canonical.JSON.createObjectNode().put("temperature", 0).put("model", "m");
