@@ -38,6 +38,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Only the first N examples.")
     Integer limit;
 
+    @Option(names = "--judge", description = "Grade every answer 1-10 with this OpenAI-compatible endpoint (LLM as judge).")
+    String judgeUrl;
+
+    @Option(names = "--judge-model", description = "Model name for --judge.")
+    String judgeModel;
+
     @Option(names = "--json", description = "Print only the JSON result.")
     boolean json;
 
@@ -63,9 +69,36 @@ final class EvalCommand implements Callable<Integer> {
         ObjectNode result = Canonical.JSON.createObjectNode().put("task", spec.name()).put("metric", spec.metric()).put("n", rows.size());
         var arr = result.putArray("results");
         List<EvalReport.Evaluated> evaluated = new ArrayList<>();
+        if (judgeUrl != null && judgeModel == null) {
+            throw new IllegalArgumentException("--judge needs --judge-model");
+        }
+        try (dev.smelt.distill.TeacherClient judgeClient = judgeUrl == null ? null : new dev.smelt.distill.TeacherClient(
+                dev.smelt.distill.TeacherConfig.of(judgeUrl, judgeModel).withApiKeyEnv(teacher.apiKeyEnv)
+                        .withCache(out == null ? null : out.resolve("cache-judge.jsonl")), Playbook.http(), dev.smelt.distill.TimeSource.SYSTEM, System::getenv)) {
+            evalAll(spec, rows, arr, evaluated, judgeClient == null ? null : new dev.smelt.eval.Judge(judgeClient));
+            if (judgeClient != null) {
+                result.put("judge_calls", judgeClient.meter().snapshot().paidCalls() + judgeClient.meter().snapshot().cachedCalls());
+            }
+        }
+        if (out != null) {
+            DistillOutput.atomicWrite(out.resolve("result.json"), Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
+            DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt eval: " + spec.name(), evaluated, List.of()));
+            for (var r : arr) {
+                ((ObjectNode) r).remove("confusion"); // in result.json; keep stdout one short line
+            }
+        }
+        System.out.println(result);
+        return 0;
+    }
+
+    private void evalAll(TaskSpec spec, List<DataFile.Row> rows, com.fasterxml.jackson.databind.node.ArrayNode arr,
+                         List<EvalReport.Evaluated> evaluated, dev.smelt.eval.Judge judge) throws Exception {
         for (String t : targets) {
             try (Target target = Playbook.target(t, spec, teacher, model, out)) {
                 List<EvalRecord> rs = EvalRunner.run(target, spec, rows, teacher.concurrency, System.err::println);
+                if (judge != null) {
+                    rs = judge.grade(spec, rs);
+                }
                 EvalReport.Evaluated e = new EvalReport.Evaluated(target.name(), spec.name(), spec.metric(), Metrics.of(rs, spec.labels()));
                 evaluated.add(e);
                 arr.add(EvalReport.json(e, out != null));
@@ -81,14 +114,5 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
         }
-        if (out != null) {
-            DistillOutput.atomicWrite(out.resolve("result.json"), Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
-            DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt eval: " + spec.name(), evaluated, List.of()));
-            for (var r : arr) {
-                ((ObjectNode) r).remove("confusion"); // in result.json; keep stdout one short line
-            }
-        }
-        System.out.println(result);
-        return 0;
     }
 }

@@ -23,6 +23,9 @@ public final class EvalReport {
         if (!Double.isNaN(m.macroF1())) {
             o.put("macro_f1", m.macroF1());
         }
+        if (m.judged() > 0) {
+            o.put("judge_mean", m.judgeMean()).put("judged", m.judged());
+        }
         o.put("errors", m.errors()).put("latency_p50_ms", m.latencyP50Ms()).put("latency_p95_ms", m.latencyP95Ms())
                 .put("input_tokens", m.inputTokens()).put("output_tokens", m.outputTokens()).put("cost_usd", m.costUsd())
                 .put("cost_per_1k_usd", per1k(m.costUsd(), m.n()));
@@ -58,6 +61,9 @@ public final class EvalReport {
                     .put("answered_by", r.answeredBy()).put("latency_ms", r.latencyMs()).put("cost_usd", r.costUsd());
             if (!Double.isNaN(r.confidence())) {
                 o.put("confidence", r.confidence());
+            }
+            if (!Double.isNaN(r.judgeScore())) {
+                o.put("judge_score", r.judgeScore());
             }
             if (r.error() != null) {
                 o.put("error", r.error());

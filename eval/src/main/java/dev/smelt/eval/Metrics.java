@@ -15,10 +15,11 @@ import java.util.Map;
  * @param confusionLabels row/column names: the label set, then {@link Scoring#INVALID}
  * @param confusion       [gold][predicted] counts
  * @param byTarget        per answering target: count, accuracy, cost (the "paths" of a router)
+ * @param judgeMean       mean judge grade (1-10) over the judged examples, NaN when none was judged
  */
 public record Metrics(int n, double accuracy, double meanScore, double validity, double macroF1, int errors, double latencyP50Ms,
                       double latencyP95Ms, long inputTokens, long outputTokens, BigDecimal costUsd, List<String> confusionLabels,
-                      int[][] confusion, Map<String, Path> byTarget) {
+                      int[][] confusion, Map<String, Path> byTarget, double judgeMean, int judged) {
 
     /** One answering target's share of the work. */
     public record Path(int n, double accuracy, BigDecimal costUsd, long inputTokens, long outputTokens) {
@@ -73,8 +74,16 @@ public record Metrics(int n, double accuracy, double meanScore, double validity,
             }
             macro = macroF1(conf, labels.size());
         }
+        double judgeSum = 0;
+        int judged = 0;
+        for (EvalRecord r : rs) {
+            if (!Double.isNaN(r.judgeScore())) {
+                judgeSum += r.judgeScore();
+                judged++;
+            }
+        }
         return new Metrics(n, n == 0 ? 0 : (double) correct / n, n == 0 ? 0 : score / n, n == 0 ? 0 : (double) valid / n, macro, errors,
-                percentile(lat, 50), percentile(lat, 95), in, out, cost, cl, conf, paths);
+                percentile(lat, 50), percentile(lat, 95), in, out, cost, cl, conf, paths, judged == 0 ? Double.NaN : judgeSum / judged, judged);
     }
 
     /** Macro-F1 over labels 0..k-1 that occur as gold or prediction (the last row/column is "invalid"). */
