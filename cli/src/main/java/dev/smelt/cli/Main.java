@@ -27,6 +27,12 @@ import picocli.CommandLine.Command;
                 EmbedCommand.class,
                 ClassifyCommands.Train.class,
                 ClassifyCommands.Classify.class,
+                DistillCommand.class,
+                TeacherReplayCommand.class,
+                EvalCommand.class,
+                RouteEvalCommand.class,
+                RouteTrainCommand.class,
+                RouteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
