@@ -25,7 +25,10 @@ final class CompletionJob {
     }
 
     /** Choice {@code index} finished. */
-    record Done(int index, String finishReason, int completionTokens, Throwable error) implements Event {
+    record Done(int index, String finishReason, int completionTokens, Throwable error, GenerationResult result) implements Event {
+        Done(int index, String finishReason, int completionTokens, Throwable error) {
+            this(index, finishReason, completionTokens, error, null);
+        }
     }
 
     /** One sampled token's log-probability and the top alternatives. */
@@ -87,7 +90,7 @@ final class CompletionJob {
                         events.add(new Delta(index, tail, List.of()));
                     }
                 }
-                events.add(new Done(index, r.finishReason(), r.tokens().length, null));
+                events.add(new Done(index, r.finishReason(), r.tokens().length, null, r));
             });
         }
         this.cachedTokens = cached;

@@ -50,6 +50,11 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         }
     }
 
+    @Override
+    public Path file(String name) {
+        return files.get(name);
+    }
+
     private static String piece(Tokenizer t, int id) {
         return id >= 0 ? t.piece(id) : "";
     }

@@ -22,6 +22,11 @@ public final class ModelRegistry implements AutoCloseable {
     @FunctionalInterface
     public interface Loader {
         ServedModel load(String name) throws Exception;
+
+        /** The file behind {@code name} (for model listings), or null when there is none. */
+        default java.nio.file.Path file(String name) {
+            return null;
+        }
     }
 
     /** A request's use of a model; the model stays loaded until it is closed. */
@@ -92,6 +97,16 @@ public final class ModelRegistry implements AutoCloseable {
     /** Canonical model names. */
     public synchronized List<String> names() {
         return new ArrayList<>(new java.util.LinkedHashSet<>(aliases.values()));
+    }
+
+    /** The file behind canonical model {@code name}, or null. */
+    public java.nio.file.Path file(String name) {
+        return loader.file(name);
+    }
+
+    /** The loaded model {@code canonical}, or null (does not load it). */
+    public synchronized ServedModel loadedModel(String canonical) {
+        return loaded.get(canonical);
     }
 
     /** The canonical name of {@code nameOrAlias}, or null. */
