@@ -37,6 +37,8 @@ final class OpenAiHandlers {
     /** Keep-alive comment interval while no token has come yet (long prompts). */
     static final long KEEP_ALIVE_MILLIS = 5_000;
     static final int MAX_N = 8;
+    /** Blank bytes allowed between JSON tokens of a forced tool call: one, enough for "a": 1 style, no runs of newlines. */
+    static final int TOOL_CALL_WHITESPACE = 1;
 
     private final ModelRegistry models;
     private final Clock clock;
@@ -317,7 +319,7 @@ final class OpenAiHandlers {
         }
         byte[][] vocab = m.vocabBytes();
         TextCodec codec = m.codec();
-        return () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration);
+        return () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration, TOOL_CALL_WHITESPACE);
     }
 
     /** response_format → a per-choice JSON constraint, or null. Invalid schemas are a 400 naming the keyword. */
