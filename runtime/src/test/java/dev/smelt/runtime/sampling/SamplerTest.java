@@ -101,9 +101,9 @@ class SamplerTest {
         assertThatThrownBy(() -> cfg(1f, 0, 1f, 2f)).hasMessageContaining("min_p");
     }
 
-    /** Largest allowed gap between observed and exact probabilities over DRAWS samples (~5 standard errors). */
+    /** Largest allowed gap between observed and exact probabilities over FULL_DRAWS samples (~5 standard errors). */
     private static final double FREQUENCY_TOLERANCE = 0.02;
-    private static final int DRAWS = 20_000;
+    private static final int FULL_DRAWS = 20_000;
 
     @Test
     void untruncatedSamplingFollowsTheSoftmaxWithoutSorting() {
@@ -111,7 +111,7 @@ class SamplerTest {
         float temp = 0.7f;
         Sampler s = new Sampler(cfg(temp, 0, 1f, 0f));
         int[] counts = new int[logits.length];
-        for (int i = 0; i < DRAWS; i++) {
+        for (int i = 0; i < FULL_DRAWS; i++) {
             counts[s.sample(logits, 0, logits.length, new int[0], 0)]++;
         }
         double z = 0;
@@ -120,7 +120,7 @@ class SamplerTest {
         }
         for (int i = 0; i < logits.length; i++) {
             double expected = Math.exp(logits[i] / temp) / z;
-            double observed = counts[i] / (double) DRAWS;
+            double observed = counts[i] / (double) FULL_DRAWS;
             assertThat(Math.abs(observed - expected)).as("token %d: observed %.4f, expected %.4f", i, observed, expected)
                     .isLessThan(FREQUENCY_TOLERANCE);
         }
