@@ -60,6 +60,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--grace", defaultValue = "30s", description = "On shutdown, how long in-flight requests may finish before they are cancelled (default ${DEFAULT-VALUE}).")
     String grace;
 
+    @Option(names = "--alias", description = "Another name for a served model, ALIAS=NAME (repeatable), e.g. --alias gpt-4o-mini=qwen2.5-0.5b-q4_0.")
+    List<String> aliasSpecs = new ArrayList<>();
+
     @Option(names = "--log-prompts", description = "Include request bodies in logs (off by default).")
     boolean logPrompts;
 
@@ -81,8 +84,16 @@ final class ServeCommand implements Callable<Integer> {
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts);
         Duration graceDuration = OllamaDurations.parseOption(grace, "--grace");
         cfg.validate();
-        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), Map.of("default", files.keySet().iterator().next()),
-                new GgufModelLoader(files, cfg), cfg.keepAlive());
+        Map<String, String> aliases = new LinkedHashMap<>();
+        aliases.put("default", files.keySet().iterator().next());
+        for (String spec : aliasSpecs) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0 || eq == spec.length() - 1 || !files.containsKey(spec.substring(eq + 1))) {
+                throw new IllegalArgumentException("--alias must be ALIAS=NAME with NAME one of " + files.keySet() + ", got '" + spec + "'");
+            }
+            aliases.put(spec.substring(0, eq), spec.substring(eq + 1));
+        }
+        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases, new GgufModelLoader(files, cfg), cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -124,34 +124,41 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** The model for {@code name} (or alias), loading it if needed. Prefer {@link #acquire} for requests. */
     public ServedModel get(String name) {
-        try (Lease l = acquire(name)) {
-            return l.model();
+        synchronized (this) {
+            ServedModel m = loadLocked(name);
+            m.touch(clock.getAsLong());
+            return m;
         }
     }
 
     /** Leases the model for {@code name} (or alias), loading it if needed; close the lease when the request ends. */
     public Lease acquire(String name) {
-        String canonical;
         synchronized (this) {
-            canonical = aliases.get(name);
-            if (canonical == null) {
-                throw ApiException.notFound("The model '" + name + "' does not exist; available: " + String.join(", ", aliases.keySet()),
-                        "model", "model_not_found");
-            }
-            ServedModel m = loaded.get(canonical);
-            if (m == null) {
-                try {
-                    m = loader.load(canonical);
-                } catch (ApiException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new ApiException(500, "server_error", "failed to load model '" + canonical + "': " + e.getMessage(), "model", null, null);
-                }
-                loaded.put(canonical, m);
-            }
+            ServedModel m = loadLocked(name);
             m.lease(clock.getAsLong());
             return new Lease(m);
         }
+    }
+
+    /** Caller holds the monitor. */
+    private ServedModel loadLocked(String name) {
+        String canonical = aliases.get(name);
+        if (canonical == null) {
+            throw ApiException.notFound("The model '" + name + "' does not exist; available: " + String.join(", ", aliases.keySet()),
+                    "model", "model_not_found");
+        }
+        ServedModel m = loaded.get(canonical);
+        if (m == null) {
+            try {
+                m = loader.load(canonical);
+            } catch (ApiException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new ApiException(500, "server_error", "failed to load model '" + canonical + "': " + e.getMessage(), "model", null, null);
+            }
+            loaded.put(canonical, m);
+        }
+        return m;
     }
 
     /** Sets the keep-alive of a loaded model (Ollama's per-request {@code keep_alive}); null restores the default. */

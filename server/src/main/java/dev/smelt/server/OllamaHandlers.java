@@ -92,6 +92,9 @@ final class OllamaHandlers {
             ctx.attribute("smelt.model", m.name());
             long loadNanos = System.nanoTime() - t0;
             applyKeepAlive(body, m);
+            if (body.path("images").isArray() && !body.get("images").isEmpty()) {
+                throw ApiException.badRequest("images are not supported: the served models are text-only", "images");
+            }
             String promptText = Json.string(body, "prompt", "");
             if (promptText.isEmpty()) {
                 writeLoaded(ctx, m, false, loadNanos);
