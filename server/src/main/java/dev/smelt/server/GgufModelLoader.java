@@ -6,6 +6,7 @@ import dev.smelt.model.chat.ChatTemplate;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.server.tools.ToolFormat;
 import dev.smelt.tensor.ThreadPool;
 import java.nio.file.Path;
 import java.util.Map;
@@ -51,7 +52,8 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
             String src = m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
-            return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render);
+            return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render, ToolFormat.detect(src),
+                    src != null && src.contains("tools"));
         } catch (RuntimeException | java.io.IOException e) {
             if (pool != null) {
                 pool.close();
@@ -59,6 +61,11 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             m.close();
             throw e;
         }
+    }
+
+    @Override
+    public Path file(String name) {
+        return files.get(name);
     }
 
     private static String piece(Tokenizer t, int id) {
