@@ -58,6 +58,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--log-prompts", description = "Include request bodies in logs (off by default).")
     boolean logPrompts;
 
+    @picocli.CommandLine.Mixin
+    LoraOptions loraOptions;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
@@ -68,6 +71,13 @@ final class ServeCommand implements Callable<Integer> {
             }
             files.put(GgufModelLoader.nameOf(p), p);
         }
+        if (loraOptions.lora != null) { // fail at startup, not on the first request
+            for (Path p : files.values()) {
+                try (dev.smelt.model.gguf.GgufFile f = dev.smelt.model.gguf.GgufFile.open(p)) {
+                    dev.smelt.model.lora.LoraFiles.load(loraOptions.lora, dev.smelt.model.lora.LoraBase.of(f));
+                }
+            }
+        }
         String env = System.getenv("SMELT_API_KEY");
         if (env != null && !env.isBlank()) {
             apiKeys.add(env.trim());
@@ -76,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, Duration.ofSeconds(keepAlive), logPrompts);
         cfg.validate();
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), Map.of("default", files.keySet().iterator().next()),
-                new GgufModelLoader(files, cfg), cfg.keepAlive());
+                new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m)), cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -17,10 +17,22 @@ import java.util.Map;
 public final class GgufModelLoader implements ModelRegistry.Loader {
     private final Map<String, Path> files;
     private final ServerConfig config;
+    private final Customizer customizer;
+
+    /** Changes a freshly loaded model before it is served (e.g. applies a LoRA adapter). */
+    @FunctionalInterface
+    public interface Customizer {
+        void customize(String name, DecoderModel model) throws java.io.IOException;
+    }
 
     public GgufModelLoader(Map<String, Path> files, ServerConfig config) {
+        this(files, config, (n, m) -> { });
+    }
+
+    public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer) {
         this.files = Map.copyOf(files);
         this.config = config;
+        this.customizer = customizer;
     }
 
     @Override
@@ -32,6 +44,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         DecoderModel m = Models.load(p);
         ThreadPool pool = null;
         try {
+            customizer.customize(name, m);
             Tokenizer tok = tokenizer(m);
             pool = new ThreadPool(config.threads());
             int ctx = Math.min(config.contextSize(), m.config().contextLength());
@@ -39,7 +52,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             String src = m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
             return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
             if (pool != null) {
                 pool.close();
             }

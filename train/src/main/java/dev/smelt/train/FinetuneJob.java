@@ -1,11 +1,13 @@
 package dev.smelt.train;
 
+import dev.smelt.model.lora.LoraBase;
+import dev.smelt.model.lora.LoraFiles;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.train.data.PromptCompletionJsonl;
+import dev.smelt.train.data.ChatFormat;
 import dev.smelt.train.data.TokenizedExample;
-import dev.smelt.train.io.PeftAdapterWriter;
+import dev.smelt.train.data.TrainingData;
 import dev.smelt.train.model.LoraModel;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,7 +26,9 @@ import java.util.function.LongSupplier;
  * One {@code smelt finetune} run into an output directory: {@code metrics.csv} (step, loss, lr,
  * grad_norm, tokens_per_s, eval_loss; one row per optimizer step, flushed as it goes),
  * {@code checkpoint.safetensors} (exact-resume state, every {@code saveEvery} steps, at the end and
- * when stopped), and the PEFT adapter ({@code adapter_config.json}, {@code adapter_model.safetensors}).
+ * when stopped), and the adapter as PEFT ({@code adapter_config.json}, {@code adapter_model.safetensors})
+ * and llama.cpp GGUF ({@code adapter.gguf}). Data: {@link TrainingData} (messages with the model's chat
+ * template, prompt/completion, text; examples longer than a micro-batch are truncated).
  * A stop request (Ctrl-C) ends the run after the current step with all of these written.
  * Not thread-safe; {@code stop} may be set from any thread.
  */
@@ -33,8 +37,12 @@ public final class FinetuneJob {
     public static final String METRICS = "metrics.csv";
     static final String HEADER = "step,loss,lr,grad_norm,tokens_per_s,eval_loss";
 
-    /** @param evalEvery evaluate the validation set every this many steps (and at the end); 0: only at the end */
-    public record Options(Path model, Path data, Path val, Path out, TrainConfig cfg, int threads, int saveEvery, int evalEvery, boolean resume) {
+    /**
+     * @param val         validation JSONL, or null to hold out {@code valFraction} of the training file
+     * @param evalEvery   evaluate the validation set every this many steps (and at the end); 0: only at the end
+     */
+    public record Options(Path model, Path data, Path val, double valFraction, Path out, TrainConfig cfg, int threads, int saveEvery,
+                          int evalEvery, boolean resume) {
     }
 
     /** Sees each finished step (eval loss NaN when none was computed) and lifecycle messages. */
@@ -59,8 +67,10 @@ public final class FinetuneJob {
         }
         try (LoraModel model = LoraModel.open(o.model()); ThreadPool pool = new ThreadPool(o.threads())) {
             Tokenizer tok = Tokenizers.fromGguf(model.file());
-            List<TokenizedExample> train = PromptCompletionJsonl.load(o.data(), tok);
-            List<TokenizedExample> val = o.val() == null ? List.of() : PromptCompletionJsonl.load(o.val(), tok);
+            TrainingData.Split split = TrainingData.prepare(o.data(), o.val(), o.valFraction(), o.cfg().seed(), ChatFormat.forModel(model.file(), tok),
+                    new TrainingData.Options(o.cfg().batchTokens(), TrainingData.Overflow.TRUNCATE));
+            List<TokenizedExample> train = split.train();
+            List<TokenizedExample> val = split.validation();
             boolean resuming = o.resume() && Files.exists(ckpt);
             Trainer t = resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
                     : Trainer.start(model, train, o.cfg(), pool, nanoClock);
@@ -93,7 +103,7 @@ public final class FinetuneJob {
                 }
             }
             t.saveCheckpoint(ckpt);
-            PeftAdapterWriter.write(o.out(), t.adapter(), o.cfg().dropout(), o.model().getFileName().toString());
+            LoraFiles.writeAll(t.adapter(), LoraBase.of(model.file()), o.cfg().dropout(), o.out());
             return new Outcome(t.step(), stopped, lastLoss, evalLoss);
         }
     }

@@ -30,17 +30,17 @@ class FinetuneJobTest {
         }
         Files.write(data, lines);
         List<Double> straight = new ArrayList<>();
-        FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("a"), cfg(4), 2, 0, 0, false), listener(straight, null), new AtomicBoolean(), System::nanoTime);
+        FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("a"), cfg(4), 2, 0, 0, false), listener(straight, null), new AtomicBoolean(), System::nanoTime);
 
         List<Double> interrupted = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
-        FinetuneJob.Outcome o = FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("b"), cfg(4), 2, 0, 0, false),
+        FinetuneJob.Outcome o = FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("b"), cfg(4), 2, 0, 0, false),
                 listener(interrupted, stop), stop, System::nanoTime);
         assertThat(o.stopped()).isTrue();
         assertThat(o.steps()).isEqualTo(2);
         assertThat(dir.resolve("b/checkpoint.safetensors")).exists();
         assertThat(dir.resolve("b/adapter_model.safetensors")).exists();
-        FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("b"), cfg(4), 1, 0, 0, true), listener(interrupted, null), new AtomicBoolean(), System::nanoTime);
+        FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("b"), cfg(4), 1, 0, 0, true), listener(interrupted, null), new AtomicBoolean(), System::nanoTime);
         assertThat(interrupted).containsExactlyElementsOf(straight);
         assertThat(Files.readAllLines(dir.resolve("b/metrics.csv"))).hasSize(5);
         assertThat(Files.readAllBytes(dir.resolve("b/adapter_model.safetensors"))).isEqualTo(Files.readAllBytes(dir.resolve("a/adapter_model.safetensors")));
