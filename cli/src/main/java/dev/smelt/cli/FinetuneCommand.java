@@ -132,7 +132,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     bar[0].update(r.step() - firstStep[0], String.format(Locale.ROOT, "step %d loss %.4f%s lr %.2e %.0f tok/s",
                             r.step(), r.loss(), Double.isNaN(evalLoss) ? "" : String.format(Locale.ROOT, " eval %.4f", evalLoss), r.lr(), r.tokensPerSecond()));
                 }
-            }, stop, System::nanoTime);
+            }, stop, System::nanoTime, java.time.Clock.systemUTC(), new java.security.SecureRandom());
             System.out.printf(Locale.ROOT, "%s after %d steps: loss %.4f%s; adapter, checkpoint and metrics.csv in %s%n",
                     res.stopped() ? "stopped" : "done", res.steps(), res.lastLoss(),
                     Double.isNaN(res.evalLoss()) ? "" : String.format(Locale.ROOT, ", eval loss %.4f", res.evalLoss()), out);

@@ -71,6 +71,7 @@ class FinetuneCommandTest {
         assertThat(cfg.get("lora_alpha").asDouble()).isEqualTo(8.0);
         assertThat(cfg.get("target_modules")).hasSize(7);
         assertThat(Files.size(out.resolve("adapter.gguf"))).as("llama.cpp adapter").isGreaterThan(0);
+        assertThat(out.resolve("mlruns/0/meta.yaml")).as("MLflow file store").exists();
         Path withLora = dir.resolve("lora-logits.safetensors");
         Path without = dir.resolve("base-logits.safetensors");
         String[] gen = run("run", model, "--lora", out.toString(), "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0",
