@@ -214,5 +214,6 @@ public final class SmeltServer implements AutoCloseable {
             }
         }
         app.stop();
+        metrics.close();
     }
 }
