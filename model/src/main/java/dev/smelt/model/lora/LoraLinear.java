@@ -4,6 +4,8 @@ import dev.smelt.model.Linear;
 import dev.smelt.tensor.Gemm;
 import dev.smelt.tensor.ThreadPool;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A base projection plus LoRA deltas: out = W·x + Σ_d scale_d · B_d·(A_d·x), each delta adding to a
@@ -16,32 +18,116 @@ import java.util.List;
 public final class LoraLinear implements Linear {
 
     /**
-     * One low-rank update of rows [rowOffset, rowOffset + rows).
-     *
-     * @param a     [rank, in]
-     * @param b     [rows, rank]
-     * @param scale alpha / r (or alpha / √r) times the user's adapter scale
+     * One low-rank update of rows [rowOffset, rowOffset + rows): a [rank, in], b [rows, rank],
+     * scale = alpha / r (or alpha / √r) times the user's adapter scale. Immutable, thread-safe.
      */
-    public record Delta(int rowOffset, int rows, int in, int rank, float[] a, float[] b, float scale) {
-        public Delta {
+    public static final class Delta {
+        private final int rowOffset;
+        private final int rows;
+        private final int in;
+        private final int rank;
+        private final float[] a;   // [rank, in]
+        private final float[] b;   // [rows, rank]
+        private final float scale;
+        private final float[] bt;  // [rank, rows] = scale · Bᵀ, so B·t is a row-contiguous axpy per rank index
+
+        public Delta(int rowOffset, int rows, int in, int rank, float[] a, float[] b, float scale) {
             if (rowOffset < 0 || rows <= 0 || in <= 0 || rank <= 0 || a.length != rank * in || b.length != rows * rank) {
                 throw new IllegalArgumentException("LoRA delta: offset " + rowOffset + ", rows " + rows + ", in " + in + ", rank " + rank
                         + " do not fit A (" + a.length + " values) and B (" + b.length + ")");
             }
+            this.rowOffset = rowOffset;
+            this.rows = rows;
+            this.in = in;
+            this.rank = rank;
+            this.a = a;
+            this.b = b;
+            this.scale = scale;
+            this.bt = new float[rank * rows];
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < rank; j++) {
+                    bt[j * rows + r] = scale * b[r * rank + j];
+                }
+            }
+        }
+
+        public int rowOffset() {
+            return rowOffset;
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        public int in() {
+            return in;
+        }
+
+        public int rank() {
+            return rank;
+        }
+
+        public float[] a() {
+            return a;
+        }
+
+        public float[] b() {
+            return b;
+        }
+
+        public float scale() {
+            return scale;
         }
 
         /** Adds this delta to out[b, rowOffset ..] for x [batch, in]; out has row stride {@code outStride}. */
         void addTo(float[] x, int batch, float[] out, int outStride) {
             float[] t = new float[batch * rank];  // [batch, rank] = x · Aᵀ
             Gemm.tile(a, rank, in, x, batch, t, rank, 0);
-            float[] d = new float[batch * rows];  // [batch, rows] = t · Bᵀ
-            Gemm.tile(b, rows, rank, t, batch, d, rows, 0);
-            for (int bi = 0; bi < batch; bi++) {
-                int o = bi * outStride + rowOffset;
-                int s = bi * rows;
-                for (int r = 0; r < rows; r++) {
-                    out[o + r] += scale * d[s + r];
+            addRows(bt, rank, rows, t, batch, out, outStride, rowOffset);
+        }
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * out[b, off + r] += Σ_j t[b, j] · bt[j, r]: for each batch row, one pass over the output slice
+     * with {@code rank} vector FMAs per lane block (a dot of length r would waste a lane reduction per
+     * output). {@link #addRowsReference} is the scalar oracle.
+     *
+     * @param bt [rank, rows]
+     * @param t  [batch, rank]
+     */
+    static void addRows(float[] bt, int rank, int rows, float[] t, int batch, float[] out, int outStride, int off) {
+        int upper = F.loopBound(rows);
+        for (int bi = 0; bi < batch; bi++) {
+            int o = bi * outStride + off;
+            int tb = bi * rank;
+            for (int r = 0; r < upper; r += F.length()) {
+                FloatVector acc = FloatVector.fromArray(F, out, o + r);
+                for (int j = 0; j < rank; j++) {
+                    acc = FloatVector.fromArray(F, bt, j * rows + r).fma(FloatVector.broadcast(F, t[tb + j]), acc);
                 }
+                acc.intoArray(out, o + r);
+            }
+            for (int r = upper; r < rows; r++) {
+                float s = out[o + r];
+                for (int j = 0; j < rank; j++) {
+                    s = Math.fma(bt[j * rows + r], t[tb + j], s);
+                }
+                out[o + r] = s;
+            }
+        }
+    }
+
+    /** Scalar oracle of {@link #addRows}, same operation order per element. */
+    static void addRowsReference(float[] bt, int rank, int rows, float[] t, int batch, float[] out, int outStride, int off) {
+        for (int bi = 0; bi < batch; bi++) {
+            for (int r = 0; r < rows; r++) {
+                float s = out[bi * outStride + off + r];
+                for (int j = 0; j < rank; j++) {
+                    s = Math.fma(bt[j * rows + r], t[bi * rank + j], s);
+                }
+                out[bi * outStride + off + r] = s;
             }
         }
     }

@@ -52,4 +52,22 @@ class LoraLinearTest {
             }
         }
     }
+
+    @Test
+    void vectorRowUpdateIsBitIdenticalToTheScalarOracleAtOddSizes() {
+        Random rnd = new Random(3);
+        for (int[] sh : new int[][] {{1, 1, 1}, {3, 17, 2}, {16, 33, 5}, {4, 7, 1}, {2, 100, 7}}) {
+            int rank = sh[0];
+            int rows = sh[1];
+            int batch = sh[2];
+            int stride = rows + 5;
+            float[] bt = LoraFixtures.gaussian(rnd, rank * rows, 1f);
+            float[] t = LoraFixtures.gaussian(rnd, batch * rank, 1f);
+            float[] out = LoraFixtures.gaussian(rnd, batch * stride, 1f);
+            float[] ref = out.clone();
+            LoraLinear.addRows(bt, rank, rows, t, batch, out, stride, 3);
+            LoraLinear.addRowsReference(bt, rank, rows, t, batch, ref, stride, 3);
+            org.assertj.core.api.Assertions.assertThat(out).as("rank %d rows %d batch %d", rank, rows, batch).containsExactly(ref);
+        }
+    }
 }
