@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * A base projection plus LoRA deltas: out = W·x + Σ_d scale_d · B_d·(A_d·x), each delta adding to a
  * block of output rows (the whole matrix, or q/k/v or gate/up slices of phi3's fused projections).
  * Computed as two thin products with the F32 {@link Gemm} kernel so the merged matrix is never
- * formed: rank r costs r·(in + out) multiply-adds per token beside the base's in·out. Prompt batches
- * split their rows between the pool's threads; a single decode token runs on the caller's thread.
+ * formed: rank r costs r·(in + out) multiply-adds per token beside the base's in·out. Large prompt
+ * batches split their rows between the pool's threads; small ones and decode run on the caller's thread.
  * Immutable, thread-safe.
  */
 public final class LoraLinear implements Linear {
@@ -175,7 +175,11 @@ public final class LoraLinear implements Linear {
     @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
         base.matmul(pool, x, batch, out);
-        int tasks = Math.min(pool.threads(), batch / MIN_ROWS_PER_TASK);
+        long macs = 0;
+        for (Delta d : deltas) {
+            macs += (long) batch * d.rank() * (d.in() + d.rows());
+        }
+        int tasks = macs < PARALLEL_MIN_MACS ? 1 : Math.min(pool.threads(), batch / MIN_ROWS_PER_TASK);
         if (tasks <= 1) {
             for (Delta d : deltas) {
                 d.addTo(x, batch, out, base.rows());
@@ -205,6 +209,12 @@ public final class LoraLinear implements Linear {
 
     /** Below this many batch rows per thread the deltas stay on the caller's thread. */
     private static final int MIN_ROWS_PER_TASK = 4;
+    /**
+     * Below this many multiply-adds (~1 ms on one core) the deltas stay on the caller's thread: a second
+     * hand-off to the pool per projection cost more than it saved (measured on the shared 2-core machine:
+     * +5 ms per 576×576 projection at batch 64, r=16, versus +0.3 ms inline).
+     */
+    private static final long PARALLEL_MIN_MACS = 4_000_000;
 
     /** w[rowOffset + r, c] += scale · Σ_j B[r, j]·A[j, c] for a dense row-major [rows, cols] matrix (merging). */
     public static void addTo(float[] w, int cols, Delta d) {

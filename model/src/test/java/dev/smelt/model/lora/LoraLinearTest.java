@@ -31,7 +31,7 @@ class LoraLinearTest {
     void matchesTheMergedDenseMatrixAtOddSizes() {
         Random rnd = new Random(7);
         try (ThreadPool pool = new ThreadPool(3)) {
-            for (int batch : new int[] {1, 3, 5, 13, 31}) { // 13 and 31 split rows across threads
+            for (int batch : new int[] {1, 3, 5, 13, 31, 1201}) { // 1201 rows: enough work to split between threads
                 int rows = 29;
                 int cols = 37;
                 float[] w = LoraFixtures.gaussian(rnd, rows * cols, 1f);
