@@ -42,7 +42,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Chunk size for --calibration (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--tensors", description = "Comma-separated kinds (default all): attn_q,attn_k,attn_v,attn_qkv,attn_o,ffn_gate,ffn_up,ffn_down.")
+    @Option(names = "--tensors", description = "Comma-separated kinds (default all block projections): attn_q,attn_k,attn_v,attn_qkv,attn_o,ffn_gate,ffn_up,ffn_down; token_embd and output only when listed.")
     String tensors;
 
     @Option(names = "--type", description = "Type of the pruned tensors (default: each tensor's own type), e.g. Q8_0, F16.")
@@ -61,7 +61,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         Sparsity s = sparsity != null ? Sparsity.unstructured(sparsity) : Sparsity.pattern(pattern);
         PruneMethod m = PruneMethod.parse(method);
-        BlockProjections select = BlockProjections.parse(tensors);
+        BlockProjections select = BlockProjections.parse(tensors, true);
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
         try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);

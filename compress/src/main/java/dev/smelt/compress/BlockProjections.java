@@ -8,13 +8,16 @@ import java.util.regex.Pattern;
 
 /**
  * Which tensors a weight-editing tool (prune, lowrank) touches: block projections named
- * {@code blk.N.KIND.weight} whose KIND is in the selection. Embeddings, the output matrix, norms and
- * biases are never selected (they are not KIND.weight of a block projection). Immutable, thread-safe.
+ * {@code blk.N.KIND.weight} whose KIND is in the selection, plus the token embedding
+ * ({@code token_embd}) and output matrix ({@code output}) only when asked for by name
+ * ({@link #parse(String, boolean)}). Norms and biases are never selected. Immutable, thread-safe.
  */
 public final class BlockProjections {
     /** Every block projection KIND as GGUF names them (attn_qkv / fused ffn_up: phi3). */
     public static final List<String> ALL = List.of("attn_q", "attn_k", "attn_v", "attn_qkv", "attn_output",
             "ffn_gate", "ffn_up", "ffn_down");
+    /** Whole-model matrices a caller may ask for explicitly (never in the default selection). */
+    public static final List<String> GLOBAL = List.of("token_embd", "output");
     private static final Pattern NAME = Pattern.compile("blk\\.\\d+\\.([a-z_]+)\\.weight");
 
     private final Set<String> kinds;
@@ -34,6 +37,14 @@ public final class BlockProjections {
      * @throws IllegalArgumentException naming the unknown kind and the accepted ones
      */
     public static BlockProjections parse(String list) {
+        return parse(list, false);
+    }
+
+    /**
+     * As {@link #parse(String)}; with {@code allowGlobal}, {@code token_embd} and {@code output} are
+     * accepted too.
+     */
+    public static BlockProjections parse(String list, boolean allowGlobal) {
         if (list == null || list.isBlank()) {
             return all();
         }
@@ -43,9 +54,9 @@ public final class BlockProjections {
             if (k.equals("attn_o")) {
                 k = "attn_output";
             }
-            if (!ALL.contains(k)) {
+            if (!ALL.contains(k) && !(allowGlobal && GLOBAL.contains(k))) {
                 throw new IllegalArgumentException("unknown tensor kind '" + raw.trim() + "' in --tensors; accepted: "
-                        + String.join(", ", ALL) + " (attn_o = attn_output)");
+                        + String.join(", ", ALL) + (allowGlobal ? ", " + String.join(", ", GLOBAL) : "") + " (attn_o = attn_output)");
             }
             out.add(k);
         }
@@ -54,6 +65,9 @@ public final class BlockProjections {
 
     /** True when {@code tensorName} is a selected block projection. */
     public boolean matches(String tensorName) {
+        if (tensorName.endsWith(".weight") && GLOBAL.contains(tensorName.substring(0, tensorName.length() - ".weight".length()))) {
+            return kinds.contains(tensorName.substring(0, tensorName.length() - ".weight".length()));
+        }
         Matcher m = NAME.matcher(tensorName);
         return m.matches() && kinds.contains(m.group(1));
     }

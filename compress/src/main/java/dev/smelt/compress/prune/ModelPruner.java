@@ -21,6 +21,10 @@ import java.util.function.Consumer;
  * IQ4_NL) keep pruned weights exactly zero; formats with a per-block minimum (Q4_1, Q5_1, Q2_K,
  * Q4_K, Q5_K) may decode them to a small non-zero value.
  *
+ * <p>The token embedding and output matrix are pruned only when selected explicitly; importance
+ * matrices do not cover them (the embedding is a lookup, not a product), so Wanda falls back to
+ * magnitude for them.
+ *
  * <p>The output records {@code smelt.prune.method}, {@code smelt.prune.sparsity} (fraction or N:M)
  * and {@code smelt.prune.tensors} in its metadata. Thread-safety: stateless.
  */
@@ -72,12 +76,14 @@ public final class ModelPruner {
                 throw new IllegalArgumentException("imatrix entry for " + t.name() + " has " + imp.length
                         + " values, the tensor has " + cols + " columns");
             }
-            if (o.method() == PruneMethod.WANDA && imp == null) {
+            boolean global = !t.name().startsWith("blk.");
+            PruneMethod method = o.method() == PruneMethod.WANDA && imp == null && global ? PruneMethod.MAGNITUDE : o.method();
+            if (method == PruneMethod.WANDA && imp == null) {
                 throw new IllegalArgumentException("the importance matrix has no entry for " + t.name()
                         + " (was it collected on this model?)");
             }
             float[] x = TensorFloats.decode(src, t);
-            long zeroed = Pruner.prune(x, rows, cols, o.method(), o.sparsity(), imp);
+            long zeroed = Pruner.prune(x, rows, cols, method, o.sparsity(), imp);
             GgmlType ty = o.type() != null ? o.type() : t.type();
             byte[] data = TensorFloats.encode(src.path() + ": " + t.name(), ty, x, rows, cols, imp, pool);
             totals[0]++;

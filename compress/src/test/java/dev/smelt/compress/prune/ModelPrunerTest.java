@@ -93,6 +93,33 @@ class ModelPrunerTest {
     }
 
     @Test
+    void embeddingsArePrunedOnlyWhenAskedAndWandaFallsBackToMagnitudeForThem(@TempDir Path dir) throws Exception {
+        assertThat(BlockProjections.all().matches("token_embd.weight")).isFalse();
+        assertThat(BlockProjections.all().matches("output.weight")).isFalse();
+        assertThat(BlockProjections.all().matches("blk.0.attn_norm.weight")).isFalse();
+        assertThatThrownBy(() -> BlockProjections.parse("token_embd")).hasMessageContaining("unknown tensor kind 'token_embd'");
+        BlockProjections emb = BlockProjections.parse("token_embd", true);
+        Path base = SharedData.model("shakespeare.gguf");
+        Path out = dir.resolve("e.gguf");
+        ImportanceMatrix im = ImportanceMatrix.load(SharedData.golden("shakespeare.imatrix.gguf"));
+        try (GgufFile in = GgufFile.open(base)) {
+            ModelPruner.Report[] rep = new ModelPruner.Report[1];
+            ModelPruner.prune(in, new ModelPruner.Options(PruneMethod.WANDA, Sparsity.unstructured(0.5), emb, null, im, null), null, rep)
+                    .write(out);
+            assertThat(rep[0].tensors()).isEqualTo(1);
+        }
+        try (GgufFile a = GgufFile.open(base); GgufFile b = GgufFile.open(out)) {
+            float[] x = TensorFloats.decode(b, b.tensor("token_embd.weight"));
+            float[] ref = TensorFloats.decode(a, a.tensor("token_embd.weight"));
+            float[] mag = ref.clone();
+            Pruner.prune(mag, (int) a.tensor("token_embd.weight").rows(), 256, PruneMethod.MAGNITUDE, Sparsity.unstructured(0.5), null);
+            assertThat(x).isEqualTo(mag);
+            assertThat(b.tensorData(b.tensor("blk.0.attn_q.weight")).toArray(ValueLayout.JAVA_BYTE))
+                    .isEqualTo(a.tensorData(a.tensor("blk.0.attn_q.weight")).toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
     void quantizedInputIsReQuantizedToItsOwnTypeAndZerosStayZero(@TempDir Path dir) throws Exception {
         Path out = prune(SharedData.model("shakespeare-Q8_0.gguf"), dir.resolve("q.gguf"), PruneMethod.MAGNITUDE,
                 Sparsity.unstructured(0.5), null);
