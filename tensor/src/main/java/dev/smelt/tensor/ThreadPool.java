@@ -6,7 +6,8 @@ import java.util.function.IntConsumer;
 
 /**
  * A fixed pool for data-parallel loops: {@link #parallelFor} splits {@code [0, n)} into chunks that the
- * caller and {@code threads - 1} workers take from a shared counter. Workers spin briefly before parking,
+ * caller and {@code threads - 1} workers take from a shared counter; the loop ends when every item is done,
+ * whether or not every worker took part. Workers spin briefly before parking,
  * because a decode step issues hundreds of short loops and waking a parked thread costs more than the work.
  *
  * <p>Thread-safety: one loop at a time; {@link #parallelFor} is synchronized so concurrent callers queue.
@@ -15,16 +16,64 @@ import java.util.function.IntConsumer;
 public final class ThreadPool implements AutoCloseable {
     private static final int SPIN_ITERATIONS = 20_000;
 
+    /**
+     * One parallel loop with its own counters, so a worker that wakes late (on a loaded machine) can only
+     * find an old loop exhausted, never run an old body on a new loop's indices. The caller waits for the
+     * items to be done, not for every worker to check in: a descheduled worker costs its share of the
+     * work, not a stall of the whole loop.
+     */
+    private static final class Job {
+        final IntConsumer body;
+        final int count;
+        final int chunk;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();   // items finished
+        final AtomicInteger active = new AtomicInteger(); // threads inside a claimed chunk (or about to claim)
+        volatile Throwable failure;
+
+        Job(IntConsumer body, int count, int chunk) {
+            this.body = body;
+            this.count = count;
+            this.chunk = chunk;
+        }
+
+        void run() {
+            while (true) {
+                active.incrementAndGet();
+                int start = next.getAndAdd(chunk);
+                if (start >= count) {
+                    active.decrementAndGet();
+                    return;
+                }
+                int end = Math.min(count, start + chunk);
+                try {
+                    for (int i = start; i < end; i++) {
+                        body.accept(i);
+                    }
+                    done.addAndGet(end - start);
+                } catch (Throwable t) {
+                    next.set(count); // nobody claims more; must precede publishing the failure
+                    if (failure == null) {
+                        failure = t;
+                    }
+                    active.decrementAndGet();
+                    return;
+                }
+                active.decrementAndGet();
+            }
+        }
+
+        /** All items done, or failed with no thread still inside a chunk. */
+        boolean finished() {
+            return done.get() >= count || failure != null && active.get() == 0;
+        }
+    }
+
     private final Thread[] workers;
     private final int threads;
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile IntConsumer body;
-    private volatile int count;
-    private volatile int chunk;
+    private volatile Job job;
     private volatile long generation;
     private volatile boolean closed;
-    private volatile Throwable failure;
     private final Thread[] parked;
 
     /** @param threads total threads including the caller; at least 1 */
@@ -67,24 +116,20 @@ public final class ThreadPool implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("thread pool is closed");
         }
-        this.body = body;
-        this.count = n;
-        this.chunk = Math.max(1, n / (threads * 4));
-        this.failure = null;
-        next.set(0);
-        pending.set(workers.length);
+        Job j = new Job(body, n, Math.max(1, n / (threads * 4)));
+        this.job = j;
         generation++;
         for (Thread t : parked) {
             if (t != null) {
                 LockSupport.unpark(t);
             }
         }
-        runChunks();
-        while (pending.get() > 0) {
+        j.run();
+        while (!j.finished()) {
             Thread.onSpinWait();
         }
-        this.body = null;
-        Throwable f = failure;
+        this.job = null;
+        Throwable f = j.failure;
         if (f != null) {
             if (f instanceof RuntimeException re) {
                 throw re;
@@ -93,27 +138,6 @@ public final class ThreadPool implements AutoCloseable {
                 throw e;
             }
             throw new RuntimeException(f);
-        }
-    }
-
-    private void runChunks() {
-        IntConsumer b = body;
-        int n = count;
-        int c = chunk;
-        try {
-            while (true) {
-                int start = next.getAndAdd(c);
-                if (start >= n) {
-                    break;
-                }
-                int end = Math.min(n, start + c);
-                for (int i = start; i < end; i++) {
-                    b.accept(i);
-                }
-            }
-        } catch (Throwable t) {
-            failure = t;
-            next.set(n);
         }
     }
 
@@ -136,8 +160,10 @@ public final class ThreadPool implements AutoCloseable {
                 return;
             }
             seen = generation;
-            runChunks();
-            pending.decrementAndGet();
+            Job j = job;
+            if (j != null) {
+                j.run();
+            }
         }
     }
 

@@ -1,0 +1,202 @@
+package dev.smelt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.LabeledTexts;
+import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.encoder.BertEmbedder;
+import dev.smelt.model.encoder.Embedders;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code smelt classify-train} and {@code smelt classify}: a softmax head over a frozen encoder. */
+final class ClassifyCommands {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ClassifyCommands() {
+    }
+
+    static float[][] embedAll(BertEmbedder e, List<String> texts, String label) {
+        Progress p = new Progress(System.err, label, texts.size());
+        float[][] out = new float[texts.size()][];
+        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
+            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
+            float[][] v = e.embed(texts.subList(i, end));
+            System.arraycopy(v, 0, out, i, v.length);
+            p.update(end, end + "/" + texts.size());
+        }
+        return out;
+    }
+
+    @Command(name = "classify-train", description = "Train a text classifier: a calibrated softmax head on a frozen encoder's embeddings.")
+    static final class Train implements Callable<Integer> {
+        @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT, description = "Encoder (default ${DEFAULT-VALUE}).")
+        String model;
+
+        @Option(names = "--data", required = true, description = "Training data, .csv (header row) or .jsonl.")
+        Path data;
+
+        @Option(names = "--text-column", defaultValue = "text")
+        String textColumn;
+
+        @Option(names = "--label-column", defaultValue = "label")
+        String labelColumn;
+
+        @Option(names = "--out", required = true, description = "Output directory (classifier.json).")
+        Path out;
+
+        @Option(names = "--test", description = "Optional held-out data (same columns): its accuracy is reported and stored.")
+        Path test;
+
+        @Option(names = "--val-fraction", defaultValue = "0.1")
+        double valFraction;
+
+        @Option(names = "--epochs", defaultValue = "200", description = "Most epochs (early stopping usually ends sooner).")
+        int epochs;
+
+        @Option(names = "--patience", defaultValue = "8", description = "Epochs without a better validation loss before stopping.")
+        int patience;
+
+        @Option(names = "--lr", defaultValue = "3e-3")
+        double lr;
+
+        @Option(names = "--l2", defaultValue = "1e-4")
+        double l2;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Option(names = "--oos-threshold", defaultValue = "auto",
+                description = "Top probability below which the answer is 'unknown': a number, 0 to disable, or auto (keeps 95% of correct validation answers).")
+        String threshold;
+
+        @Option(names = {"-t", "--threads"})
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            double th = threshold.equals("auto") ? -1 : parseThreshold(threshold);
+            LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience, 64, lr, l2, seed, th);
+            LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
+            LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
+            long t0 = System.nanoTime();
+            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            try (BertEmbedder e = Embedders.open(model, n)) {
+                float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
+                double embedSeconds = (System.nanoTime() - t0) / 1e9;
+                Progress p = new Progress(System.err, "training head", epochs);
+                SoftmaxClassifier head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(model, x, train.labels());
+                p.update(epochs, "early stop");
+                ObjectNode m = head.metrics();
+                m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
+                if (held != null) {
+                    float[][] hx = embedAll(e, held.texts(), "embedding " + test.getFileName());
+                    int ok = 0;
+                    int okInScope = 0;
+                    int unknown = 0;
+                    for (int i = 0; i < hx.length; i++) {
+                        SoftmaxClassifier.Prediction pr = head.predict(hx[i]);
+                        String top = head.labels().get(argmax(pr.probabilities()));
+                        ok += top.equals(held.labels().get(i)) ? 1 : 0;
+                        unknown += pr.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
+                        okInScope += pr.label().equals(held.labels().get(i)) ? 1 : 0;
+                    }
+                    m.put("test_examples", hx.length).put("test_accuracy", (double) ok / hx.length)
+                            .put("test_accuracy_with_threshold", (double) okInScope / hx.length)
+                            .put("test_unknown_rate", (double) unknown / hx.length);
+                }
+                head.save(out);
+                System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
+            }
+            return 0;
+        }
+    }
+
+    static double parseThreshold(String s) {
+        try {
+            double v = Double.parseDouble(s);
+            if (v >= 0 && v < 1) {
+                return v;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--oos-threshold must be 'auto' or a number in [0, 1), got '" + s + "'");
+    }
+
+    static int argmax(double[] p) {
+        int b = 0;
+        for (int i = 1; i < p.length; i++) {
+            if (p[i] > p[b]) {
+                b = i;
+            }
+        }
+        return b;
+    }
+
+    @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout.")
+    static final class Classify implements Callable<Integer> {
+        @Option(names = {"-m", "--model"}, required = true, description = "Directory written by classify-train.")
+        Path model;
+
+        @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels.")
+        int topK;
+
+        @Option(names = {"-t", "--threads"})
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            if (topK < 0) {
+                throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
+            }
+            SoftmaxClassifier head = SoftmaxClassifier.load(model);
+            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            try (BertEmbedder e = Embedders.open(head.encoder(), n)) {
+                if (e.dimension() != head.dimension()) {
+                    throw new IllegalArgumentException(model + ": head expects " + head.dimension() + "-dimensional embeddings, encoder '"
+                            + head.encoder() + "' gives " + e.dimension());
+                }
+                JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
+                Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+                for (List<String> chunk = in.next(BertEmbedder.BATCH); !chunk.isEmpty(); chunk = in.next(BertEmbedder.BATCH)) {
+                    for (float[] v : e.embed(chunk)) {
+                        out.write(line(head, head.predict(v), topK));
+                        out.write('\n');
+                    }
+                    out.flush();
+                }
+            }
+            return 0;
+        }
+    }
+
+    static String line(SoftmaxClassifier head, SoftmaxClassifier.Prediction p, int topK) {
+        ObjectNode o = JSON.createObjectNode().put("label", p.label()).put("probability", p.probability());
+        if (topK > 0) {
+            double[] pr = p.probabilities();
+            Integer[] idx = new Integer[pr.length];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = i;
+            }
+            Arrays.sort(idx, (a, b) -> Double.compare(pr[b], pr[a]));
+            ArrayNode top = o.putArray("top");
+            for (int i = 0; i < Math.min(topK, idx.length); i++) {
+                top.addObject().put("label", head.labels().get(idx[i])).put("probability", pr[idx[i]]);
+            }
+        }
+        return o.toString();
+    }
+
+}

@@ -1,0 +1,71 @@
+package dev.smelt.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.smelt.model.encoder.BertEmbedder;
+import dev.smelt.model.encoder.Embedder;
+import dev.smelt.model.encoder.Embedders;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code smelt embed}: JSONL {"text": …} on stdin → JSONL {"embedding": […]} on stdout, same order. */
+@Command(name = "embed", description = "Sentence embeddings: JSONL {\"text\": ...} on stdin, {\"embedding\": [...]} per line on stdout.")
+final class EmbedCommand implements Callable<Integer> {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT,
+            description = "all-minilm-l6-v2 (default, built in), bge-small-en-v1.5, an .onnx file or a Hugging Face BERT directory.")
+    String model;
+
+    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Texts per forward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (BertEmbedder e = Embedders.open(model, n)) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+            run(e, new JsonlTexts(in, "stdin"), out, batch);
+        }
+        return 0;
+    }
+
+    /** Embeds every text and writes one line per text; returns the number written. Output is flushed per batch. */
+    static int run(Embedder e, JsonlTexts texts, Writer out, int batch) throws IOException {
+        int written = 0;
+        for (List<String> chunk = texts.next(batch); !chunk.isEmpty(); chunk = texts.next(batch)) {
+            float[][] v = e.embed(chunk);
+            for (float[] row : v) {
+                JsonGenerator g = JSON.createGenerator(out);
+                g.writeStartObject();
+                g.writeArrayFieldStart("embedding");
+                for (float f : row) {
+                    g.writeNumber(f);
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+                g.flush();
+                out.write('\n');
+                written++;
+            }
+            out.flush();
+        }
+        return written;
+    }
+
+}

@@ -1,0 +1,55 @@
+package dev.smelt.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads JSONL lines of the form {@code {"text": "…"}} in batches; blank lines are skipped. A bad line fails
+ * with its 1-based line number. Not thread-safe (one reader).
+ */
+final class JsonlTexts {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final BufferedReader in;
+    private final String source;
+    private int line;
+
+    JsonlTexts(BufferedReader in, String source) {
+        this.in = in;
+        this.source = source;
+    }
+
+    /** Up to {@code max} texts, or an empty list at end of input. */
+    List<String> next(int max) throws IOException {
+        List<String> out = new ArrayList<>();
+        String s;
+        while (out.size() < max && (s = in.readLine()) != null) {
+            line++;
+            if (s.isBlank()) {
+                continue;
+            }
+            out.add(parse(s));
+        }
+        return out;
+    }
+
+    private String parse(String s) throws IOException {
+        JsonNode n;
+        try {
+            n = JSON.readTree(s);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(source + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw new IOException(source + " line " + line + ": expected a JSON object like {\"text\": \"...\"}");
+        }
+        JsonNode t = n.get("text");
+        if (t == null || !t.isTextual()) {
+            throw new IOException(source + " line " + line + ": field 'text' is " + (t == null ? "missing" : "not a string"));
+        }
+        return t.asText();
+    }
+}

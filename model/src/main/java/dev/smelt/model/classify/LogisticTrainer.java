@@ -1,0 +1,255 @@
+package dev.smelt.model.classify;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * Trains a {@link SoftmaxClassifier} on frozen embeddings: multinomial logistic regression with L2 weight
+ * penalty, mini-batch Adam, a stratified validation split, early stopping on validation loss (best epoch
+ * kept), temperature scaling fitted on the validation set, and an out-of-scope threshold. Deterministic for
+ * a seed. Not thread-safe (one training run per instance).
+ */
+public final class LogisticTrainer {
+    /** Training knobs; {@code threshold} &lt; 0 means "pick from validation data" (see {@link #autoThreshold}). */
+    public record Options(double validationFraction, int maxEpochs, int patience, int batchSize, double learningRate,
+                          double l2, long seed, double threshold) {
+        public Options {
+            if (!(validationFraction > 0 && validationFraction < 1)) {
+                throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
+            }
+            if (maxEpochs < 1 || patience < 1 || batchSize < 1) {
+                throw new IllegalArgumentException("epochs, patience and batch size must be >= 1, got " + maxEpochs + ", "
+                        + patience + ", " + batchSize);
+            }
+            if (!(learningRate > 0) || l2 < 0 || threshold >= 1) {
+                throw new IllegalArgumentException("need learning rate > 0, l2 >= 0, threshold < 1; got " + learningRate
+                        + ", " + l2 + ", " + threshold);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(0.1, 200, 8, 64, 3e-3, 1e-4, 42, -1);
+        }
+    }
+
+    /** Share of correctly classified validation examples an automatic threshold keeps in scope. */
+    static final double KEEP_IN_SCOPE = 0.95;
+
+    private final Options opt;
+    private final IntConsumer onEpoch;
+
+    /** @param onEpoch called with each finished epoch number (progress display) */
+    public LogisticTrainer(Options opt, IntConsumer onEpoch) {
+        this.opt = opt;
+        this.onEpoch = onEpoch == null ? e -> { } : onEpoch;
+    }
+
+    /**
+     * @param x      [examples][dim] embeddings
+     * @param labels label of each example
+     */
+    public SoftmaxClassifier train(String encoder, float[][] x, List<String> labels) {
+        if (x.length != labels.size() || x.length < 2) {
+            throw new IllegalArgumentException("need >= 2 examples with one label each, got " + x.length + " and " + labels.size());
+        }
+        List<String> names = labels.stream().distinct().sorted().toList();
+        if (names.size() < 2) {
+            throw new IllegalArgumentException("need at least 2 distinct labels, got " + names);
+        }
+        int[] y = labels.stream().mapToInt(names::indexOf).toArray();
+        int[][] split = stratifiedSplit(y, names.size());
+        int[] train = split[0];
+        int[] val = split[1];
+        int d = x[0].length;
+        int c = names.size();
+        float[] w = new float[c * d];
+        float[] b = new float[c];
+        float[] bestW = w.clone();
+        float[] bestB = b.clone();
+        double best = Double.POSITIVE_INFINITY;
+        int bestEpoch = 0;
+        Adam adam = new Adam(w.length + b.length);
+        SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
+        int epoch = 0;
+        long t0 = System.nanoTime();
+        for (; epoch < opt.maxEpochs() && epoch - bestEpoch < opt.patience(); epoch++) {
+            shuffle(train, rnd);
+            for (int s = 0; s < train.length; s += opt.batchSize()) {
+                step(x, y, train, s, Math.min(train.length, s + opt.batchSize()), w, b, c, d, adam);
+            }
+            double vl = loss(x, y, val, w, b, c, 1.0);
+            if (vl < best) {
+                best = vl;
+                bestEpoch = epoch;
+                System.arraycopy(w, 0, bestW, 0, w.length);
+                System.arraycopy(b, 0, bestB, 0, b.length);
+            }
+            onEpoch.accept(epoch + 1);
+        }
+        double temperature = fitTemperature(x, y, val, bestW, bestB, c);
+        SoftmaxClassifier raw = new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, 0, null);
+        double threshold = opt.threshold() >= 0 ? opt.threshold() : autoThreshold(raw, x, y, val);
+        ObjectNode m = new ObjectMapper().createObjectNode();
+        m.put("train_examples", train.length).put("validation_examples", val.length).put("epochs", epoch)
+                .put("best_epoch", bestEpoch + 1).put("validation_loss", best)
+                .put("validation_loss_calibrated", loss(x, y, val, bestW, bestB, c, temperature))
+                .put("validation_accuracy", accuracy(raw, x, y, val)).put("temperature", temperature)
+                .put("threshold", threshold).put("train_seconds", (System.nanoTime() - t0) / 1e9)
+                .put("learning_rate", opt.learningRate()).put("l2", opt.l2()).put("seed", opt.seed());
+        return new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, threshold, m);
+    }
+
+    /** Per class, a validation share (at least one when the class has two or more examples), seeded. */
+    int[][] stratifiedSplit(int[] y, int classes) {
+        SplittableRandom r = new SplittableRandom(opt.seed());
+        List<List<Integer>> by = new ArrayList<>();
+        for (int i = 0; i < classes; i++) {
+            by.add(new ArrayList<>());
+        }
+        for (int i = 0; i < y.length; i++) {
+            by.get(y[i]).add(i);
+        }
+        List<Integer> tr = new ArrayList<>();
+        List<Integer> va = new ArrayList<>();
+        for (List<Integer> idx : by) {
+            int[] a = idx.stream().mapToInt(Integer::intValue).toArray();
+            shuffle(a, r);
+            int nv = a.length < 2 ? 0 : Math.max(1, (int) Math.round(a.length * opt.validationFraction()));
+            for (int i = 0; i < a.length; i++) {
+                (i < nv ? va : tr).add(a[i]);
+            }
+        }
+        return new int[][] {tr.stream().mapToInt(Integer::intValue).toArray(), va.stream().mapToInt(Integer::intValue).toArray()};
+    }
+
+    private void step(float[][] x, int[] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, Adam adam) {
+        float[] gw = new float[w.length];
+        float[] gb = new float[b.length];
+        int n = to - from;
+        for (int k = from; k < to; k++) {
+            float[] e = x[idx[k]];
+            double[] p = SoftmaxClassifier.softmax(SoftmaxClassifier.logits(w, b, e, c), 1.0);
+            p[y[idx[k]]] -= 1;
+            for (int j = 0; j < c; j++) {
+                float g = (float) (p[j] / n);
+                gb[j] += g;
+                for (int i = 0; i < d; i++) {
+                    gw[j * d + i] += g * e[i];
+                }
+            }
+        }
+        for (int i = 0; i < w.length; i++) {
+            gw[i] += (float) (opt.l2() * w[i]);
+        }
+        adam.update(w, gw, b, gb, opt.learningRate());
+    }
+
+    /** Mean negative log-likelihood at temperature t. */
+    static double loss(float[][] x, int[] y, int[] idx, float[] w, float[] b, int c, double t) {
+        double s = 0;
+        for (int i : idx) {
+            double[] p = SoftmaxClassifier.softmax(SoftmaxClassifier.logits(w, b, x[i], c), t);
+            s -= Math.log(Math.max(p[y[i]], 1e-300));
+        }
+        return s / Math.max(1, idx.length);
+    }
+
+    /** Golden-section search of log T in [ln 0.05, ln 20] minimizing validation NLL (Guo et al. 2017). */
+    static double fitTemperature(float[][] x, int[] y, int[] val, float[] w, float[] b, int c) {
+        if (val.length == 0) {
+            return 1.0;
+        }
+        double lo = Math.log(0.05), hi = Math.log(20);
+        double g = (Math.sqrt(5) - 1) / 2;
+        double a = hi - g * (hi - lo), bb = lo + g * (hi - lo);
+        double fa = loss(x, y, val, w, b, c, Math.exp(a)), fb = loss(x, y, val, w, b, c, Math.exp(bb));
+        for (int it = 0; it < 40; it++) {
+            if (fa < fb) {
+                hi = bb;
+                bb = a;
+                fb = fa;
+                a = hi - g * (hi - lo);
+                fa = loss(x, y, val, w, b, c, Math.exp(a));
+            } else {
+                lo = a;
+                a = bb;
+                fa = fb;
+                bb = lo + g * (hi - lo);
+                fb = loss(x, y, val, w, b, c, Math.exp(bb));
+            }
+        }
+        return Math.exp((lo + hi) / 2);
+    }
+
+    /**
+     * The calibrated top probability below which only {@code 1 − KEEP_IN_SCOPE} of the correctly classified
+     * validation examples fall: a rejection rule tuned without out-of-scope data.
+     */
+    static double autoThreshold(SoftmaxClassifier head, float[][] x, int[] y, int[] val) {
+        List<Double> correct = new ArrayList<>();
+        for (int i : val) {
+            double[] p = head.probabilities(x[i]);
+            int best = SoftmaxClassifier.argmax(p);
+            if (best == y[i]) {
+                correct.add(p[best]);
+            }
+        }
+        if (correct.isEmpty()) {
+            return 0;
+        }
+        double[] s = correct.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return s[(int) Math.floor((1 - KEEP_IN_SCOPE) * s.length)];
+    }
+
+    static double accuracy(SoftmaxClassifier head, float[][] x, int[] y, int[] idx) {
+        int ok = 0;
+        for (int i : idx) {
+            ok += SoftmaxClassifier.argmax(head.probabilities(x[i])) == y[i] ? 1 : 0;
+        }
+        return idx.length == 0 ? Double.NaN : (double) ok / idx.length;
+    }
+
+    private static void shuffle(int[] a, SplittableRandom r) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+
+    /** Adam (Kingma & Ba) over the concatenation [w, b]. */
+    private static final class Adam {
+        static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
+        final double[] m;
+        final double[] v;
+        int t;
+
+        Adam(int n) {
+            m = new double[n];
+            v = new double[n];
+        }
+
+        void update(float[] w, float[] gw, float[] b, float[] gb, double lr) {
+            t++;
+            double c1 = 1 - Math.pow(B1, t), c2 = 1 - Math.pow(B2, t);
+            for (int i = 0; i < w.length + b.length; i++) {
+                double g = i < w.length ? gw[i] : gb[i - w.length];
+                m[i] = B1 * m[i] + (1 - B1) * g;
+                v[i] = B2 * v[i] + (1 - B2) * g * g;
+                double delta = lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + EPS);
+                if (i < w.length) {
+                    w[i] -= (float) delta;
+                } else {
+                    b[i - w.length] -= (float) delta;
+                }
+            }
+        }
+    }
+
+}
