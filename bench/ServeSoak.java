@@ -33,6 +33,7 @@ public class ServeSoak {
         long seed = args.length > 4 ? Long.parseLong(args[4]) : 42;
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         double heapStart = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\"", true);
+        double oldStart = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]*Old[^\"]*\"", true);
         long end = System.currentTimeMillis() + durationMs;
         Thread[] ts = new Thread[clients];
         for (int c = 0; c < clients; c++) {
@@ -58,11 +59,15 @@ public class ServeSoak {
         } while (active > 0 && System.currentTimeMillis() < idleDeadline);
         double queue = metric(http, base, "smelt_queue_depth", false);
         double heapEnd = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\"", true);
+        double oldStart0 = oldStart;
+        double oldEnd = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]*Old[^\"]*\"", true);
+        double live = metric(http, base, "jvm_gc_live_data_size_bytes", false);
         StringBuilder o = new StringBuilder();
         outcomes.forEach((k, v) -> o.append(o.isEmpty() ? "" : ",").append('"').append(k).append("\":").append(v.get()));
         System.out.printf(Locale.ROOT, "{\"duration_s\":%d,\"clients\":%d,\"outcomes\":{%s},\"slots_in_use_at_end\":%.0f,"
-                + "\"queue_depth_at_end\":%.0f,\"heap_used_mb_start\":%.1f,\"heap_used_mb_end\":%.1f}%n", durationMs / 1000, clients, o,
-                active, queue, heapStart / 1e6, heapEnd / 1e6);
+                + "\"queue_depth_at_end\":%.0f,\"heap_used_mb_start\":%.1f,\"heap_used_mb_end\":%.1f,\"old_gen_mb_start\":%.1f,"
+                + "\"old_gen_mb_end\":%.1f,\"live_after_last_gc_mb\":%.1f}%n", durationMs / 1000, clients, o,
+                active, queue, heapStart / 1e6, heapEnd / 1e6, oldStart0 / 1e6, oldEnd / 1e6, live / 1e6);
     }
 
     static void count(String k) {
@@ -131,7 +136,7 @@ public class ServeSoak {
 
     static double metric(HttpClient http, String base, String regex, boolean sum) throws Exception {
         String text = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + regex + "[^ ]* ([0-9.eE+-]+)$").matcher(text);
+        Matcher m = Pattern.compile("(?m)^" + regex + "[^\\n]* ([0-9.eE+-]+)$").matcher(text);
         double total = 0;
         boolean found = false;
         while (m.find()) {

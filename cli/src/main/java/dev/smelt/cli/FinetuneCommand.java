@@ -19,18 +19,21 @@ import picocli.CommandLine.Option;
  * {@code smelt finetune --model M.gguf --data train.jsonl --out DIR}: LoRA fine-tuning with a progress
  * bar; Ctrl-C finishes the current step and leaves a usable checkpoint and adapter.
  */
-@Command(name = "finetune", description = "LoRA fine-tuning of a GGUF model (llama, qwen2, qwen3) on prompt/completion JSONL.")
+@Command(name = "finetune", description = "LoRA fine-tuning of a GGUF model (llama, qwen2, qwen3) on chat, prompt/completion or text JSONL.")
 final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model GGUF (any weight type; it stays frozen).")
     Path model;
 
-    @Option(names = "--data", required = true, description = "Training JSONL: {\"prompt\": …, \"completion\": …} or {\"text\": …} per line.")
+    @Option(names = "--data", required = true, description = "Training JSONL: {\"messages\": […]} (chat template; loss on assistant turns), {\"prompt\", \"completion\"} or {\"text\"}.")
     Path data;
 
     @Option(names = "--val", description = "Validation JSONL (same format): eval loss in metrics.csv.")
     Path val;
 
-    @Option(names = "--out", required = true, description = "Output directory (adapter, checkpoint, metrics.csv).")
+    @Option(names = "--val-fraction", defaultValue = "0", description = "Without --val: hold out this fraction of --data (seeded).")
+    double valFraction;
+
+    @Option(names = "--out", required = true, description = "Output directory (PEFT adapter, adapter.gguf, checkpoint, metrics.csv).")
     Path out;
 
     @Option(names = "--steps", defaultValue = "100", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
@@ -99,7 +102,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (t < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         }
-        FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, out, cfg, t, saveEvery, evalEvery, resume);
+        FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, valFraction, out, cfg, t, saveEvery, evalEvery, resume);
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -129,7 +132,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     bar[0].update(r.step() - firstStep[0], String.format(Locale.ROOT, "step %d loss %.4f%s lr %.2e %.0f tok/s",
                             r.step(), r.loss(), Double.isNaN(evalLoss) ? "" : String.format(Locale.ROOT, " eval %.4f", evalLoss), r.lr(), r.tokensPerSecond()));
                 }
-            }, stop, System::nanoTime);
+            }, stop, System::nanoTime, java.time.Clock.systemUTC(), new java.security.SecureRandom());
             System.out.printf(Locale.ROOT, "%s after %d steps: loss %.4f%s; adapter, checkpoint and metrics.csv in %s%n",
                     res.stopped() ? "stopped" : "done", res.steps(), res.lastLoss(),
                     Double.isNaN(res.evalLoss()) ? "" : String.format(Locale.ROOT, ", eval loss %.4f", res.evalLoss()), out);

@@ -70,6 +70,17 @@ class FinetuneCommandTest {
         assertThat(cfg.get("r").asInt()).isEqualTo(4);
         assertThat(cfg.get("lora_alpha").asDouble()).isEqualTo(8.0);
         assertThat(cfg.get("target_modules")).hasSize(7);
+        assertThat(Files.size(out.resolve("adapter.gguf"))).as("llama.cpp adapter").isGreaterThan(0);
+        assertThat(out.resolve("mlruns/0/meta.yaml")).as("MLflow file store").exists();
+        Path withLora = dir.resolve("lora-logits.safetensors");
+        Path without = dir.resolve("base-logits.safetensors");
+        String[] gen = run("run", model, "--lora", out.toString(), "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0",
+                "--dump-logits", withLora.toString());
+        assertThat(gen[0]).as("smelt run --lora with the trained adapter; stderr %s", gen[2]).isEqualTo("0");
+        run("run", model, "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0", "--dump-logits", without.toString());
+        try (SafetensorsFile a = SafetensorsFile.open(withLora); SafetensorsFile b = SafetensorsFile.open(without)) {
+            assertThat(a.floats("logits")).as("the trained adapter changes the logits").isNotEqualTo(b.floats("logits"));
+        }
         try (SafetensorsFile st = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
             SafetensorsFile.Entry a = st.entry("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
             SafetensorsFile.Entry b = st.entry("base_model.model.model.layers.3.mlp.down_proj.lora_B.weight");
@@ -104,11 +115,11 @@ class FinetuneCommandTest {
 
         Files.writeString(bad, "{\"prompt\": \"a\"}\n");
         r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o2").toString(), "--steps", "1");
-        assertThat(r[2]).contains("bad.jsonl:1").contains("missing field \"completion\"");
+        assertThat(r[2]).contains("bad.jsonl:1").contains("missing 'completion'");
 
         Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": 3}\n");
         r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o3").toString(), "--steps", "1");
-        assertThat(r[2]).contains("bad.jsonl:1").contains("must be a string");
+        assertThat(r[2]).contains("bad.jsonl:1").contains("must both be strings");
 
         r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o4").toString(), "--lora-rank", "0");
         assertThat(r[0]).isEqualTo("1");

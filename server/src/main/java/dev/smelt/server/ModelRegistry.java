@@ -75,9 +75,7 @@ public final class ModelRegistry implements AutoCloseable {
      */
     public ModelRegistry(List<String> names, Map<String, String> extraAliases, Loader loader, Duration keepAlive,
                          LongSupplier nanoClock, boolean autoSweep) {
-        if (names.isEmpty()) {
-            throw new IllegalArgumentException("at least one model name is required");
-        }
+        // names may be empty: a server of embedding models only has no generative ones
         for (String n : names) {
             aliases.put(n, n);
         }

@@ -10,11 +10,14 @@ import java.time.Duration;
 import java.util.function.ToDoubleFunction;
 
 /** Prometheus metrics (Micrometer): requests, tokens in/out, queue depth, TTFT, step throughput, KV use. Thread-safe. */
-final class ServerMetrics {
+final class ServerMetrics implements AutoCloseable {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** GC notifications (live data after a collection: the "memory stays flat" signal of a soak); closed with the server. */
+    private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
 
     ServerMetrics(ModelRegistry models) {
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry); // heap use, for soak runs
+        gc.bindTo(registry);
         gauge("smelt_models_loaded", "models in memory", models, m -> m.loadedModels().size());
         gauge("smelt_queue_depth", "requests waiting for a slot", models, m -> sum(m, s -> s.engine().queueDepth()));
         gauge("smelt_requests_active", "requests holding a slot", models, m -> sum(m, s -> s.engine().activeRequests()));
@@ -51,5 +54,11 @@ final class ServerMetrics {
 
     String scrape() {
         return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
     }
 }

@@ -229,5 +229,6 @@ public final class SmeltServer implements AutoCloseable {
         }
         app.stop();
         embeddings.close();
+        metrics.close();
     }
 }

@@ -1,11 +1,14 @@
 package dev.smelt.train;
 
+import dev.smelt.model.lora.LoraBase;
+import dev.smelt.model.lora.LoraFiles;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.train.data.PromptCompletionJsonl;
+import dev.smelt.train.data.ChatFormat;
 import dev.smelt.train.data.TokenizedExample;
-import dev.smelt.train.io.PeftAdapterWriter;
+import dev.smelt.train.data.TrainingData;
+import dev.smelt.train.track.MlflowRun;
 import dev.smelt.train.model.LoraModel;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,17 +27,25 @@ import java.util.function.LongSupplier;
  * One {@code smelt finetune} run into an output directory: {@code metrics.csv} (step, loss, lr,
  * grad_norm, tokens_per_s, eval_loss; one row per optimizer step, flushed as it goes),
  * {@code checkpoint.safetensors} (exact-resume state, every {@code saveEvery} steps, at the end and
- * when stopped), and the PEFT adapter ({@code adapter_config.json}, {@code adapter_model.safetensors}).
+ * when stopped), and the adapter as PEFT ({@code adapter_config.json}, {@code adapter_model.safetensors})
+ * and llama.cpp GGUF ({@code adapter.gguf}), and params + metrics in MLflow's file store under
+ * {@code mlruns/} (the run id in {@code mlflow_run_id}, so a resumed run continues the same curves). Data: {@link TrainingData} (messages with the model's chat
+ * template, prompt/completion, text; examples longer than a micro-batch are truncated).
  * A stop request (Ctrl-C) ends the run after the current step with all of these written.
  * Not thread-safe; {@code stop} may be set from any thread.
  */
 public final class FinetuneJob {
     public static final String CHECKPOINT = "checkpoint.safetensors";
     public static final String METRICS = "metrics.csv";
+    public static final String MLFLOW_ID = "mlflow_run_id";
     static final String HEADER = "step,loss,lr,grad_norm,tokens_per_s,eval_loss";
 
-    /** @param evalEvery evaluate the validation set every this many steps (and at the end); 0: only at the end */
-    public record Options(Path model, Path data, Path val, Path out, TrainConfig cfg, int threads, int saveEvery, int evalEvery, boolean resume) {
+    /**
+     * @param val         validation JSONL, or null to hold out {@code valFraction} of the training file
+     * @param evalEvery   evaluate the validation set every this many steps (and at the end); 0: only at the end
+     */
+    public record Options(Path model, Path data, Path val, double valFraction, Path out, TrainConfig cfg, int threads, int saveEvery,
+                          int evalEvery, boolean resume) {
     }
 
     /** Sees each finished step (eval loss NaN when none was computed) and lifecycle messages. */
@@ -51,7 +62,13 @@ public final class FinetuneJob {
     private FinetuneJob() {
     }
 
-    public static Outcome run(Options o, Listener listener, AtomicBoolean stop, LongSupplier nanoClock) throws IOException {
+    /**
+     * @param nanoClock step timing
+     * @param wallClock MLflow timestamps
+     * @param random    MLflow run id
+     */
+    public static Outcome run(Options o, Listener listener, AtomicBoolean stop, LongSupplier nanoClock, java.time.Clock wallClock,
+                              java.util.Random random) throws IOException {
         Files.createDirectories(o.out());
         Path ckpt = o.out().resolve(CHECKPOINT);
         if (Files.exists(ckpt) && !o.resume()) {
@@ -59,18 +76,22 @@ public final class FinetuneJob {
         }
         try (LoraModel model = LoraModel.open(o.model()); ThreadPool pool = new ThreadPool(o.threads())) {
             Tokenizer tok = Tokenizers.fromGguf(model.file());
-            List<TokenizedExample> train = PromptCompletionJsonl.load(o.data(), tok);
-            List<TokenizedExample> val = o.val() == null ? List.of() : PromptCompletionJsonl.load(o.val(), tok);
+            TrainingData.Split split = TrainingData.prepare(o.data(), o.val(), o.valFraction(), o.cfg().seed(), ChatFormat.forModel(model.file(), tok),
+                    new TrainingData.Options(o.cfg().batchTokens(), TrainingData.Overflow.TRUNCATE));
+            List<TokenizedExample> train = split.train();
+            List<TokenizedExample> val = split.validation();
             boolean resuming = o.resume() && Files.exists(ckpt);
             Trainer t = resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
                     : Trainer.start(model, train, o.cfg(), pool, nanoClock);
             Path metrics = o.out().resolve(METRICS);
             prepareMetrics(metrics, resuming ? t.step() : 0);
             listener.onStart(t.step(), o.cfg().steps(), train.size(), val.size());
+            MlflowRun mlflow = openMlflow(o, resuming, t.step(), wallClock, random);
             double lastLoss = Double.NaN;
             double evalLoss = Double.NaN;
             boolean stopped = false;
-            try (BufferedWriter w = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
+            MlflowRun.Status status = MlflowRun.Status.FAILED;
+            try (mlflow; BufferedWriter w = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
                 while (!t.done()) {
                     if (stop.get()) {
                         stopped = true;
@@ -86,16 +107,59 @@ public final class FinetuneJob {
                     w.write(String.format(Locale.ROOT, "%d,%.6f,%.6g,%.6g,%.1f,%s%n", r.step(), r.loss(), r.lr(), r.gradNorm(),
                             r.tokensPerSecond(), Double.isNaN(ev) ? "" : String.format(Locale.ROOT, "%.6f", ev)));
                     w.flush();
+                    mlflow.logMetric("loss", r.loss(), r.step());
+                    mlflow.logMetric("learning_rate", r.lr(), r.step());
+                    mlflow.logMetric("grad_norm", r.gradNorm(), r.step());
+                    mlflow.logMetric("tokens_per_s", r.tokensPerSecond(), r.step());
+                    if (!Double.isNaN(ev)) {
+                        mlflow.logMetric("eval_loss", ev, r.step());
+                    }
                     listener.onStep(r, ev);
                     if (o.saveEvery() > 0 && r.step() % o.saveEvery() == 0 && !t.done()) {
                         t.saveCheckpoint(ckpt);
                     }
                 }
+                t.saveCheckpoint(ckpt);
+                LoraFiles.writeAll(t.adapter(), LoraBase.of(model.file()), o.cfg().dropout(), o.out());
+                status = stopped ? MlflowRun.Status.KILLED : MlflowRun.Status.FINISHED;
+            } finally {
+                mlflow.finish(status);
             }
-            t.saveCheckpoint(ckpt);
-            PeftAdapterWriter.write(o.out(), t.adapter(), o.cfg().dropout(), o.model().getFileName().toString());
             return new Outcome(t.step(), stopped, lastLoss, evalLoss);
         }
+    }
+
+    private static MlflowRun openMlflow(Options o, boolean resuming, long step, java.time.Clock clock, java.util.Random random) throws IOException {
+        Path mlruns = o.out().resolve("mlruns");
+        Path idFile = o.out().resolve(MLFLOW_ID);
+        if (resuming && Files.exists(idFile)) {
+            return MlflowRun.resume(mlruns, Files.readString(idFile).strip(), step, clock);
+        }
+        MlflowRun run = MlflowRun.start(mlruns, o.out().toAbsolutePath().getFileName().toString(), System.getProperty("user.name", ""), clock, random);
+        TrainConfig c = o.cfg();
+        java.util.Map<String, Object> p = new java.util.LinkedHashMap<>();
+        p.put("base_model", o.model().getFileName().toString());
+        p.put("data", o.data().toString());
+        p.put("lora_r", c.rank());
+        p.put("lora_alpha", c.alpha());
+        p.put("use_rslora", c.rsLora());
+        p.put("lora_dropout", c.dropout());
+        p.put("target_modules", String.join(",", c.modules()));
+        p.put("learning_rate", c.lr());
+        p.put("weight_decay", c.weightDecay());
+        p.put("warmup_steps", c.warmupSteps());
+        p.put("lr_scheduler_type", c.schedule().name().toLowerCase(Locale.ROOT));
+        p.put("max_grad_norm", c.maxGradNorm());
+        p.put("max_steps", c.steps());
+        p.put("batch_tokens", c.batchTokens());
+        p.put("gradient_accumulation_steps", c.gradAccum());
+        p.put("gradient_checkpointing", c.checkpointing());
+        p.put("seed", c.seed());
+        run.logParams(p);
+        Path tmp = o.out().resolve(MLFLOW_ID + ".tmp");
+        Files.writeString(tmp, run.runId());
+        Files.move(tmp, idFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return run;
     }
 
     /** Starts metrics.csv fresh, or on resume keeps only the rows up to the checkpoint's step (atomic rewrite). */

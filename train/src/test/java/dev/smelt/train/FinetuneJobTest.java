@@ -30,19 +30,24 @@ class FinetuneJobTest {
         }
         Files.write(data, lines);
         List<Double> straight = new ArrayList<>();
-        FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("a"), cfg(4), 2, 0, 0, false), listener(straight, null), new AtomicBoolean(), System::nanoTime);
+        FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("a"), cfg(4), 2, 0, 0, false), listener(straight, null), new AtomicBoolean(), System::nanoTime, java.time.Clock.fixed(java.time.Instant.ofEpochMilli(1_700_000_000_000L), java.time.ZoneOffset.UTC), new java.util.Random(1));
 
         List<Double> interrupted = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
-        FinetuneJob.Outcome o = FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("b"), cfg(4), 2, 0, 0, false),
-                listener(interrupted, stop), stop, System::nanoTime);
+        FinetuneJob.Outcome o = FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("b"), cfg(4), 2, 0, 0, false),
+                listener(interrupted, stop), stop, System::nanoTime, java.time.Clock.fixed(java.time.Instant.ofEpochMilli(1_700_000_000_000L), java.time.ZoneOffset.UTC), new java.util.Random(1));
         assertThat(o.stopped()).isTrue();
         assertThat(o.steps()).isEqualTo(2);
         assertThat(dir.resolve("b/checkpoint.safetensors")).exists();
         assertThat(dir.resolve("b/adapter_model.safetensors")).exists();
-        FinetuneJob.run(new FinetuneJob.Options(model, data, null, dir.resolve("b"), cfg(4), 1, 0, 0, true), listener(interrupted, null), new AtomicBoolean(), System::nanoTime);
+        FinetuneJob.run(new FinetuneJob.Options(model, data, null, 0, dir.resolve("b"), cfg(4), 1, 0, 0, true), listener(interrupted, null), new AtomicBoolean(), System::nanoTime, java.time.Clock.fixed(java.time.Instant.ofEpochMilli(1_700_000_000_000L), java.time.ZoneOffset.UTC), new java.util.Random(1));
         assertThat(interrupted).containsExactlyElementsOf(straight);
         assertThat(Files.readAllLines(dir.resolve("b/metrics.csv"))).hasSize(5);
+        String runId = Files.readString(dir.resolve("b/" + FinetuneJob.MLFLOW_ID)).strip();
+        Path runDir = dir.resolve("b/mlruns/0/" + runId);
+        assertThat(Files.readAllLines(runDir.resolve("metrics/loss"))).as("MLflow loss curve continues without duplicates").hasSize(4);
+        assertThat(Files.readString(runDir.resolve("params/lora_r"))).isEqualTo("4");
+        assertThat(Files.readString(runDir.resolve("meta.yaml"))).contains("status: 3");
         assertThat(Files.readAllBytes(dir.resolve("b/adapter_model.safetensors"))).isEqualTo(Files.readAllBytes(dir.resolve("a/adapter_model.safetensors")));
     }
 

@@ -31,7 +31,7 @@ class LoraLinearTest {
     void matchesTheMergedDenseMatrixAtOddSizes() {
         Random rnd = new Random(7);
         try (ThreadPool pool = new ThreadPool(3)) {
-            for (int batch : new int[] {1, 3, 5, 13, 31}) { // 13 and 31 split rows across threads
+            for (int batch : new int[] {1, 3, 5, 13, 31, 1201}) { // 1201 rows: enough work to split between threads
                 int rows = 29;
                 int cols = 37;
                 float[] w = LoraFixtures.gaussian(rnd, rows * cols, 1f);
@@ -50,6 +50,24 @@ class LoraLinearTest {
                 l.matmul(pool, x, batch, actual);
                 Tolerances.assertClose("batch " + batch, expected, actual, TOL * 40, TOL);
             }
+        }
+    }
+
+    @Test
+    void vectorRowUpdateIsBitIdenticalToTheScalarOracleAtOddSizes() {
+        Random rnd = new Random(3);
+        for (int[] sh : new int[][] {{1, 1, 1}, {3, 17, 2}, {16, 33, 5}, {4, 7, 1}, {2, 100, 7}}) {
+            int rank = sh[0];
+            int rows = sh[1];
+            int batch = sh[2];
+            int stride = rows + 5;
+            float[] bt = LoraFixtures.gaussian(rnd, rank * rows, 1f);
+            float[] t = LoraFixtures.gaussian(rnd, batch * rank, 1f);
+            float[] out = LoraFixtures.gaussian(rnd, batch * stride, 1f);
+            float[] ref = out.clone();
+            LoraLinear.addRows(bt, rank, rows, t, batch, out, stride, 3);
+            LoraLinear.addRowsReference(bt, rank, rows, t, batch, ref, stride, 3);
+            org.assertj.core.api.Assertions.assertThat(out).as("rank %d rows %d batch %d", rank, rows, batch).containsExactly(ref);
         }
     }
 }
