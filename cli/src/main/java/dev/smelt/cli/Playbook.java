@@ -46,7 +46,32 @@ final class Playbook {
     static Map<String, Function<List<String>, float[][]>> embeddings() {
         Map<String, Function<List<String>, float[][]>> m = new LinkedHashMap<>();
         m.put(HashedNgrams.NAME, new HashedNgrams(HASHED_DIM));
+        for (String enc : dev.smelt.model.encoder.Embedders.builtinNames()) {
+            m.put(enc, new LazyEncoder(enc));
+        }
         return m;
+    }
+
+    /** A built-in sentence encoder opened on first use (loading it costs seconds; most commands never need it). */
+    static final class LazyEncoder implements Function<List<String>, float[][]> {
+        private final String name;
+        private dev.smelt.model.encoder.Embedder embedder;
+
+        LazyEncoder(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public synchronized float[][] apply(List<String> texts) {
+            if (embedder == null) {
+                try {
+                    embedder = dev.smelt.model.encoder.Embedders.open(name, Runtime.getRuntime().availableProcessors());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return embedder.embed(texts);
+        }
     }
 
     static Router router(Path file, TaskSpec task) throws Exception {
@@ -78,6 +103,11 @@ final class Playbook {
             String n = name != null ? name : java.net.URI.create(spec).getHost();
             return new RemoteTarget(n, new TeacherClient(teacher.config(spec, null, cache(cacheDir, n)), http(), TimeSource.SYSTEM,
                     System::getenv), true);
+        }
+        if (spec.startsWith("classifier:")) {
+            Path dir = Path.of(spec.substring(11));
+            int threads = model.threads != null ? model.threads : Runtime.getRuntime().availableProcessors();
+            return new dev.smelt.eval.ClassifierTarget(name != null ? name : dir.getFileName().toString(), dir, threads);
         }
         if (spec.startsWith("replay:")) {
             Path data = Path.of(spec.substring(7));

@@ -114,7 +114,9 @@ public final class TeacherClient implements AutoCloseable {
         CompletableFuture<TeacherResponse> mine = new CompletableFuture<>();
         CompletableFuture<TeacherResponse> other = pending.putIfAbsent(key, mine);
         if (other != null) {
-            return await(other);
+            TeacherResponse r = await(other);
+            meter.cached(r.promptTokens(), r.completionTokens()); // asked once for both: the second costs nothing
+            return r;
         }
         try {
             TeacherResponse r = send(key, body);

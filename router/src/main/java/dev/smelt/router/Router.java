@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * A target in front of other targets: the policy picks the first target and may escalate after its
  * answer; an error or timeout (also after part of a streamed answer) moves on to the next fallback
  * not tried yet; paid targets are skipped once the budget is spent, free ones never are. Every answer
- * names the target that produced it, the ones tried before it, and the total cost of all tries.
+ * names the target that produced it, the ones tried before it, and the total cost of all tries. When an
+ * escalation fails, the answer it was meant to improve is returned (its path records the failure).
  * Thread-safe when its targets are (calls to a target that is not are serialized per target).
  * Owns its targets (closes them).
  */
@@ -99,13 +100,15 @@ public final class Router implements Target {
         long out = 0;
         String next = policy.first(q);
         Exception last = null;
+        Answer accepted = null; // an answer the policy wanted to improve on: it stands if every escalation fails
+        List<String> acceptedTried = List.of();
         StringBuilder streamed = new StringBuilder();
         while (next != null) {
             Target t = targets.get(next);
             if (!t.isFree() && !budget.allowsPaid()) {
                 last = new IllegalStateException("budget of paid calls spent; skipped " + next);
                 tried.add(next + "(budget)");
-                next = nextFallback(tried);
+                next = accepted != null ? null : nextFallback(tried);
                 continue;
             }
             try {
@@ -115,6 +118,8 @@ public final class Router implements Target {
                 if (esc != null && !isTried(tried, esc) && !esc.equals(next)
                         && (targets.get(esc).isFree() || budget.allowsPaid())) {
                     tried.add(next);
+                    acceptedTried = List.copyOf(tried.subList(0, tried.size() - 1));
+                    accepted = a;
                     spent = spent.add(a.costUsd());
                     in += a.inputTokens();
                     out += a.outputTokens();
@@ -127,8 +132,15 @@ public final class Router implements Target {
             } catch (Exception e) {
                 last = e;
                 tried.add(next + "(error)");
-                next = nextFallback(tried);
+                // an escalation that fails falls back to the answer it was meant to improve, not to other targets
+                next = accepted != null ? null : nextFallback(tried);
             }
+        }
+        if (accepted != null) {
+            List<String> path = new ArrayList<>(acceptedTried);
+            path.addAll(tried.subList(acceptedTried.size() + 1, tried.size())); // the escalations that failed
+            return new Answer(accepted.text(), accepted.target(), accepted.confidence(), in, out, spent, System.nanoTime() - t0,
+                    accepted.cached(), path);
         }
         throw new RouterException("router '" + name + "': every target failed (tried " + tried + "): "
                 + (last != null ? last.getMessage() : "none"), last);

@@ -76,7 +76,13 @@ class RouterTest {
             Answer t = r.answer(q("x"));
             assertThat(t.target()).isEqualTo("teacher");
             assertThat(t.escalations()).containsExactly("small(error)");
+            w.hangMillis = 0;
             s.fail = true;
+            Answer kept = r.answer(q("y")); // low confidence, but the escalation fails: the weak answer stands
+            assertThat(kept.target()).isEqualTo("small");
+            assertThat(kept.text()).isEqualTo("b");
+            assertThat(kept.escalations()).containsExactly("teacher(error)");
+            w.fail = true;
             assertThatThrownBy(() -> r.answer(q("x"))).isInstanceOf(Router.RouterException.class)
                     .hasMessageContaining("every target failed").hasMessageContaining("teacher is down");
         }

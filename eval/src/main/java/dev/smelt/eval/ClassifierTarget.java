@@ -1,0 +1,67 @@
+package dev.smelt.eval;
+
+import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.encoder.BertEmbedder;
+import dev.smelt.model.encoder.Embedders;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A frozen-encoder classifier ({@code smelt classify-train} output) as a target: the query's input is
+ * embedded and the softmax head names a label; the answer's confidence is the head's calibrated
+ * probability of that label (what cascades route on). Free. Thread-safe (the BERT embedder is safe to
+ * share, the head is immutable). Owns the embedder.
+ */
+public final class ClassifierTarget implements Target {
+    private final String name;
+    private final SoftmaxClassifier head;
+    private final BertEmbedder embedder;
+
+    public ClassifierTarget(String name, Path dir, int threads) throws java.io.IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.name = name;
+        this.head = SoftmaxClassifier.load(dir);
+        this.embedder = Embedders.open(head.encoder(), threads);
+        if (embedder.dimension() != head.dimension()) {
+            embedder.close();
+            throw new IllegalArgumentException(dir + ": the head expects " + head.dimension() + "-dimensional embeddings, encoder '"
+                    + head.encoder() + "' gives " + embedder.dimension());
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Answer answer(Query q) {
+        long t0 = System.nanoTime();
+        SoftmaxClassifier.Prediction p = head.predict(embedder.embed(List.of(q.input()))[0]);
+        return new Answer(p.label(), name, p.probability(), embedder.countTokens(q.input()), 0, BigDecimal.ZERO, System.nanoTime() - t0, false,
+                List.of());
+    }
+
+    /** The encoder as an embedding function (for a learned router on the same embeddings). */
+    public BertEmbedder embedder() {
+        return embedder;
+    }
+
+    @Override
+    public boolean isFree() {
+        return true;
+    }
+
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        embedder.close();
+    }
+}
