@@ -43,6 +43,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    LoraOptions loraOptions;
+
     @Override
     public Integer call() throws Exception {
         if (prompt < 0 || gen < 0 || repetitions < 1) {
@@ -50,6 +53,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = new ThreadPool(nThreads)) {
+            loraOptions.applyTo(m);
             long modelBytes = m.file().tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();
             long params = m.file().tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
             SplittableRandom rnd = new SplittableRandom(1234);

@@ -44,9 +44,13 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    LoraOptions loraOptions;
+
     @Override
     public Integer call() throws Exception {
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
+            loraOptions.applyTo(m);
             Tokenizer tok = TextModels.tokenizer(m.file());
             String src = m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",

@@ -6,8 +6,33 @@ import picocli.CommandLine.Command;
 /** The {@code smelt} command: wires the modules together. */
 @Command(name = "smelt", mixinStandardHelpOptions = true, version = "smelt 0.1.0",
         description = "Run, fine-tune, compress, serve and route small language models on the JVM.",
-        subcommands = {RunCommand.class, InfoCommand.class, BenchCommand.class, ModelCommand.class, QuantizeCommand.class,
-                TokenizeCommand.class, ServeCommand.class, EmbedCommand.class, ClassifyCommands.Train.class, ClassifyCommands.Classify.class, ChatCommand.class, QualityCommands.PerplexityCmd.class, QualityCommands.KldCmd.class, QualityCommands.ImatrixCmd.class,
+        // one command per line: branches add theirs without conflicts
+        subcommands = {
+                RunCommand.class,
+                InfoCommand.class,
+                BenchCommand.class,
+                ModelCommand.class,
+                QuantizeCommand.class,
+                TokenizeCommand.class,
+                ServeCommand.class,
+                ChatCommand.class,
+                QualityCommands.PerplexityCmd.class,
+                QualityCommands.KldCmd.class,
+                QualityCommands.ImatrixCmd.class,
+                PruneCommand.class,
+                LowRankCommand.class,
+                MergeCommand.class,
+                FinetuneCommand.class,
+                TrainBenchCommand.class,
+                EmbedCommand.class,
+                ClassifyCommands.Train.class,
+                ClassifyCommands.Classify.class,
+                DistillCommand.class,
+                TeacherReplayCommand.class,
+                EvalCommand.class,
+                RouteEvalCommand.class,
+                RouteTrainCommand.class,
+                RouteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

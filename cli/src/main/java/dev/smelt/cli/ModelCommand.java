@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code smelt model random}: random-weight GGUFs of real model shapes, for benchmarks. */
-@Command(name = "model", description = "Model utilities.", subcommands = {ModelCommand.Random.class})
+@Command(name = "model", description = "Model utilities.", subcommands = {ModelCommand.Random.class, ModelCommand.RandomLora.class})
 final class ModelCommand {
 
     @Command(name = "random", description = "Write a random-weight GGUF of a real model's shape (for benchmarks).")
@@ -40,6 +40,41 @@ final class ModelCommand {
                 RandomModelWriter.write(s, ft, seed, pool, output);
                 System.err.printf("wrote %s (%s, %s, %.1f MiB) in %.1f s%n", output, s.name(), ft, Files.size(output) / 1048576.0,
                         (System.nanoTime() - t0) / 1e9);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "random-lora", description = "Write a random LoRA adapter (PEFT files + adapter.gguf) for a model (for benchmarks and format checks).")
+    static final class RandomLora implements Callable<Integer> {
+        @Option(names = {"-m", "--model"}, required = true, description = "Base GGUF model.")
+        Path model;
+
+        @Option(names = {"-r", "--rank"}, defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}).")
+        int rank;
+
+        @Option(names = "--alpha", defaultValue = "32", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
+        float alpha;
+
+        @Option(names = "--targets", split = ",", description = "PEFT modules (q_proj,k_proj,…); default: every linear layer.")
+        java.util.List<String> targets = new java.util.ArrayList<>();
+
+        @Option(names = "--std", defaultValue = "0.02", description = "Standard deviation of A and B (default ${DEFAULT-VALUE}).")
+        float std;
+
+        @Option(names = {"-o", "--output"}, required = true, description = "Output directory.")
+        Path output;
+
+        @Option(names = "--seed", defaultValue = "1")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            try (dev.smelt.model.arch.DecoderModel m = dev.smelt.model.Models.load(ModelRefs.resolve(model))) {
+                dev.smelt.model.lora.LoraAdapter a = dev.smelt.model.lora.RandomLora.create(m, rank, alpha, targets, seed, std);
+                dev.smelt.model.lora.LoraFiles.writeAll(a, dev.smelt.model.lora.LoraBase.of(m.file()), 0f, output);
+                System.err.printf("wrote %s: rank %d, alpha %s, %d projections (%s)%n", output, rank, alpha, a.pairs().size(),
+                        String.join(",", a.targetModules()));
             }
             return 0;
         }

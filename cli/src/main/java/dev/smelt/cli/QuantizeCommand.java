@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt quantize IN.gguf OUT.gguf --type Q4_K_M}: byte-exact llama-quantize. */
 @Command(name = "quantize", description = "Quantize a GGUF model (types and mixes as llama.cpp names them).")
 final class QuantizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Input GGUF (F32, F16 or BF16 tensors)")
+    @Parameters(index = "0", description = "Input GGUF (F32, F16 or BF16 tensors), or a Hugging Face checkpoint directory (llama, qwen2, qwen3)")
     Path input;
 
     @Parameters(index = "1", description = "Output GGUF")
@@ -39,6 +39,21 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!Files.isDirectory(input)) {
+            return quantize(input);
+        }
+        // A Hugging Face checkpoint: convert to an unquantized GGUF next to the output first.
+        Path converted = output.resolveSibling(output.getFileName() + ".hf.tmp.gguf");
+        try {
+            System.err.println("converting Hugging Face checkpoint " + input + " ...");
+            dev.smelt.compress.convert.HfConverter.convert(input, converted);
+            return quantize(converted);
+        } finally {
+            Files.deleteIfExists(converted);
+        }
+    }
+
+    private int quantize(Path input) throws Exception {
         LlamaFileType ft = LlamaFileType.fromName(type);
         if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("output " + output + " must differ from the input");

@@ -52,6 +52,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
+    @Mixin
+    LoraOptions loraOptions;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens < 0) {
@@ -62,6 +65,7 @@ final class RunCommand implements Callable<Integer> {
         }
         SamplerConfig sc = sampling.toConfig();
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
+            loraOptions.applyTo(m);
             Tokenizer tok = prompt != null || !printIds ? TextModels.tokenizer(m.file()) : null;
             int[] ids = prompt != null ? tok.encode(prompt, true, false) : promptIds;
             if (ids.length == 0) {

@@ -2,6 +2,7 @@ package dev.smelt.cli;
 
 import dev.smelt.server.GgufModelLoader;
 import dev.smelt.server.ModelRegistry;
+import dev.smelt.server.OllamaDurations;
 import dev.smelt.server.ServerConfig;
 import dev.smelt.server.SmeltServer;
 import java.nio.file.Files;
@@ -53,11 +54,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a slot before 429 (default ${DEFAULT-VALUE}).")
     int queue;
 
-    @Option(names = "--keep-alive", defaultValue = "300", description = "Seconds an idle model stays loaded (default ${DEFAULT-VALUE}).")
-    long keepAlive;
+    @Option(names = "--keep-alive", defaultValue = "5m",
+            description = "How long an idle model stays loaded: 5m, 1h, 300 (seconds), 0 (unload after each request), -1 (forever); default ${DEFAULT-VALUE}.")
+    String keepAlive;
+
+    @Option(names = "--grace", defaultValue = "30s", description = "On shutdown, how long in-flight requests may finish before they are cancelled (default ${DEFAULT-VALUE}).")
+    String grace;
+
+    @Option(names = "--alias", description = "Another name for a served model, ALIAS=NAME (repeatable), e.g. --alias gpt-4o-mini=qwen2.5-0.5b-q4_0.")
+    List<String> aliasSpecs = new ArrayList<>();
 
     @Option(names = "--log-prompts", description = "Include request bodies in logs (off by default).")
     boolean logPrompts;
+
+    @picocli.CommandLine.Mixin
+    LoraOptions loraOptions;
 
     @Override
     public Integer call() throws Exception {
@@ -75,24 +86,42 @@ final class ServeCommand implements Callable<Integer> {
             }
             files.put(GgufModelLoader.nameOf(p), p);
         }
+        if (loraOptions.lora != null) { // fail at startup, not on the first request
+            for (Path p : files.values()) {
+                try (dev.smelt.model.gguf.GgufFile f = dev.smelt.model.gguf.GgufFile.open(p)) {
+                    dev.smelt.model.lora.LoraFiles.load(loraOptions.lora, dev.smelt.model.lora.LoraBase.of(f));
+                }
+            }
+        }
         String env = System.getenv("SMELT_API_KEY");
         if (env != null && !env.isBlank()) {
             apiKeys.add(env.trim());
         }
         ServerConfig cfg = new ServerConfig(host, port, apiKeys, noAuth, cors,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, Duration.ofSeconds(keepAlive), logPrompts);
+                threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts);
+        Duration graceDuration = OllamaDurations.parseOption(grace, "--grace");
         cfg.validate();
-        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()),
-                files.isEmpty() ? Map.of() : Map.of("default", files.keySet().iterator().next()),
-                new GgufModelLoader(files, cfg), cfg.keepAlive());
+        Map<String, String> aliases = new LinkedHashMap<>();
+        if (!files.isEmpty()) {
+            aliases.put("default", files.keySet().iterator().next());
+        }
+        for (String spec : aliasSpecs) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0 || eq == spec.length() - 1 || !files.containsKey(spec.substring(eq + 1))) {
+                throw new IllegalArgumentException("--alias must be ALIAS=NAME with NAME one of " + files.keySet() + ", got '" + spec + "'");
+            }
+            aliases.put(spec.substring(0, eq), spec.substring(eq + 1));
+        }
+        ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
+                new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m)), cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            server.close(graceDuration);
             stopped.countDown();
         }));
         int bound = server.start();
-        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, health at /health, metrics at /metrics)%n",
+        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics)%n",
                 String.join(", ", EmbeddingServe.all(files.keySet(), embedders.keySet())), host, bound);
         stopped.await();
         return 0;

@@ -25,7 +25,10 @@ final class CompletionJob {
     }
 
     /** Choice {@code index} finished. */
-    record Done(int index, String finishReason, int completionTokens, Throwable error) implements Event {
+    record Done(int index, String finishReason, int completionTokens, Throwable error, GenerationResult result) implements Event {
+        Done(int index, String finishReason, int completionTokens, Throwable error) {
+            this(index, finishReason, completionTokens, error, null);
+        }
     }
 
     /** One sampled token's log-probability and the top alternatives. */
@@ -42,6 +45,12 @@ final class CompletionJob {
      */
     CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
                   java.util.function.Supplier<TokenConstraint> constraints) {
+        this(m, prompt, sampling, maxTokens, stops, n, topLogprobs, constraints, java.util.Set.of());
+    }
+
+    /** @param visible control tokens whose text is part of the output (tool-call markers) */
+    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
+                  java.util.function.Supplier<TokenConstraint> constraints, java.util.Set<Integer> visible) {
         this.promptTokens = prompt.length;
         int cached = 0;
         for (int i = 0; i < n; i++) {
@@ -54,7 +63,7 @@ final class CompletionJob {
             TextCodec codec = m.codec();
             GenerationRequest req = new GenerationRequest(prompt, sc, maxTokens, codec::isEndOfGeneration, (token, logits) -> {
                 boolean end = codec.isEndOfGeneration(token);
-                byte[] bytes = end ? new byte[0] : codec.tokenBytes(token);
+                byte[] bytes = end ? new byte[0] : visible.contains(token) ? codec.rawTokenBytes(token) : codec.tokenBytes(token);
                 String text = stop.push(utf8.push(bytes));
                 List<TokenLogprob> lp = topLogprobs >= 0 && !end ? List.of(logprob(codec, logits, token, topLogprobs)) : List.of();
                 if (!text.isEmpty() || !lp.isEmpty()) {
@@ -81,7 +90,7 @@ final class CompletionJob {
                         events.add(new Delta(index, tail, List.of()));
                     }
                 }
-                events.add(new Done(index, r.finishReason(), r.tokens().length, null));
+                events.add(new Done(index, r.finishReason(), r.tokens().length, null, r));
             });
         }
         this.cachedTokens = cached;

@@ -6,6 +6,7 @@ import dev.smelt.model.chat.ChatTemplate;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.server.tools.ToolFormat;
 import dev.smelt.tensor.ThreadPool;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,10 +18,22 @@ import java.util.Map;
 public final class GgufModelLoader implements ModelRegistry.Loader {
     private final Map<String, Path> files;
     private final ServerConfig config;
+    private final Customizer customizer;
+
+    /** Changes a freshly loaded model before it is served (e.g. applies a LoRA adapter). */
+    @FunctionalInterface
+    public interface Customizer {
+        void customize(String name, DecoderModel model) throws java.io.IOException;
+    }
 
     public GgufModelLoader(Map<String, Path> files, ServerConfig config) {
+        this(files, config, (n, m) -> { });
+    }
+
+    public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer) {
         this.files = Map.copyOf(files);
         this.config = config;
+        this.customizer = customizer;
     }
 
     @Override
@@ -32,20 +45,27 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         DecoderModel m = Models.load(p);
         ThreadPool pool = null;
         try {
+            customizer.customize(name, m);
             Tokenizer tok = tokenizer(m);
             pool = new ThreadPool(config.threads());
             int ctx = Math.min(config.contextSize(), m.config().contextLength());
             BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
             String src = m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
-            return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render);
-        } catch (RuntimeException e) {
+            return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render, ToolFormat.detect(src),
+                    src != null && src.contains("tools"));
+        } catch (RuntimeException | java.io.IOException e) {
             if (pool != null) {
                 pool.close();
             }
             m.close();
             throw e;
         }
+    }
+
+    @Override
+    public Path file(String name) {
+        return files.get(name);
     }
 
     private static String piece(Tokenizer t, int id) {

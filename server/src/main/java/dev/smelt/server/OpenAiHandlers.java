@@ -11,6 +11,11 @@ import dev.smelt.runtime.constrain.SchemaException;
 import dev.smelt.runtime.constrain.TokenConstraint;
 import dev.smelt.runtime.engine.QueueFullException;
 import dev.smelt.runtime.sampling.SamplerConfig;
+import dev.smelt.server.tools.FallbackToolPrompt;
+import dev.smelt.server.tools.ParsedOutput;
+import dev.smelt.server.tools.ToolFormat;
+import dev.smelt.server.tools.ToolRequest;
+import dev.smelt.server.tools.ToolStreamFilter;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,6 +37,8 @@ final class OpenAiHandlers {
     /** Keep-alive comment interval while no token has come yet (long prompts). */
     static final long KEEP_ALIVE_MILLIS = 5_000;
     static final int MAX_N = 8;
+    /** Blank bytes allowed between JSON tokens of a forced tool call: one, enough for "a": 1 style, no runs of newlines. */
+    static final int TOOL_CALL_WHITESPACE = 1;
 
     private final ModelRegistry models;
     private final Clock clock;
@@ -45,7 +52,13 @@ final class OpenAiHandlers {
 
     void completions(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
-        ServedModel m = models.get(requireModel(body));
+        try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
+            ctx.attribute("smelt.model", lease.model().name());
+            completions(ctx, body, lease.model());
+        }
+    }
+
+    private void completions(Context ctx, ObjectNode body, ServedModel m) throws IOException {
         JsonNode p = body.get("prompt");
         int[] prompt;
         if (p == null || p.isNull()) {
@@ -64,51 +77,35 @@ final class OpenAiHandlers {
             throw ApiException.badRequest("'prompt' must be a string or an array of token ids", "prompt");
         }
         Integer logprobs = Json.integer(body, "logprobs", null, 0, 5);
-        run(ctx, body, m, prompt, false, logprobs == null ? -1 : logprobs, Json.integer(body, "max_tokens", 16, 0, Integer.MAX_VALUE));
+        run(ctx, body, m, prompt, false, logprobs == null ? -1 : logprobs, Json.integer(body, "max_tokens", 16, 0, Integer.MAX_VALUE), null);
     }
 
     void chat(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
-        ServedModel m = models.get(requireModel(body));
-        JsonNode msgs = body.get("messages");
-        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
-            throw ApiException.badRequest("'messages' must be a non-empty array", "messages");
+        try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
+            ctx.attribute("smelt.model", lease.model().name());
+            chat(ctx, body, lease.model());
         }
-        List<Map<String, Object>> messages = new ArrayList<>();
-        for (int i = 0; i < msgs.size(); i++) {
-            JsonNode msg = msgs.get(i);
-            if (!msg.isObject() || !msg.path("role").isTextual()) {
-                throw ApiException.badRequest("messages[" + i + "] must be an object with a string 'role'", "messages");
-            }
-            String role = msg.get("role").asText();
-            if (!List.of("system", "developer", "user", "assistant", "tool").contains(role)) {
-                throw ApiException.badRequest("messages[" + i + "].role '" + role + "' is not one of system, developer, user, assistant, tool", "messages");
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> asMap = Json.MAPPER.convertValue(msg, Map.class);
-            JsonNode content = msg.get("content");
-            if (content != null && content.isArray()) {
-                StringBuilder sb = new StringBuilder(); // text parts are concatenated, as llama-server does
-                for (JsonNode part : content) {
-                    if (!"text".equals(part.path("type").asText())) {
-                        throw ApiException.badRequest("messages[" + i + "].content part type '" + part.path("type").asText() + "' is not supported (text only)", "messages");
-                    }
-                    sb.append(part.path("text").asText());
-                }
-                asMap.put("content", sb.toString());
-            }
-            messages.add(asMap);
-        }
+    }
+
+    private void chat(Context ctx, ObjectNode body, ServedModel m) throws IOException {
+        List<Map<String, Object>> messages = ChatMessages.parse(body.get("messages"));
         if (m.chat() == null) {
             throw ApiException.badRequest("model '" + m.name() + "' has no chat template; use /v1/completions", "model");
         }
-        List<Map<String, Object>> tools = null;
-        if (body.hasNonNull("tools")) {
-            @SuppressWarnings("unchecked")
-            List<Map<String, Object>> t = Json.MAPPER.convertValue(body.get("tools"), List.class);
-            tools = t;
+        ToolRequest tools = ToolRequest.parse(body, Json.MAPPER);
+        List<Map<String, Object>> templateTools = tools.active() ? tools.raw() : null;
+        if (!m.nativeTools()) {
+            messages = FallbackToolPrompt.rewrite(messages, templateTools);
+            templateTools = null;
         }
-        String text = m.chat().render(messages, tools, true);
+        String text = m.chat().render(messages, templateTools, true);
+        Tooling tooling = null;
+        if (tools.active() || tools.forced()) {
+            tooling = new Tooling(tools, m.toolFormat(), tools.forced() ? m.toolFormat().forcedPrefix() : "",
+                    "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
+            text += tooling.forcedPrefix();
+        }
         int[] prompt = m.codec().encode(text, false);
         boolean lp = Json.bool(body, "logprobs", false);
         Integer top = Json.integer(body, "top_logprobs", null, 0, 20);
@@ -119,7 +116,22 @@ final class OpenAiHandlers {
         if (max == null) {
             max = Json.integer(body, "max_tokens", null, 0, Integer.MAX_VALUE);
         }
-        run(ctx, body, m, prompt, true, lp ? (top == null ? 0 : top) : -1, max);
+        run(ctx, body, m, prompt, true, lp ? (top == null ? 0 : top) : -1, max, tooling);
+    }
+
+    /** Tool calling for one request: what was asked, the model's format, the prompt prefill of a forced call. */
+    record Tooling(ToolRequest request, ToolFormat format, String forcedPrefix, String idPrefix) {
+        ToolStreamFilter filter() {
+            return new ToolStreamFilter(format, forcedPrefix);
+        }
+
+        /** Applies parallel_tool_calls=false: only the first call is kept. */
+        ParsedOutput limit(ParsedOutput p) {
+            if (request.parallel() || p.calls().size() <= 1) {
+                return p;
+            }
+            return new ParsedOutput(p.content(), p.calls().subList(0, 1));
+        }
     }
 
     private static String requireModel(JsonNode body) {
@@ -130,8 +142,8 @@ final class OpenAiHandlers {
         return model;
     }
 
-    private void run(Context ctx, ObjectNode body, ServedModel m, int[] prompt, boolean chat, int logprobs, Integer maxTokens)
-            throws IOException {
+    private void run(Context ctx, ObjectNode body, ServedModel m, int[] prompt, boolean chat, int logprobs, Integer maxTokens,
+                     Tooling tooling) throws IOException {
         int ctxSize = m.engine().contextPerSlot();
         if (prompt.length == 0) {
             throw ApiException.badRequest("the prompt is empty after tokenization", chat ? "messages" : "prompt");
@@ -146,10 +158,12 @@ final class OpenAiHandlers {
         boolean stream = Json.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         List<String> stops = Json.stops(body);
-        java.util.function.Supplier<TokenConstraint> constraints = structuredOutput(body, m);
+        java.util.function.Supplier<TokenConstraint> constraints = tooling != null && tooling.request().forced()
+                ? toolConstraint(tooling, m) : structuredOutput(body, m);
         CompletionJob job;
         try {
-            job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs, constraints);
+            job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs, constraints,
+                    tooling != null ? m.markerTokens() : java.util.Set.of());
         } catch (ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
         } catch (QueueFullException e) {
@@ -161,13 +175,13 @@ final class OpenAiHandlers {
         long created = clock.millis() / 1000;
         ResponseWriter w = new ResponseWriter(id, created, m.name(), chat, logprobs);
         if (stream) {
-            streamOut(ctx, job, n, w, includeUsage);
+            streamOut(ctx, job, n, w, includeUsage, tooling);
         } else {
-            collect(ctx, job, n, w);
+            collect(ctx, job, n, w, tooling);
         }
     }
 
-    private void collect(Context ctx, CompletionJob job, int n, ResponseWriter w) {
+    private void collect(Context ctx, CompletionJob job, int n, ResponseWriter w, Tooling tooling) {
         StringBuilder[] texts = new StringBuilder[n];
         List<List<CompletionJob.TokenLogprob>> lps = new ArrayList<>();
         String[] finish = new String[n];
@@ -201,10 +215,21 @@ final class OpenAiHandlers {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "server_error", "interrupted", null, null, null);
         }
-        ctx.contentType("application/json").result(w.full(texts, lps, finish, job.promptTokens, completion).toString());
+        ParsedOutput[] parsed = null;
+        if (tooling != null) {
+            parsed = new ParsedOutput[n];
+            for (int i = 0; i < n; i++) {
+                parsed[i] = tooling.limit(tooling.format().parse(tooling.forcedPrefix() + texts[i], tooling.idPrefix() + i));
+                if (!parsed[i].calls().isEmpty()) {
+                    finish[i] = "tool_calls";
+                }
+            }
+        }
+        ctx.contentType("application/json").result(w.full(texts, parsed, lps, finish, job.promptTokens, completion).toString());
     }
 
-    private void streamOut(Context ctx, CompletionJob job, int n, ResponseWriter w, boolean includeUsage) throws IOException {
+    private void streamOut(Context ctx, CompletionJob job, int n, ResponseWriter w, boolean includeUsage, Tooling tooling)
+            throws IOException {
         ctx.res().setStatus(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setHeader("Cache-Control", "no-cache");
@@ -213,6 +238,10 @@ final class OpenAiHandlers {
         int done = 0;
         int completion = 0;
         boolean[] started = new boolean[n];
+        ToolStreamFilter[] filters = new ToolStreamFilter[n];
+        for (int i = 0; i < n && tooling != null; i++) {
+            filters[i] = tooling.filter();
+        }
         try {
             if (w.chat()) {
                 for (int i = 0; i < n; i++) {
@@ -228,7 +257,12 @@ final class OpenAiHandlers {
                     continue;
                 }
                 switch (e) {
-                    case CompletionJob.Delta d -> send(out, w.deltaChunk(d.index(), d.text(), d.logprobs()));
+                    case CompletionJob.Delta d -> {
+                        String text = filters[d.index()] == null ? d.text() : filters[d.index()].push(d.text());
+                        if (!text.isEmpty() || (w.logprobs() >= 0 && !d.logprobs().isEmpty())) {
+                            send(out, w.deltaChunk(d.index(), text, d.logprobs()));
+                        }
+                    }
                     case CompletionJob.Done d -> {
                         if (d.error() != null) {
                             ObjectNode err = Json.MAPPER.createObjectNode();
@@ -239,7 +273,21 @@ final class OpenAiHandlers {
                             break;
                         }
                         completion += d.completionTokens();
-                        send(out, w.finishChunk(d.index(), ResponseWriter.finishReason(d.finishReason())));
+                        String reason = ResponseWriter.finishReason(d.finishReason());
+                        if (filters[d.index()] != null) {
+                            ParsedOutput p = tooling.limit(filters[d.index()].finish(tooling.idPrefix() + d.index()));
+                            if (p.content() != null && !p.content().isEmpty()) {
+                                send(out, w.deltaChunk(d.index(), p.content(), List.of()));
+                            }
+                            for (int k = 0; k < p.calls().size(); k++) {
+                                send(out, w.toolCallStartChunk(d.index(), k, p.calls().get(k)));
+                                send(out, w.toolCallArgumentsChunk(d.index(), k, p.calls().get(k).arguments()));
+                            }
+                            if (!p.calls().isEmpty()) {
+                                reason = "tool_calls";
+                            }
+                        }
+                        send(out, w.finishChunk(d.index(), reason));
                         done++;
                     }
                 }
@@ -255,6 +303,23 @@ final class OpenAiHandlers {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** A forced tool call (tool_choice required / named): the JSON of one valid call, by constrained decoding. */
+    private static java.util.function.Supplier<TokenConstraint> toolConstraint(Tooling t, ServedModel m) {
+        Node root;
+        try {
+            root = SchemaCompiler.compile(t.format().forcedSchema(t.request().forcedTools(), t.request().parallel()));
+        } catch (SchemaException e) {
+            throw ApiException.badRequest("tool parameters cannot be enforced for tool_choice '" + t.request().choice().name().toLowerCase()
+                    + "': " + e.getMessage(), "tools");
+        }
+        if (m.codec().eos() < 0) {
+            throw ApiException.badRequest("model '" + m.name() + "' has no EOS token to end a forced tool call", "tool_choice");
+        }
+        byte[][] vocab = m.vocabBytes();
+        TextCodec codec = m.codec();
+        return () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration, TOOL_CALL_WHITESPACE);
     }
 
     /** response_format → a per-choice JSON constraint, or null. Invalid schemas are a 400 naming the keyword. */

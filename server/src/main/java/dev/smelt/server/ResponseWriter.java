@@ -15,12 +15,24 @@ record ResponseWriter(String id, long created, String model, boolean chat, int l
         };
     }
 
-    ObjectNode full(StringBuilder[] texts, List<List<CompletionJob.TokenLogprob>> lps, String[] finish, int promptTokens, int completionTokens) {
+    /** @param parsed per choice content and tool calls (chat with tools), or null */
+    ObjectNode full(StringBuilder[] texts, dev.smelt.server.tools.ParsedOutput[] parsed, List<List<CompletionJob.TokenLogprob>> lps,
+                    String[] finish, int promptTokens, int completionTokens) {
         ObjectNode o = header(chat ? "chat.completion" : "text_completion");
         ArrayNode choices = o.putArray("choices");
         for (int i = 0; i < texts.length; i++) {
             ObjectNode c = choices.addObject().put("index", i);
-            if (chat) {
+            if (chat && parsed != null) {
+                ObjectNode msg = c.putObject("message").put("role", "assistant");
+                msg.put("content", parsed[i].content());
+                if (!parsed[i].calls().isEmpty()) {
+                    ArrayNode calls = msg.putArray("tool_calls");
+                    for (dev.smelt.server.tools.ToolCall tc : parsed[i].calls()) {
+                        calls.addObject().put("id", tc.id()).put("type", "function")
+                                .putObject("function").put("name", tc.name()).put("arguments", tc.arguments());
+                    }
+                }
+            } else if (chat) {
                 c.putObject("message").put("role", "assistant").put("content", texts[i].toString());
             } else {
                 c.put("text", texts[i].toString());
@@ -58,6 +70,27 @@ record ResponseWriter(String id, long created, String model, boolean chat, int l
         } else {
             c.putNull("logprobs");
         }
+        c.putNull("finish_reason");
+        return o;
+    }
+
+    /** First chunk of tool call {@code k}: id, type, name and empty arguments (OpenAI's stream shape). */
+    ObjectNode toolCallStartChunk(int index, int k, dev.smelt.server.tools.ToolCall call) {
+        ObjectNode o = header("chat.completion.chunk");
+        ObjectNode c = o.putArray("choices").addObject().put("index", index);
+        ObjectNode tc = c.putObject("delta").putArray("tool_calls").addObject().put("index", k).put("id", call.id()).put("type", "function");
+        tc.putObject("function").put("name", call.name()).put("arguments", "");
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        return o;
+    }
+
+    /** An arguments fragment of tool call {@code k} (always a JSON string, never an object). */
+    ObjectNode toolCallArgumentsChunk(int index, int k, String arguments) {
+        ObjectNode o = header("chat.completion.chunk");
+        ObjectNode c = o.putArray("choices").addObject().put("index", index);
+        c.putObject("delta").putArray("tool_calls").addObject().put("index", k).putObject("function").put("arguments", arguments);
+        c.putNull("logprobs");
         c.putNull("finish_reason");
         return o;
     }

@@ -2,6 +2,7 @@ package dev.smelt.server;
 
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.server.tools.ToolFormat;
 import dev.smelt.tensor.ThreadPool;
 
 /**
@@ -15,10 +16,34 @@ public final class ServedModel implements AutoCloseable {
     private final BatchEngine engine;
     private final TextCodec codec;
     private final ChatRenderer chat;
+    private final ToolFormat toolFormat;
+    private final boolean nativeTools;
+    private final java.util.Set<Integer> markerTokens;
+    private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long lastUsedNanos = System.nanoTime();
+    private volatile java.time.Duration keepAlive; // per-model override (Ollama keep_alive), null = registry default
     private volatile byte[][] vocabBytes;
 
     public ServedModel(String name, DecoderModel model, ThreadPool pool, BatchEngine engine, TextCodec codec, ChatRenderer chat) {
+        this(name, model, pool, engine, codec, chat, ToolFormat.HERMES, false);
+    }
+
+    /**
+     * @param toolFormat  how this model writes tool calls (from its chat template)
+     * @param nativeTools whether the chat template renders {@code tools} itself (else the Hermes fallback prompt is used)
+     */
+    public ServedModel(String name, DecoderModel model, ThreadPool pool, BatchEngine engine, TextCodec codec, ChatRenderer chat,
+                       ToolFormat toolFormat, boolean nativeTools) {
+        this.toolFormat = toolFormat;
+        this.nativeTools = nativeTools;
+        java.util.Set<Integer> markers = new java.util.HashSet<>();
+        for (String mk : toolFormat.markerTokens()) {
+            int[] ids = codec.encode(mk, false);
+            if (ids.length == 1) {
+                markers.add(ids[0]);
+            }
+        }
+        this.markerTokens = java.util.Set.copyOf(markers);
         this.name = name;
         this.model = model;
         this.pool = pool;
@@ -48,6 +73,42 @@ public final class ServedModel implements AutoCloseable {
         return chat;
     }
 
+    public ToolFormat toolFormat() {
+        return toolFormat;
+    }
+
+    public boolean nativeTools() {
+        return nativeTools;
+    }
+
+    /** Control tokens whose text must stay visible so tool calls can be parsed. */
+    java.util.Set<Integer> markerTokens() {
+        return markerTokens;
+    }
+
+    /** Marks a request as using this model (it is not unloaded while leased). */
+    void lease(long nowNanos) {
+        leases.incrementAndGet();
+        touch(nowNanos);
+    }
+
+    void release(long nowNanos) {
+        touch(nowNanos);
+        leases.decrementAndGet();
+    }
+
+    int leases() {
+        return leases.get();
+    }
+
+    java.time.Duration keepAlive() {
+        return keepAlive;
+    }
+
+    void keepAlive(java.time.Duration d) {
+        keepAlive = d;
+    }
+
     /** Bytes of every token (for grammar-constrained decoding), built once. */
     byte[][] vocabBytes() {
         byte[][] v = vocabBytes;
@@ -61,12 +122,17 @@ public final class ServedModel implements AutoCloseable {
         return v;
     }
 
-    void touch() {
-        lastUsedNanos = System.nanoTime();
+    /** @param nowNanos the registry's clock */
+    void touch(long nowNanos) {
+        lastUsedNanos = nowNanos;
     }
 
-    long idleNanos() {
-        return System.nanoTime() - lastUsedNanos;
+    long idleNanos(long nowNanos) {
+        return nowNanos - lastUsedNanos;
+    }
+
+    long lastUsedNanos() {
+        return lastUsedNanos;
     }
 
     @Override

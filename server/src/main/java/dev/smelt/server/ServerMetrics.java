@@ -14,6 +14,7 @@ final class ServerMetrics {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     ServerMetrics(ModelRegistry models) {
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry); // heap use, for soak runs
         gauge("smelt_models_loaded", "models in memory", models, m -> m.loadedModels().size());
         gauge("smelt_queue_depth", "requests waiting for a slot", models, m -> sum(m, s -> s.engine().queueDepth()));
         gauge("smelt_requests_active", "requests holding a slot", models, m -> sum(m, s -> s.engine().activeRequests()));

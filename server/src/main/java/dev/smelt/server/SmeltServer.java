@@ -26,7 +26,9 @@ public final class SmeltServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Javalin app;
     private final EmbeddingModels embeddings;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean ready;
+    private volatile boolean shuttingDown;
 
     public SmeltServer(ServerConfig config, ModelRegistry models, Clock clock) {
         this(config, models, EmbeddingModels.none(), clock);
@@ -41,6 +43,7 @@ public final class SmeltServer implements AutoCloseable {
         this.metrics = new ServerMetrics(models);
         AtomicLong seeds = new AtomicLong(clock.millis());
         OpenAiHandlers openai = new OpenAiHandlers(models, clock, seeds::incrementAndGet);
+        OllamaHandlers ollama = new OllamaHandlers(models, clock, seeds::incrementAndGet);
         this.app = Javalin.create(c -> {
             c.useVirtualThreads = true;
             c.showJavalinBanner = false;
@@ -51,15 +54,7 @@ public final class SmeltServer implements AutoCloseable {
             }
         });
         app.before(this::authenticate);
-        app.after(ctx -> {
-            Long startAttr = ctx.attribute("smelt.start");
-            long start = startAttr != null ? startAttr : System.nanoTime();
-            Duration d = Duration.ofNanos(System.nanoTime() - start);
-            String route = ctx.endpointHandlerPath();
-            metrics.request(route, ctx.statusCode(), d);
-            LOG.info("{} {} -> {} in {} ms{}", ctx.method(), route, ctx.statusCode(), d.toMillis(),
-                    config.logPrompts() ? " body=" + ctx.body() : "");
-        });
+        app.after(this::logRequest);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         app.exception(Exception.class, (e, ctx) -> {
             LOG.warn("internal error on {}: {}", ctx.path(), e.toString());
@@ -87,10 +82,24 @@ public final class SmeltServer implements AutoCloseable {
         app.post("/v1/embeddings", emb::openAi);
         app.post("/api/embed", emb::ollamaEmbed);
         app.post("/api/embeddings", emb::ollamaEmbeddings);
+        app.post("/api/chat", ollama::chat);
+        app.post("/api/generate", ollama::generate);
+        app.get("/api/tags", ollama::tags);
+        app.post("/api/show", ollama::show);
+        app.get("/api/ps", ollama::ps);
+        app.get("/api/version", ollama::version);
     }
 
     private void authenticate(Context ctx) {
         ctx.attribute("smelt.start", System.nanoTime());
+        if (ctx.method().name().equals("POST")) {
+            inFlight.incrementAndGet();
+            ctx.attribute("smelt.inflight", Boolean.TRUE);
+            if (shuttingDown) {
+                throw new ApiException(503, "server_error", "the server is shutting down; retry on another instance", null,
+                        "server_shutting_down", 5);
+            }
+        }
         if (config.apiKeys().isEmpty() || ctx.path().equals("/health") || ctx.method().name().equals("OPTIONS")) {
             return;
         }
@@ -114,7 +123,38 @@ public final class SmeltServer implements AutoCloseable {
         ctx.json(o);
     }
 
+    /** One JSON log line per request (SLF4J): method, route, status, duration, model; the body only with logPrompts. */
+    private void logRequest(Context ctx) {
+        if (Boolean.TRUE.equals(ctx.attribute("smelt.inflight"))) {
+            ctx.attribute("smelt.inflight", Boolean.FALSE);
+            inFlight.decrementAndGet();
+        }
+        Long startAttr = ctx.attribute("smelt.start");
+        long start = startAttr != null ? startAttr : System.nanoTime();
+        Duration d = Duration.ofNanos(System.nanoTime() - start);
+        String route = ctx.endpointHandlerPath();
+        metrics.request(route, ctx.statusCode(), d);
+        ObjectNode line = Json.MAPPER.createObjectNode().put("event", "http_request").put("method", ctx.method().name())
+                .put("route", route).put("status", ctx.statusCode()).put("duration_ms", d.toMillis());
+        String model = ctx.attribute("smelt.model");
+        if (model != null) {
+            line.put("model", model);
+        }
+        if (config.logPrompts()) {
+            line.put("body", ctx.body());
+        }
+        LOG.info("{}", line);
+    }
+
     static void error(Context ctx, ApiException e) {
+        if (e.retryAfterSeconds() != null) {
+            ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        }
+        if (ctx.path().startsWith("/api/")) { // Ollama's error shape
+            ctx.status(e.status()).contentType("application/json")
+                    .result(Json.MAPPER.createObjectNode().put("error", e.getMessage()).toString());
+            return;
+        }
         ObjectNode o = Json.MAPPER.createObjectNode();
         ObjectNode err = o.putObject("error");
         err.put("message", e.getMessage()).put("type", e.type());
@@ -127,9 +167,6 @@ public final class SmeltServer implements AutoCloseable {
             err.put("code", e.code());
         } else {
             err.putNull("code");
-        }
-        if (e.retryAfterSeconds() != null) {
-            ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
         }
         ctx.status(e.status()).contentType("application/json").result(o.toString());
     }
@@ -149,12 +186,48 @@ public final class SmeltServer implements AutoCloseable {
         return models;
     }
 
-    /** Graceful stop: refuse new work, let in-flight requests finish (bounded), then close. */
+    /** Requests being handled now (POSTs: completions, chats, generations). */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Graceful stop with the default grace period of 30 s. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Graceful stop: new requests get 503 with Retry-After; in-flight ones may finish within
+     * {@code grace}, then the rest are cancelled (streams end, slots are freed) and the server stops.
+     */
+    public void close(Duration grace) {
         ready = false;
+        shuttingDown = true;
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = inFlight.get();
+        if (left > 0) {
+            LOG.info("{}", Json.MAPPER.createObjectNode().put("event", "shutdown").put("cancelled_in_flight", left));
+        }
+        models.close(); // cancels what is still running: waiting handlers get their final event at once
+        long end = System.nanoTime() + 2_000_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         app.stop();
-        models.close();
         embeddings.close();
     }
 }

@@ -14,6 +14,11 @@ public interface TextCodec {
     /** The token that ends a constrained generation (EOS), or −1. */
     int eos();
 
+    /** The bytes of token {@code id} including control tokens' own text (tool-call markers such as {@code [TOOL_CALLS]}). */
+    default byte[] rawTokenBytes(int id) {
+        return tokenBytes(id);
+    }
+
     /** Vocabulary size. */
     int vocabSize();
 }

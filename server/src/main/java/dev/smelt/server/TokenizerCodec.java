@@ -16,6 +16,11 @@ public record TokenizerCodec(Tokenizer tokenizer) implements TextCodec {
     }
 
     @Override
+    public byte[] rawTokenBytes(int id) {
+        return tokenizer.tokenBytes(id);
+    }
+
+    @Override
     public boolean isEndOfGeneration(int id) {
         return tokenizer.isEndOfGeneration(id);
     }

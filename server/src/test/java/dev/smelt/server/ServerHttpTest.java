@@ -30,7 +30,7 @@ class ServerHttpTest {
     @BeforeAll
     static void start() {
         Path model = SharedData.model("shakespeare.gguf");
-        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of("sk-test"), false, List.of(), 2, 2, 512, 4,
+        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of("sk-test"), false, List.of(), 2, 2, 1536, 4,
                 Duration.ofMinutes(5), false);
         ModelRegistry reg = new ModelRegistry(List.of("shakespeare"), Map.of("default", "shakespeare"),
                 new GgufModelLoader(Map.of("shakespeare", model), cfg), cfg.keepAlive());
@@ -146,7 +146,7 @@ class ServerHttpTest {
 
     @Test
     void oversizePromptIsRejectedNotTruncated() throws Exception {
-        String longPrompt = "word ".repeat(2000);
+        String longPrompt = "word ".repeat(4000);
         HttpResponse<String> r = post("/v1/completions", M.writeValueAsString(Map.of("model", "shakespeare", "prompt", longPrompt)), true);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(M.readTree(r.body()).path("error").path("code").asText()).isEqualTo("context_length_exceeded");
@@ -180,5 +180,96 @@ class ServerHttpTest {
                 + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{\"type\":\"strnig\"}}}}", true);
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(M.readTree(bad.body()).path("error").path("message").asText()).contains("unknown type 'strnig'");
+    }
+
+    static final String WEATHER_TOOLS = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Weather in a city\","
+            + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":20},"
+            + "\"unit\":{\"enum\":[\"c\",\"f\"]}},\"required\":[\"city\",\"unit\"]}}},"
+            + "{\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"parameters\":{\"type\":\"object\",\"properties\":{}}}}]";
+
+    @Test
+    void requiredToolChoiceAlwaysYieldsAValidCallWithStringArguments() throws Exception {
+        for (int seed = 1; seed <= 3; seed++) {
+            String body = "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}],"
+                    + "\"tools\":" + WEATHER_TOOLS + ",\"tool_choice\":\"required\",\"max_tokens\":400,\"seed\":" + seed + "}";
+            HttpResponse<String> r = post("/v1/chat/completions", body, true);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode choice = M.readTree(r.body()).path("choices").get(0);
+            assertThat(choice.path("finish_reason").asText()).as(r.body()).isEqualTo("tool_calls");
+            JsonNode call = choice.path("message").path("tool_calls").get(0);
+            assertThat(call.path("type").asText()).isEqualTo("function");
+            assertThat(call.path("id").asText()).startsWith("call_");
+            assertThat(call.path("function").path("arguments").isTextual()).as("arguments must be a JSON string").isTrue();
+            JsonNode args = M.readTree(call.path("function").path("arguments").asText());
+            String name = call.path("function").path("name").asText();
+            assertThat(name).isIn("get_weather", "get_time");
+            if (name.equals("get_weather")) {
+                assertThat(args.path("city").isTextual()).as(args.toString()).isTrue();
+                assertThat(args.path("unit").asText()).isIn("c", "f");
+            }
+        }
+    }
+
+    @Test
+    void namedToolChoiceStreamsToolCallDeltas() throws Exception {
+        String body = "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"Time?\"}],"
+                + "\"tools\":" + WEATHER_TOOLS + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}},"
+                + "\"max_tokens\":400,\"seed\":5,\"stream\":true}";
+        HttpResponse<String> r = post("/v1/chat/completions", body, true);
+        assertThat(r.statusCode()).isEqualTo(200);
+        List<String> data = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+        assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+        StringBuilder args = new StringBuilder();
+        String name = null;
+        String finish = null;
+        for (String d : data.subList(0, data.size() - 1)) {
+            JsonNode c = M.readTree(d).path("choices").get(0);
+            for (JsonNode tc : c.path("delta").path("tool_calls")) {
+                assertThat(tc.path("index").asInt()).isZero();
+                if (tc.path("function").has("name")) {
+                    name = tc.path("function").path("name").asText();
+                }
+                assertThat(tc.path("function").path("arguments").isTextual()).isTrue();
+                args.append(tc.path("function").path("arguments").asText());
+            }
+            if (!c.path("finish_reason").isNull()) {
+                finish = c.path("finish_reason").asText();
+            }
+        }
+        assertThat(name).isEqualTo("get_weather");
+        assertThat(finish).isEqualTo("tool_calls");
+        assertThat(M.readTree(args.toString()).path("unit").asText()).isIn("c", "f");
+    }
+
+    @Test
+    void toolResultsAndAssistantCallsAreAcceptedInTheConversation() throws Exception {
+        String body = "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\",\\\"unit\\\":\\\"c\\\"}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"18 degrees\"}],"
+                + "\"tools\":" + WEATHER_TOOLS + ",\"tool_choice\":\"none\",\"max_tokens\":5,\"temperature\":0}";
+        HttpResponse<String> r = post("/v1/chat/completions", body, true);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode msg = M.readTree(r.body()).path("choices").get(0).path("message");
+        assertThat(msg.has("tool_calls")).isFalse();
+        assertThat(msg.path("content").isTextual()).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"tools\":{}|'tools' must be an array",
+        "\"tools\":[{\"type\":\"function\"}]|tools[0].function must be an object",
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"allOf\":[]}}}],\"tool_choice\":\"required\"|allOf",
+        "\"tool_choice\":\"required\"|no 'tools'",
+        "\"tools\":[{\"function\":{\"name\":\"f\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}|not in 'tools'",
+        "\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{oops\"}}]}]|arguments is not valid JSON",
+        "\"messages\":[{\"role\":\"user\",\"content\":5}]|content must be a string"})
+    void badToolRequestsAre400(String fields, String message) throws Exception {
+        String body = "{\"model\":\"shakespeare\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]," + fields + "}";
+        body = body.replaceFirst("\"messages\":\\[\\{\"role\":\"user\",\"content\":\"x\"}\\],(\"messages\")", "$1");
+        HttpResponse<String> r = post("/v1/chat/completions", body, true);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(M.readTree(r.body()).path("error").path("message").asText()).contains(message);
+        assertThat(M.readTree(r.body()).path("error").path("type").asText()).isEqualTo("invalid_request_error");
     }
 }

@@ -87,6 +87,20 @@ public final class ImatrixCollector {
         return c == null ? 0 : c[0];
     }
 
+    /** The collected statistics as llama-quantize reads them: in_sum2 / count per tensor (mean x² per column). */
+    public dev.smelt.compress.ImportanceMatrix importance() {
+        Map<String, float[]> out = new TreeMap<>();
+        for (Map.Entry<String, float[]> e : sums.entrySet()) {
+            float n = count(e.getKey());
+            float[] v = e.getValue().clone();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = n > 0 ? v[i] / n : 1f;
+            }
+            out.put(e.getKey(), v);
+        }
+        return dev.smelt.compress.ImportanceMatrix.of(out);
+    }
+
     /** Writes llama.cpp's imatrix GGUF: {@code NAME.in_sum2} F32 [cols] and {@code NAME.counts} F32 [1]. */
     public void write(Path out, String dataset, int ctx) throws IOException {
         GgufWriter w = new GgufWriter();

@@ -2,6 +2,7 @@ package dev.smelt.model.arch;
 
 import dev.smelt.model.KvCache;
 import dev.smelt.model.Linear;
+import dev.smelt.model.LowRankLinear;
 import dev.smelt.model.ModelConfig;
 import dev.smelt.model.ModelException;
 import dev.smelt.model.SequenceBatch;
@@ -347,6 +348,28 @@ public abstract class DecoderModel implements AutoCloseable {
 
     protected WeightMatrix optionalMatrix(String name, int cols, int rows) {
         return file.tensor(name) == null ? null : matrix(name, cols, rows);
+    }
+
+    /**
+     * A block projection [rows, cols]: the dense tensor {@code name}, or, when it is absent and the
+     * file has its low-rank factors ({@link LowRankLinear#factorNames}, written by smelt lowrank),
+     * B·A from them. Otherwise as {@link #matrix}.
+     */
+    protected Linear linear(String name, int cols, int rows) {
+        if (file.tensor(name) == null) {
+            String[] ab = LowRankLinear.factorNames(name);
+            GgufTensorInfo a = file.tensor(ab[0]);
+            if (a != null && file.tensor(ab[1]) != null) {
+                int rank = (int) a.rows();
+                return new LowRankLinear(name, matrix(ab[0], cols, rank), matrix(ab[1], rank, rows));
+            }
+        }
+        return matrix(name, cols, rows);
+    }
+
+    /** As {@link #linear}, or null when neither the dense tensor nor its factors exist. */
+    protected Linear optionalLinear(String name, int cols, int rows) {
+        return file.tensor(name) == null && file.tensor(LowRankLinear.factorNames(name)[0]) == null ? null : linear(name, cols, rows);
     }
 
     /** A required 1-D tensor of {@code n} elements, decoded to F32 on the heap (norms and biases are small). */

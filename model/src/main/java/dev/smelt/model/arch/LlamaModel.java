@@ -24,17 +24,17 @@ public class LlamaModel extends DecoderModel {
         ModelConfig c = config;
         Layer l = new Layer();
         l.attnNorm = vector(blk(i, "attn_norm.weight"), c.dim());
-        l.wq = matrix(blk(i, "attn_q.weight"), c.dim(), c.qDim());
-        l.wk = matrix(blk(i, "attn_k.weight"), c.dim(), c.kvDim());
-        l.wv = matrix(blk(i, "attn_v.weight"), c.dim(), c.kvDim());
+        l.wq = linear(blk(i, "attn_q.weight"), c.dim(), c.qDim());
+        l.wk = linear(blk(i, "attn_k.weight"), c.dim(), c.kvDim());
+        l.wv = linear(blk(i, "attn_v.weight"), c.dim(), c.kvDim());
         l.bq = optionalVector(blk(i, "attn_q.bias"), c.qDim());
         l.bk = optionalVector(blk(i, "attn_k.bias"), c.kvDim());
         l.bv = optionalVector(blk(i, "attn_v.bias"), c.kvDim());
-        l.wo = matrix(blk(i, "attn_output.weight"), c.qDim(), c.dim());
+        l.wo = linear(blk(i, "attn_output.weight"), c.qDim(), c.dim());
         l.ffnNorm = vector(blk(i, "ffn_norm.weight"), c.dim());
-        l.wGate = matrix(blk(i, "ffn_gate.weight"), c.dim(), c.ffnDim());
-        l.wUp = matrix(blk(i, "ffn_up.weight"), c.dim(), c.ffnDim());
-        l.wDown = matrix(blk(i, "ffn_down.weight"), c.ffnDim(), c.dim());
+        l.wGate = linear(blk(i, "ffn_gate.weight"), c.dim(), c.ffnDim());
+        l.wUp = linear(blk(i, "ffn_up.weight"), c.dim(), c.ffnDim());
+        l.wDown = linear(blk(i, "ffn_down.weight"), c.ffnDim(), c.dim());
         return l;
     }
 }

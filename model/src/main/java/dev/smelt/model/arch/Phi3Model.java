@@ -24,17 +24,17 @@ public final class Phi3Model extends DecoderModel {
         ModelConfig c = config;
         Layer l = new Layer();
         l.attnNorm = vector(blk(i, "attn_norm.weight"), c.dim());
-        l.wqkv = optionalMatrix(blk(i, "attn_qkv.weight"), c.dim(), c.qDim() + 2 * c.kvDim());
+        l.wqkv = optionalLinear(blk(i, "attn_qkv.weight"), c.dim(), c.qDim() + 2 * c.kvDim());
         if (l.wqkv == null) {
-            l.wq = matrix(blk(i, "attn_q.weight"), c.dim(), c.qDim());
-            l.wk = matrix(blk(i, "attn_k.weight"), c.dim(), c.kvDim());
-            l.wv = matrix(blk(i, "attn_v.weight"), c.dim(), c.kvDim());
+            l.wq = linear(blk(i, "attn_q.weight"), c.dim(), c.qDim());
+            l.wk = linear(blk(i, "attn_k.weight"), c.dim(), c.kvDim());
+            l.wv = linear(blk(i, "attn_v.weight"), c.dim(), c.kvDim());
         }
-        l.wo = matrix(blk(i, "attn_output.weight"), c.qDim(), c.dim());
+        l.wo = linear(blk(i, "attn_output.weight"), c.qDim(), c.dim());
         l.ffnNorm = vector(blk(i, "ffn_norm.weight"), c.dim());
-        l.wGate = optionalMatrix(blk(i, "ffn_gate.weight"), c.dim(), c.ffnDim());
-        l.wUp = matrix(blk(i, "ffn_up.weight"), c.dim(), l.wGate == null ? 2 * c.ffnDim() : c.ffnDim());
-        l.wDown = matrix(blk(i, "ffn_down.weight"), c.ffnDim(), c.dim());
+        l.wGate = optionalLinear(blk(i, "ffn_gate.weight"), c.dim(), c.ffnDim());
+        l.wUp = linear(blk(i, "ffn_up.weight"), c.dim(), l.wGate == null ? 2 * c.ffnDim() : c.ffnDim());
+        l.wDown = linear(blk(i, "ffn_down.weight"), c.ffnDim(), c.dim());
         return l;
     }
 }

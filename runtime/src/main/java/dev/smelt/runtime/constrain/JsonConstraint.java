@@ -18,9 +18,14 @@ public final class JsonConstraint implements TokenConstraint {
      * @param isEnd      end-of-generation tokens
      */
     public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd) {
+        this(root, tokenBytes, isEnd, JsonMatcher.MAX_WS);
+    }
+
+    /** @param maxWhitespace blank bytes allowed in a row between JSON tokens (0: compact output only) */
+    public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd, int maxWhitespace) {
         this.tokenBytes = tokenBytes;
         this.isEnd = isEnd;
-        this.matcher = JsonMatcher.start(root);
+        this.matcher = JsonMatcher.start(root, maxWhitespace);
     }
 
     @Override

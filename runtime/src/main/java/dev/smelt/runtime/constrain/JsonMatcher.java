@@ -66,17 +66,30 @@ public final class JsonMatcher {
     private static final Node ANY_ARRAY = new Node(Node.Kind.ARRAY, List.of(), false, Node.ANY, 0, Integer.MAX_VALUE, List.of(), List.of(), Integer.MAX_VALUE);
     private final List<Stack> states;
     private final boolean done;
+    private final int maxWs; // whitespace bytes allowed in a row between tokens
 
-    private JsonMatcher(List<Stack> states, boolean done) {
+    private JsonMatcher(List<Stack> states, boolean done, int maxWs) {
         this.states = states;
         this.done = done;
+        this.maxWs = maxWs;
     }
 
     /** A matcher at the start of a document of {@code root}. */
     public static JsonMatcher start(Node root) {
+        return start(root, MAX_WS);
+    }
+
+    /**
+     * A matcher allowing at most {@code maxWhitespace} blank bytes in a row between tokens (0 = compact
+     * JSON only: used for tool calls, whose whitespace carries nothing and costs tokens).
+     */
+    public static JsonMatcher start(Node root, int maxWhitespace) {
+        if (maxWhitespace < 0) {
+            throw new IllegalArgumentException("maxWhitespace must be >= 0, got " + maxWhitespace);
+        }
         List<Stack> s = new ArrayList<>();
         s.add(new Stack(new Value(root), null, 0));
-        return new JsonMatcher(s, false);
+        return new JsonMatcher(s, false, maxWhitespace);
     }
 
     /** True when no continuation is possible (the bytes fed so far are not a valid prefix). */
@@ -111,7 +124,7 @@ public final class JsonMatcher {
 
     JsonMatcher feed(int c) {
         if (done && !isWs(c)) {
-            return new JsonMatcher(List.of(), false);
+            return new JsonMatcher(List.of(), false, maxWs);
         }
         List<Stack> out = new ArrayList<>(states.size());
         boolean reachedEnd = done;
@@ -121,7 +134,7 @@ public final class JsonMatcher {
         if (out.size() > 1) {
             out = dedupe(out);
         }
-        return new JsonMatcher(out, reachedEnd);
+        return new JsonMatcher(out, reachedEnd, maxWs);
     }
 
     private static List<Stack> dedupe(List<Stack> in) {
@@ -140,7 +153,7 @@ public final class JsonMatcher {
         switch (f) {
             case Value v -> {
                 if (isWs(c)) {
-                    if (s.below != null && s.ws < MAX_WS) { // no blanks before the document
+                    if (s.below != null && s.ws < maxWs) { // no blanks before the document
                         out.add(new Stack(f, s.below, s.ws + 1));
                     }
                     return false;
@@ -356,7 +369,7 @@ public final class JsonMatcher {
 
     private boolean object(Stack s, Obj o, int c, List<Stack> out) {
         if (isWs(c)) {
-            if (s.ws < MAX_WS) {
+            if (s.ws < maxWs) {
                 out.add(new Stack(o, s.below, s.ws + 1));
             }
             return false;
@@ -428,7 +441,7 @@ public final class JsonMatcher {
 
     private boolean array(Stack s, Arr a, int c, List<Stack> out) {
         if (isWs(c)) {
-            if (s.ws < MAX_WS) {
+            if (s.ws < maxWs) {
                 out.add(new Stack(a, s.below, s.ws + 1));
             }
             return false;

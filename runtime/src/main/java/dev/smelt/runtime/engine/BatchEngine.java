@@ -283,6 +283,8 @@ public final class BatchEngine implements AutoCloseable {
     private void afterStep(SequenceBatch batch, List<Slot> logitSlots, float[] logits) {
         int vocab = model.config().vocab();
         // logit rows follow batch order; map each to its slot
+        List<Slot> owners = new ArrayList<>();
+        List<float[]> rows = new ArrayList<>();
         int row = 0;
         for (int i = 0; i < batch.size(); i++) {
             if (!batch.wantsLogits(i)) {
@@ -294,7 +296,24 @@ public final class BatchEngine implements AutoCloseable {
             if (s == null || s.idle()) {
                 continue;
             }
-            onLogits(s, rowLogits);
+            owners.add(s);
+            rows.add(rowLogits);
+        }
+        // Unconstrained sampling is independent per sequence (own sampler and history): run it on the pool,
+        // so a full-vocabulary softmax per sequence does not serialize a batched step. Constrained sampling
+        // and listeners stay on this thread, in batch order.
+        int[] sampled = new int[owners.size()];
+        Arrays.fill(sampled, -1);
+        if (owners.size() > 1) {
+            pool.parallelFor(owners.size(), i -> {
+                Slot s = owners.get(i);
+                if (s.handle.request.constraint() == null) {
+                    sampled[i] = s.sampler.sample(rows.get(i), 0, vocab, s.history, s.historyLen);
+                }
+            });
+        }
+        for (int i = 0; i < owners.size(); i++) {
+            onLogits(owners.get(i), rows.get(i), sampled[i]);
         }
     }
 
@@ -307,10 +326,13 @@ public final class BatchEngine implements AutoCloseable {
         return null;
     }
 
-    private void onLogits(Slot s, float[] logits) {
+    /** @param presampled the token already drawn for an unconstrained request, or −1 */
+    private void onLogits(Slot s, float[] logits, int presampled) {
         GenerationRequest r = s.handle.request;
         int token;
-        if (r.constraint() != null) {
+        if (presampled >= 0) {
+            token = presampled;
+        } else if (r.constraint() != null) {
             token = ConstrainedSampling.sample(s.sampler, logits, s.history, s.historyLen, r.constraint(), r.endToken(), r.isEndOfGeneration());
             r.constraint().accept(token);
         } else {

@@ -40,6 +40,9 @@ public final class Sampler {
         if (config.isGreedy()) {
             return argmax(l);
         }
+        if ((config.topK() <= 0 || config.topK() >= vocab) && config.topP() >= 1f && config.minP() <= 0f) {
+            return drawFromAll(l, config.temperature(), random.nextDouble());
+        }
         int[] idx = candidates(l);
         int n = idx.length;
         // softmax over the sorted candidates (before temperature, as llama.cpp's top-p/min-p see them)
@@ -75,6 +78,41 @@ public final class Sampler {
             }
         }
         return idx[n - 1];
+    }
+
+    /**
+     * A draw from softmax(l / temperature) over the whole vocabulary without sorting it: with no
+     * truncation (top-k off, top-p 1, min-p 0 — the OpenAI API's defaults) the order of the walk does
+     * not change the distribution, and sorting 150k logits per token would dominate a batched step.
+     * Walks ids in ascending order, so a seed gives a different (equally distributed) token than the
+     * sorted walk.
+     */
+    static int drawFromAll(float[] l, float temperature, double r) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : l) {
+            max = Math.max(max, v);
+        }
+        double inv = 1.0 / temperature;
+        double sum = 0;
+        double[] e = new double[l.length];
+        for (int i = 0; i < l.length; i++) {
+            e[i] = l[i] == Float.NEGATIVE_INFINITY ? 0 : Math.exp((l[i] - max) * inv);
+            sum += e[i];
+        }
+        double target = r * sum;
+        double cum = 0;
+        int last = 0;
+        for (int i = 0; i < l.length; i++) {
+            if (e[i] == 0) {
+                continue;
+            }
+            cum += e[i];
+            last = i;
+            if (target < cum) {
+                return i;
+            }
+        }
+        return last;
     }
 
     /**

@@ -93,4 +93,18 @@ class JsonMatcherTest {
         assertThatThrownBy(() -> SchemaCompiler.compile(M.readTree("{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}}}")))
                 .hasMessageContaining("recursive");
     }
+
+    @Test
+    void whitespaceLimitIsConfigurable() {
+        Node root = SchemaCompiler.anyObject();
+        byte[] compact = "{\"a\":[1,2]}".getBytes(StandardCharsets.UTF_8);
+        byte[] spaced = "{\"a\": [1, 2]}".getBytes(StandardCharsets.UTF_8);
+        byte[] blanks = "{\"a\":  1}".getBytes(StandardCharsets.UTF_8);
+        assertThat(JsonMatcher.start(root, 0).feed(compact).complete()).isTrue();
+        assertThat(JsonMatcher.start(root, 0).feed(spaced).dead()).isTrue();
+        assertThat(JsonMatcher.start(root, 1).feed(spaced).complete()).isTrue();
+        assertThat(JsonMatcher.start(root, 1).feed(blanks).dead()).isTrue();
+        assertThat(JsonMatcher.start(root).feed(blanks).complete()).isTrue();
+        assertThatThrownBy(() -> JsonMatcher.start(root, -1)).hasMessageContaining("-1");
+    }
 }

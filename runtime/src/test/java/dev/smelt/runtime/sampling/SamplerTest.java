@@ -100,4 +100,32 @@ class SamplerTest {
         assertThatThrownBy(() -> cfg(1f, 0, 0f, 0f)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> cfg(1f, 0, 1f, 2f)).hasMessageContaining("min_p");
     }
+
+    /** Largest allowed gap between observed and exact probabilities over FULL_DRAWS samples (~5 standard errors). */
+    private static final double FREQUENCY_TOLERANCE = 0.02;
+    private static final int FULL_DRAWS = 20_000;
+
+    @Test
+    void untruncatedSamplingFollowsTheSoftmaxWithoutSorting() {
+        float[] logits = {2f, 1f, 0f, -1f, Float.NEGATIVE_INFINITY};
+        float temp = 0.7f;
+        Sampler s = new Sampler(cfg(temp, 0, 1f, 0f));
+        int[] counts = new int[logits.length];
+        for (int i = 0; i < FULL_DRAWS; i++) {
+            counts[s.sample(logits, 0, logits.length, new int[0], 0)]++;
+        }
+        double z = 0;
+        for (float l : logits) {
+            z += Math.exp(l / temp);
+        }
+        for (int i = 0; i < logits.length; i++) {
+            double expected = Math.exp(logits[i] / temp) / z;
+            double observed = counts[i] / (double) FULL_DRAWS;
+            assertThat(Math.abs(observed - expected)).as("token %d: observed %.4f, expected %.4f", i, observed, expected)
+                    .isLessThan(FREQUENCY_TOLERANCE);
+        }
+        assertThat(counts[4]).as("-inf logits are never drawn").isZero();
+        assertThat(Sampler.drawFromAll(logits, 1f, 0.0)).isZero();
+        assertThat(Sampler.drawFromAll(logits, 1f, 0.999999999)).isEqualTo(3);
+    }
 }

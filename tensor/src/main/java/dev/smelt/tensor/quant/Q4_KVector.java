@@ -44,14 +44,13 @@ final class Q4_KVector extends ScalarFormats.Q4_K {
 
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
-        float total = 0;
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector accMin = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
             long off = offset + 144L * b;
             int xo = xOff + 256 * b;
             float d = f16(w, off);
             float dmin = f16(w, off + 2);
-            FloatVector acc = FloatVector.zero(F);
-            FloatVector accMin = FloatVector.zero(F);
             for (int c = 0; c < 4; c++) {
                 FloatVector sLo = FloatVector.zero(F);
                 FloatVector sHi = FloatVector.zero(F);
@@ -77,8 +76,7 @@ final class Q4_KVector extends ScalarFormats.Q4_K {
                 accMin = xLo.fma(FloatVector.broadcast(F, dmin * ScalarFormats.minK(w, off + 4, g)), accMin);
                 accMin = xHi.fma(FloatVector.broadcast(F, dmin * ScalarFormats.minK(w, off + 4, g + 1)), accMin);
             }
-            total += acc.sub(accMin).reduceLanes(VectorOperators.ADD);
         }
-        return total;
+        return acc.sub(accMin).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -50,8 +50,37 @@ final class Q5_0Vector extends ScalarFormats.Q5_0 {
         }
     }
 
+    /**
+     * With 16 lanes: the 16 quant bytes widen to ints once and split into nibbles there (x86 has no
+     * byte shifts); the 5th bits come from qh pre-shifted per block so one variable shift and one
+     * mask put bit j at value 16. Operations are written inline (see {@link Q6_KVector#dot}).
+     */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int xOff, int n) {
+        if (L != 16) {
+            return dotAnyWidth(w, offset, x, xOff, n);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        IntVector shifts = SHIFTS[0]; // lane i: i
+        for (int b = 0; b < n / 32; b++) {
+            long off = offset + 22L * b;
+            int xo = xOff + 32 * b;
+            int qh = w.get(LE_INT, off + 2);
+            IntVector q = ((IntVector) ByteVector.fromMemorySegment(B16, w, off + 6, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, I, 0)).and(0xFF);
+            IntVector lb = IntVector.broadcast(I, qh << 4).lanewise(VectorOperators.LSHR, shifts).and(16);     // bit j → 16
+            IntVector hb = IntVector.broadcast(I, qh >>> 12).lanewise(VectorOperators.LSHR, shifts).and(16);   // bit 16 + j → 16
+            FloatVector fl = (FloatVector) q.and(0x0F).or(lb).sub(16).convertShape(VectorOperators.I2F, F, 0);
+            FloatVector fh = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).or(hb).sub(16).convertShape(VectorOperators.I2F, F, 0);
+            FloatVector s = fl.mul(FloatVector.fromArray(F, x, xo));
+            s = fh.fma(FloatVector.fromArray(F, x, xo + 16), s);
+            acc = s.fma(FloatVector.broadcast(F, f16(w, off)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private float dotAnyWidth(MemorySegment w, long offset, float[] x, int xOff, int n) {
+
         FloatVector acc = FloatVector.zero(F);
         int parts = 16 / L;
         for (int b = 0; b < n / 32; b++) {

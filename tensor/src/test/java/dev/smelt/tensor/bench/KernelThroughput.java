@@ -40,6 +40,11 @@ public final class KernelThroughput {
                     x[i] = (float) r.nextGaussian();
                 }
                 float[] out = new float[32 * rows];
+                // Warm up until C2 has compiled the kernels (slow on a busy machine): 3 s of each path.
+                for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+                    MatMul.matmul(pool, f, w, 0, rows, cols, x, 1, out);
+                    MatMul.matmul(pool, f, w, 0, rows, cols, x, 32, out);
+                }
                 double best = 0;
                 for (int rep = 0; rep < 30; rep++) {
                     long t0 = now(threads);

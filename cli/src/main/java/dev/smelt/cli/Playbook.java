@@ -1,0 +1,132 @@
+package dev.smelt.cli;
+
+import dev.smelt.distill.DataFile;
+import dev.smelt.distill.ReplayTeacher;
+import dev.smelt.distill.TaskSpec;
+import dev.smelt.distill.TeacherClient;
+import dev.smelt.distill.TimeSource;
+import dev.smelt.eval.Answer;
+import dev.smelt.eval.LocalModelTarget;
+import dev.smelt.eval.Query;
+import dev.smelt.eval.RemoteTarget;
+import dev.smelt.eval.Target;
+import dev.smelt.router.HashedNgrams;
+import dev.smelt.router.Router;
+import dev.smelt.router.RouterConfig;
+import dev.smelt.router.StandardTargets;
+import dev.smelt.router.TargetFactory;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Wiring shared by eval, route-eval and route-train: the target types router files may use, the
+ * embeddings learned routers may use, and the {@code --target} forms of {@code smelt eval}.
+ * (The encoder module adds a "classifier" target type and a sentence-encoder embedding here.)
+ */
+final class Playbook {
+    /** Buckets of the hashed n-gram features (the learned router's default embedding). */
+    static final int HASHED_DIM = 4096;
+
+    private Playbook() {
+    }
+
+    static HttpClient http() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    static Map<String, TargetFactory> targetTypes() {
+        return new LinkedHashMap<>(StandardTargets.factories(http(), System::getenv));
+    }
+
+    static Map<String, Function<List<String>, float[][]>> embeddings() {
+        Map<String, Function<List<String>, float[][]>> m = new LinkedHashMap<>();
+        m.put(HashedNgrams.NAME, new HashedNgrams(HASHED_DIM));
+        return m;
+    }
+
+    static Router router(Path file, TaskSpec task) throws Exception {
+        return RouterConfig.load(file).build(targetTypes(), task, embeddings());
+    }
+
+    /** The task given on the command line, else the router file's. */
+    static TaskSpec task(Path task, Path router) throws Exception {
+        if (task != null) {
+            return TaskSpec.load(task);
+        }
+        RouterConfig c = RouterConfig.load(router);
+        if (c.task() == null) {
+            throw new IllegalArgumentException("give --task (the router file " + router + " names none)");
+        }
+        return TaskSpec.load(c.task());
+    }
+
+    /**
+     * A {@code --target} of smelt eval: {@code [NAME=]SPEC} where SPEC is an http(s) URL (OpenAI-compatible
+     * endpoint), {@code replay:FILE} (the replay stand-in), a router file (.yaml/.yml/.json), or a GGUF
+     * model (path or hf:).
+     */
+    static Target target(String arg, TaskSpec task, TeacherOptions teacher, ModelOptions model, Path cacheDir) throws Exception {
+        int eq = arg.indexOf('=');
+        String name = eq > 0 && !arg.startsWith("http") ? arg.substring(0, eq) : null;
+        String spec = name != null ? arg.substring(eq + 1) : arg;
+        if (spec.startsWith("http://") || spec.startsWith("https://")) {
+            String n = name != null ? name : java.net.URI.create(spec).getHost();
+            return new RemoteTarget(n, new TeacherClient(teacher.config(spec, null, cache(cacheDir, n)), http(), TimeSource.SYSTEM,
+                    System::getenv), true);
+        }
+        if (spec.startsWith("replay:")) {
+            Path data = Path.of(spec.substring(7));
+            String n = name != null ? name : "replay-teacher";
+            ReplayTeacher rt = new ReplayTeacher(DataFile.read(data, task.inputField(), task.labelField(), true), "127.0.0.1", 0);
+            RemoteTarget t = new RemoteTarget(n, new TeacherClient(teacher.config(rt.url(), ReplayTeacher.MODEL, cache(cacheDir, n)), http(),
+                    TimeSource.SYSTEM, System::getenv), true);
+            return new Target() {
+                @Override
+                public String name() {
+                    return n;
+                }
+
+                @Override
+                public Answer answer(Query q) throws Exception {
+                    return t.answer(q);
+                }
+
+                @Override
+                public boolean isFree() {
+                    return t.isFree();
+                }
+
+                @Override
+                public boolean isThreadSafe() {
+                    return true;
+                }
+
+                @Override
+                public void close() throws Exception {
+                    try {
+                        t.close();
+                    } finally {
+                        rt.close();
+                    }
+                }
+            };
+        }
+        String low = spec.toLowerCase(java.util.Locale.ROOT);
+        if (low.endsWith(".yaml") || low.endsWith(".yml") || low.endsWith(".json")) {
+            return router(Path.of(spec), task);
+        }
+        Path p = ModelRefs.resolve(Path.of(spec));
+        String n = name != null ? name : p.getFileName().toString().replaceFirst("\\.gguf$", "");
+        int threads = model.threads != null ? model.threads : Runtime.getRuntime().availableProcessors();
+        return new LocalModelTarget(n, p, threads, model.ctx != null ? model.ctx : 2048);
+    }
+
+    private static Path cache(Path dir, String name) {
+        return dir == null ? null : dir.resolve("cache-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + ".jsonl");
+    }
+}

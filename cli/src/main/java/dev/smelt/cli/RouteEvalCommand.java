@@ -1,0 +1,110 @@
+package dev.smelt.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.distill.Canonical;
+import dev.smelt.distill.DataFile;
+import dev.smelt.distill.DistillOutput;
+import dev.smelt.distill.TaskSpec;
+import dev.smelt.eval.EvalRecord;
+import dev.smelt.eval.EvalReport;
+import dev.smelt.eval.HtmlReport;
+import dev.smelt.eval.Metrics;
+import dev.smelt.router.RouteEval;
+import dev.smelt.router.Router;
+import dev.smelt.router.RoutingCurve;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code smelt route-eval}: a router's accuracy, teacher share, routing curve (APGR, CPT) and cost on labelled data. */
+@Command(name = "route-eval", description = "Evaluate a router file on labelled data: accuracy, teacher_share, APGR, CPT(50%/80%), cost.")
+final class RouteEvalCommand implements Callable<Integer> {
+    @Option(names = "--router", required = true, description = "Router file (YAML/JSON).")
+    Path router;
+
+    @Option(names = "--data", required = true, description = "Labelled test examples (.jsonl/.csv).")
+    Path data;
+
+    @Option(names = "--task", description = "Task spec (default: the router file's 'task').")
+    Path task;
+
+    @Option(names = "--calibrate-share", description = "Pick the threshold that sends this share of requests to the strong target.")
+    Double share;
+
+    @Option(names = "--calibration-data", description = "Labelled data to calibrate on (default: the test data, reported as such).")
+    Path calibrationData;
+
+    @Option(names = "--limit", description = "Only the first N examples.")
+    Integer limit;
+
+    @Option(names = "--concurrency", defaultValue = "8", description = "Examples in flight for thread-safe targets.")
+    int concurrency;
+
+    @Option(names = "--out", description = "Folder for report.html and predictions.")
+    Path out;
+
+    @Option(names = "--json", description = "Print one compact JSON line (default: pretty).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        TaskSpec spec = Playbook.task(task, router);
+        List<DataFile.Row> rows = limit(DataFile.read(data, spec.inputField(), spec.labelField(), true));
+        try (Router r = Playbook.router(router, spec)) {
+            Double threshold = null;
+            String calibratedOn = null;
+            if (share != null) {
+                List<DataFile.Row> cal = calibrationData != null ? limit(DataFile.read(calibrationData, spec.inputField(), spec.labelField(), true)) : rows;
+                threshold = RouteEval.calibrate(r, spec, cal, share, concurrency, System.err::println);
+                calibratedOn = calibrationData != null ? calibrationData.toString() : "the test data";
+            }
+            RouteEval.Result res = RouteEval.run(r, spec, rows, threshold, concurrency, System.err::println);
+            ObjectNode o = RouteEval.json(res);
+            if (calibratedOn != null) {
+                o.put("calibrated_share", share).put("calibrated_on", calibratedOn);
+            }
+            if (out != null) {
+                write(res, spec);
+            }
+            System.out.println(json ? o.toString() : Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+        }
+        return 0;
+    }
+
+    private List<DataFile.Row> limit(List<DataFile.Row> rows) {
+        if (limit == null) {
+            return rows;
+        }
+        if (limit < 1) {
+            throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+        }
+        return rows.subList(0, Math.min(limit, rows.size()));
+    }
+
+    private void write(RouteEval.Result res, TaskSpec spec) throws Exception {
+        Files.createDirectories(out);
+        List<EvalRecord> weak = new ArrayList<>();
+        List<EvalRecord> strong = new ArrayList<>();
+        List<EvalRecord> routed = new ArrayList<>();
+        for (int i = 0; i < res.n(); i++) {
+            RouteEval.Row row = res.rows().get(i);
+            weak.add(row.weak());
+            strong.add(row.strong());
+            routed.add(res.toStrong()[i] ? row.strong() : row.weak());
+        }
+        List<EvalReport.Evaluated> ev = List.of(
+                new EvalReport.Evaluated(res.policy().weak(), spec.name(), spec.metric(), Metrics.of(weak, spec.labels())),
+                new EvalReport.Evaluated(res.policy().strong(), spec.name(), spec.metric(), Metrics.of(strong, spec.labels())),
+                new EvalReport.Evaluated("router", spec.name(), spec.metric(), Metrics.of(routed, spec.labels())));
+        List<HtmlReport.CurvePoint> curve = new ArrayList<>();
+        for (RoutingCurve.Point p : RouteEval.downsample(res.curve().points())) {
+            curve.add(new HtmlReport.CurvePoint(p.share(), p.quality(), "threshold " + p.threshold()));
+        }
+        DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt route-eval: " + router.getFileName(), ev, curve));
+        DistillOutput.atomicWrite(out.resolve("predictions-router.jsonl"), EvalReport.predictions(routed));
+    }
+}

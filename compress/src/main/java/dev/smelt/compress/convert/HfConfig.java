@@ -1,0 +1,71 @@
+package dev.smelt.compress.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The parts of a Hugging Face {@code config.json} a decoder conversion needs, validated with errors
+ * that name the file and field. Immutable.
+ *
+ * @param arch     GGUF architecture name (llama, qwen2, qwen3)
+ * @param headDim  {@code head_dim}, or hidden_size / num_attention_heads when absent
+ */
+public record HfConfig(Path file, JsonNode json, String hfArchitecture, String arch, int dim, int layers, int heads, int kvHeads,
+                       int headDim, int ffn, int vocab, int context, double ropeTheta, double normEps, boolean tiedEmbeddings) {
+    /** Hugging Face class name → GGUF architecture. */
+    public static final Map<String, String> ARCHITECTURES = Map.of(
+            "LlamaForCausalLM", "llama", "MistralForCausalLM", "llama",
+            "Qwen2ForCausalLM", "qwen2", "Qwen3ForCausalLM", "qwen3");
+
+    public static HfConfig read(Path dir) throws IOException {
+        Path file = dir.resolve("config.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": not found (a Hugging Face checkpoint directory needs config.json)");
+        }
+        JsonNode j = HfTokenizerMetadata.parse(file);
+        JsonNode archs = j.path("architectures");
+        if (!archs.isArray() || archs.isEmpty()) {
+            throw new IOException(file + ": field 'architectures' is missing or empty");
+        }
+        String hf = archs.get(0).asText();
+        String arch = ARCHITECTURES.get(hf);
+        if (arch == null) {
+            throw new IOException(file + ": architectures[0] = '" + hf + "' is not supported; supported: "
+                    + List.copyOf(new java.util.TreeSet<>(ARCHITECTURES.keySet())));
+        }
+        int dim = positive(j, "hidden_size", file);
+        int heads = positive(j, "num_attention_heads", file);
+        int kv = j.has("num_key_value_heads") ? positive(j, "num_key_value_heads", file) : heads;
+        if (heads % kv != 0) {
+            throw new IOException(file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kv);
+        }
+        int hd = j.has("head_dim") && !j.get("head_dim").isNull() ? positive(j, "head_dim", file) : dim / heads;
+        if (!j.has("head_dim") && dim % heads != 0) {
+            throw new IOException(file + ": hidden_size " + dim + " is not a multiple of num_attention_heads " + heads);
+        }
+        return new HfConfig(file, j, hf, arch, dim, positive(j, "num_hidden_layers", file), heads, kv, hd,
+                positive(j, "intermediate_size", file), positive(j, "vocab_size", file),
+                j.path("max_position_embeddings").asInt(2048), j.path("rope_theta").asDouble(10000),
+                number(j, "rms_norm_eps", file), j.path("tie_word_embeddings").asBoolean(false));
+    }
+
+    private static int positive(JsonNode j, String field, Path file) throws IOException {
+        JsonNode v = j.get(field);
+        if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
+            throw new IOException(file + ": field '" + field + "' must be a positive integer, got " + (v == null ? "nothing" : v.toString()));
+        }
+        return v.asInt();
+    }
+
+    private static double number(JsonNode j, String field, Path file) throws IOException {
+        JsonNode v = j.get(field);
+        if (v == null || !v.isNumber()) {
+            throw new IOException(file + ": field '" + field + "' must be a number, got " + (v == null ? "nothing" : v.toString()));
+        }
+        return v.asDouble();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.smelt.distill;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads examples from JSON Lines ({@code .jsonl}: one object per line) or CSV ({@code .csv}: RFC 4180,
+ * header row, quoted fields with {@code ""} escapes and newlines inside quotes). Errors name the file,
+ * line and field. Stateless and thread-safe.
+ */
+public final class DataFile {
+    private DataFile() {
+    }
+
+    /**
+     * One example.
+     *
+     * @param line  1-based line where the record starts
+     * @param label the label field's value, or null when the file has none
+     */
+    public record Row(int line, String input, String label) {
+    }
+
+    /**
+     * @param labelField   column/field with the expected output, or null to ignore labels
+     * @param requireLabel when true a row without the label field is an error
+     */
+    public static List<Row> read(Path file, String inputField, String labelField, boolean requireLabel) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString());
+        }
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        if (name.endsWith(".csv")) {
+            return csv(file, text, inputField, labelField, requireLabel);
+        }
+        if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+            return jsonl(file, text, inputField, labelField, requireLabel);
+        }
+        throw new IOException(file + ": unknown data format (expected .jsonl or .csv)");
+    }
+
+    private static List<Row> jsonl(Path file, String text, String inputField, String labelField, boolean requireLabel) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i].strip();
+            if (l.isEmpty()) {
+                continue;
+            }
+            JsonNode n;
+            try {
+                n = Canonical.JSON.readTree(l);
+            } catch (JsonProcessingException e) {
+                throw new IOException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
+            }
+            if (!n.isObject()) {
+                throw new IOException(file + ":" + (i + 1) + ": expected a JSON object, got " + n.getNodeType());
+            }
+            rows.add(new Row(i + 1, field(file, i + 1, n, inputField, true), labelField == null ? null : field(file, i + 1, n, labelField, requireLabel)));
+        }
+        return rows;
+    }
+
+    private static String field(Path file, int line, JsonNode n, String name, boolean required) throws IOException {
+        JsonNode v = n.get(name);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new IOException(file + ":" + line + ": missing field '" + name + "'");
+            }
+            return null;
+        }
+        return v.isValueNode() ? v.asText() : v.toString();
+    }
+
+    private static List<Row> csv(Path file, String text, String inputField, String labelField, boolean requireLabel) throws IOException {
+        List<List<String>> records = new ArrayList<>();
+        List<Integer> starts = new ArrayList<>();
+        parseCsv(file, text, records, starts);
+        if (records.isEmpty()) {
+            throw new IOException(file + ":1: empty CSV (a header row is required)");
+        }
+        List<String> header = records.getFirst();
+        int in = header.indexOf(inputField);
+        if (in < 0) {
+            throw new IOException(file + ":1: no column '" + inputField + "' in header " + header);
+        }
+        int lab = labelField == null ? -1 : header.indexOf(labelField);
+        if (labelField != null && lab < 0 && requireLabel) {
+            throw new IOException(file + ":1: no column '" + labelField + "' in header " + header);
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int r = 1; r < records.size(); r++) {
+            List<String> rec = records.get(r);
+            if (rec.size() == 1 && rec.getFirst().isEmpty()) {
+                continue;
+            }
+            if (rec.size() != header.size()) {
+                throw new IOException(file + ":" + starts.get(r) + ": " + rec.size() + " fields, the header has " + header.size());
+            }
+            rows.add(new Row(starts.get(r), rec.get(in), lab >= 0 ? rec.get(lab) : null));
+        }
+        return rows;
+    }
+
+    private static void parseCsv(Path file, String s, List<List<String>> out, List<Integer> starts) throws IOException {
+        int line = 1;
+        int i = 0;
+        int n = s.length();
+        while (i < n) {
+            List<String> rec = new ArrayList<>();
+            starts.add(line);
+            int recLine = line;
+            while (true) {
+                StringBuilder f = new StringBuilder();
+                if (i < n && s.charAt(i) == '"') {
+                    i++;
+                    while (true) {
+                        if (i >= n) {
+                            throw new IOException(file + ":" + recLine + ": unterminated quoted field");
+                        }
+                        char c = s.charAt(i++);
+                        if (c == '"') {
+                            if (i < n && s.charAt(i) == '"') {
+                                f.append('"');
+                                i++;
+                            } else {
+                                break;
+                            }
+                        } else {
+                            if (c == '\n') {
+                                line++;
+                            }
+                            f.append(c);
+                        }
+                    }
+                } else {
+                    while (i < n && s.charAt(i) != ',' && s.charAt(i) != '\n' && s.charAt(i) != '\r') {
+                        f.append(s.charAt(i++));
+                    }
+                }
+                rec.add(f.toString());
+                if (i < n && s.charAt(i) == ',') {
+                    i++;
+                    continue;
+                }
+                if (i < n && s.charAt(i) == '\r') {
+                    i++;
+                }
+                if (i < n && s.charAt(i) == '\n') {
+                    i++;
+                    line++;
+                } else if (i < n) {
+                    throw new IOException(file + ":" + line + ": unexpected character after a quoted field");
+                }
+                break;
+            }
+            out.add(rec);
+        }
+    }
+}

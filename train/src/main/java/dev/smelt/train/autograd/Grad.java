@@ -1,0 +1,498 @@
+package dev.smelt.train.autograd;
+
+import dev.smelt.model.WeightMatrix;
+import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.Nn;
+import dev.smelt.tensor.ops.Rope;
+import dev.smelt.tensor.ops.VectorOps;
+import java.util.SplittableRandom;
+
+/**
+ * Every differentiable op of the trainer with its gradient rule, in one place. Each op computes its
+ * forward exactly as inference does (the model module's kernels: {@code MatMul}, {@link Nn},
+ * {@link Rope}) and pushes a closure onto the tape that turns the output gradient into input (and
+ * LoRA parameter) gradients. Notation: x [n, in] row-major activations, dy = ∂loss/∂y.
+ * Frozen tensors (base weights, norms, biases, embeddings) get no gradient.
+ * Stateless, thread-safe (a tape and its tensors are not).
+ */
+public final class Grad {
+    /** Gated FFN activations: SwiGLU (llama, qwen) and GeGLU with tanh GELU (gemma). */
+    public enum Gate { SILU, GELU_TANH }
+
+    private static final double SQRT_2_OVER_PI = 0.7978845608028654;
+    private static final double GELU_A = 0.044715;
+
+    private Grad() {
+    }
+
+    /** y[i] = table[tokens[i]]. Frozen table: no gradient. */
+    public static Tensor embedding(Tape tape, WeightMatrix table, int[] tokens, int n) {
+        int dim = table.cols();
+        float[] y = new float[n * dim];
+        for (int i = 0; i < n; i++) {
+            table.row(tokens[i], y, i * dim);
+        }
+        return new Tensor(y, n, dim, false);
+    }
+
+    /**
+     * y = x·Wᵀ + bias + scale·(drop(x)·Aᵀ)·Bᵀ, W [out, in] frozen in any format, A [r, in], B [out, r].
+     * Rules, with u = drop(x)·Aᵀ [n, r]: dB += scale·dyᵀ·u; du = scale·dy·B; dA += duᵀ·drop(x);
+     * dx += dy·W + (du·A) ⊙ mask/(1−p). dy·W runs through {@link FrozenMatmul} (row tiles, never a full
+     * F32 W). Dropout masks come from {@code dropoutSeed}, so a recomputation draws the same mask.
+     *
+     * @param lora null for a plain frozen projection
+     */
+    public static Tensor linear(Tape tape, WeightMatrix w, float[] bias, LoraParam lora, float scale, Tensor x,
+                                float dropout, long dropoutSeed) {
+        if (x.cols != w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": input has " + x.cols + " features, weight expects " + w.cols());
+        }
+        ThreadPool pool = tape.pool();
+        int n = x.rows;
+        int out = w.rows();
+        float[] y = new float[n * out];
+        FrozenMatmul.forward(pool, w, x.data, n, y);
+        if (bias != null) {
+            for (int b = 0; b < n; b++) {
+                for (int o = 0; o < out; o++) {
+                    y[b * out + o] += bias[o];
+                }
+            }
+        }
+        float[] mask = null;
+        float[] xd = x.data;
+        float[] u = null;
+        if (lora != null) {
+            int r = lora.rank;
+            if (dropout > 0) {
+                mask = dropoutMask(n * x.cols, dropout, dropoutSeed);
+                xd = new float[x.data.length];
+                for (int i = 0; i < xd.length; i++) {
+                    xd[i] = x.data[i] * mask[i];
+                }
+            }
+            u = new float[n * r];
+            Dense.abT(pool, xd, n, x.cols, lora.a(), r, u);
+            float[] us = new float[n * r];
+            for (int i = 0; i < us.length; i++) {
+                us[i] = u[i] * scale;
+            }
+            float[] delta = new float[n * out];
+            Dense.abT(pool, us, n, r, lora.b(), out, delta);
+            for (int i = 0; i < y.length; i++) {
+                y[i] += delta[i];
+            }
+            u = us;
+        }
+        Tensor yt = new Tensor(y, n, out, true);
+        float[] fxd = xd;
+        float[] fus = u;
+        float[] fmask = mask;
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            if (lora != null) {
+                int r = lora.rank;
+                Dense.accATB(pool, dy, n, out, fus, r, lora.gradB);
+                float[] du = new float[n * r];
+                Dense.accAB(pool, dy, n, out, lora.b(), r, du);
+                for (int i = 0; i < du.length; i++) {
+                    du[i] *= scale;
+                }
+                Dense.accATB(pool, du, n, r, fxd, x.cols, lora.gradA);
+                if (x.requiresGrad) {
+                    if (fmask == null) {
+                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, x.grad());
+                    } else {
+                        float[] dxd = new float[n * x.cols];
+                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
+                        float[] gx = x.grad();
+                        for (int i = 0; i < dxd.length; i++) {
+                            gx[i] += dxd[i] * fmask[i];
+                        }
+                    }
+                }
+            }
+            if (x.requiresGrad) {
+                FrozenMatmul.backward(pool, w, dy, n, x.grad());
+            }
+        });
+        return yt;
+    }
+
+    /** Inverted dropout: 0 with probability p, else 1/(1−p); deterministic in {@code seed}. */
+    static float[] dropoutMask(int n, float p, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float keep = 1f / (1f - p);
+        float[] m = new float[n];
+        for (int i = 0; i < n; i++) {
+            m[i] = rng.nextDouble() < p ? 0f : keep;
+        }
+        return m;
+    }
+
+    /**
+     * RMSNorm over consecutive groups of {@code group} columns (group = cols for the block norms,
+     * head_dim for qwen3's per-head q/k norms): y = x·inv·w, inv = 1/√(mean(x²) + eps).
+     * Rule per group, with g = dy ⊙ w: dx = inv·g − x·inv³·(Σ g⊙x)/group.
+     */
+    public static Tensor rmsNorm(Tape tape, Tensor x, float[] w, float eps, int group) {
+        if (x.cols % group != 0 || (w != null && w.length != group)) {
+            throw new IllegalArgumentException("rmsNorm group " + group + " does not divide " + x.cols + " columns or match weight");
+        }
+        int groups = x.size() / group;
+        float[] y = new float[x.size()];
+        for (int gi = 0; gi < groups; gi++) {
+            Nn.rmsNorm(x.data, gi * group, w, eps, y, gi * group, group);
+        }
+        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int gi = 0; gi < groups; gi++) {
+                int o = gi * group;
+                double ss = 0;
+                double dot = 0;
+                for (int i = 0; i < group; i++) {
+                    double xv = x.data[o + i];
+                    ss += xv * xv;
+                    dot += dy[o + i] * (w == null ? 1f : w[i]) * xv;
+                }
+                double inv = 1.0 / Math.sqrt(ss / group + eps);
+                double k = inv * inv * inv * dot / group;
+                for (int i = 0; i < group; i++) {
+                    double g = dy[o + i] * (w == null ? 1f : w[i]);
+                    dx[o + i] += (float) (inv * g - x.data[o + i] * k);
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * RoPE on every head of every row, row b at position pos[b], through the model module's {@link Rope}
+     * (so training sees the rotation inference uses). A rotation's gradient is its transpose:
+     * Rᵀ(θ)·(ga, gb) = swap(R(θ)·swap(ga, gb)), so backward swaps each rotated pair, applies the same
+     * {@link Rope}, and swaps back. NORM pairs are (2i, 2i+1), NEOX pairs (i, i + ropeDim/2).
+     */
+    public static Tensor rope(Tape tape, Tensor x, Rope rope, Rope.Kind kind, int headDim, int[] pos) {
+        int heads = x.cols / headDim;
+        float[] y = x.data.clone();
+        for (int b = 0; b < x.rows; b++) {
+            rope.apply(y, b * x.cols, heads, headDim, pos[b]);
+        }
+        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] g = dy.clone();
+            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
+            for (int b = 0; b < x.rows; b++) {
+                rope.apply(g, b * x.cols, heads, headDim, pos[b]);
+            }
+            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
+            float[] dx = x.grad();
+            for (int i = 0; i < g.length; i++) {
+                dx[i] += g[i];
+            }
+        });
+        return yt;
+    }
+
+    private static void swapPairs(float[] g, int heads, int headDim, int ropeDim, Rope.Kind kind) {
+        int half = ropeDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = h * headDim;
+            for (int i = 0; i < half; i++) {
+                int a = kind == Rope.Kind.NORM ? base + 2 * i : base + i;
+                int b = kind == Rope.Kind.NORM ? a + 1 : base + i + half;
+                float t = g[a];
+                g[a] = g[b];
+                g[b] = t;
+            }
+        }
+    }
+
+    /**
+     * Causal grouped-query attention with a document mask for packed batches: row t (query head h,
+     * key/value head h / (heads/kvHeads)) attends rows s in [docStart[t], t], so packed examples never
+     * see each other. S = scale·q·kᵀ, P = softmax(S), o = P·v. Rules per head and query row t:
+     * dv[s] += P[t,s]·do[t]; dP[t,s] = do[t]·v[s]; dS = P ⊙ (dP − Σ_s P⊙dP); dq[t] += scale·Σ_s dS·k[s];
+     * dk[s] += scale·dS[t,s]·q[t]. Parallel over heads; key/value gradients are summed per head and
+     * then reduced in head order (deterministic).
+     *
+     * @param q [n, heads·hd], k and v [n, kvHeads·hd], all roped already
+     */
+    public static Tensor attention(Tape tape, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int hd,
+                                   int[] docStart, float scale) {
+        int n = q.rows;
+        int qDim = heads * hd;
+        int kvDim = kvHeads * hd;
+        int group = heads / kvHeads;
+        float[] out = new float[n * qDim];
+        float[][] probs = tape.recording() ? new float[heads][] : null; // per head [n, n], row t valid on [docStart[t], t]
+        ThreadPool pool = tape.pool();
+        pool.parallelFor(heads, h -> {
+            float[] p = tape.recording() ? new float[n * n] : new float[n];
+            if (probs != null) {
+                probs[h] = p;
+            }
+            int kvOff = (h / group) * hd;
+            float[] kt = headTransposed(k.data, n, kvDim, kvOff, hd); // [hd, n]
+            for (int t = 0; t < n; t++) {
+                int s0 = docStart[t];
+                int po = tape.recording() ? t * n : 0;
+                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, t + 1, p, po, scale);
+                Nn.softmax(p, po + s0, t - s0 + 1);
+                int oo = t * qDim + h * hd;
+                for (int s = s0; s <= t; s++) {
+                    VectorOps.axpy(p[po + s], v.data, s * kvDim + kvOff, out, oo, hd);
+                }
+            }
+        });
+        Tensor yt = new Tensor(out, n, qDim, true);
+        tape.push(() -> {
+            float[] dout = yt.gradOrNull();
+            if (dout == null) {
+                return;
+            }
+            float[] dq = q.grad();
+            float[][] dk = new float[heads][];
+            float[][] dv = new float[heads][];
+            pool.parallelFor(heads, h -> {
+                float[] p = probs[h];
+                float[] dkh = new float[n * hd];
+                float[] dvh = new float[n * hd];
+                float[] dp = new float[n];
+                int kvOff = (h / group) * hd;
+                float[] vt = headTransposed(v.data, n, kvDim, kvOff, hd); // [hd, n]
+                for (int t = 0; t < n; t++) {
+                    int s0 = docStart[t];
+                    int oo = t * qDim + h * hd;
+                    double sum = 0;
+                    rowTimes(dout, oo, vt, n, hd, s0, t + 1, dp, 0, 1f);
+                    for (int s = s0; s <= t; s++) {
+                        sum += (double) p[t * n + s] * dp[s];
+                        VectorOps.axpy(p[t * n + s], dout, oo, dvh, s * hd, hd);
+                    }
+                    float fs = (float) sum;
+                    for (int s = s0; s <= t; s++) {
+                        float ds = p[t * n + s] * (dp[s] - fs) * scale;
+                        VectorOps.axpy(ds, k.data, s * kvDim + kvOff, dq, oo, hd);
+                        VectorOps.axpy(ds, q.data, oo, dkh, s * hd, hd);
+                    }
+                }
+                dk[h] = dkh;
+                dv[h] = dvh;
+            });
+            float[] gk = k.grad();
+            float[] gv = v.grad();
+            for (int h = 0; h < heads; h++) {
+                int kvOff = (h / group) * hd;
+                for (int s = 0; s < n; s++) {
+                    for (int i = 0; i < hd; i++) {
+                        gk[s * kvDim + kvOff + i] += dk[h][s * hd + i];
+                        gv[s * kvDim + kvOff + i] += dv[h][s * hd + i];
+                    }
+                }
+            }
+        });
+        return yt;
+    }
+
+    /** One head's [n, hd] slice of x [n, stride] at column {@code off}, transposed to [hd, n]. */
+    private static float[] headTransposed(float[] x, int n, int stride, int off, int hd) {
+        float[] t = new float[hd * n];
+        for (int s = 0; s < n; s++) {
+            for (int i = 0; i < hd; i++) {
+                t[i * n + s] = x[s * stride + off + i];
+            }
+        }
+        return t;
+    }
+
+    /**
+     * out[o + s] = scale·Σ_i row[i]·mt[i, s] for s in [s0, s1): dot products of one row with many
+     * columns as axpy chains (fixed summation order, no horizontal lane sums).
+     */
+    private static void rowTimes(float[] row, int ro, float[] mt, int n, int hd, int s0, int s1, float[] out, int o, float scale) {
+        java.util.Arrays.fill(out, o + s0, o + s1, 0f);
+        for (int i = 0; i < hd; i++) {
+            VectorOps.axpy(row[ro + i], mt, i * n + s0, out, o + s0, s1 - s0);
+        }
+        if (scale != 1f) {
+            for (int s = s0; s < s1; s++) {
+                out[o + s] *= scale;
+            }
+        }
+    }
+
+    /**
+     * y = act(gate) ⊙ up. Rules: dup = dy·act(gate); dgate = dy·up·act'(gate), with
+     * silu'(g) = σ(g)·(1 + g·(1 − σ(g))) and, for tanh GELU with z = √(2/π)(g + a·g³),
+     * gelu'(g) = ½(1 + tanh z) + ½·g·(1 − tanh² z)·√(2/π)(1 + 3a·g²).
+     */
+    public static Tensor gated(Tape tape, Tensor gate, Tensor up, Gate act) {
+        float[] y = new float[gate.size()];
+        for (int i = 0; i < y.length; i++) {
+            float g = gate.data[i];
+            y[i] = (act == Gate.SILU ? Nn.silu(g) : Nn.geluTanh(g)) * up.data[i];
+        }
+        Tensor yt = new Tensor(y, gate.rows, gate.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            float[] dg = gate.grad();
+            float[] du = up.grad();
+            for (int i = 0; i < dy.length; i++) {
+                float g = gate.data[i];
+                double a;
+                double da;
+                if (act == Gate.SILU) {
+                    double sig = 1.0 / (1.0 + Math.exp(-g));
+                    a = g * sig;
+                    da = sig * (1 + g * (1 - sig));
+                } else {
+                    double z = SQRT_2_OVER_PI * (g + GELU_A * g * g * g);
+                    double th = Math.tanh(z);
+                    a = 0.5 * g * (1 + th);
+                    da = 0.5 * (1 + th) + 0.5 * g * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * g * g);
+                }
+                du[i] += (float) (dy[i] * a);
+                dg[i] += (float) (dy[i] * up.data[i] * da);
+            }
+        });
+        return yt;
+    }
+
+    /** Residual y = a + b. Rule: da += dy, db += dy. */
+    public static Tensor add(Tape tape, Tensor a, Tensor b) {
+        float[] y = new float[a.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = a.data[i] + b.data[i];
+        }
+        Tensor yt = new Tensor(y, a.rows, a.cols, a.requiresGrad || b.requiresGrad);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            for (Tensor t : new Tensor[] {a, b}) {
+                if (t.requiresGrad) {
+                    float[] g = t.grad();
+                    for (int i = 0; i < dy.length; i++) {
+                        g[i] += dy[i];
+                    }
+                }
+            }
+        });
+        return yt;
+    }
+
+    /** Soft-capping y = cap·tanh(x/cap). Rule: dx = dy·(1 − tanh²(x/cap)). */
+    public static Tensor softcap(Tape tape, Tensor x, float cap) {
+        float[] y = x.data.clone();
+        Nn.softcap(y, 0, y.length, cap);
+        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int i = 0; i < dy.length; i++) {
+                double th = Math.tanh(x.data[i] / (double) cap);
+                dx[i] += (float) (dy[i] * (1 - th * th));
+            }
+        });
+        return yt;
+    }
+
+    /** y[i] = x[rows[i]] (keeps only rows that are scored). Rule: dx[rows[i]] += dy[i]. */
+    public static Tensor gatherRows(Tape tape, Tensor x, int[] rows) {
+        int c = x.cols;
+        float[] y = new float[rows.length * c];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x.data, rows[i] * c, y, i * c, c);
+        }
+        Tensor yt = new Tensor(y, rows.length, c, x.requiresGrad);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int i = 0; i < rows.length; i++) {
+                for (int j = 0; j < c; j++) {
+                    dx[rows[i] * c + j] += dy[i * c + j];
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * Summed cross-entropy divided by {@code normalizer} (the target-token count of the whole
+     * optimizer step, so gradient accumulation weighs every token equally): loss =
+     * Σ_i (logsumexp(l_i) − l_i[target_i]) / N over logits [m, vocab]. Rule: dl_i = dloss·(softmax(l_i) − onehot(target_i))/N.
+     * Log-sum-exp in double.
+     *
+     * @return [1, 1] the loss; {@code data[0]} is the float value, the double sum is in the returned {@link Loss}
+     */
+    public static Loss crossEntropy(Tape tape, Tensor logits, int[] targets, double normalizer) {
+        int m = logits.rows;
+        int vocab = logits.cols;
+        double[] nll = new double[m];
+        float[] probs = new float[m * vocab]; // softmax rows, kept for backward (saves recomputing every exp)
+        tape.pool().parallelFor(m, i -> {
+            int o = i * vocab;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < vocab; j++) {
+                max = Math.max(max, logits.data[o + j]);
+            }
+            double s = 0;
+            for (int j = 0; j < vocab; j++) {
+                double e = Math.exp(logits.data[o + j] - max);
+                probs[o + j] = (float) e;
+                s += e;
+            }
+            float inv = (float) (1.0 / s);
+            for (int j = 0; j < vocab; j++) {
+                probs[o + j] *= inv;
+            }
+            nll[i] = max + Math.log(s) - logits.data[o + targets[i]];
+        });
+        double sum = 0;
+        for (double v : nll) {
+            sum += v;
+        }
+        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !logits.requiresGrad) {
+                return;
+            }
+            float g = (float) (dy[0] / normalizer);
+            float[] dl = logits.grad();
+            for (int i = 0; i < m; i++) {
+                VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
+                dl[i * vocab + targets[i]] -= g;
+            }
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /** A loss tensor [1, 1] with its exact double sum over {@code tokens} scored tokens. */
+    public record Loss(Tensor tensor, double sum, int tokens) {
+    }
+}

@@ -1,0 +1,137 @@
+package dev.smelt.train.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Loads a JSONL training file into {@link TokenizedExample}s (see {@link JsonlExamples} for the
+ * formats and {@link ChatFormat} for templating and the loss mask), applies the length policy, and
+ * splits off a validation set. Stateless, thread-safe.
+ */
+public final class TrainingData {
+    /** What to do with an example longer than the limit. */
+    public enum Overflow {
+        /** Refuse the data set, naming the example (the default: nothing is silently lost). */
+        ERROR,
+        /** Keep the first maxSeqLen tokens (an example with no scored token left is still an error). */
+        TRUNCATE
+    }
+
+    /**
+     * @param maxSeqLen longest example in tokens, or 0 for no limit
+     * @param overflow  policy for longer ones
+     */
+    public record Options(int maxSeqLen, Overflow overflow) {
+        public Options {
+            if (maxSeqLen < 0) {
+                throw new IllegalArgumentException("max sequence length must be >= 0 (0 = no limit), got " + maxSeqLen);
+            }
+            if (overflow == null) {
+                throw new IllegalArgumentException("overflow policy is required");
+            }
+        }
+
+        public static Options unlimited() {
+            return new Options(0, Overflow.ERROR);
+        }
+    }
+
+    /** The examples of a file and what conversion saw. */
+    public record Loaded(List<TokenizedExample> examples, ChatFormat.Stats stats) {
+        public long tokens() {
+            return examples.stream().mapToLong(e -> e.tokens().length).sum();
+        }
+
+        public long targets() {
+            return examples.stream().mapToLong(TokenizedExample::targetCount).sum();
+        }
+    }
+
+    /** A train/validation split. */
+    public record Split(List<TokenizedExample> train, List<TokenizedExample> validation) {
+    }
+
+    private TrainingData() {
+    }
+
+    /** Reads, renders and tokenizes every line of {@code file}. */
+    public static Loaded load(Path file, ChatFormat format, Options options) throws IOException {
+        ChatFormat.Stats stats = new ChatFormat.Stats();
+        List<TokenizedExample> out = new ArrayList<>();
+        for (RawExample r : JsonlExamples.read(file)) {
+            out.add(limit(format.tokenize(r, stats), options, stats));
+        }
+        return new Loaded(List.copyOf(out), stats);
+    }
+
+    /**
+     * What {@code smelt finetune} needs: the training file, and validation from {@code valFile} when
+     * given, else {@code valFraction} of the training examples held out with {@code seed}.
+     *
+     * @param valFile     validation JSONL or null
+     * @param valFraction in [0, 1); ignored when valFile is given
+     */
+    public static Split prepare(Path trainFile, Path valFile, double valFraction, long seed, ChatFormat format, Options options)
+            throws IOException {
+        Loaded train = load(trainFile, format, options);
+        if (valFile != null) {
+            return new Split(train.examples(), load(valFile, format, options).examples());
+        }
+        return split(train.examples(), valFraction, seed);
+    }
+
+    static TokenizedExample limit(TokenizedExample e, Options o, ChatFormat.Stats stats) {
+        int n = e.tokens().length;
+        if (o.maxSeqLen() == 0 || n <= o.maxSeqLen()) {
+            return e;
+        }
+        if (o.overflow() == Overflow.ERROR) {
+            throw new DataException(e.source(), "example has " + n + " tokens, more than the limit of " + o.maxSeqLen()
+                    + " (raise --max-seq-len or allow truncation)");
+        }
+        TokenizedExample t = new TokenizedExample(Arrays.copyOf(e.tokens(), o.maxSeqLen()), Arrays.copyOf(e.target(), o.maxSeqLen()), e.source());
+        if (t.targetCount() == 0) {
+            throw new DataException(e.source(), "nothing to train on after truncation to " + o.maxSeqLen()
+                    + " tokens: the prompt alone fills them (" + n + " tokens in all)");
+        }
+        if (stats != null) {
+            stats.truncated++;
+        }
+        return t;
+    }
+
+    /**
+     * Holds out {@code fraction} of the examples (at least one when fraction > 0), chosen by a seeded
+     * shuffle; both parts keep the file order.
+     */
+    public static Split split(List<TokenizedExample> all, double fraction, long seed) {
+        if (!(fraction >= 0 && fraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + fraction);
+        }
+        int n = all.size();
+        int k = fraction == 0 ? 0 : Math.max(1, (int) Math.round(fraction * n));
+        if (k >= n && k > 0) {
+            throw new IllegalArgumentException("a validation fraction of " + fraction + " leaves no training examples out of " + n);
+        }
+        Integer[] idx = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        List<Integer> order = new ArrayList<>(Arrays.asList(idx));
+        java.util.Collections.shuffle(order, new Random(seed));
+        boolean[] val = new boolean[n];
+        for (int i = 0; i < k; i++) {
+            val[order.get(i)] = true;
+        }
+        List<TokenizedExample> train = new ArrayList<>();
+        List<TokenizedExample> v = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            (val[i] ? v : train).add(all.get(i));
+        }
+        return new Split(List.copyOf(train), List.copyOf(v));
+    }
+}
