@@ -28,6 +28,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             case NoSuchFileException e -> "no such file: " + e.getFile();
             case IOException e -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
             case ModelException e -> e.getMessage();
+            case dev.smelt.model.onnx.OnnxFormatException e -> e.getMessage();
             case ContextOverflowException e -> e.getMessage();
             case IllegalArgumentException e -> e.getMessage();
             case OutOfMemoryError e -> "out of memory: " + e.getMessage() + " (raise -Xmx via SMELT_JAVA_OPTS or use a smaller --ctx)";

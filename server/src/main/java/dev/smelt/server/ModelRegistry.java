@@ -75,7 +75,8 @@ public final class ModelRegistry implements AutoCloseable {
      */
     public ModelRegistry(List<String> names, Map<String, String> extraAliases, Loader loader, Duration keepAlive,
                          LongSupplier nanoClock, boolean autoSweep) {
-        // names may be empty: a server of embedding models only has no generative ones
+        // names may be empty: `smelt serve all-minilm-l6-v2` serves embedding models only (requests for a
+        // generative model then get the usual 404 naming what is available).
         for (String n : names) {
             aliases.put(n, n);
         }

@@ -35,6 +35,27 @@ class ThreadPoolTest {
     }
 
     @Test
+    void manyShortLoopsBackToBackNeverMixIndicesOfDifferentLoops() {
+        // Workers may wake late and find an old loop: each loop must still see every index exactly once.
+        try (ThreadPool pool = new ThreadPool(3)) {
+            for (int loop = 0; loop < 2000; loop++) {
+                int n = 1 + loop % 13;
+                AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                int tag = loop;
+                int[] seen = new int[n];
+                pool.parallelFor(n, i -> {
+                    hits.incrementAndGet(i);
+                    seen[i] = tag;
+                });
+                for (int i = 0; i < n; i++) {
+                    assertThat(hits.get(i)).as("loop %d index %d", loop, i).isEqualTo(1);
+                    assertThat(seen[i]).as("loop %d index %d written by its own loop", loop, i).isEqualTo(loop);
+                }
+            }
+        }
+    }
+
+    @Test
     void rejectsBadSizesAndUseAfterClose() {
         assertThatThrownBy(() -> new ThreadPool(0)).hasMessageContaining("got 0");
         ThreadPool pool = new ThreadPool(2);
