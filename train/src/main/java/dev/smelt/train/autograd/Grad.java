@@ -598,6 +598,27 @@ public final class Grad {
         return new Loss(yt, sum, m);
     }
 
+    /**
+     * Per row, KL(teacher top-k renormalized ‖ student restricted to those tokens and renormalized) at
+     * temperature T, the term {@link #distillCrossEntropy} trains; NaN for rows without teacher entries.
+     *
+     * @param logits [m, vocab]
+     */
+    public static double[] teacherKl(Tensor logits, TeacherTopK teacher, float temperature) {
+        if (teacher.rows() != logits.rows) {
+            throw new IllegalArgumentException("teacher has " + teacher.rows() + " rows, logits " + logits.rows);
+        }
+        double[] out = new double[logits.rows];
+        float[] p = new float[teacher.ids().length];
+        float[] q = new float[teacher.ids().length];
+        for (int i = 0; i < out.length; i++) {
+            int a = teacher.offsets()[i];
+            int b = teacher.offsets()[i + 1];
+            out[i] = a == b ? Double.NaN : topKl(logits.data, i * logits.cols, teacher, a, b, temperature, p, q);
+        }
+        return out;
+    }
+
     /** KL(p ‖ q) over entries [a, b) of one row; fills p and q there. */
     private static double topKl(float[] z, int o, TeacherTopK t, int a, int b, float temperature, float[] p, float[] q) {
         double tMax = Double.NEGATIVE_INFINITY;
