@@ -127,6 +127,36 @@ class DistillationTest {
     }
 
     @Test
+    void assistantMessageLogprobsInAChat(@TempDir Path dir) throws Exception {
+        Path p = dir.resolve("chat.jsonl");
+        Map<String, Object> user = Map.of("role", "user", "content", "Is my card on its way?");
+        Files.writeString(p, JSON.writeValueAsString(Map.of("messages", List.of(user, Map.of("role", "assistant", "content", "yes")))) + "\n");
+        TokenizedExample plain = TrainingData.load(p, ChatFormat.forModel(model.file(), tok), TrainingData.Options.unlimited()).examples().getFirst();
+        int first = 0;
+        while (!plain.target()[first]) {
+            first++;
+        }
+        // the teacher's tokens of the answer, as the student tokenizes it in context: its first two trained tokens
+        List<Object> content = new ArrayList<>();
+        for (int i = first; i < first + 2; i++) {
+            String t = text(plain.tokens()[i]);
+            content.add(Map.of("token", t, "logprob", -0.2, "top_logprobs", List.of(Map.of("token", t, "logprob", -0.2), Map.of("token", "!", "logprob", -1.8))));
+        }
+        Files.writeString(p, JSON.writeValueAsString(Map.of("messages", List.of(user,
+                Map.of("role", "assistant", "content", "yes", "logprobs", Map.of("content", content))))) + "\n");
+        TokenizedExample e = load(p).getFirst();
+        assertThat(e.tokens()).isEqualTo(plain.tokens());
+        assertThat(e.teacherIds()[first]).containsExactly(plain.tokens()[first], tok.tokenId("!").getAsInt());
+        assertThat(e.teacherIds()[first + 1]).hasSize(2);
+        assertThat(e.teacherIds()[first + 2]).as("past the teacher's tokens: cross-entropy only").isNull();
+
+        Files.writeString(p, JSON.writeValueAsString(Map.of("messages", List.of(Map.of("role", "user", "content", "q", "logprobs", Map.of("content", content)),
+                Map.of("role", "assistant", "content", "yes")))) + "\n");
+        assertThatThrownBy(() -> load(p)).isInstanceOf(DataException.class).hasMessageContaining("chat.jsonl:1")
+                .hasMessageContaining("only assistant messages can carry teacher logprobs");
+    }
+
+    @Test
     void refusesATeacherWithAnotherVocabulary(@TempDir Path dir) throws Exception {
         int[] ids = tok.encode(" yes", false, false);
         String merged = text(ids[0]) + text(ids[1]); // a token the student splits in two: another tokenizer
