@@ -28,6 +28,8 @@ import java.util.Set;
  *     for both, a conversation whose completion messages are trained;</li>
  * <li>{@code {"text": "…"}} — plain text, all trained.</li>
  * </ul>
+ * For token-level distillation an assistant message (or a prompt/completion line, top level) may carry
+ * the teacher's {@code "logprobs"} in OpenAI's response shape ({@link TeacherLogprobs}).
  * Every problem is a {@link DataException} naming {@code file:line}. Stateless, thread-safe.
  */
 public final class JsonlExamples {
