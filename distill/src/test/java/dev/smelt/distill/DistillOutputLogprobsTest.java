@@ -25,9 +25,11 @@ class DistillOutputLogprobsTest {
                 new Distiller.Kept(3, "money back", "refund", "refund", List.of(tok("Ref", -0.1), tok("und.", -0.3)), null),
                 new Distiller.Kept(4, "card?", "card_arrival", "card_arrival", List.of(), null));
         Distiller.Result r = new Distiller.Result(3, kept, List.of(), new CostMeter(Prices.of(0, 0)).snapshot());
-        DistillOutput.write(dir, spec, r, new DistillOutput.Source(dir.resolve("in.csv"), dir.resolve("task.yaml"), "http://teacher", "m",
+        Files.writeString(dir.resolve("in.csv"), "text\nwhere is my card\nmoney back\ncard?\n");
+        Files.writeString(dir.resolve("task.yaml"), "name: x\n");
+        DistillOutput.write(dir.resolve("out"), spec, r, new DistillOutput.Source(dir.resolve("in.csv"), dir.resolve("task.yaml"), "http://teacher", "m",
                 Prices.of(0, 0), Instant.parse("2026-01-01T00:00:00Z")));
-        List<String> lines = Files.readAllLines(dir.resolve("train.jsonl"));
+        List<String> lines = Files.readAllLines(dir.resolve("out/train.jsonl"));
         JsonNode a = Canonical.JSON.readTree(lines.get(0)).path("messages").path(2);
         assertThat(a.path("logprobs").path("content")).hasSize(2);
         assertThat(a.path("logprobs").path("content").path(1).path("token").asText()).isEqualTo("_arrival");
