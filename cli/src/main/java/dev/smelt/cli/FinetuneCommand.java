@@ -90,6 +90,12 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from DIR/checkpoint.safetensors.")
     boolean resume;
 
+    @Option(names = "--kd-alpha", defaultValue = "0", description = "Token-level distillation: weight of KL(teacher top-k || student) vs cross-entropy, on data with teacher \"logprobs\" (0: off; default ${DEFAULT-VALUE}).")
+    float kdAlpha;
+
+    @Option(names = "--kd-temperature", defaultValue = "1", description = "Distillation temperature (default ${DEFAULT-VALUE}).")
+    float kdTemperature;
+
     @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
     Integer threads;
 
@@ -97,7 +103,7 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TrainConfig cfg = new TrainConfig(rank, alpha != null ? alpha : 2f * rank, rsLora, dropout,
                 targets == null ? LoraModel.ALL_MODULES : targets, lr, weightDecay, warmup, LrSchedule.kind(schedule),
-                maxGradNorm, steps, batchTokens, gradAccum, !noCheckpointing, seed);
+                maxGradNorm, steps, batchTokens, gradAccum, !noCheckpointing, seed, kdAlpha, kdTemperature);
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (t < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + t);

@@ -17,7 +17,10 @@ import java.util.Map;
  * Writes a distillation run to a folder, each file to a temporary name first and then renamed, so a
  * crash never leaves a half-written file:
  * <ul>
- * <li>{@code train.jsonl} — {"messages": [system, user, assistant]} per kept example (for {@code smelt finetune})
+ * <li>{@code train.jsonl} — {"messages": [system, user, assistant]} per kept example (for {@code smelt finetune}); when the
+ *     teacher gave logprobs and its tokens spell exactly the kept answer (not a label or JSON normalized from it), the
+ *     assistant message carries them as {@code "logprobs": {"content": [{token, logprob, top_logprobs}]}}, OpenAI's shape,
+ *     for {@code smelt finetune --kd-alpha}
  * <li>{@code classify.jsonl} — {"text", "label"} (classification tasks; for {@code smelt classify-train})
  * <li>{@code logprobs.jsonl} — {"line", "tokens": [{token, logprob, top: [{token, logprob}]}]} when the teacher gave logprobs
  * <li>{@code dropped.jsonl} — {"line", "input", "reason", "detail"} per dropped input
@@ -34,6 +37,16 @@ public final class DistillOutput {
     public record Source(Path inputs, Path task, String teacherUrl, String teacherModel, Prices prices, Instant when) {
     }
 
+    /** True when the teacher's tokens concatenate to exactly {@code text} (so they describe it token by token). */
+    static boolean spells(List<TeacherResponse.TokenLogprob> tokens, String text) {
+        if (tokens.isEmpty()) {
+            return false;
+        }
+        StringBuilder sb = new StringBuilder();
+        tokens.forEach(t -> sb.append(t.token()));
+        return sb.toString().equals(text);
+    }
+
     public static ObjectNode write(Path dir, TaskSpec task, Distiller.Result r, Source src) throws IOException {
         Files.createDirectories(dir);
         StringBuilder train = new StringBuilder();
@@ -45,7 +58,15 @@ public final class DistillOutput {
             var msgs = o.putArray("messages");
             msgs.addObject().put("role", "system").put("content", system);
             msgs.addObject().put("role", "user").put("content", k.input());
-            msgs.addObject().put("role", "assistant").put("content", k.output());
+            ObjectNode answer = msgs.addObject().put("role", "assistant").put("content", k.output());
+            if (spells(k.logprobs(), k.output())) {
+                var content = answer.putObject("logprobs").putArray("content");
+                for (TeacherResponse.TokenLogprob t : k.logprobs()) {
+                    ObjectNode tn = content.addObject().put("token", t.token()).put("logprob", t.logprob());
+                    var top = tn.putArray("top_logprobs");
+                    t.top().forEach(a -> top.addObject().put("token", a.token()).put("logprob", a.logprob()));
+                }
+            }
             train.append(o).append('\n');
             if (k.label() != null) {
                 classify.append(Canonical.JSON.createObjectNode().put("text", k.input()).put("label", k.label())).append('\n');

@@ -100,6 +100,6 @@ public final class DataStream {
         if (e.tokens().length <= max) {
             return e;
         }
-        return new TokenizedExample(Arrays.copyOf(e.tokens(), max), Arrays.copyOf(e.target(), max), e.source());
+        return e.prefix(max);
     }
 }

@@ -76,9 +76,15 @@ public final class FinetuneJob {
         }
         try (LoraModel model = LoraModel.open(o.model()); ThreadPool pool = new ThreadPool(o.threads())) {
             Tokenizer tok = Tokenizers.fromGguf(model.file());
-            TrainingData.Split split = TrainingData.prepare(o.data(), o.val(), o.valFraction(), o.cfg().seed(), ChatFormat.forModel(model.file(), tok),
+            ChatFormat format = ChatFormat.forModel(model.file(), tok);
+            boolean kd = o.cfg().kdAlpha() > 0;
+            TrainingData.Split split = TrainingData.prepare(o.data(), o.val(), o.valFraction(), o.cfg().seed(), kd ? format.withTeacherLogprobs() : format,
                     new TrainingData.Options(o.cfg().batchTokens(), TrainingData.Overflow.TRUNCATE));
             List<TokenizedExample> train = split.train();
+            if (kd && train.stream().noneMatch(e -> e.teacherIds() != null)) {
+                throw new IllegalArgumentException("--kd-alpha " + o.cfg().kdAlpha() + " needs teacher logprobs, but no example of " + o.data()
+                        + " carries any (an assistant message's or a prompt/completion line's \"logprobs\": {\"content\": [{\"token\", \"logprob\", \"top_logprobs\"}]})");
+            }
             List<TokenizedExample> val = split.validation();
             boolean resuming = o.resume() && Files.exists(ckpt);
             Trainer t = resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
@@ -155,6 +161,10 @@ public final class FinetuneJob {
         p.put("gradient_accumulation_steps", c.gradAccum());
         p.put("gradient_checkpointing", c.checkpointing());
         p.put("seed", c.seed());
+        if (c.kdAlpha() > 0) {
+            p.put("kd_alpha", c.kdAlpha());
+            p.put("kd_temperature", c.kdTemperature());
+        }
         run.logParams(p);
         Path tmp = o.out().resolve(MLFLOW_ID + ".tmp");
         Files.writeString(tmp, run.runId());

@@ -11,10 +11,20 @@ import java.util.List;
  * @param batchTokens   tokens per micro-batch (examples are packed up to this; longer ones are truncated)
  * @param gradAccum     micro-batches per optimizer step
  * @param checkpointing recompute each block in backward (bounded memory) instead of keeping activations
+ * @param kdAlpha       weight of the distillation KL on teacher top-k logprobs (0: off, plain cross-entropy)
+ * @param kdTemperature distillation temperature T (> 0)
  */
 public record TrainConfig(int rank, float alpha, boolean rsLora, float dropout, List<String> modules,
                           float lr, float weightDecay, int warmupSteps, LrSchedule.Kind schedule, float maxGradNorm,
-                          int steps, int batchTokens, int gradAccum, boolean checkpointing, long seed) {
+                          int steps, int batchTokens, int gradAccum, boolean checkpointing, long seed, float kdAlpha, float kdTemperature) {
+
+    /** Without distillation. */
+    public TrainConfig(int rank, float alpha, boolean rsLora, float dropout, List<String> modules,
+                       float lr, float weightDecay, int warmupSteps, LrSchedule.Kind schedule, float maxGradNorm,
+                       int steps, int batchTokens, int gradAccum, boolean checkpointing, long seed) {
+        this(rank, alpha, rsLora, dropout, modules, lr, weightDecay, warmupSteps, schedule, maxGradNorm, steps, batchTokens, gradAccum,
+                checkpointing, seed, 0f, 1f);
+    }
 
     public TrainConfig {
         modules = List.copyOf(modules);
@@ -33,6 +43,12 @@ public record TrainConfig(int rank, float alpha, boolean rsLora, float dropout, 
         if (!(maxGradNorm >= 0)) {
             throw new IllegalArgumentException("--max-grad-norm must be ≥ 0 (0: no clipping), got " + maxGradNorm);
         }
+        if (!(kdAlpha >= 0 && kdAlpha <= 1)) {
+            throw new IllegalArgumentException("--kd-alpha must be in [0, 1], got " + kdAlpha);
+        }
+        if (!(kdTemperature > 0) || !Float.isFinite(kdTemperature)) {
+            throw new IllegalArgumentException("--kd-temperature must be > 0, got " + kdTemperature);
+        }
     }
 
     public static TrainConfig defaults() {
@@ -41,7 +57,13 @@ public record TrainConfig(int rank, float alpha, boolean rsLora, float dropout, 
     }
 
     public TrainConfig withSteps(int s) {
-        return new TrainConfig(rank, alpha, rsLora, dropout, modules, lr, weightDecay, warmupSteps, schedule, maxGradNorm, s, batchTokens, gradAccum, checkpointing, seed);
+        return new TrainConfig(rank, alpha, rsLora, dropout, modules, lr, weightDecay, warmupSteps, schedule, maxGradNorm, s, batchTokens, gradAccum, checkpointing, seed, kdAlpha, kdTemperature);
+    }
+
+    /** The same run with token-level distillation at {@code a} and temperature {@code t}. */
+    public TrainConfig withDistillation(float a, float t) {
+        return new TrainConfig(rank, alpha, rsLora, dropout, modules, lr, weightDecay, warmupSteps, schedule, maxGradNorm, steps, batchTokens, gradAccum,
+                checkpointing, seed, a, t);
     }
 
     public LrSchedule lrSchedule() {

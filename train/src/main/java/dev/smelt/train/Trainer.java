@@ -49,6 +49,7 @@ public final class Trainer {
         this.clock = clock;
         this.data = new DataStream(train, cfg.seed(), cfg.batchTokens());
         model.setDropout(cfg.dropout());
+        model.setDistillation(cfg.kdAlpha(), cfg.kdTemperature());
         this.params = new ArrayList<>(model.params().values());
         int[] sizes = new int[params.size() * 2];
         for (int i = 0; i < params.size(); i++) {

@@ -492,6 +492,161 @@ public final class Grad {
         return new Loss(yt, sum, m);
     }
 
+    /**
+     * Teacher top-k log-probabilities for some target rows, in CSR form: row i's entries are
+     * {@code [offsets[i], offsets[i + 1])} of {@code ids} (student vocabulary ids, distinct within a
+     * row) and {@code logprobs} (the teacher's log-probabilities, natural log). A row with no entries
+     * has no teacher information and is trained by cross-entropy alone. Immutable by convention.
+     *
+     * @param offsets  [m + 1] row starts, non-decreasing, offsets[0] = 0
+     * @param ids      [offsets[m]] token ids
+     * @param logprobs [offsets[m]] teacher log-probabilities
+     */
+    public record TeacherTopK(int[] offsets, int[] ids, float[] logprobs) {
+        public TeacherTopK {
+            if (offsets.length == 0 || offsets[0] != 0 || ids.length != offsets[offsets.length - 1] || logprobs.length != ids.length) {
+                throw new IllegalArgumentException("teacher top-k arrays are inconsistent: " + offsets.length + " offsets ending at "
+                        + (offsets.length == 0 ? "-" : offsets[offsets.length - 1]) + ", " + ids.length + " ids, " + logprobs.length + " logprobs");
+            }
+        }
+
+        public int rows() {
+            return offsets.length - 1;
+        }
+    }
+
+    /**
+     * Cross-entropy mixed with token-level distillation on the teacher's top-k, as Axolotl's top-k
+     * KD: for a row with teacher entries S, with z the student logits and T the temperature,
+     * p = softmax over S of (teacher logprob / T) (the teacher's top-k renormalized), q = softmax over
+     * S of (z / T) (the student restricted to S and renormalized), and the row's loss is
+     * (1 − α)·CE + α·T²·KL(p ‖ q); rows without teacher entries keep plain CE. Summed over rows and
+     * divided by {@code normalizer}. The T² keeps the KL gradient's size independent of T (Hinton et al.).
+     * Backward: dCE/dz = softmax(z) − onehot, dKL/dz_j = (q_j − p_j)/T on S and 0 elsewhere.
+     *
+     * @param logits [m, vocab]
+     * @param teacher m rows of teacher entries
+     * @return the mixed loss; {@code sum} is the unnormalized sum of the mixed row losses
+     */
+    public static Loss distillCrossEntropy(Tape tape, Tensor logits, int[] targets, TeacherTopK teacher, float alpha, float temperature,
+                                           double normalizer) {
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("distillation alpha must be in [0, 1], got " + alpha);
+        }
+        if (!(temperature > 0) || !Float.isFinite(temperature)) {
+            throw new IllegalArgumentException("distillation temperature must be > 0, got " + temperature);
+        }
+        int m = logits.rows;
+        int vocab = logits.cols;
+        if (teacher.rows() != m || targets.length != m) {
+            throw new IllegalArgumentException("teacher has " + teacher.rows() + " rows, targets " + targets.length + ", logits " + m);
+        }
+        double[] rowLoss = new double[m];
+        float[] p = new float[teacher.ids().length]; // teacher renormalized, per entry
+        float[] q = new float[teacher.ids().length]; // student restricted and renormalized, per entry
+        float[] probs = new float[m * vocab];        // full softmax rows for the CE part
+        tape.pool().parallelFor(m, i -> {
+            int o = i * vocab;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < vocab; j++) {
+                max = Math.max(max, logits.data[o + j]);
+            }
+            double s = 0;
+            for (int j = 0; j < vocab; j++) {
+                double e = Math.exp(logits.data[o + j] - max);
+                probs[o + j] = (float) e;
+                s += e;
+            }
+            float inv = (float) (1.0 / s);
+            for (int j = 0; j < vocab; j++) {
+                probs[o + j] *= inv;
+            }
+            double nll = max + Math.log(s) - logits.data[o + targets[i]];
+            int a = teacher.offsets()[i];
+            int b = teacher.offsets()[i + 1];
+            if (a == b) {
+                rowLoss[i] = nll;
+                return;
+            }
+            double kl = topKl(logits.data, o, teacher, a, b, temperature, p, q);
+            rowLoss[i] = (1 - alpha) * nll + alpha * (double) temperature * temperature * kl;
+        });
+        double sum = 0;
+        for (double v : rowLoss) {
+            sum += v;
+        }
+        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !logits.requiresGrad) {
+                return;
+            }
+            float g = (float) (dy[0] / normalizer);
+            float[] dl = logits.grad();
+            for (int i = 0; i < m; i++) {
+                int a = teacher.offsets()[i];
+                int b = teacher.offsets()[i + 1];
+                float w = a == b ? g : (1 - alpha) * g;
+                VectorOps.axpy(w, probs, i * vocab, dl, i * vocab, vocab);
+                dl[i * vocab + targets[i]] -= w;
+                float k = alpha * temperature * g; // α·T²·(1/T)
+                for (int e = a; e < b; e++) {
+                    dl[i * vocab + teacher.ids()[e]] += k * (q[e] - p[e]);
+                }
+            }
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /**
+     * Per row, KL(teacher top-k renormalized ‖ student restricted to those tokens and renormalized) at
+     * temperature T, the term {@link #distillCrossEntropy} trains; NaN for rows without teacher entries.
+     *
+     * @param logits [m, vocab]
+     */
+    public static double[] teacherKl(Tensor logits, TeacherTopK teacher, float temperature) {
+        if (teacher.rows() != logits.rows) {
+            throw new IllegalArgumentException("teacher has " + teacher.rows() + " rows, logits " + logits.rows);
+        }
+        double[] out = new double[logits.rows];
+        float[] p = new float[teacher.ids().length];
+        float[] q = new float[teacher.ids().length];
+        for (int i = 0; i < out.length; i++) {
+            int a = teacher.offsets()[i];
+            int b = teacher.offsets()[i + 1];
+            out[i] = a == b ? Double.NaN : topKl(logits.data, i * logits.cols, teacher, a, b, temperature, p, q);
+        }
+        return out;
+    }
+
+    /** KL(p ‖ q) over entries [a, b) of one row; fills p and q there. */
+    private static double topKl(float[] z, int o, TeacherTopK t, int a, int b, float temperature, float[] p, float[] q) {
+        double tMax = Double.NEGATIVE_INFINITY;
+        double sMax = Double.NEGATIVE_INFINITY;
+        for (int e = a; e < b; e++) {
+            tMax = Math.max(tMax, t.logprobs()[e] / (double) temperature);
+            sMax = Math.max(sMax, z[o + t.ids()[e]] / (double) temperature);
+        }
+        double tSum = 0;
+        double sSum = 0;
+        for (int e = a; e < b; e++) {
+            tSum += Math.exp(t.logprobs()[e] / (double) temperature - tMax);
+            sSum += Math.exp(z[o + t.ids()[e]] / (double) temperature - sMax);
+        }
+        double tLse = tMax + Math.log(tSum);
+        double sLse = sMax + Math.log(sSum);
+        double kl = 0;
+        for (int e = a; e < b; e++) {
+            double lp = t.logprobs()[e] / (double) temperature - tLse;
+            double lq = z[o + t.ids()[e]] / (double) temperature - sLse;
+            double pe = Math.exp(lp);
+            p[e] = (float) pe;
+            q[e] = (float) Math.exp(lq);
+            kl += pe * (lp - lq);
+        }
+        return kl;
+    }
+
     /** A loss tensor [1, 1] with its exact double sum over {@code tokens} scored tokens. */
     public record Loss(Tensor tensor, double sum, int tokens) {
     }

@@ -38,6 +38,7 @@ public final class ChatFormat {
     private final ChatTemplate template;
     private final Tokenizer tok;
     private final boolean addsBos;
+    private final boolean teacher;
 
     /** Counters of what conversion saw. Not thread-safe. */
     public static final class Stats {
@@ -48,6 +49,11 @@ public final class ChatFormat {
     }
 
     public ChatFormat(ChatTemplate template, Tokenizer tokenizer) {
+        this(template, tokenizer, false);
+    }
+
+    private ChatFormat(ChatTemplate template, Tokenizer tokenizer, boolean teacher) {
+        this.teacher = teacher;
         if (template == null || tokenizer == null) {
             throw new IllegalArgumentException("template and tokenizer are required");
         }
@@ -63,6 +69,16 @@ public final class ChatFormat {
         ChatTemplate t = src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "", tok.eos() >= 0 ? tok.piece(tok.eos()) : "")
                 : ChatTemplate.chatml();
         return new ChatFormat(t, tok);
+    }
+
+    /**
+     * The same format, also mapping teacher logprobs ({@link TeacherLogprobs}) onto the answer tokens
+     * for distillation: the teacher's tokens must be exactly the student's first answer tokens and
+     * every top-k candidate a token of the student's vocabulary, else a {@link DataException} names
+     * the first mismatching token (the vocabularies differ: distillation would be meaningless).
+     */
+    public ChatFormat withTeacherLogprobs() {
+        return new ChatFormat(template, tok, true);
     }
 
     public Tokenizer tokenizer() {
@@ -84,7 +100,9 @@ public final class ChatFormat {
             case RawExample.PromptCompletion pc -> {
                 s.bos();
                 s.add(pc.prompt(), false);
+                int start = s.ids.size();
                 s.add(pc.completion(), true);
+                s.teacher(start, pc.teacher(), ex.source());
                 s.eos(true);
             }
             case RawExample.Conversation c -> conversation(c, s, stats);
@@ -117,7 +135,7 @@ public final class ChatFormat {
                 continue;
             }
             if (end > p.length()) {
-                spans.add(new int[] {p.length(), end});
+                spans.add(new int[] {p.length(), end, i});
                 if (stats != null) {
                     stats.trainedTurns++;
                 }
@@ -133,7 +151,9 @@ public final class ChatFormat {
         int at = 0;
         for (int[] sp : spans) {
             s.add(full.substring(at, sp[0]), false);
+            int start = s.ids.size();
             s.answer(full.substring(sp[0], sp[1]));
+            s.teacher(start, c.teacher().get(sp[2]), c.source());
             at = sp[1];
         }
         s.add(full.substring(at), false);
@@ -180,10 +200,104 @@ public final class ChatFormat {
         }
     }
 
+    private volatile Map<String, Integer> byText;
+
+    /**
+     * Non-special token ids by their text (OpenAI logprobs name tokens by text, not id). Where two ids
+     * have the same text — a SentencePiece byte-fallback token {@code <0x21>} and {@code !} — the one
+     * whose piece is spelled as its text (the merged token, which the tokenizer produces) wins.
+     * Built once, on first use.
+     */
+    Map<String, Integer> textToId() {
+        Map<String, Integer> m = byText;
+        if (m == null) {
+            m = new java.util.HashMap<>();
+            for (int id = 0; id < tok.vocabSize(); id++) {
+                if (tok.isSpecial(id)) {
+                    continue;
+                }
+                String t = new String(tok.tokenBytes(id), java.nio.charset.StandardCharsets.UTF_8);
+                if (t.isEmpty()) {
+                    continue;
+                }
+                Integer old = m.get(t);
+                if (old == null || (!spelledAsText(old, t) && spelledAsText(id, t))) {
+                    m.put(t, id);
+                }
+            }
+            byText = m;
+        }
+        return m;
+    }
+
+    private boolean spelledAsText(int id, String text) {
+        return tok.piece(id).codePointCount(0, tok.piece(id).length()) == text.codePointCount(0, text.length());
+    }
+
     /** Tokens and mask under construction. */
     private final class Seq {
         final List<Integer> ids = new ArrayList<>();
         final List<Boolean> target = new ArrayList<>();
+        final java.util.Map<Integer, int[]> topIds = new java.util.HashMap<>();
+        final java.util.Map<Integer, float[]> topLogprobs = new java.util.HashMap<>();
+
+        /**
+         * Attaches the teacher's distributions to the answer tokens from {@code start} (when this
+         * format maps teachers and the answer has one), checking the vocabularies agree.
+         */
+        void teacher(int start, TeacherLogprobs t, String source) {
+            if (!ChatFormat.this.teacher || t == null) {
+                return;
+            }
+            List<TeacherLogprobs.Token> tt = t.tokens();
+            for (int i = 0; i < tt.size(); i++) {
+                int at = start + i;
+                String want = tt.get(i).token();
+                if (at >= ids.size() || !target.get(at)) {
+                    throw new DataException(source, "teacher token " + i + " " + quote(want) + " is past the end of the student's answer ("
+                            + (ids.size() - start) + " tokens): the teacher's vocabulary differs from this model's; token-level distillation needs a shared vocabulary");
+                }
+                String have = text(ids.get(at));
+                if (!have.equals(want)) {
+                    throw new DataException(source, "teacher token " + i + " " + quote(want) + " does not match the student's token " + quote(have)
+                            + " (id " + ids.get(at) + ") there: the teacher's vocabulary differs from this model's; token-level distillation needs a shared vocabulary");
+                }
+                java.util.LinkedHashMap<Integer, Float> dist = new java.util.LinkedHashMap<>();
+                for (TeacherLogprobs.Alternative a : tt.get(i).top()) {
+                    int id = idOf(a.token());
+                    if (id < 0) {
+                        throw new DataException(source, "teacher token " + i + ": top_logprobs candidate " + quote(a.token())
+                                + " is not a token of this model's vocabulary: the vocabularies differ; token-level distillation needs a shared vocabulary");
+                    }
+                    if (dist.putIfAbsent(id, (float) a.logprob()) != null) {
+                        throw new DataException(source, "teacher token " + i + ": top_logprobs lists " + quote(a.token()) + " twice (student id " + id + ")");
+                    }
+                }
+                dist.putIfAbsent(ids.get(at), (float) tt.get(i).logprob());
+                int[] k = new int[dist.size()];
+                float[] lp = new float[dist.size()];
+                int j = 0;
+                for (var e : dist.entrySet()) {
+                    k[j] = e.getKey();
+                    lp[j++] = e.getValue();
+                }
+                topIds.put(at, k);
+                topLogprobs.put(at, lp);
+            }
+        }
+
+        private String text(int id) {
+            return new String(tok.tokenBytes(id), java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        /** The student id whose text is exactly {@code s}, or -1 (see {@link ChatFormat#textToId}). */
+        private int idOf(String s) {
+            return textToId().getOrDefault(s, -1);
+        }
+
+        private static String quote(String s) {
+            return "'" + s.replace("\n", "\\n") + "'";
+        }
 
         void bos() {
             if (addsBos && ids.isEmpty()) {
@@ -243,7 +357,14 @@ public final class ChatFormat {
             if (m.length > 0 && m[0]) {
                 m[0] = false; // nothing precedes the first token, so it cannot be predicted
             }
-            return new TokenizedExample(a, m, source);
+            if (topIds.isEmpty()) {
+                return new TokenizedExample(a, m, source);
+            }
+            int[][] ti = new int[a.length][];
+            float[][] tl = new float[a.length][];
+            topIds.forEach((i, v) -> ti[i] = v);
+            topLogprobs.forEach((i, v) -> tl[i] = v);
+            return new TokenizedExample(a, m, source, ti, tl);
         }
     }
 }

@@ -28,6 +28,8 @@ import java.util.Set;
  *     for both, a conversation whose completion messages are trained;</li>
  * <li>{@code {"text": "…"}} — plain text, all trained.</li>
  * </ul>
+ * For token-level distillation an assistant message (or a prompt/completion line, top level) may carry
+ * the teacher's {@code "logprobs"} in OpenAI's response shape ({@link TeacherLogprobs}).
  * Every problem is a {@link DataException} naming {@code file:line}. Stateless, thread-safe.
  */
 public final class JsonlExamples {
@@ -73,7 +75,7 @@ public final class JsonlExamples {
         }
         if (n.has("messages")) {
             List<Map<String, Object>> msgs = messages(n.get("messages"), "messages", source);
-            return new RawExample.Conversation(msgs, tools(n.get("tools"), source), 0, source);
+            return new RawExample.Conversation(msgs, tools(n.get("tools"), source), 0, source, teacher(n.get("messages"), "messages", 0, source));
         }
         if (n.has("prompt") || n.has("completion")) {
             JsonNode p = n.get("prompt");
@@ -85,12 +87,15 @@ public final class JsonlExamples {
                 List<Map<String, Object>> all = new ArrayList<>(messages(p, "prompt", source));
                 int from = all.size();
                 all.addAll(messages(c, "completion", source));
-                return new RawExample.Conversation(Collections.unmodifiableList(all), tools(n.get("tools"), source), from, source);
+                return new RawExample.Conversation(Collections.unmodifiableList(all), tools(n.get("tools"), source), from, source,
+                        teacher(c, "completion", from, source));
             }
             if (!p.isTextual() || !c.isTextual()) {
                 throw new DataException(source, "'prompt' and 'completion' must both be strings (or both message lists)");
             }
-            return new RawExample.PromptCompletion(p.asText(), c.asText(), source);
+            JsonNode lp = n.get("logprobs");
+            return new RawExample.PromptCompletion(p.asText(), c.asText(), source,
+                    lp == null || lp.isNull() ? null : TeacherLogprobs.parse(lp, "logprobs", source));
         }
         if (n.has("text")) {
             if (!n.get("text").isTextual()) {
@@ -99,6 +104,21 @@ public final class JsonlExamples {
             return new RawExample.Text(n.get("text").asText(), source);
         }
         throw new DataException(source, "no 'messages', 'prompt'/'completion' or 'text' field; found " + fieldNames(n));
+    }
+
+    /** Teacher logprobs of the assistant messages in {@code arr} that carry a {@code logprobs} object, by index + offset. */
+    private static Map<Integer, TeacherLogprobs> teacher(JsonNode arr, String field, int offset, String source) {
+        Map<Integer, TeacherLogprobs> out = new LinkedHashMap<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode lp = arr.get(i).get("logprobs");
+            if (lp != null && !lp.isNull()) {
+                if (!"assistant".equals(arr.get(i).path("role").asText())) {
+                    throw new DataException(source, field + "[" + i + "].logprobs: only assistant messages can carry teacher logprobs");
+                }
+                out.put(i + offset, TeacherLogprobs.parse(lp, field + "[" + i + "].logprobs", source));
+            }
+        }
+        return out;
     }
 
     private static List<Map<String, Object>> messages(JsonNode arr, String field, String source) {

@@ -93,7 +93,7 @@ public final class TrainingData {
             throw new DataException(e.source(), "example has " + n + " tokens, more than the limit of " + o.maxSeqLen()
                     + " (raise --max-seq-len or allow truncation)");
         }
-        TokenizedExample t = new TokenizedExample(Arrays.copyOf(e.tokens(), o.maxSeqLen()), Arrays.copyOf(e.target(), o.maxSeqLen()), e.source());
+        TokenizedExample t = e.prefix(o.maxSeqLen());
         if (t.targetCount() == 0) {
             throw new DataException(e.source(), "nothing to train on after truncation to " + o.maxSeqLen()
                     + " tokens: the prompt alone fills them (" + n + " tokens in all)");

@@ -48,6 +48,8 @@ public final class LoraModel implements AutoCloseable {
     private LoraAdapter adapter;
     private final Map<String, LoraParam> params = new LinkedHashMap<>();
     private float dropout;
+    private float kdAlpha;
+    private float kdTemperature = 1f;
 
     /** One block's frozen weights; projections in PEFT module order. */
     private static final class Block {
@@ -209,6 +211,22 @@ public final class LoraModel implements AutoCloseable {
         this.dropout = p;
     }
 
+    /**
+     * Token-level distillation in training losses: rows with teacher top-k (see {@link PackedBatch#teacher})
+     * are trained on (1 − alpha)·CE + alpha·T²·KL ({@link Grad#distillCrossEntropy}); alpha 0 = off.
+     * Evaluation losses stay plain cross-entropy, comparable across runs.
+     */
+    public void setDistillation(float alpha, float temperature) {
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("--kd-alpha must be in [0, 1], got " + alpha);
+        }
+        if (!(temperature > 0) || !Float.isFinite(temperature)) {
+            throw new IllegalArgumentException("--kd-temperature must be > 0, got " + temperature);
+        }
+        this.kdAlpha = alpha;
+        this.kdTemperature = temperature;
+    }
+
     public void zeroGrad() {
         for (LoraParam p : params.values()) {
             p.zeroGrad();
@@ -236,7 +254,7 @@ public final class LoraModel implements AutoCloseable {
             for (int l = 0; l < blocks.length; l++) {
                 x = block(tape, l, x, batch, dropoutSeed);
             }
-            Grad.Loss loss = head(tape, x, batch, normalizer);
+            Grad.Loss loss = head(tape, x, batch, normalizer, true);
             loss.tensor().grad()[0] = 1f;
             tape.backward();
             return loss;
@@ -248,7 +266,7 @@ public final class LoraModel implements AutoCloseable {
             x = block(light, l, x, batch, dropoutSeed);
         }
         Tensor top = new Tensor(x.data, x.rows, x.cols, true);
-        Grad.Loss loss = head(tape, top, batch, normalizer);
+        Grad.Loss loss = head(tape, top, batch, normalizer, true);
         loss.tensor().grad()[0] = 1f;
         tape.backward();
         float[] g = top.grad();
@@ -275,7 +293,38 @@ public final class LoraModel implements AutoCloseable {
         for (int l = 0; l < blocks.length; l++) {
             x = block(light, l, x, batch, 0);
         }
-        return head(light, x, batch, 1).sum();
+        return head(light, x, batch, 1, false).sum();
+    }
+
+    /**
+     * Mean over the batch's target rows that carry teacher top-k of KL(teacher ‖ student restricted
+     * to the teacher's tokens) at {@code temperature}, without gradients: how close the student's
+     * distribution is to the teacher's. NaN when no row has teacher entries.
+     */
+    public double teacherKl(ThreadPool pool, PackedBatch batch, float temperature) {
+        validate(batch);
+        if (batch.teacher() == null) {
+            return Double.NaN;
+        }
+        Tape light = new Tape(pool, false);
+        Tensor x = Grad.embedding(light, embedding, batch.tokens(), batch.size());
+        for (int l = 0; l < blocks.length; l++) {
+            x = block(light, l, x, batch, 0);
+        }
+        Tensor h = Grad.rmsNorm(light, x, outputNorm, c.normEps(), c.dim());
+        Tensor logits = Grad.linear(light, output, null, null, 0, Grad.gatherRows(light, h, batch.targetRows()), 0, 0);
+        if (c.finalSoftcap() > 0) {
+            logits = Grad.softcap(light, logits, c.finalSoftcap());
+        }
+        double sum = 0;
+        int n = 0;
+        for (double v : Grad.teacherKl(logits, batch.teacher(), temperature)) {
+            if (!Double.isNaN(v)) {
+                sum += v;
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
     }
 
     private void validate(PackedBatch batch) {
@@ -290,12 +339,15 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
-    private Grad.Loss head(Tape tape, Tensor x, PackedBatch batch, double normalizer) {
+    private Grad.Loss head(Tape tape, Tensor x, PackedBatch batch, double normalizer, boolean training) {
         Tensor h = Grad.rmsNorm(tape, x, outputNorm, c.normEps(), c.dim());
         Tensor sel = Grad.gatherRows(tape, h, batch.targetRows());
         Tensor logits = Grad.linear(tape, output, null, null, 0, sel, 0, 0);
         if (c.finalSoftcap() > 0) {
             logits = Grad.softcap(tape, logits, c.finalSoftcap());
+        }
+        if (training && kdAlpha > 0 && batch.teacher() != null) {
+            return Grad.distillCrossEntropy(tape, logits, batch.targetIds(), batch.teacher(), kdAlpha, kdTemperature, normalizer);
         }
         return Grad.crossEntropy(tape, logits, batch.targetIds(), normalizer);
     }

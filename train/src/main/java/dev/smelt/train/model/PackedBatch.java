@@ -1,5 +1,6 @@
 package dev.smelt.train.model;
 
+import dev.smelt.train.autograd.Grad;
 import dev.smelt.train.data.TokenizedExample;
 import java.util.List;
 
@@ -14,8 +15,12 @@ import java.util.List;
  * @param docStart   [n] row where the example of row i begins (attention lower bound)
  * @param targetRows [m] rows whose next token is a target, ascending
  * @param targetIds  [m] the token each of those rows must predict
+ * @param teacher    the teacher's top-k at each of the m targets (distillation), or null when no packed example has any
  */
-public record PackedBatch(int[] tokens, int[] positions, int[] docStart, int[] targetRows, int[] targetIds) {
+public record PackedBatch(int[] tokens, int[] positions, int[] docStart, int[] targetRows, int[] targetIds, Grad.TeacherTopK teacher) {
+    public PackedBatch(int[] tokens, int[] positions, int[] docStart, int[] targetRows, int[] targetIds) {
+        this(tokens, positions, docStart, targetRows, targetIds, null);
+    }
 
     public int size() {
         return tokens.length;
@@ -40,6 +45,22 @@ public record PackedBatch(int[] tokens, int[] positions, int[] docStart, int[] t
         int[] ids = new int[m];
         int r = 0;
         int t = 0;
+        boolean anyTeacher = false;
+        int entries = 0;
+        for (TokenizedExample e : examples) {
+            if (e.teacherIds() != null) {
+                anyTeacher = true;
+                for (int i = 0; i < e.tokens().length; i++) {
+                    if (e.target()[i] && e.teacherIds()[i] != null) {
+                        entries += e.teacherIds()[i].length;
+                    }
+                }
+            }
+        }
+        int[] off = anyTeacher ? new int[m + 1] : null;
+        int[] kIds = anyTeacher ? new int[entries] : null;
+        float[] kLp = anyTeacher ? new float[entries] : null;
+        int k = 0;
         for (TokenizedExample e : examples) {
             int start = r;
             for (int i = 0; i < e.tokens().length; i++, r++) {
@@ -49,9 +70,17 @@ public record PackedBatch(int[] tokens, int[] positions, int[] docStart, int[] t
                 if (e.target()[i]) {
                     rows[t] = r - 1;
                     ids[t++] = e.tokens()[i];
+                    if (anyTeacher) {
+                        if (e.teacherIds() != null && e.teacherIds()[i] != null) {
+                            System.arraycopy(e.teacherIds()[i], 0, kIds, k, e.teacherIds()[i].length);
+                            System.arraycopy(e.teacherLogprobs()[i], 0, kLp, k, e.teacherIds()[i].length);
+                            k += e.teacherIds()[i].length;
+                        }
+                        off[t] = k;
+                    }
                 }
             }
         }
-        return new PackedBatch(tokens, pos, doc, rows, ids);
+        return new PackedBatch(tokens, pos, doc, rows, ids, anyTeacher ? new Grad.TeacherTopK(off, kIds, kLp) : null);
     }
 }

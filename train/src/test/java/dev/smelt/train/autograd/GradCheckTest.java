@@ -252,6 +252,30 @@ class GradCheckTest {
         checkLeaves("cross-entropy", 1, in -> t -> Grad.crossEntropy(t, in[0], new int[] {1, 4, 0}, 7.0).tensor(), new int[][] {{3, 6}});
     }
 
+    /** Rows 0 and 2 carry teacher top-k (3 and 2 entries), row 1 none (plain CE); α = 0.6, T = 2. */
+    static final Grad.TeacherTopK TEACHER = new Grad.TeacherTopK(new int[] {0, 3, 3, 5}, new int[] {1, 4, 2, 0, 5},
+            new float[] {-0.3f, -1.6f, -2.5f, -0.1f, -2.4f});
+
+    @Test
+    void distillationCrossEntropy() {
+        checkLeaves("kd cross-entropy", 1, in -> t -> Grad.distillCrossEntropy(t, in[0], new int[] {1, 4, 0}, TEACHER, 0.6f, 2f, 7.0).tensor(),
+                new int[][] {{3, 6}});
+        checkLeaves("kd only, T = 1", 1, in -> t -> Grad.distillCrossEntropy(t, in[0], new int[] {1, 4, 0}, TEACHER, 1f, 1f, 3.0).tensor(),
+                new int[][] {{3, 6}});
+    }
+
+    @Test
+    void distillationValueByHand() {
+        // one row, logits 0 everywhere: q is uniform over the 2 teacher tokens; teacher p = (0.8, 0.2) after renormalization
+        Tensor l = new Tensor(new float[4], 1, 4, true);
+        Grad.TeacherTopK t = new Grad.TeacherTopK(new int[] {0, 2}, new int[] {3, 1}, new float[] {(float) Math.log(0.4), (float) Math.log(0.1)});
+        Grad.Loss loss = Grad.distillCrossEntropy(new Tape(pool, false), l, new int[] {3}, t, 0.5f, 1f, 1);
+        double kl = 0.8 * Math.log(0.8 / 0.5) + 0.2 * Math.log(0.2 / 0.5);
+        assertThat(loss.sum()).isCloseTo(0.5 * Math.log(4) + 0.5 * kl, org.assertj.core.data.Offset.offset(1e-6));
+        Grad.Loss none = Grad.distillCrossEntropy(new Tape(pool, false), l, new int[] {3}, t, 0f, 1f, 1);
+        assertThat(none.sum()).as("alpha 0 is plain cross-entropy").isCloseTo(Math.log(4), org.assertj.core.data.Offset.offset(1e-6));
+    }
+
     @Test
     void crossEntropyValueIsMeanNll() {
         Tensor l = new Tensor(new float[] {0, 0, 0, 0}, 2, 2, true);
