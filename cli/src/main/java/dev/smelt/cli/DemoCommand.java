@@ -48,6 +48,7 @@ import picocli.CommandLine.Option;
  * cascade router (classifier first, teacher on low confidence) calibrated to a teacher share on a split
  * held out from the distilled data → evaluated on test.csv → served as an OpenAI-compatible endpoint
  * and asked one question. Progress goes to stderr; stdout gets one JSON line with the numbers.
+ * Not thread-safe (picocli runs one instance once).
  */
 @Command(name = "demo", description = "Run the whole playbook offline on Banking77 (distill, classify-train, eval, route, serve); "
         + "ends with one JSON line of the routed system's numbers.")
@@ -62,8 +63,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dataset", defaultValue = "examples/banking77", description = "Folder with task.yaml, train.csv, test.csv (default ${DEFAULT-VALUE}).")
     Path dataset;
 
-    @Option(names = "--port", defaultValue = "8081", description = "Router endpoint port on 127.0.0.1 (0 = any free port; default ${DEFAULT-VALUE}).")
-    int port;
+    @Option(names = "--port", description = "Router endpoint port on 127.0.0.1 (0 = any free port; default 8081 with --serve, else any free port).")
+    Integer port;
 
     @Option(names = "--serve", description = "Keep the router endpoint (and the stand-in) running until Ctrl-C.")
     boolean serve;
@@ -116,7 +117,7 @@ final class DemoCommand implements Callable<Integer> {
                 writeRouter(dir, taskFile, stand.url(), 1 - th); // the calibrated router, for `smelt route`
             }
             try (Router r = Playbook.router(routerFile, spec); RouterServer s = new RouterServer(r, Set.of())) {
-                int p = s.start("127.0.0.1", port);
+                int p = s.start("127.0.0.1", port != null ? port : serve ? 8081 : 0);
                 String url = "http://127.0.0.1:" + p + "/v1";
                 JsonNode reply = ask(url, test.getFirst().input());
                 ph.mark("serve_check_seconds");
@@ -150,7 +151,7 @@ final class DemoCommand implements Callable<Integer> {
         if (limit != null && limit < 20) {
             throw new IllegalArgumentException("--limit must be >= 20 (enough to train, calibrate and test), got " + limit);
         }
-        if (port < 0 || port > 65535) {
+        if (port != null && (port < 0 || port > 65535)) {
             throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         }
         if (threads != null && threads < 1) {

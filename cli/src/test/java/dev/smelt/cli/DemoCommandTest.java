@@ -86,13 +86,16 @@ class DemoCommandTest {
     }
 
     @Test
-    void tooSmallLimitAndMissingDatasetAreClearErrors() {
+    void tooSmallLimitMissingDatasetAndBadPortAreClearErrors() {
         String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--limit", "5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--limit must be >= 20").contains("got 5");
         r = DistillCommandTest.run("demo", "--dataset", dir.resolve("nowhere").toString(), "--work", dir.toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("no task.yaml there");
+        r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--port", "70000");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("--port must be 0..65535, got 70000");
     }
 
     /** The full demo (10,003 train, 3,080 test): ≥ 98% accuracy with the teacher share calibrated to 25%. Minutes. */
