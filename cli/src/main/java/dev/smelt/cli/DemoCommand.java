@@ -50,7 +50,7 @@ import picocli.CommandLine.Option;
  * and asked one question. Progress goes to stderr; stdout gets one JSON line with the numbers.
  * Not thread-safe (picocli runs one instance once).
  */
-@Command(name = "demo", description = "Run the whole playbook offline on Banking77 (distill, classify-train, eval, route, serve); "
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Run the whole playbook offline on Banking77 (distill, classify-train, eval, route, serve); "
         + "ends with one JSON line of the routed system's numbers.")
 final class DemoCommand implements Callable<Integer> {
     /** Stand-in prices (USD per 1M tokens, gpt-4o-mini's list price) so the cost columns mean something. */
