@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
                 RouteEvalCommand.class,
                 RouteTrainCommand.class,
                 RouteCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -68,7 +68,7 @@ final class RouteEvalCommand implements Callable<Integer> {
                 o.put("calibrated_share", share).put("calibrated_on", calibratedOn);
             }
             if (out != null) {
-                write(res, spec);
+                write(out, "smelt route-eval: " + router.getFileName(), res, spec);
             }
             System.out.println(json ? o.toString() : Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
         }
@@ -85,7 +85,8 @@ final class RouteEvalCommand implements Callable<Integer> {
         return rows.subList(0, Math.min(limit, rows.size()));
     }
 
-    private void write(RouteEval.Result res, TaskSpec spec) throws Exception {
+    /** report.html (weak, strong, router and the routing curve) and predictions-router.jsonl in {@code out}. */
+    static void write(Path out, String title, RouteEval.Result res, TaskSpec spec) throws Exception {
         Files.createDirectories(out);
         List<EvalRecord> weak = new ArrayList<>();
         List<EvalRecord> strong = new ArrayList<>();
@@ -104,7 +105,7 @@ final class RouteEvalCommand implements Callable<Integer> {
         for (RoutingCurve.Point p : RouteEval.downsample(res.curve().points())) {
             curve.add(new HtmlReport.CurvePoint(p.share(), p.quality(), "threshold " + p.threshold()));
         }
-        DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt route-eval: " + router.getFileName(), ev, curve));
+        DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render(title, ev, curve));
         DistillOutput.atomicWrite(out.resolve("predictions-router.jsonl"), EvalReport.predictions(routed));
     }
 }
