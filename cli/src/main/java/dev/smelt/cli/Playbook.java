@@ -5,9 +5,7 @@ import dev.smelt.distill.ReplayTeacher;
 import dev.smelt.distill.TaskSpec;
 import dev.smelt.distill.TeacherClient;
 import dev.smelt.distill.TimeSource;
-import dev.smelt.eval.Answer;
 import dev.smelt.eval.LocalModelTarget;
-import dev.smelt.eval.Query;
 import dev.smelt.eval.RemoteTarget;
 import dev.smelt.eval.Target;
 import dev.smelt.router.HashedNgrams;
@@ -115,36 +113,7 @@ final class Playbook {
             ReplayTeacher rt = new ReplayTeacher(DataFile.read(data, task.inputField(), task.labelField(), true), "127.0.0.1", 0);
             RemoteTarget t = new RemoteTarget(n, new TeacherClient(teacher.config(rt.url(), ReplayTeacher.MODEL, cache(cacheDir, n)), http(),
                     TimeSource.SYSTEM, System::getenv), true);
-            return new Target() {
-                @Override
-                public String name() {
-                    return n;
-                }
-
-                @Override
-                public Answer answer(Query q) throws Exception {
-                    return t.answer(q);
-                }
-
-                @Override
-                public boolean isFree() {
-                    return t.isFree();
-                }
-
-                @Override
-                public boolean isThreadSafe() {
-                    return true;
-                }
-
-                @Override
-                public void close() throws Exception {
-                    try {
-                        t.close();
-                    } finally {
-                        rt.close();
-                    }
-                }
-            };
+            return new dev.smelt.router.ReplayTeacherTarget(n, t, rt);
         }
         String low = spec.toLowerCase(java.util.Locale.ROOT);
         if (low.endsWith(".yaml") || low.endsWith(".yml") || low.endsWith(".json")) {

@@ -8,11 +8,8 @@ import dev.smelt.distill.RetryPolicy;
 import dev.smelt.distill.TeacherClient;
 import dev.smelt.distill.TeacherConfig;
 import dev.smelt.distill.TimeSource;
-import dev.smelt.eval.Answer;
 import dev.smelt.eval.LocalModelTarget;
-import dev.smelt.eval.Query;
 import dev.smelt.eval.RemoteTarget;
-import dev.smelt.eval.Target;
 import java.math.BigDecimal;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -51,36 +48,7 @@ public final class StandardTargets {
                     "127.0.0.1", 0);
             try {
                 RemoteTarget t = remote(name, s, base, http, env, rt.url(), ReplayTeacher.MODEL);
-                return new Target() {
-                    @Override
-                    public String name() {
-                        return name;
-                    }
-
-                    @Override
-                    public Answer answer(Query q) throws Exception {
-                        return t.answer(q);
-                    }
-
-                    @Override
-                    public boolean isFree() {
-                        return t.isFree();
-                    }
-
-                    @Override
-                    public boolean isThreadSafe() {
-                        return true;
-                    }
-
-                    @Override
-                    public void close() throws Exception {
-                        try {
-                            t.close();
-                        } finally {
-                            rt.close();
-                        }
-                    }
-                };
+                return new ReplayTeacherTarget(name, t, rt);
             } catch (Exception e) {
                 rt.close();
                 throw e;
