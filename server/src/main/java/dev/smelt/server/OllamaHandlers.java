@@ -61,7 +61,8 @@ final class OllamaHandlers {
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
-            ctx.attribute("smelt.model", m.name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(OpenAiHandlers.ADAPTER_ATTRIBUTE, lease.adapter());
             long loadNanos = System.nanoTime() - t0;
             applyKeepAlive(body, m);
             JsonNode msgs = body.get("messages");
@@ -89,7 +90,8 @@ final class OllamaHandlers {
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
-            ctx.attribute("smelt.model", m.name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(OpenAiHandlers.ADAPTER_ATTRIBUTE, lease.adapter());
             long loadNanos = System.nanoTime() - t0;
             applyKeepAlive(body, m);
             if (body.path("images").isArray() && !body.get("images").isEmpty()) {
@@ -161,7 +163,7 @@ final class OllamaHandlers {
         boolean stream = Json.bool(body, "stream", true);
         CompletionJob job;
         try {
-            job = new CompletionJob(m, prompt, sampling, max, stops, 1, -1, constraint, tools != null ? m.markerTokens() : java.util.Set.of());
+            job = new CompletionJob(m, prompt, sampling, max, stops, 1, -1, constraint, tools != null ? m.markerTokens() : java.util.Set.of(), OpenAiHandlers.adapterOf(ctx));
         } catch (ContextOverflowException e) {
             throw ApiException.badRequest(e.getMessage(), "num_predict");
         } catch (QueueFullException e) {
@@ -314,7 +316,7 @@ final class OllamaHandlers {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model is required", "model");
         }
-        return model;
+        return OpenAiHandlers.withAdapter(body, model);
     }
 
     private static void line(OutputStream out, ObjectNode o) throws IOException {
@@ -332,9 +334,15 @@ final class OllamaHandlers {
             if (info == null) {
                 continue;
             }
-            ObjectNode e = arr.addObject().put("name", n).put("model", n).put("modified_at", info.modified().toString())
-                    .put("size", info.size()).put("digest", info.digest());
-            e.set("details", details(info));
+            java.util.List<String> served = new java.util.ArrayList<>(List.of(n));
+            for (String a : models.adapters(n)) {
+                served.add(n + ModelRegistry.ADAPTER_SEPARATOR + a); // LoRA adapters on this base, selectable per request
+            }
+            for (String name : served) {
+                ObjectNode e = arr.addObject().put("name", name).put("model", name).put("modified_at", info.modified().toString())
+                        .put("size", info.size()).put("digest", info.digest());
+                e.set("details", details(info));
+            }
         }
         ctx.json(o);
     }

@@ -53,7 +53,8 @@ final class OpenAiHandlers {
     void completions(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
-            ctx.attribute("smelt.model", lease.model().name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());
             completions(ctx, body, lease.model());
         }
     }
@@ -83,7 +84,8 @@ final class OpenAiHandlers {
     void chat(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
-            ctx.attribute("smelt.model", lease.model().name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());
             chat(ctx, body, lease.model());
         }
     }
@@ -139,7 +141,31 @@ final class OpenAiHandlers {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("'model' is required", "model");
         }
-        return model;
+        return withAdapter(body, model);
+    }
+
+    /** Request attribute holding the lease's LoRA adapter id (0 = base). */
+    static final String ADAPTER_ATTRIBUTE = "smelt.adapter";
+
+    /** The adapter id the request's lease selected. */
+    static int adapterOf(Context ctx) {
+        Integer id = ctx.attribute(ADAPTER_ATTRIBUTE);
+        return id == null ? 0 : id;
+    }
+
+    /** {@code model} with the optional {@code adapter} field folded in as {@code model+adapter}. */
+    static String withAdapter(JsonNode body, String model) {
+        JsonNode a = body.get("adapter");
+        if (a == null || a.isNull()) {
+            return model;
+        }
+        if (!a.isTextual() || a.asText().isBlank()) {
+            throw ApiException.badRequest("'adapter' must be a non-empty string naming one of the model's LoRA adapters", "adapter");
+        }
+        if (model.contains(ModelRegistry.ADAPTER_SEPARATOR) && !model.endsWith(ModelRegistry.ADAPTER_SEPARATOR + a.asText())) {
+            throw ApiException.badRequest("'model' " + model + " already names an adapter; 'adapter' " + a.asText() + " contradicts it", "adapter");
+        }
+        return model.endsWith(ModelRegistry.ADAPTER_SEPARATOR + a.asText()) ? model : model + ModelRegistry.ADAPTER_SEPARATOR + a.asText();
     }
 
     private void run(Context ctx, ObjectNode body, ServedModel m, int[] prompt, boolean chat, int logprobs, Integer maxTokens,
@@ -163,7 +189,7 @@ final class OpenAiHandlers {
         CompletionJob job;
         try {
             job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs, constraints,
-                    tooling != null ? m.markerTokens() : java.util.Set.of());
+                    tooling != null ? m.markerTokens() : java.util.Set.of(), adapterOf(ctx));
         } catch (ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
         } catch (QueueFullException e) {
