@@ -179,9 +179,15 @@ final class OllamaHandlers {
             out = ctx.res().getOutputStream();
         }
         StringBuilder all = new StringBuilder();
+        ClientConnection conn = ClientConnection.of(ctx);
         try {
             while (true) {
-                CompletionJob.Event e = job.events.poll(OpenAiHandlers.KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
+                CompletionJob.Event e = job.events.poll(ClientConnection.CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                if (conn.due() && conn.closed()) { // by time (tokens keep arriving); nothing written yet, so no write would notice
+                    job.cancel();
+                    ctx.status(499);
+                    return;
+                }
                 if (e == null) {
                     continue;
                 }

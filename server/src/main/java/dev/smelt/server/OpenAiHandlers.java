@@ -217,9 +217,18 @@ final class OpenAiHandlers {
             lps.add(new ArrayList<>());
         }
         int done = 0;
+        ClientConnection conn = ClientConnection.of(ctx);
         try {
             while (done < n) {
-                CompletionJob.Event e = job.events.take();
+                CompletionJob.Event e = job.events.poll(ClientConnection.CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                if (conn.due() && conn.closed()) { // checked by time: tokens keep arriving while the client is gone
+                    job.cancel(); // client went away: free the slots at once
+                    ctx.status(499); // nginx's "client closed request", for the request log; nobody reads it
+                    return;
+                }
+                if (e == null) {
+                    continue;
+                }
                 switch (e) {
                     case CompletionJob.Delta d -> {
                         texts[d.index()].append(d.text());
