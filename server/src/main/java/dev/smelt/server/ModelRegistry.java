@@ -86,6 +86,7 @@ public final class ModelRegistry implements AutoCloseable {
     private final Map<String, String> aliases = new LinkedHashMap<>(); // alias → canonical name
     private final Map<String, ServedModel> loaded = new LinkedHashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<ServedModel>> loading = new java.util.HashMap<>();
+    private boolean closed; // guarded by this
     private final Loader loader;
     private final Duration keepAlive;
     private final LongSupplier clock;
@@ -252,10 +253,20 @@ public final class ModelRegistry implements AutoCloseable {
                 f.completeExceptionally(api);
                 throw api;
             }
+            boolean late;
             synchronized (this) {
                 loading.remove(canonical);
-                loaded.put(canonical, m);
-                m.touch(clock.getAsLong()); // a fresh model is not idle yet
+                late = closed;
+                if (!late) {
+                    loaded.put(canonical, m);
+                    m.touch(clock.getAsLong()); // a fresh model is not idle yet
+                }
+            }
+            if (late) { // the registry closed while this model loaded: do not leak it
+                m.close();
+                ApiException gone = new ApiException(503, "server_error", "the server is shutting down", "model", null, 1);
+                f.completeExceptionally(gone);
+                throw gone;
             }
             f.complete(m);
             return m;
@@ -332,6 +343,7 @@ public final class ModelRegistry implements AutoCloseable {
         }
         List<ServedModel> all;
         synchronized (this) {
+            closed = true;
             all = new ArrayList<>(loaded.values());
             loaded.clear();
         }
