@@ -195,7 +195,7 @@ final class OllamaHandlers {
                     String text = filter != null ? filter.push(d.text()) : d.text();
                     all.append(text);
                     if (stream && !text.isEmpty()) {
-                        line(out, chunk(m, chat, text, null, false));
+                        line(out, chunk(OpenAiHandlers.servedName(ctx, m), chat, text, null, false));
                     }
                 } else if (e instanceof CompletionJob.Done d) {
                     if (d.error() != null) {
@@ -214,7 +214,7 @@ final class OllamaHandlers {
                         tail = p.content() == null ? "" : p.content();
                         all.append(tail);
                     }
-                    ObjectNode fin = chunk(m, chat, stream ? tail : all.toString(), calls, true);
+                    ObjectNode fin = chunk(OpenAiHandlers.servedName(ctx, m), chat, stream ? tail : all.toString(), calls, true);
                     fin.put("done_reason", "length".equals(d.finishReason()) ? "length" : "stop");
                     timings(fin, d.result(), t0, loadNanos, job.promptTokens, d.completionTokens());
                     if (stream) {
@@ -233,8 +233,8 @@ final class OllamaHandlers {
         }
     }
 
-    private ObjectNode chunk(ServedModel m, boolean chat, String text, List<ToolCall> calls, boolean done) {
-        ObjectNode o = Json.MAPPER.createObjectNode().put("model", m.name()).put("created_at", Instant.now(clock).toString());
+    private ObjectNode chunk(String model, boolean chat, String text, List<ToolCall> calls, boolean done) {
+        ObjectNode o = Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now(clock).toString());
         if (chat) {
             ObjectNode msg = o.putObject("message").put("role", "assistant").put("content", text);
             if (calls != null && !calls.isEmpty()) {
@@ -265,7 +265,7 @@ final class OllamaHandlers {
     }
 
     private void writeLoaded(Context ctx, ServedModel m, boolean chat, long loadNanos) {
-        ObjectNode o = chunk(m, chat, "", null, true);
+        ObjectNode o = chunk(m.name(), chat, "", null, true);
         o.put("done_reason", "load").put("total_duration", loadNanos).put("load_duration", loadNanos);
         ctx.contentType("application/json").result(o.toString());
     }

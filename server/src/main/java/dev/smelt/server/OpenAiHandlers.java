@@ -144,6 +144,12 @@ final class OpenAiHandlers {
         return withAdapter(body, model);
     }
 
+    /** The name responses report: what the lease resolved ({@code base+adapter} for an adapter), else the model's. */
+    static String servedName(Context ctx, ServedModel m) {
+        String n = ctx.attribute("smelt.model");
+        return n != null ? n : m.name();
+    }
+
     /** Request attribute holding the lease's LoRA adapter id (0 = base). */
     static final String ADAPTER_ATTRIBUTE = "smelt.adapter";
 
@@ -199,7 +205,7 @@ final class OpenAiHandlers {
         }
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = clock.millis() / 1000;
-        ResponseWriter w = new ResponseWriter(id, created, m.name(), chat, logprobs);
+        ResponseWriter w = new ResponseWriter(id, created, servedName(ctx, m), chat, logprobs);
         if (stream) {
             streamOut(ctx, job, n, w, includeUsage, tooling);
         } else {

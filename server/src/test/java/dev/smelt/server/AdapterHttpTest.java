@@ -98,6 +98,8 @@ class AdapterHttpTest {
         assertThat(alone.get(1)).as("adapter A changes the output").isNotEqualTo(alone.get(0));
         assertThat(alone.get(2)).as("adapters differ").isNotEqualTo(alone.get(1)).isNotEqualTo(alone.get(0));
         assertThat(completion("\"model\":\"s\",\"adapter\":\"A\"")).as("adapter field = base+name").isEqualTo(alone.get(1));
+        HttpResponse<String> named = post("/v1/completions", "{\"model\":\"s\",\"adapter\":\"A\",\"prompt\":\"x\",\"max_tokens\":1}");
+        assertThat(M.readTree(named.body()).path("model").asText()).as("responses name the adapter").isEqualTo("s+A");
         for (int round = 0; round < 2; round++) {
             List<CompletableFuture<String>> together = new ArrayList<>();
             for (String f : fields) {
@@ -118,6 +120,9 @@ class AdapterHttpTest {
     @Test
     void ollamaSelectsAdaptersByNameOrField() throws Exception {
         String byName = ollama("\"model\":\"s+B\"");
+        HttpResponse<String> r = post("/api/generate", "{\"model\":\"s\",\"adapter\":\"B\",\"prompt\":\"x\",\"raw\":true,\"stream\":false,"
+                + "\"options\":{\"num_predict\":1}}");
+        assertThat(M.readTree(r.body()).path("model").asText()).isEqualTo("s+B");
         assertThat(ollama("\"model\":\"s\",\"adapter\":\"B\"")).isEqualTo(byName);
         assertThat(ollama("\"model\":\"s\"")).isNotEqualTo(byName);
     }
