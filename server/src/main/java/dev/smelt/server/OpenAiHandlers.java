@@ -290,13 +290,8 @@ final class OpenAiHandlers {
                     started[i] = true;
                 }
             }
-            ClientConnection conn = ClientConnection.of(ctx);
             while (done < n) {
                 CompletionJob.Event e = job.events.poll(KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
-                if (conn.due() && conn.closed()) { // writes into the socket buffer can succeed long after the client left
-                    job.cancel();
-                    return;
-                }
                 if (e == null) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                     out.flush();
