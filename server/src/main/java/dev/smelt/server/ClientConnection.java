@@ -57,7 +57,7 @@ final class ClientConnection {
 
     /** True once the client has closed the connection. */
     boolean closed() {
-        if (endPoint != null && (!endPoint.isOpen() || endPoint.isInputShutdown())) {
+        if (endPoint != null && !endPoint.isOpen()) {
             return true;
         }
         if (channel == null || stopped) {
