@@ -70,6 +70,10 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     LoraOptions loraOptions;
 
+    @Option(names = "--adapter", description = "A LoRA adapter selectable per request without reloading the base, NAME=DIR|adapter.gguf "
+            + "(repeatable; for the first model) or MODEL+NAME=PATH; requests choose it with \"model\": \"MODEL+NAME\" or an \"adapter\" field.")
+    List<String> adapterSpecs = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
@@ -93,6 +97,12 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }
         }
+        Map<String, Map<String, Path>> adapters = adapters(files);
+        for (Map.Entry<String, Map<String, Path>> e : adapters.entrySet()) { // a bad adapter fails at startup, naming its file
+            try (dev.smelt.model.gguf.GgufFile f = dev.smelt.model.gguf.GgufFile.open(files.get(e.getKey()))) {
+                GgufModelLoader.readAdapters(e.getValue(), dev.smelt.model.lora.LoraBase.of(f));
+            }
+        }
         String env = System.getenv("SMELT_API_KEY");
         if (env != null && !env.isBlank()) {
             apiKeys.add(env.trim());
@@ -113,7 +123,7 @@ final class ServeCommand implements Callable<Integer> {
             aliases.put(spec.substring(0, eq), spec.substring(eq + 1));
         }
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
-                new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m)), cfg.keepAlive());
+                new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m), adapters), cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -125,5 +135,34 @@ final class ServeCommand implements Callable<Integer> {
                 String.join(", ", EmbeddingServe.all(files.keySet(), embedders.keySet())), host, bound);
         stopped.await();
         return 0;
+    }
+
+    /** Parses {@code --adapter} specs into model → adapter name → path. */
+    private Map<String, Map<String, Path>> adapters(Map<String, Path> files) {
+        Map<String, Map<String, Path>> out = new LinkedHashMap<>();
+        for (String spec : adapterSpecs) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0 || eq == spec.length() - 1) {
+                throw new IllegalArgumentException("--adapter must be NAME=PATH or MODEL+NAME=PATH, got '" + spec + "'");
+            }
+            String key = spec.substring(0, eq);
+            int plus = key.lastIndexOf('+');
+            String model = plus > 0 ? key.substring(0, plus) : files.isEmpty() ? null : files.keySet().iterator().next();
+            String name = plus > 0 ? key.substring(plus + 1) : key;
+            if (model == null || !files.containsKey(model)) {
+                throw new IllegalArgumentException("--adapter '" + spec + "': no served GGUF model '" + model + "'; models: " + files.keySet());
+            }
+            if (name.isBlank() || name.contains("+")) {
+                throw new IllegalArgumentException("--adapter '" + spec + "': the adapter name must be non-empty without '+'");
+            }
+            Path p = Path.of(spec.substring(eq + 1));
+            if (!Files.exists(p)) {
+                throw new IllegalArgumentException("--adapter " + name + ": " + p + " does not exist (give a PEFT directory or an adapter .gguf)");
+            }
+            if (out.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(name, p) != null) {
+                throw new IllegalArgumentException("--adapter " + name + " is given twice for " + model);
+            }
+        }
+        return out;
     }
 }

@@ -36,4 +36,20 @@ class ServeCommandTest {
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("API key").doesNotContain("\tat ");
     }
+
+    @Test
+    void badAdapterFileFailsAtStartupNamingTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String model = SharedData.model("shakespeare.gguf").toString();
+        java.nio.file.Path bad = dir.resolve("adapter.gguf");
+        java.nio.file.Files.writeString(bad, "not a gguf file");
+        String[] r = fail("serve", model, "--port", "0", "--adapter", "legal=" + bad);
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("legal").contains(bad.toString()).doesNotContain("\tat ");
+        r = fail("serve", model, "--port", "0", "--adapter", "legal=" + dir.resolve("missing"));
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("--adapter legal").contains("missing").doesNotContain("\tat ");
+        r = fail("serve", model, "--port", "0", "--adapter", "nobase+x=" + bad);
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("nobase").doesNotContain("\tat ");
+    }
 }

@@ -20,4 +20,13 @@ public interface Linear {
 
     /** out[b, r] = Σ_c W[r, c] · x[b, c]; x is [batch, cols], out is [batch, rows] (overwritten). */
     void matmul(ThreadPool pool, float[] x, int batch, float[] out);
+
+    /**
+     * The same product inside a forward step over {@code rows} (x's row b is {@code rows}' row b): a
+     * projection that depends on the sequence, such as a per-request LoRA adapter, reads each row's
+     * {@link SequenceBatch#adapter adapter} here. Plain projections ignore {@code rows}.
+     */
+    default void matmul(ThreadPool pool, float[] x, int batch, float[] out, SequenceBatch rows) {
+        matmul(pool, x, batch, out);
+    }
 }

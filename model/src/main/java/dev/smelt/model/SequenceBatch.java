@@ -6,7 +6,9 @@ import java.util.Arrays;
  * One forward step's tokens, possibly from several sequences (continuous batching): token i goes to
  * {@code caches[i]} at position {@code positions[i]}. Tokens of one sequence must be consecutive
  * positions starting at that cache's current length, in order. {@code wantLogits[i]} marks rows
- * whose logits the caller needs. Weights are read once per step for all tokens.
+ * whose logits the caller needs. {@code adapters[i]} names the LoRA adapter of token i's sequence
+ * (0 = the base model; ids are the order adapters were attached to the model, from 1). Weights are
+ * read once per step for all tokens.
  * Not thread-safe (a mutable builder); build, then pass to one forward call.
  */
 public final class SequenceBatch {
@@ -14,10 +16,19 @@ public final class SequenceBatch {
     private int[] positions = new int[16];
     private KvCache[] caches = new KvCache[16];
     private boolean[] wantLogits = new boolean[16];
+    private int[] adapters = new int[16];
     private int size;
 
     /** Appends a token of {@code cache}'s sequence at the next free position (accounting for tokens already added). */
     public SequenceBatch add(KvCache cache, int token, boolean logits) {
+        return add(cache, token, logits, 0);
+    }
+
+    /** As {@link #add(KvCache, int, boolean)} for a sequence that uses adapter {@code adapter} (0 = none). */
+    public SequenceBatch add(KvCache cache, int token, boolean logits, int adapter) {
+        if (adapter < 0) {
+            throw new IllegalArgumentException("adapter id must be >= 0, got " + adapter);
+        }
         int pos = cache.length();
         for (int i = size - 1; i >= 0; i--) {
             if (caches[i] == cache) {
@@ -31,11 +42,13 @@ public final class SequenceBatch {
             positions = Arrays.copyOf(positions, cap);
             caches = Arrays.copyOf(caches, cap);
             wantLogits = Arrays.copyOf(wantLogits, cap);
+            adapters = Arrays.copyOf(adapters, cap);
         }
         tokens[size] = token;
         positions[size] = pos;
         caches[size] = cache;
         wantLogits[size] = logits;
+        adapters[size] = adapter;
         size++;
         return this;
     }
@@ -58,6 +71,11 @@ public final class SequenceBatch {
 
     public boolean wantsLogits(int i) {
         return wantLogits[i];
+    }
+
+    /** The adapter id of row i's sequence (0 = base model). */
+    public int adapter(int i) {
+        return adapters[i];
     }
 
     /** Number of rows with logits requested. */

@@ -51,6 +51,12 @@ final class CompletionJob {
     /** @param visible control tokens whose text is part of the output (tool-call markers) */
     CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
                   java.util.function.Supplier<TokenConstraint> constraints, java.util.Set<Integer> visible) {
+        this(m, prompt, sampling, maxTokens, stops, n, topLogprobs, constraints, visible, 0);
+    }
+
+    /** @param adapter the LoRA adapter id every choice runs with (0 = the base model) */
+    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
+                  java.util.function.Supplier<TokenConstraint> constraints, java.util.Set<Integer> visible, int adapter) {
         this.promptTokens = prompt.length;
         int cached = 0;
         for (int i = 0; i < n; i++) {
@@ -70,7 +76,7 @@ final class CompletionJob {
                     events.add(new Delta(index, text, lp));
                 }
                 return !stop.stopped();
-            }, constraints == null ? null : constraints.get(), constraints == null ? -1 : codec.eos());
+            }, constraints == null ? null : constraints.get(), constraints == null ? -1 : codec.eos(), adapter);
             RequestHandle h;
             try {
                 h = m.engine().submit(req);

@@ -3,6 +3,10 @@ package dev.smelt.server;
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.chat.ChatTemplate;
+import dev.smelt.model.lora.LoraAdapter;
+import dev.smelt.model.lora.LoraApplier;
+import dev.smelt.model.lora.LoraBase;
+import dev.smelt.model.lora.LoraFiles;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.runtime.engine.BatchEngine;
@@ -19,6 +23,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
     private final Map<String, Path> files;
     private final ServerConfig config;
     private final Customizer customizer;
+    private final Map<String, Map<String, Path>> adapters; // model → adapter name → PEFT dir or adapter .gguf, in id order
 
     /** Changes a freshly loaded model before it is served (e.g. applies a LoRA adapter). */
     @FunctionalInterface
@@ -31,9 +36,47 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
     }
 
     public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer) {
+        this(files, config, customizer, Map.of());
+    }
+
+    /**
+     * @param adapters per model name, LoRA adapters selectable per request ({@code base+NAME}), attached to
+     *                 the one loaded base with {@link LoraApplier#applyMulti} (ids in map order, from 1)
+     */
+    public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer, Map<String, Map<String, Path>> adapters) {
+        for (String m : adapters.keySet()) {
+            if (!files.containsKey(m)) {
+                throw new IllegalArgumentException("adapters given for unknown model '" + m + "'; models: " + files.keySet());
+            }
+        }
         this.files = Map.copyOf(files);
         this.config = config;
         this.customizer = customizer;
+        Map<String, Map<String, Path>> copy = new java.util.LinkedHashMap<>();
+        adapters.forEach((k, v) -> copy.put(k, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(v))));
+        this.adapters = copy;
+    }
+
+    @Override
+    public java.util.List<String> adapters(String name) {
+        return java.util.List.copyOf(adapters.getOrDefault(name, Map.of()).keySet());
+    }
+
+    /**
+     * Reads each adapter against {@code base}'s tensor shapes, so a bad file fails at startup.
+     *
+     * @throws java.io.IOException naming the adapter and its file
+     */
+    public static java.util.List<LoraAdapter> readAdapters(Map<String, Path> adapters, LoraBase base) throws java.io.IOException {
+        java.util.List<LoraAdapter> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, Path> e : adapters.entrySet()) {
+            try {
+                out.add(LoraFiles.load(e.getValue(), base));
+            } catch (java.io.IOException | RuntimeException ex) {
+                throw new java.io.IOException("adapter '" + e.getKey() + "' (" + e.getValue() + "): " + ex.getMessage(), ex);
+            }
+        }
+        return out;
     }
 
     @Override
@@ -46,6 +89,10 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         ThreadPool pool = null;
         try {
             customizer.customize(name, m);
+            Map<String, Path> mine = adapters.getOrDefault(name, Map.of());
+            if (!mine.isEmpty()) {
+                LoraApplier.applyMulti(m, readAdapters(mine, LoraBase.of(m.file())), 1f);
+            }
             Tokenizer tok = tokenizer(m);
             pool = new ThreadPool(config.threads());
             int ctx = Math.min(config.contextSize(), m.config().contextLength());

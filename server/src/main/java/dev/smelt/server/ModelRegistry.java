@@ -14,7 +14,10 @@ import java.util.function.LongSupplier;
  * Models the server can serve, by name or alias: loaded on first use, unloaded after their keep-alive
  * of idle time (Ollama's behaviour: default {@code keepAlive}, per model overridable by a request's
  * {@code keep_alive}; zero = unload when the last request ends, negative = never), never while a
- * request holds a {@link Lease}. Time comes from an injected nanosecond clock. Thread-safe; owns a
+ * request holds a {@link Lease}. A model's LoRA adapters are served as {@code base+adapter} on the one
+ * loaded base. Loading runs outside the registry's lock: other models keep answering while one loads,
+ * and concurrent requests for a loading model wait for that one load. Time comes from an injected
+ * nanosecond clock. Thread-safe; owns a
  * sweeper thread (unless built without one, for tests that call {@link #sweep} themselves).
  */
 public final class ModelRegistry implements AutoCloseable {
@@ -27,19 +30,41 @@ public final class ModelRegistry implements AutoCloseable {
         default java.nio.file.Path file(String name) {
             return null;
         }
+
+        /** LoRA adapters the loaded {@code name} will offer, in adapter-id order (id = index + 1). */
+        default List<String> adapters(String name) {
+            return List.of();
+        }
     }
+
+    /** Separates a base model from its adapter in a served name ({@code base+adapter}). */
+    public static final String ADAPTER_SEPARATOR = "+";
 
     /** A request's use of a model; the model stays loaded until it is closed. */
     public final class Lease implements AutoCloseable {
         private final ServedModel model;
+        private final int adapter;
+        private final String servedName;
         private boolean closed;
 
-        private Lease(ServedModel model) {
+        private Lease(ServedModel model, int adapter, String servedName) {
             this.model = model;
+            this.adapter = adapter;
+            this.servedName = servedName;
         }
 
         public ServedModel model() {
             return model;
+        }
+
+        /** The LoRA adapter id the request runs with (0 = the base model). */
+        public int adapter() {
+            return adapter;
+        }
+
+        /** The name the request asked for, canonicalized: {@code base} or {@code base+adapter}. */
+        public String servedName() {
+            return servedName;
         }
 
         @Override
@@ -60,6 +85,8 @@ public final class ModelRegistry implements AutoCloseable {
 
     private final Map<String, String> aliases = new LinkedHashMap<>(); // alias → canonical name
     private final Map<String, ServedModel> loaded = new LinkedHashMap<>();
+    private final Map<String, java.util.concurrent.CompletableFuture<ServedModel>> loading = new java.util.HashMap<>();
+    private boolean closed; // guarded by this
     private final Loader loader;
     private final Duration keepAlive;
     private final LongSupplier clock;
@@ -98,6 +125,23 @@ public final class ModelRegistry implements AutoCloseable {
         return new ArrayList<>(new java.util.LinkedHashSet<>(aliases.values()));
     }
 
+    /** Names to list: every canonical model, then each of its adapters as {@code base+adapter}. */
+    public List<String> servedNames() {
+        List<String> out = new ArrayList<>();
+        for (String n : names()) {
+            out.add(n);
+            for (String a : loader.adapters(n)) {
+                out.add(n + ADAPTER_SEPARATOR + a);
+            }
+        }
+        return out;
+    }
+
+    /** LoRA adapters of canonical model {@code name}, in id order. */
+    public List<String> adapters(String name) {
+        return loader.adapters(name);
+    }
+
     /** The file behind canonical model {@code name}, or null. */
     public java.nio.file.Path file(String name) {
         return loader.file(name);
@@ -123,41 +167,119 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** The model for {@code name} (or alias), loading it if needed. Prefer {@link #acquire} for requests. */
     public ServedModel get(String name) {
-        synchronized (this) {
-            ServedModel m = loadLocked(name);
-            m.touch(clock.getAsLong());
-            return m;
+        String canonical = resolve(name)[0];
+        while (true) {
+            ServedModel m = loadOrWait(canonical);
+            synchronized (this) {
+                if (loaded.get(canonical) == m) {
+                    m.touch(clock.getAsLong());
+                    return m;
+                }
+            }
         }
     }
 
-    /** Leases the model for {@code name} (or alias), loading it if needed; close the lease when the request ends. */
+    /**
+     * Leases the model for {@code name} (alias, or {@code base+adapter}), loading it if needed; close the
+     * lease when the request ends.
+     *
+     * @throws ApiException 404 for an unknown model or adapter, 500 when loading fails
+     */
     public Lease acquire(String name) {
-        synchronized (this) {
-            ServedModel m = loadLocked(name);
-            m.lease(clock.getAsLong());
-            return new Lease(m);
+        String[] r = resolve(name);
+        String canonical = r[0];
+        int adapter = r[1] == null ? 0 : loader.adapters(canonical).indexOf(r[1]) + 1;
+        String served = r[1] == null ? canonical : canonical + ADAPTER_SEPARATOR + r[1];
+        while (true) {
+            ServedModel m = loadOrWait(canonical);
+            synchronized (this) {
+                if (loaded.get(canonical) == m) { // not unloaded between the load and now
+                    m.lease(clock.getAsLong());
+                    return new Lease(m, adapter, served);
+                }
+            }
         }
     }
 
-    /** Caller holds the monitor. */
-    private ServedModel loadLocked(String name) {
-        String canonical = aliases.get(name);
-        if (canonical == null) {
-            throw ApiException.notFound("The model '" + name + "' does not exist; available: " + String.join(", ", aliases.keySet()),
-                    "model", "model_not_found");
+    /** {canonical base, adapter name or null} of a requested name; 404 in OpenAI's shape when either is unknown. */
+    private String[] resolve(String name) {
+        String canonical = canonical(name);
+        if (canonical != null) {
+            return new String[] {canonical, null};
         }
-        ServedModel m = loaded.get(canonical);
-        if (m == null) {
+        int plus = name.lastIndexOf(ADAPTER_SEPARATOR);
+        String base = plus > 0 ? canonical(name.substring(0, plus)) : null;
+        if (base != null) {
+            String adapter = name.substring(plus + 1);
+            if (loader.adapters(base).contains(adapter)) {
+                return new String[] {base, adapter};
+            }
+            throw ApiException.notFound("The model '" + name + "' does not exist: '" + base + "' has no adapter '" + adapter + "'; its adapters: "
+                    + String.join(", ", loader.adapters(base)), "model", "model_not_found");
+        }
+        List<String> available;
+        synchronized (this) {
+            available = new ArrayList<>(aliases.keySet());
+        }
+        throw ApiException.notFound("The model '" + name + "' does not exist; available: " + String.join(", ", available),
+                "model", "model_not_found");
+    }
+
+    /** The loaded model, loading it outside the lock (or waiting for the request already loading it). */
+    private ServedModel loadOrWait(String canonical) {
+        java.util.concurrent.CompletableFuture<ServedModel> f;
+        boolean mine = false;
+        synchronized (this) {
+            ServedModel m = loaded.get(canonical);
+            if (m != null) {
+                return m;
+            }
+            f = loading.get(canonical);
+            if (f == null) {
+                f = new java.util.concurrent.CompletableFuture<>();
+                loading.put(canonical, f);
+                mine = true;
+            }
+        }
+        if (mine) {
+            ServedModel m;
             try {
                 m = loader.load(canonical);
-            } catch (ApiException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new ApiException(500, "server_error", "failed to load model '" + canonical + "': " + e.getMessage(), "model", null, null);
+            } catch (Exception | Error e) {
+                synchronized (this) {
+                    loading.remove(canonical);
+                }
+                ApiException api = e instanceof ApiException a ? a
+                        : new ApiException(500, "server_error", "failed to load model '" + canonical + "': " + e.getMessage(), "model", null, null);
+                f.completeExceptionally(api);
+                throw api;
             }
-            loaded.put(canonical, m);
+            boolean late;
+            synchronized (this) {
+                loading.remove(canonical);
+                late = closed;
+                if (!late) {
+                    loaded.put(canonical, m);
+                    m.touch(clock.getAsLong()); // a fresh model is not idle yet
+                }
+            }
+            if (late) { // the registry closed while this model loaded: do not leak it
+                m.close();
+                ApiException gone = new ApiException(503, "server_error", "the server is shutting down", "model", null, 1);
+                f.completeExceptionally(gone);
+                throw gone;
+            }
+            f.complete(m);
+            return m;
         }
-        return m;
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof ApiException a) {
+                throw a;
+            }
+            throw e;
+        }
     }
 
     /** Sets the keep-alive of a loaded model (Ollama's per-request {@code keep_alive}); null restores the default. */
@@ -222,6 +344,7 @@ public final class ModelRegistry implements AutoCloseable {
         }
         List<ServedModel> all;
         synchronized (this) {
+            closed = true;
             all = new ArrayList<>(loaded.values());
             loaded.clear();
         }

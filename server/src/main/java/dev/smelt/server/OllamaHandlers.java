@@ -61,7 +61,8 @@ final class OllamaHandlers {
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
-            ctx.attribute("smelt.model", m.name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(OpenAiHandlers.ADAPTER_ATTRIBUTE, lease.adapter());
             long loadNanos = System.nanoTime() - t0;
             applyKeepAlive(body, m);
             JsonNode msgs = body.get("messages");
@@ -89,7 +90,8 @@ final class OllamaHandlers {
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
-            ctx.attribute("smelt.model", m.name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(OpenAiHandlers.ADAPTER_ATTRIBUTE, lease.adapter());
             long loadNanos = System.nanoTime() - t0;
             applyKeepAlive(body, m);
             if (body.path("images").isArray() && !body.get("images").isEmpty()) {
@@ -161,7 +163,7 @@ final class OllamaHandlers {
         boolean stream = Json.bool(body, "stream", true);
         CompletionJob job;
         try {
-            job = new CompletionJob(m, prompt, sampling, max, stops, 1, -1, constraint, tools != null ? m.markerTokens() : java.util.Set.of());
+            job = new CompletionJob(m, prompt, sampling, max, stops, 1, -1, constraint, tools != null ? m.markerTokens() : java.util.Set.of(), OpenAiHandlers.adapterOf(ctx));
         } catch (ContextOverflowException e) {
             throw ApiException.badRequest(e.getMessage(), "num_predict");
         } catch (QueueFullException e) {
@@ -177,9 +179,15 @@ final class OllamaHandlers {
             out = ctx.res().getOutputStream();
         }
         StringBuilder all = new StringBuilder();
+        ClientConnection conn = ClientConnection.of(ctx);
         try {
             while (true) {
-                CompletionJob.Event e = job.events.poll(OpenAiHandlers.KEEP_ALIVE_MILLIS, TimeUnit.MILLISECONDS);
+                CompletionJob.Event e = job.events.poll(ClientConnection.CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                if (conn.due() && conn.closed()) { // by time (tokens keep arriving); nothing written yet, so no write would notice
+                    job.cancel();
+                    ctx.status(499);
+                    return;
+                }
                 if (e == null) {
                     continue;
                 }
@@ -187,7 +195,7 @@ final class OllamaHandlers {
                     String text = filter != null ? filter.push(d.text()) : d.text();
                     all.append(text);
                     if (stream && !text.isEmpty()) {
-                        line(out, chunk(m, chat, text, null, false));
+                        line(out, chunk(OpenAiHandlers.servedName(ctx, m), chat, text, null, false));
                     }
                 } else if (e instanceof CompletionJob.Done d) {
                     if (d.error() != null) {
@@ -206,7 +214,7 @@ final class OllamaHandlers {
                         tail = p.content() == null ? "" : p.content();
                         all.append(tail);
                     }
-                    ObjectNode fin = chunk(m, chat, stream ? tail : all.toString(), calls, true);
+                    ObjectNode fin = chunk(OpenAiHandlers.servedName(ctx, m), chat, stream ? tail : all.toString(), calls, true);
                     fin.put("done_reason", "length".equals(d.finishReason()) ? "length" : "stop");
                     timings(fin, d.result(), t0, loadNanos, job.promptTokens, d.completionTokens());
                     if (stream) {
@@ -225,8 +233,8 @@ final class OllamaHandlers {
         }
     }
 
-    private ObjectNode chunk(ServedModel m, boolean chat, String text, List<ToolCall> calls, boolean done) {
-        ObjectNode o = Json.MAPPER.createObjectNode().put("model", m.name()).put("created_at", Instant.now(clock).toString());
+    private ObjectNode chunk(String model, boolean chat, String text, List<ToolCall> calls, boolean done) {
+        ObjectNode o = Json.MAPPER.createObjectNode().put("model", model).put("created_at", Instant.now(clock).toString());
         if (chat) {
             ObjectNode msg = o.putObject("message").put("role", "assistant").put("content", text);
             if (calls != null && !calls.isEmpty()) {
@@ -257,7 +265,7 @@ final class OllamaHandlers {
     }
 
     private void writeLoaded(Context ctx, ServedModel m, boolean chat, long loadNanos) {
-        ObjectNode o = chunk(m, chat, "", null, true);
+        ObjectNode o = chunk(m.name(), chat, "", null, true);
         o.put("done_reason", "load").put("total_duration", loadNanos).put("load_duration", loadNanos);
         ctx.contentType("application/json").result(o.toString());
     }
@@ -314,7 +322,7 @@ final class OllamaHandlers {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model is required", "model");
         }
-        return model;
+        return OpenAiHandlers.withAdapter(body, model);
     }
 
     private static void line(OutputStream out, ObjectNode o) throws IOException {
@@ -332,9 +340,15 @@ final class OllamaHandlers {
             if (info == null) {
                 continue;
             }
-            ObjectNode e = arr.addObject().put("name", n).put("model", n).put("modified_at", info.modified().toString())
-                    .put("size", info.size()).put("digest", info.digest());
-            e.set("details", details(info));
+            java.util.List<String> served = new java.util.ArrayList<>(List.of(n));
+            for (String a : models.adapters(n)) {
+                served.add(n + ModelRegistry.ADAPTER_SEPARATOR + a); // LoRA adapters on this base, selectable per request
+            }
+            for (String name : served) {
+                ObjectNode e = arr.addObject().put("name", name).put("model", name).put("modified_at", info.modified().toString())
+                        .put("size", info.size()).put("digest", info.digest());
+                e.set("details", details(info));
+            }
         }
         ctx.json(o);
     }

@@ -53,7 +53,8 @@ final class OpenAiHandlers {
     void completions(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
-            ctx.attribute("smelt.model", lease.model().name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());
             completions(ctx, body, lease.model());
         }
     }
@@ -83,7 +84,8 @@ final class OpenAiHandlers {
     void chat(Context ctx) throws IOException {
         ObjectNode body = Json.parseObject(ctx.body());
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
-            ctx.attribute("smelt.model", lease.model().name());
+            ctx.attribute("smelt.model", lease.servedName());
+            ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());
             chat(ctx, body, lease.model());
         }
     }
@@ -139,7 +141,37 @@ final class OpenAiHandlers {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("'model' is required", "model");
         }
-        return model;
+        return withAdapter(body, model);
+    }
+
+    /** The name responses report: what the lease resolved ({@code base+adapter} for an adapter), else the model's. */
+    static String servedName(Context ctx, ServedModel m) {
+        String n = ctx.attribute("smelt.model");
+        return n != null ? n : m.name();
+    }
+
+    /** Request attribute holding the lease's LoRA adapter id (0 = base). */
+    static final String ADAPTER_ATTRIBUTE = "smelt.adapter";
+
+    /** The adapter id the request's lease selected. */
+    static int adapterOf(Context ctx) {
+        Integer id = ctx.attribute(ADAPTER_ATTRIBUTE);
+        return id == null ? 0 : id;
+    }
+
+    /** {@code model} with the optional {@code adapter} field folded in as {@code model+adapter}. */
+    static String withAdapter(JsonNode body, String model) {
+        JsonNode a = body.get("adapter");
+        if (a == null || a.isNull()) {
+            return model;
+        }
+        if (!a.isTextual() || a.asText().isBlank()) {
+            throw ApiException.badRequest("'adapter' must be a non-empty string naming one of the model's LoRA adapters", "adapter");
+        }
+        if (model.contains(ModelRegistry.ADAPTER_SEPARATOR) && !model.endsWith(ModelRegistry.ADAPTER_SEPARATOR + a.asText())) {
+            throw ApiException.badRequest("'model' " + model + " already names an adapter; 'adapter' " + a.asText() + " contradicts it", "adapter");
+        }
+        return model.endsWith(ModelRegistry.ADAPTER_SEPARATOR + a.asText()) ? model : model + ModelRegistry.ADAPTER_SEPARATOR + a.asText();
     }
 
     private void run(Context ctx, ObjectNode body, ServedModel m, int[] prompt, boolean chat, int logprobs, Integer maxTokens,
@@ -163,7 +195,7 @@ final class OpenAiHandlers {
         CompletionJob job;
         try {
             job = new CompletionJob(m, prompt, sampling, max, stops, n, logprobs, constraints,
-                    tooling != null ? m.markerTokens() : java.util.Set.of());
+                    tooling != null ? m.markerTokens() : java.util.Set.of(), adapterOf(ctx));
         } catch (ContextOverflowException e) {
             throw new ApiException(400, "invalid_request_error", e.getMessage(), "max_tokens", "context_length_exceeded", null);
         } catch (QueueFullException e) {
@@ -173,7 +205,7 @@ final class OpenAiHandlers {
         }
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = clock.millis() / 1000;
-        ResponseWriter w = new ResponseWriter(id, created, m.name(), chat, logprobs);
+        ResponseWriter w = new ResponseWriter(id, created, servedName(ctx, m), chat, logprobs);
         if (stream) {
             streamOut(ctx, job, n, w, includeUsage, tooling);
         } else {
@@ -191,9 +223,18 @@ final class OpenAiHandlers {
             lps.add(new ArrayList<>());
         }
         int done = 0;
+        ClientConnection conn = ClientConnection.of(ctx);
         try {
             while (done < n) {
-                CompletionJob.Event e = job.events.take();
+                CompletionJob.Event e = job.events.poll(ClientConnection.CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                if (conn.due() && conn.closed()) { // checked by time: tokens keep arriving while the client is gone
+                    job.cancel(); // client went away: free the slots at once
+                    ctx.status(499); // nginx's "client closed request", for the request log; nobody reads it
+                    return;
+                }
+                if (e == null) {
+                    continue;
+                }
                 switch (e) {
                     case CompletionJob.Delta d -> {
                         texts[d.index()].append(d.text());

@@ -114,7 +114,7 @@ public final class SmeltServer implements AutoCloseable {
     private void listModels(Context ctx) {
         ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (String n : models.names()) {
+        for (String n : models.servedNames()) { // base models and their LoRA adapters as base+adapter
             data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
         }
         for (String n : embeddings.names()) {

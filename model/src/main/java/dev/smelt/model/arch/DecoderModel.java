@@ -218,7 +218,7 @@ public abstract class DecoderModel implements AutoCloseable {
             Nn.rmsNorm(x, b * dim, w.attnNorm, eps, s.xb, b * dim, dim);
         }
         if (w.wqkv != null) {
-            mm(pool, w.wqkv, s.xb, n, s.qkv);
+            mm(pool, w.wqkv, s.xb, n, s.qkv, batch);
             for (int b = 0; b < n; b++) {
                 int src = b * (qDim + 2 * kvDim);
                 System.arraycopy(s.qkv, src, s.q, b * qDim, qDim);
@@ -226,9 +226,9 @@ public abstract class DecoderModel implements AutoCloseable {
                 System.arraycopy(s.qkv, src + qDim + kvDim, s.v, b * kvDim, kvDim);
             }
         } else {
-            mm(pool, w.wq, s.xb, n, s.q);
-            mm(pool, w.wk, s.xb, n, s.k);
-            mm(pool, w.wv, s.xb, n, s.v);
+            mm(pool, w.wq, s.xb, n, s.q, batch);
+            mm(pool, w.wk, s.xb, n, s.k, batch);
+            mm(pool, w.wv, s.xb, n, s.v, batch);
         }
         addBias(s.q, w.bq, n);
         addBias(s.k, w.bk, n);
@@ -257,12 +257,12 @@ public abstract class DecoderModel implements AutoCloseable {
         }
         int window = w.slidingWindow ? config.slidingWindow() : 0;
         Attention.compute(pool, config, l, s.q, batch, window, attentionScale(), s.att);
-        mm(pool, w.wo, s.att, n, s.xb2);
+        mm(pool, w.wo, s.att, n, s.xb2, batch);
         residual(x, s.xb2, w.postAttnNorm, n);
         for (int b = 0; b < n; b++) {
             Nn.rmsNorm(x, b * dim, w.ffnNorm, eps, s.xb, b * dim, dim);
         }
-        ffn(pool, w, s, n);
+        ffn(pool, w, s, n, batch);
         residual(x, s.xb2, w.postFfnNorm, n);
     }
 
@@ -272,12 +272,13 @@ public abstract class DecoderModel implements AutoCloseable {
         }
     }
 
-    private void mm(ThreadPool pool, Linear w, float[] x, int n, float[] out) {
+    /** @param batch the step's rows (x's row b is batch row b), so per-sequence adapters can find their rows */
+    private void mm(ThreadPool pool, Linear w, float[] x, int n, float[] out, SequenceBatch batch) {
         MatmulObserver o = observer;
         if (o != null) {
             o.onMatmul(w.name(), x, n, w.cols());
         }
-        w.matmul(pool, x, n, out);
+        w.matmul(pool, x, n, out, batch);
     }
 
     /** Scale of q·k; 1/√headDim unless an architecture says otherwise. */
@@ -285,18 +286,18 @@ public abstract class DecoderModel implements AutoCloseable {
         return (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
-    private void ffn(ThreadPool pool, Layer w, BlockScratch s, int n) {
+    private void ffn(ThreadPool pool, Layer w, BlockScratch s, int n, SequenceBatch batch) {
         int ffn = config.ffnDim();
         Activation act = activation();
         if (w.wGate != null) {
-            mm(pool, w.wGate, s.xb, n, s.hb);
-            mm(pool, w.wUp, s.xb, n, s.hb2);
+            mm(pool, w.wGate, s.xb, n, s.hb, batch);
+            mm(pool, w.wUp, s.xb, n, s.hb2, batch);
             for (int i = 0; i < n * ffn; i++) {
                 s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
             }
         } else {
             // Fused gate|up: rows [0, ffn) are the gate, [ffn, 2·ffn) the up projection.
-            mm(pool, w.wUp, s.xb, n, s.hb2x);
+            mm(pool, w.wUp, s.xb, n, s.hb2x, batch);
             for (int b = 0; b < n; b++) {
                 int src = b * 2 * ffn;
                 for (int i = 0; i < ffn; i++) {
@@ -304,7 +305,7 @@ public abstract class DecoderModel implements AutoCloseable {
                 }
             }
         }
-        mm(pool, w.wDown, s.hb, n, s.xb2);
+        mm(pool, w.wDown, s.hb, n, s.xb2, batch);
     }
 
     private void residual(float[] x, float[] delta, float[] postNorm, int n) {

@@ -47,6 +47,45 @@ public final class LoraApplier {
     }
 
     /**
+     * Attaches several adapters to one shared base for per-request selection: adapter {@code adapters[k]}
+     * gets id k + 1 (id 0 is the base), the id a {@link dev.smelt.model.SequenceBatch} row names. Every
+     * projection any adapter touches becomes a {@link MultiLoraLinear}. Call before the model is shared.
+     *
+     * @return the number of projections adapted by at least one adapter
+     * @throws IllegalArgumentException naming the adapter index when a pair fits no projection
+     */
+    public static int applyMulti(DecoderModel model, List<LoraAdapter> adapters, float userScale) {
+        if (adapters == null || adapters.isEmpty()) {
+            throw new IllegalArgumentException("applyMulti needs at least one adapter");
+        }
+        List<Map<String, List<LoraLinear.Delta>>> each = new ArrayList<>();
+        for (int k = 0; k < adapters.size(); k++) {
+            try {
+                each.add(deltasFor(model, adapters.get(k), userScale));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("adapter " + (k + 1) + ": " + e.getMessage(), e);
+            }
+        }
+        int[] count = {0};
+        model.transformLinears(l -> {
+            List<List<LoraLinear.Delta>> byId = new ArrayList<>();
+            byId.add(List.of());
+            boolean any = false;
+            for (Map<String, List<LoraLinear.Delta>> m : each) {
+                List<LoraLinear.Delta> d = m.getOrDefault(l.name(), List.of());
+                any |= !d.isEmpty();
+                byId.add(d);
+            }
+            if (!any) {
+                return l;
+            }
+            count[0]++;
+            return new MultiLoraLinear(l, byId);
+        });
+        return count[0];
+    }
+
+    /**
      * The deltas each of the model's projections receives, by projection name (what merging bakes in).
      *
      * @throws IllegalArgumentException when a pair fits no projection of the model

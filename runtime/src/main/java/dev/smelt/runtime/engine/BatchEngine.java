@@ -19,7 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * forward over the decode tokens of all generating slots plus prompt chunks of new ones (as
  * llama-server does), so weights are read once per step for everyone. A new request takes the idle
  * slot whose cached tokens share the longest prefix with its prompt (else the least recently used),
- * and skips that prefix. Cancellation frees a slot at the next step. The wait queue is bounded.
+ * and skips that prefix (only a cache filled with the same LoRA adapter counts: keys and values depend
+ * on it). Rows carry their request's adapter id, so sequences on different adapters of one shared base
+ * share a step. Cancellation frees a slot at the next step. The wait queue is bounded.
  *
  * <p>Thread-safety: {@link #submit} and {@link #close} may be called from any thread; listeners run
  * on the engine thread. Owns a thread: close it.
@@ -30,6 +32,7 @@ public final class BatchEngine implements AutoCloseable {
     private static final long IDLE_PARK_NANOS = 50_000_000L;
 
     private final DecoderModel model;
+    private final int adapters; // LoRA adapters attached to the model for per-request selection
     private final ThreadPool pool;
     private final Slot[] slots;
     private final int contextPerSlot;
@@ -53,6 +56,14 @@ public final class BatchEngine implements AutoCloseable {
                     + ", queue " + queueCapacity + ", step tokens " + stepTokens);
         }
         this.model = model;
+        int[] n = {0};
+        model.transformLinears(l -> { // read-only walk: the projections are returned unchanged
+            if (l instanceof dev.smelt.model.lora.MultiLoraLinear m) {
+                n[0] = Math.max(n[0], m.adapters());
+            }
+            return l;
+        });
+        this.adapters = n[0];
         this.pool = pool;
         this.slots = new Slot[slots];
         for (int i = 0; i < slots; i++) {
@@ -67,6 +78,11 @@ public final class BatchEngine implements AutoCloseable {
 
     public DecoderModel model() {
         return model;
+    }
+
+    /** LoRA adapters requests may select (ids 1 .. adapters()). */
+    public int adapters() {
+        return adapters;
     }
 
     public int contextPerSlot() {
@@ -106,6 +122,9 @@ public final class BatchEngine implements AutoCloseable {
     public RequestHandle submit(GenerationRequest request) {
         if (closing) {
             throw new IllegalStateException("engine is shutting down");
+        }
+        if (request.adapter() > adapters) {
+            throw new IllegalArgumentException("adapter id " + request.adapter() + " is not attached to this model (it has " + adapters + ")");
         }
         int need = request.prompt().length + request.maxTokens();
         if (need > contextPerSlot) {
@@ -178,7 +197,7 @@ public final class BatchEngine implements AutoCloseable {
                 if (!s.idle()) {
                     continue;
                 }
-                int p = s.commonPrefix(h.request.prompt());
+                int p = s.commonPrefix(h.request.prompt(), h.request.adapter());
                 if (p > bestPrefix || (p == bestPrefix && s.lastUsedNanos < best.lastUsedNanos)) {
                     best = s;
                     bestPrefix = p;
@@ -204,6 +223,7 @@ public final class BatchEngine implements AutoCloseable {
         }
         int reuse = Math.min(prefix, r.prompt().length - 1); // feed at least one token to get logits
         s.cache.truncate(reuse);
+        s.cachedAdapter = r.adapter();
         s.handle = h;
         s.sampler = new Sampler(r.sampling());
         s.promptPos = reuse;
@@ -243,7 +263,7 @@ public final class BatchEngine implements AutoCloseable {
         for (Slot s : slots) {
             if (!s.idle() && !s.inPrompt() && s.pendingToken >= 0 && budget > 0) {
                 s.recordFed(s.cache.length() + countInBatch(batch, s), s.pendingToken);
-                batch.add(s.cache, s.pendingToken, true);
+                batch.add(s.cache, s.pendingToken, true, s.handle.request.adapter());
                 logitSlots.add(s);
                 s.pendingToken = -1;
                 budget--;
@@ -261,7 +281,7 @@ public final class BatchEngine implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 boolean last = s.promptPos + 1 == prompt.length;
                 s.recordFed(s.cache.length() + countInBatch(batch, s), prompt[s.promptPos]);
-                batch.add(s.cache, prompt[s.promptPos], last);
+                batch.add(s.cache, prompt[s.promptPos], last, s.handle.request.adapter());
                 if (last) {
                     logitSlots.add(s);
                 }

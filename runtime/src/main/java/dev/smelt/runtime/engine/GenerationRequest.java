@@ -14,9 +14,17 @@ import java.util.function.IntPredicate;
  * @param listener          receives each token; may return false to stop (stop strings, client gone)
  * @param constraint        grammar constraint on the output (structured output), or null
  * @param endToken          end-of-generation token forced when the constraint completes (−1 if none)
+ * @param adapter           LoRA adapter id of the model to run with (0 = the base model; see
+ *                          {@code LoraApplier.applyMulti}); KV is never shared across adapters
  */
 public record GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration,
-                                TokenSink listener, TokenConstraint constraint, int endToken) {
+                                TokenSink listener, TokenConstraint constraint, int endToken, int adapter) {
+
+    /** A request on the base model. */
+    public GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration,
+                             TokenSink listener, TokenConstraint constraint, int endToken) {
+        this(prompt, sampling, maxTokens, isEndOfGeneration, listener, constraint, endToken, 0);
+    }
 
     /** An unconstrained request. */
     public GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTokens, IntPredicate isEndOfGeneration, TokenSink listener) {
@@ -33,6 +41,14 @@ public record GenerationRequest(int[] prompt, SamplerConfig sampling, int maxTok
         if (constraint != null && endToken < 0) {
             throw new IllegalArgumentException("a constrained request needs an end token to finish with");
         }
+        if (adapter < 0) {
+            throw new IllegalArgumentException("adapter id must be >= 0, got " + adapter);
+        }
+    }
+
+    /** This request run with adapter {@code id} instead. */
+    public GenerationRequest withAdapter(int id) {
+        return new GenerationRequest(prompt, sampling, maxTokens, isEndOfGeneration, listener, constraint, endToken, id);
     }
 
     /** Streaming callback, called on the engine thread: keep it short. */

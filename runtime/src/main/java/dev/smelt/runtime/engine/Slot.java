@@ -9,6 +9,7 @@ final class Slot {
     final int id;
     KvCache cache;          // allocated on first use
     int[] cached = new int[0]; // tokens whose keys/values are in the cache, [cache.length()]
+    int cachedAdapter;      // adapter those keys/values were computed with (0 = base)
     long lastUsedNanos;
 
     RequestHandle handle;   // null when idle
@@ -35,8 +36,11 @@ final class Slot {
         return handle != null && promptPos < handle.request.prompt().length;
     }
 
-    /** Length of the common prefix of the cached tokens and {@code prompt}. */
-    int commonPrefix(int[] prompt) {
+    /** Length of the common prefix of the cached tokens and {@code prompt}; 0 when the cache holds another adapter's keys/values. */
+    int commonPrefix(int[] prompt, int adapter) {
+        if (adapter != cachedAdapter) {
+            return 0;
+        }
         int n = Math.min(cache == null ? 0 : cache.length(), prompt.length);
         int i = 0;
         while (i < n && cached[i] == prompt[i]) {
