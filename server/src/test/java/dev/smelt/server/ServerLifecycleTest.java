@@ -70,7 +70,8 @@ class ServerLifecycleTest {
     @Test
     void fullQueueIs429WithRetryAfterAndDisconnectFreesTheSlot() throws Exception {
         try (Running s = new Running(config(1, 0))) {
-            InputStream stream = s.openStream(1400);
+            // a raw socket: closing it ends the TCP connection at once (HttpClient may keep a closed body's connection)
+            java.net.Socket stream = s.openRawStream(1400);
             HttpResponse<String> second = s.post("/v1/completions", "{\"model\":\"shakespeare\",\"prompt\":\"x\",\"max_tokens\":2}");
             assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
             assertThat(second.headers().firstValue("Retry-After")).isPresent();
@@ -128,6 +129,33 @@ class ServerLifecycleTest {
         }
 
         /** Starts a long streaming completion and returns once its first token arrived. */
+        /** A streaming completion over a plain socket, read up to its first data line. */
+        java.net.Socket openRawStream(int maxTokens) throws Exception {
+            URI u = URI.create(base);
+            java.net.Socket sock = new java.net.Socket(u.getHost(), u.getPort());
+            byte[] body = ("{\"model\":\"shakespeare\",\"prompt\":\"ROMEO:\",\"max_tokens\":" + maxTokens + ",\"stream\":true}")
+                    .getBytes(StandardCharsets.UTF_8);
+            String head = "POST /v1/completions HTTP/1.1\r\nHost: " + u.getHost() + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n";
+            sock.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            sock.getOutputStream().write(body);
+            sock.getOutputStream().flush();
+            InputStream in = sock.getInputStream();
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) >= 0; ) {
+                if (c == '\n') {
+                    if (line.toString().startsWith("data: ")) {
+                        return sock;
+                    }
+                    line.setLength(0);
+                } else if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            sock.close();
+            throw new AssertionError("stream ended before its first token");
+        }
+
         InputStream openStream(int maxTokens) throws Exception {
             HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"shakespeare\",\"prompt\":\"ROMEO:\",\"max_tokens\":" + maxTokens
