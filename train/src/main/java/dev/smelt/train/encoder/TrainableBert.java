@@ -111,8 +111,14 @@ public final class TrainableBert {
         n.add(name);
     }
 
-    /** W [rows, cols] of any projection: x = I [cols, cols] gives out = Wᵀ exactly (products with 0 and 1). */
+    /**
+     * W [rows, cols] of a projection: unpacked from a {@link PackedLinear}; any other {@link Linear} through
+     * x = I [cols, cols], which gives out = Wᵀ exactly (products with 0 and 1).
+     */
     static float[] dense(Linear l, ThreadPool pool) {
+        if (l instanceof PackedLinear p) {
+            return p.weights();
+        }
         int rows = l.rows();
         int cols = l.cols();
         float[] eye = new float[cols * cols];
