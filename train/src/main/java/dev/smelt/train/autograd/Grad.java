@@ -668,14 +668,48 @@ public final class Grad {
             if (dy == null || !x.requiresGrad) {
                 return;
             }
-            float[] dx = x.grad();
-            for (int i = 0; i < dy.length; i++) {
-                double v = x.data[i];
-                double cdf = 0.5 * (1 + EncoderOps.erf(v * INV_SQRT2));
-                dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
-            }
+            geluBackward(x.data, y, dy, x.grad(), dy.length);
         });
         return yt;
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    /** Below this |x|, Φ(x) comes from its Taylor series rather than gelu(x)/x (which loses digits near 0). */
+    private static final float GELU_SMALL = 1e-3f;
+
+    /**
+     * dx += dy·(Φ(x) + x·φ(x)) with Φ(x) = gelu(x)/x read off the forward output (no erf in backward) and
+     * φ by a lane-wise exp. {@link #geluBackwardReference} is the scalar oracle.
+     */
+    static void geluBackward(float[] x, float[] y, float[] dy, float[] dx, int n) {
+        int i = 0;
+        int bound = FS.loopBound(n);
+        var small = jdk.incubator.vector.FloatVector.broadcast(FS, GELU_SMALL);
+        for (; i < bound; i += FS.length()) {
+            var v = jdk.incubator.vector.FloatVector.fromArray(FS, x, i);
+            var yv = jdk.incubator.vector.FloatVector.fromArray(FS, y, i);
+            var near0 = v.abs().compare(jdk.incubator.vector.VectorOperators.LT, small);
+            var taylor = v.mul((float) INV_SQRT_2PI).add(0.5f);
+            var safe = v.blend(1f, near0);
+            var cdf = yv.div(safe).blend(taylor, near0);
+            var pdf = v.mul(v).mul(-0.5f).lanewise(jdk.incubator.vector.VectorOperators.EXP).mul((float) INV_SQRT_2PI);
+            var g = jdk.incubator.vector.FloatVector.fromArray(FS, dy, i).mul(v.fma(pdf, cdf));
+            jdk.incubator.vector.FloatVector.fromArray(FS, dx, i).add(g).intoArray(dx, i);
+        }
+        for (; i < n; i++) {
+            double v = x[i];
+            double cdf = Math.abs(x[i]) < GELU_SMALL ? 0.5 + v * INV_SQRT_2PI : y[i] / v;
+            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+        }
+    }
+
+    /** Scalar oracle of {@link #geluBackward}: Φ through erf, in double. */
+    static void geluBackwardReference(float[] x, float[] dy, float[] dx, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double cdf = 0.5 * (1 + EncoderOps.erf(v * INV_SQRT2));
+            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+        }
     }
 
     /** Inverted dropout y = x⊙m, m ∈ {0, 1/(1−p)} drawn from {@code seed}. Rule: dx += dy⊙m. p = 0 is the identity. */

@@ -115,9 +115,14 @@ public final class EncoderFineTuner {
             throw new IllegalArgumentException("no training examples");
         }
         Tensor[] params = model.params();
-        int[] sizes = Arrays.stream(params).mapToInt(Tensor::size).toArray();
-        AdamW adamw = new AdamW(sizes, opt.weightDecay());
-        AdamW adam = new AdamW(sizes, 0f);
+        // two optimizers (decayed matrices, undecayed vectors), each holding moments only for its own parameters
+        int[] decayed = new int[params.length];
+        int[] plain = new int[params.length];
+        for (int i = 0; i < params.length; i++) {
+            (model.decays(i) ? decayed : plain)[i] = params[i].size();
+        }
+        AdamW adamw = new AdamW(decayed, opt.weightDecay());
+        AdamW adam = new AdamW(plain, 0f);
         int stepsPerEpoch = (train.length + opt.batchSize() - 1) / opt.batchSize();
         int total = stepsPerEpoch * opt.epochs();
         LrSchedule sched = new LrSchedule(LrSchedule.Kind.LINEAR, opt.lr(), (int) Math.round(total * opt.warmupFraction()), total);
@@ -148,11 +153,12 @@ public final class EncoderFineTuner {
                 adamw.beginStep();
                 adam.beginStep();
                 float lr = sched.at(step);
-                for (int i = 0; i < params.length; i++) {
+                // each parameter's moments are its own: updates of different parameters run in parallel
+                pool.parallelFor(params.length, i -> {
                     boolean head = i >= params.length - 2;
                     float l = head ? lr * opt.headLrFactor() : lr;
                     (model.decays(i) ? adamw : adam).update(i, params[i].data, views[0][i].grad(), l);
-                }
+                });
                 step++;
                 examples += batch.length;
                 listener.step(step, total, loss, examples / ((System.nanoTime() - t0) / 1e9));
@@ -205,31 +211,31 @@ public final class EncoderFineTuner {
             }
         });
         Tensor[] g0 = views[0];
-        for (int g = 1; g < views.length; g++) {
-            for (int i = 0; i < g0.length; i++) {
-                float[] a = g0[i].grad();
+        double[] ss = new double[g0.length];
+        pool.parallelFor(g0.length, i -> { // groups summed in group order per parameter: deterministic
+            float[] a = g0[i].grad();
+            for (int g = 1; g < views.length; g++) {
                 float[] b = views[g][i].grad();
                 for (int j = 0; j < a.length; j++) {
                     a[j] += b[j];
                 }
             }
-        }
-        if (opt.maxGradNorm() > 0) {
-            double ss = 0;
-            for (Tensor t : g0) {
-                for (float f : t.grad()) {
-                    ss += (double) f * f;
-                }
+            double sq = 0;
+            for (float f : a) {
+                sq += (double) f * f;
             }
-            double norm = Math.sqrt(ss);
+            ss[i] = sq;
+        });
+        if (opt.maxGradNorm() > 0) {
+            double norm = Math.sqrt(Arrays.stream(ss).sum());
             if (norm > opt.maxGradNorm()) {
                 float k = (float) (opt.maxGradNorm() / (norm + 1e-6));
-                for (Tensor t : g0) {
-                    float[] a = t.grad();
+                pool.parallelFor(g0.length, i -> {
+                    float[] a = g0[i].grad();
                     for (int j = 0; j < a.length; j++) {
                         a[j] *= k;
                     }
-                }
+                });
             }
         }
         double sum = 0;

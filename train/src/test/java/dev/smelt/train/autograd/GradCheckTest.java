@@ -264,6 +264,29 @@ class GradCheckTest {
         checkLeaves("dropout", 1, in -> t -> Grad.dropout(t, in[0], 0.3f, 7), new int[][] {{3, 9}});
     }
 
+    /** Vector GELU backward (Φ read off the forward output) vs its scalar erf oracle, at odd sizes and around 0. */
+    @Test
+    void geluBackwardVectorMatchesScalar() {
+        for (int n : new int[] {1, 7, 17, 33, 101}) {
+            float[] x = randn(n, 3);
+            x[0] = 1e-4f; // the near-zero branch
+            float[] y = x.clone();
+            dev.smelt.model.encoder.EncoderOps.gelu(y, 0, n);
+            float[] dy = randn(n, 1);
+            float[] dv = new float[n];
+            float[] ds = new float[n];
+            Grad.geluBackward(x, y, dy, dv, n);
+            Grad.geluBackwardReference(x, dy, ds, n);
+            for (int i = 0; i < n; i++) {
+                assertThat((double) Math.abs(dv[i] - ds[i])).as("n %d [%d]: vector %g vs scalar %g (x %g)", n, i, dv[i], ds[i], x[i])
+                        .isLessThanOrEqualTo(GELU_BACKWARD_TOL * (1 + Math.abs(ds[i])));
+            }
+        }
+    }
+
+    /** GELU backward: float lanes and the erf fit's 1.2e-7 relative error against a double oracle. */
+    static final double GELU_BACKWARD_TOL = 2e-5;
+
     @Test
     void poolingMeanAndCls() {
         int[] starts = {0, 3, 4, 7};
