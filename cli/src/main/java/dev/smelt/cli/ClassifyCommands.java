@@ -39,7 +39,7 @@ final class ClassifyCommands {
         return out;
     }
 
-    @Command(name = "classify-train", description = "Train a text classifier: a calibrated softmax head on a frozen encoder's embeddings.")
+    @Command(name = "classify-train", description = "Train a text classifier: fine-tune an encoder with a calibrated softmax head (or a head on frozen embeddings).")
     static final class Train implements Callable<Integer> {
         @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT, description = "Encoder (default ${DEFAULT-VALUE}).")
         String model;
@@ -62,14 +62,24 @@ final class ClassifyCommands {
         @Option(names = "--val-fraction", defaultValue = "0.1")
         double valFraction;
 
-        @Option(names = "--epochs", defaultValue = "200", description = "Most epochs (early stopping usually ends sooner).")
-        int epochs;
+        @Option(names = "--method", defaultValue = "full",
+                description = "full: fine-tune every encoder weight with the head (default); head: a head on frozen embeddings (fast, less accurate).")
+        String method;
 
-        @Option(names = "--patience", defaultValue = "8", description = "Epochs without a better validation loss before stopping.")
-        int patience;
+        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200; early stopping may end sooner).")
+        Integer epochs;
 
-        @Option(names = "--lr", defaultValue = "3e-3")
-        double lr;
+        @Option(names = "--patience", description = "Epochs without a better validation score before stopping (default: full 2, head 8).")
+        Integer patience;
+
+        @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3).")
+        Double lr;
+
+        @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning).")
+        int batchSize;
+
+        @Option(names = "--dropout", defaultValue = "0.1", description = "Hidden dropout while fine-tuning (BERT's 0.1).")
+        float dropout;
 
         @Option(names = "--l2", defaultValue = "1e-4")
         double l2;
@@ -87,7 +97,18 @@ final class ClassifyCommands {
         @Override
         public Integer call() throws Exception {
             double th = threshold.equals("auto") ? -1 : parseThreshold(threshold);
-            LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience, 64, lr, l2, seed, th);
+            if (method.equals("full")) {
+                return FullFineTune.run(this, th);
+            }
+            if (method.equals("lora")) {
+                throw new IllegalArgumentException("--method lora is not implemented; use full (fine-tunes every encoder weight) or head");
+            }
+            if (!method.equals("head")) {
+                throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
+            }
+            int epochs = this.epochs != null ? this.epochs : 200;
+            LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience != null ? patience : 8, 64,
+                    lr != null ? lr : 3e-3, l2, seed, th);
             LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
             LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
             long t0 = System.nanoTime();
@@ -101,26 +122,31 @@ final class ClassifyCommands {
                 ObjectNode m = head.metrics();
                 m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
                 if (held != null) {
-                    float[][] hx = embedAll(e, held.texts(), "embedding " + test.getFileName());
-                    int ok = 0;
-                    int okInScope = 0;
-                    int unknown = 0;
-                    for (int i = 0; i < hx.length; i++) {
-                        SoftmaxClassifier.Prediction pr = head.predict(hx[i]);
-                        String top = head.labels().get(argmax(pr.probabilities()));
-                        ok += top.equals(held.labels().get(i)) ? 1 : 0;
-                        unknown += pr.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
-                        okInScope += pr.label().equals(held.labels().get(i)) ? 1 : 0;
-                    }
-                    m.put("test_examples", hx.length).put("test_accuracy", (double) ok / hx.length)
-                            .put("test_accuracy_with_threshold", (double) okInScope / hx.length)
-                            .put("test_unknown_rate", (double) unknown / hx.length);
+                    testMetrics(e, head, held, test, m);
                 }
                 head.save(out);
                 System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
             }
             return 0;
         }
+    }
+
+    /** Test accuracy (top label, and with the out-of-scope threshold) of {@code head} over {@code e}'s embeddings, into m. */
+    static void testMetrics(BertEmbedder e, SoftmaxClassifier head, LabeledTexts held, Path test, ObjectNode m) {
+        float[][] hx = embedAll(e, held.texts(), "embedding " + test.getFileName());
+        int ok = 0;
+        int okInScope = 0;
+        int unknown = 0;
+        for (int i = 0; i < hx.length; i++) {
+            SoftmaxClassifier.Prediction pr = head.predict(hx[i]);
+            String top = head.labels().get(argmax(pr.probabilities()));
+            ok += top.equals(held.labels().get(i)) ? 1 : 0;
+            unknown += pr.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
+            okInScope += pr.label().equals(held.labels().get(i)) ? 1 : 0;
+        }
+        m.put("test_examples", hx.length).put("test_accuracy", (double) ok / hx.length)
+                .put("test_accuracy_with_threshold", (double) okInScope / hx.length)
+                .put("test_unknown_rate", (double) unknown / hx.length);
     }
 
     static double parseThreshold(String s) {
@@ -163,7 +189,7 @@ final class ClassifyCommands {
             }
             SoftmaxClassifier head = SoftmaxClassifier.load(model);
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            try (BertEmbedder e = Embedders.open(head.encoder(), n)) {
+            try (BertEmbedder e = Embedders.open(encoderOf(model, head), n)) {
                 if (e.dimension() != head.dimension()) {
                     throw new IllegalArgumentException(model + ": head expects " + head.dimension() + "-dimensional embeddings, encoder '"
                             + head.encoder() + "' gives " + e.dimension());
@@ -180,6 +206,12 @@ final class ClassifyCommands {
             }
             return 0;
         }
+    }
+
+    /** The head's encoder: a fine-tuned one saved inside the classifier directory, else a built-in name or path. */
+    static String encoderOf(Path dir, SoftmaxClassifier head) {
+        Path inside = dir.resolve(head.encoder());
+        return java.nio.file.Files.isDirectory(inside) ? inside.toString() : head.encoder();
     }
 
     static String line(SoftmaxClassifier head, SoftmaxClassifier.Prediction p, int topK) {

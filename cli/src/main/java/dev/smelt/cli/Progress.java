@@ -23,7 +23,7 @@ final class Progress {
         if (pct == lastPercent && done < total) {
             return;
         }
-        if (!tty && pct / 10 == lastPercent / 10 && done < total) {
+        if (!tty && pct / 10 == Math.floorDiv(lastPercent, 10) && done < total) { // floorDiv: the first update (from -1) prints
             lastPercent = pct;
             return;
         }

@@ -104,9 +104,17 @@ public final class LogisticTrainer {
         return new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, threshold, m);
     }
 
-    /** Per class, a validation share (at least one when the class has two or more examples), seeded. */
     int[][] stratifiedSplit(int[] y, int classes) {
-        SplittableRandom r = new SplittableRandom(opt.seed());
+        return stratifiedSplit(y, classes, opt.validationFraction(), opt.seed());
+    }
+
+    /**
+     * Per class, a validation share (at least one when the class has two or more examples), seeded.
+     *
+     * @return {train indices, validation indices}
+     */
+    public static int[][] stratifiedSplit(int[] y, int classes, double validationFraction, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         List<List<Integer>> by = new ArrayList<>();
         for (int i = 0; i < classes; i++) {
             by.add(new ArrayList<>());
@@ -119,7 +127,7 @@ public final class LogisticTrainer {
         for (List<Integer> idx : by) {
             int[] a = idx.stream().mapToInt(Integer::intValue).toArray();
             shuffle(a, r);
-            int nv = a.length < 2 ? 0 : Math.max(1, (int) Math.round(a.length * opt.validationFraction()));
+            int nv = a.length < 2 || validationFraction == 0 ? 0 : Math.max(1, (int) Math.round(a.length * validationFraction));
             for (int i = 0; i < a.length; i++) {
                 (i < nv ? va : tr).add(a[i]);
             }
@@ -150,7 +158,7 @@ public final class LogisticTrainer {
     }
 
     /** Mean negative log-likelihood at temperature t. */
-    static double loss(float[][] x, int[] y, int[] idx, float[] w, float[] b, int c, double t) {
+    public static double loss(float[][] x, int[] y, int[] idx, float[] w, float[] b, int c, double t) {
         double s = 0;
         for (int i : idx) {
             double[] p = SoftmaxClassifier.softmax(SoftmaxClassifier.logits(w, b, x[i], c), t);
@@ -160,7 +168,7 @@ public final class LogisticTrainer {
     }
 
     /** Golden-section search of log T in [ln 0.05, ln 20] minimizing validation NLL (Guo et al. 2017). */
-    static double fitTemperature(float[][] x, int[] y, int[] val, float[] w, float[] b, int c) {
+    public static double fitTemperature(float[][] x, int[] y, int[] val, float[] w, float[] b, int c) {
         if (val.length == 0) {
             return 1.0;
         }
@@ -190,7 +198,7 @@ public final class LogisticTrainer {
      * The calibrated top probability below which only {@code 1 − KEEP_IN_SCOPE} of the correctly classified
      * validation examples fall: a rejection rule tuned without out-of-scope data.
      */
-    static double autoThreshold(SoftmaxClassifier head, float[][] x, int[] y, int[] val) {
+    public static double autoThreshold(SoftmaxClassifier head, float[][] x, int[] y, int[] val) {
         List<Double> correct = new ArrayList<>();
         for (int i : val) {
             double[] p = head.probabilities(x[i]);
@@ -206,7 +214,7 @@ public final class LogisticTrainer {
         return s[(int) Math.floor((1 - KEEP_IN_SCOPE) * s.length)];
     }
 
-    static double accuracy(SoftmaxClassifier head, float[][] x, int[] y, int[] idx) {
+    public static double accuracy(SoftmaxClassifier head, float[][] x, int[] y, int[] idx) {
         int ok = 0;
         for (int i : idx) {
             ok += SoftmaxClassifier.argmax(head.probabilities(x[i])) == y[i] ? 1 : 0;

@@ -25,6 +25,7 @@ public final class BertEmbedder implements Embedder {
     private final String name;
     private final Tokenizer tokenizer;
     private final BertModel model;
+    private final BertWeights weights;
     private final ThreadPool pool;
     private final boolean ownsPool;
     private final int cls;
@@ -38,6 +39,7 @@ public final class BertEmbedder implements Embedder {
         this.name = name;
         this.tokenizer = tokenizer;
         this.model = new BertModel(weights);
+        this.weights = weights;
         this.pool = pool;
         this.ownsPool = ownsPool;
         this.cls = special(tokenizer, "[CLS]");
@@ -96,6 +98,19 @@ public final class BertEmbedder implements Embedder {
             }
         }
         return out;
+    }
+
+    /** The weights this embedder computes with (fine-tuning starts from them). */
+    public BertWeights weights() {
+        return weights;
+    }
+
+    /** The token ids the encoder sees for {@code text}: [CLS] word pieces (truncated as for embedding) [SEP]. */
+    public int[] tokens(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("text must not be null");
+        }
+        return sequence(text);
     }
 
     /** [CLS] word pieces (truncated to maxTokens − 2) [SEP]. */

@@ -160,6 +160,35 @@ public final class Embedders {
         return new BertEmbedder(name, tok, w, new ThreadPool(threads), true);
     }
 
+    /**
+     * Writes the tokenizer.json of a built-in model or path (as {@link #open} finds it) to {@code dest}
+     * (temporary file, then rename): fine-tuned encoders are saved with the tokenizer they were trained with.
+     */
+    public static void copyTokenizer(String nameOrPath, Path dest) throws IOException {
+        String builtin = builtinName(nameOrPath);
+        Path tmp = dest.resolveSibling(dest.getFileName() + ".tmp");
+        try {
+            if (builtin != null) {
+                try (InputStream in = resource(BUILTIN.get(builtin).tokenizer())) {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } else {
+                Path p = Path.of(nameOrPath);
+                Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
+                String stem = Files.isDirectory(p) ? "" : p.getFileName().toString().replaceFirst("\\.[^.]+$", "");
+                Path tok = Files.isRegularFile(dir.resolve(stem + "-tokenizer.json")) ? dir.resolve(stem + "-tokenizer.json")
+                        : dir.resolve("tokenizer.json");
+                if (!Files.isRegularFile(tok)) {
+                    throw new IOException(p + ": no tokenizer.json next to the model (looked for " + tok + ")");
+                }
+                Files.copy(tok, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     private static Path firstExisting(Path... ps) {
         for (Path x : ps) {
             if (Files.isRegularFile(x)) {

@@ -46,6 +46,19 @@ public final class PackedLinear implements Linear {
         PackedGemm.multiply(pool, x, batch, cols, packed, rows, null, out);
     }
 
+    /** W [rows, cols] row-major, unpacked from the panels (exact copy; fine-tuning starts from it). */
+    public float[] weights() {
+        float[] w = new float[rows * cols];
+        int nr = PackedGemm.NR;
+        for (int r = 0; r < rows; r++) {
+            int base = (r / nr) * cols * nr + r % nr;
+            for (int c = 0; c < cols; c++) {
+                w[r * cols + c] = packed[base + c * nr];
+            }
+        }
+        return w;
+    }
+
     /** out = x·Wᵀ + bias, the bias added in the kernel. */
     public void matmulBias(ThreadPool pool, float[] x, int batch, float[] bias, float[] out) {
         PackedGemm.multiply(pool, x, batch, cols, packed, rows, bias, out);

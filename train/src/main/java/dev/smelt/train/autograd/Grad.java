@@ -1,6 +1,8 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.model.WeightMatrix;
+import dev.smelt.model.encoder.EncoderOps;
+import dev.smelt.tensor.PackedGemm;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.Rope;
@@ -233,12 +235,23 @@ public final class Grad {
      */
     public static Tensor attention(Tape tape, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int hd,
                                    int[] docStart, float scale) {
+        return attention(tape, q, k, v, heads, kvHeads, hd, docStart, null, scale);
+    }
+
+    /**
+     * Attention where row t attends rows s in [docStart[t], keyEnd[t]): with keyEnd = null the causal rule
+     * above (keyEnd[t] = t + 1); with keyEnd[t] = the end of t's sequence, BERT's bidirectional attention
+     * over packed sequences, which is exactly padding plus a padding mask without computing the padding.
+     * Same gradient rules, summed over the row's key range.
+     */
+    public static Tensor attention(Tape tape, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int hd,
+                                   int[] docStart, int[] keyEnd, float scale) {
         int n = q.rows;
         int qDim = heads * hd;
         int kvDim = kvHeads * hd;
         int group = heads / kvHeads;
         float[] out = new float[n * qDim];
-        float[][] probs = tape.recording() ? new float[heads][] : null; // per head [n, n], row t valid on [docStart[t], t]
+        float[][] probs = tape.recording() ? new float[heads][] : null; // per head [n, n], row t valid on [docStart[t], keyEnd[t])
         ThreadPool pool = tape.pool();
         pool.parallelFor(heads, h -> {
             float[] p = tape.recording() ? new float[n * n] : new float[n];
@@ -249,11 +262,12 @@ public final class Grad {
             float[] kt = headTransposed(k.data, n, kvDim, kvOff, hd); // [hd, n]
             for (int t = 0; t < n; t++) {
                 int s0 = docStart[t];
+                int s1 = keyEnd == null ? t + 1 : keyEnd[t];
                 int po = tape.recording() ? t * n : 0;
-                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, t + 1, p, po, scale);
-                Nn.softmax(p, po + s0, t - s0 + 1);
+                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, s1, p, po, scale);
+                Nn.softmax(p, po + s0, s1 - s0);
                 int oo = t * qDim + h * hd;
-                for (int s = s0; s <= t; s++) {
+                for (int s = s0; s < s1; s++) {
                     VectorOps.axpy(p[po + s], v.data, s * kvDim + kvOff, out, oo, hd);
                 }
             }
@@ -276,15 +290,16 @@ public final class Grad {
                 float[] vt = headTransposed(v.data, n, kvDim, kvOff, hd); // [hd, n]
                 for (int t = 0; t < n; t++) {
                     int s0 = docStart[t];
+                    int s1 = keyEnd == null ? t + 1 : keyEnd[t];
                     int oo = t * qDim + h * hd;
                     double sum = 0;
-                    rowTimes(dout, oo, vt, n, hd, s0, t + 1, dp, 0, 1f);
-                    for (int s = s0; s <= t; s++) {
+                    rowTimes(dout, oo, vt, n, hd, s0, s1, dp, 0, 1f);
+                    for (int s = s0; s < s1; s++) {
                         sum += (double) p[t * n + s] * dp[s];
                         VectorOps.axpy(p[t * n + s], dout, oo, dvh, s * hd, hd);
                     }
                     float fs = (float) sum;
-                    for (int s = s0; s <= t; s++) {
+                    for (int s = s0; s < s1; s++) {
                         float ds = p[t * n + s] * (dp[s] - fs) * scale;
                         VectorOps.axpy(ds, k.data, s * kvDim + kvOff, dq, oo, hd);
                         VectorOps.axpy(ds, q.data, oo, dkh, s * hd, hd);
@@ -645,6 +660,336 @@ public final class Grad {
             kl += pe * (lp - lq);
         }
         return kl;
+    }
+
+    // ---- BERT encoder rules (trainable weights: W, biases and LayerNorm parameters are Tensors) ----
+
+    /** 1/√(2π), the normal density's constant in GELU's derivative. */
+    private static final double INV_SQRT_2PI = 0.3989422804014327;
+    private static final double INV_SQRT2 = 0.7071067811865476;
+
+    /**
+     * y = x·Wᵀ with a trainable W [out, in] (full fine-tuning), all three products through the encoder's
+     * {@link PackedGemm} kernel: forward with W packed as inference packs it; dx += dy·W with W packed
+     * transposed; dW += dyᵀ·x as a product of dyᵀ [out, n] with x packed transposed.
+     *
+     * @param packed   {@code PackedGemm.pack(W, out, in)} when the caller packed it once per step, else null
+     * @param packedT  {@code PackedGemm.packTransposed(W, out, in)} (W as [k = out, n = in]), or null
+     */
+    public static Tensor dense(Tape tape, Tensor x, Tensor w, float[] packed, float[] packedT) {
+        int n = x.rows;
+        int in = w.cols;
+        int out = w.rows;
+        if (x.cols != in) {
+            throw new IllegalArgumentException("dense: input has " + x.cols + " features, weight [" + out + ", " + in + "] expects " + in);
+        }
+        ThreadPool pool = tape.pool();
+        float[] wp = packed != null ? packed : PackedGemm.pack(w.data, out, in);
+        float[] y = new float[n * out];
+        PackedGemm.multiply(pool, x.data, n, in, wp, out, null, y);
+        Tensor yt = new Tensor(y, n, out, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            if (x.requiresGrad) {
+                float[] wt = packedT != null ? packedT : PackedGemm.packTransposed(w.data, out, in);
+                float[] dx = new float[n * in];
+                PackedGemm.multiply(pool, dy, n, out, wt, in, null, dx);
+                addInto(x.grad(), dx);
+            }
+            if (w.requiresGrad) {
+                float[] dyT = Dense.transpose(dy, n, out);                // [out, n]
+                float[] xp = PackedGemm.packTransposed(x.data, n, in);    // x as [k = n, in]
+                float[] dw = new float[out * in];
+                PackedGemm.multiply(pool, dyT, out, n, xp, in, null, dw);
+                addInto(w.grad(), dw);
+            }
+        });
+        return yt;
+    }
+
+    private static void addInto(float[] acc, float[] d) {
+        for (int i = 0; i < d.length; i++) {
+            acc[i] += d[i];
+        }
+    }
+
+    /** y[r] = x[r] + b for every row, b [1, cols]. Rules: dx += dy; db += Σ_r dy[r]. */
+    public static Tensor bias(Tape tape, Tensor x, Tensor b) {
+        int c = x.cols;
+        if (b.size() != c) {
+            throw new IllegalArgumentException("bias has " + b.size() + " values, rows have " + c);
+        }
+        float[] y = x.data.clone();
+        for (int r = 0; r < x.rows; r++) {
+            VectorOps.axpy(1f, b.data, 0, y, r * c, c);
+        }
+        Tensor yt = new Tensor(y, x.rows, c, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            if (x.requiresGrad) {
+                addInto(x.grad(), dy);
+            }
+            if (b.requiresGrad) {
+                float[] db = b.grad();
+                for (int r = 0; r < x.rows; r++) {
+                    VectorOps.axpy(1f, dy, r * c, db, 0, c);
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * LayerNorm per row with weight and bias [1, cols], forward by the encoder's own {@link EncoderOps#layerNorm}
+     * (so training sees inference's numbers): x̂ = (x − μ)·inv, inv = 1/√(var + eps), y = x̂⊙w + b. Rules per
+     * row, with g = dy⊙w: dx = inv·(g − mean(g) − x̂·mean(g⊙x̂)); dw += dy⊙x̂; db += dy. Statistics in double.
+     */
+    public static Tensor layerNorm(Tape tape, Tensor x, Tensor w, Tensor b, float eps) {
+        int c = x.cols;
+        if (w.size() != c || b.size() != c) {
+            throw new IllegalArgumentException("layerNorm over " + c + " columns, weight " + w.size() + ", bias " + b.size());
+        }
+        float[] y = x.data.clone();
+        for (int r = 0; r < x.rows; r++) {
+            EncoderOps.layerNorm(y, r * c, c, w.data, b.data, eps);
+        }
+        Tensor yt = new Tensor(y, x.rows, c, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            float[] dx = x.requiresGrad ? x.grad() : null;
+            float[] dw = w.requiresGrad ? w.grad() : null;
+            float[] db = b.requiresGrad ? b.grad() : null;
+            double[] xh = new double[c];
+            for (int r = 0; r < x.rows; r++) {
+                int o = r * c;
+                double mean = 0;
+                for (int i = 0; i < c; i++) {
+                    mean += x.data[o + i];
+                }
+                mean /= c;
+                double var = 0;
+                for (int i = 0; i < c; i++) {
+                    double d = x.data[o + i] - mean;
+                    var += d * d;
+                }
+                double inv = 1.0 / Math.sqrt(var / c + eps);
+                double mg = 0;
+                double mgx = 0;
+                for (int i = 0; i < c; i++) {
+                    xh[i] = (x.data[o + i] - mean) * inv;
+                    double g = dy[o + i] * w.data[i];
+                    mg += g;
+                    mgx += g * xh[i];
+                    if (dw != null) {
+                        dw[i] += (float) (dy[o + i] * xh[i]);
+                    }
+                    if (db != null) {
+                        db[i] += dy[o + i];
+                    }
+                }
+                mg /= c;
+                mgx /= c;
+                if (dx != null) {
+                    for (int i = 0; i < c; i++) {
+                        dx[o + i] += (float) (inv * (dy[o + i] * w.data[i] - mg - xh[i] * mgx));
+                    }
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * GELU in BERT's exact form x·Φ(x), forward by the encoder's vector {@link EncoderOps#gelu(float[], int, int)}.
+     * Rule: dx = dy·(Φ(x) + x·φ(x)), Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^{−x²/2}/√(2π).
+     */
+    public static Tensor gelu(Tape tape, Tensor x) {
+        float[] y = x.data.clone();
+        for (int r = 0; r < x.rows; r++) {
+            EncoderOps.gelu(y, r * x.cols, x.cols);
+        }
+        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            geluBackward(x.data, y, dy, x.grad(), dy.length);
+        });
+        return yt;
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    /** Below this |x|, Φ(x) comes from its Taylor series rather than gelu(x)/x (which loses digits near 0). */
+    private static final float GELU_SMALL = 1e-3f;
+
+    /**
+     * dx += dy·(Φ(x) + x·φ(x)) with Φ(x) = gelu(x)/x read off the forward output (no erf in backward) and
+     * φ by a lane-wise exp. {@link #geluBackwardReference} is the scalar oracle.
+     */
+    static void geluBackward(float[] x, float[] y, float[] dy, float[] dx, int n) {
+        int i = 0;
+        int bound = FS.loopBound(n);
+        var small = jdk.incubator.vector.FloatVector.broadcast(FS, GELU_SMALL);
+        for (; i < bound; i += FS.length()) {
+            var v = jdk.incubator.vector.FloatVector.fromArray(FS, x, i);
+            var yv = jdk.incubator.vector.FloatVector.fromArray(FS, y, i);
+            var near0 = v.abs().compare(jdk.incubator.vector.VectorOperators.LT, small);
+            var taylor = v.mul((float) INV_SQRT_2PI).add(0.5f);
+            var safe = v.blend(1f, near0);
+            var cdf = yv.div(safe).blend(taylor, near0);
+            var pdf = v.mul(v).mul(-0.5f).lanewise(jdk.incubator.vector.VectorOperators.EXP).mul((float) INV_SQRT_2PI);
+            var g = jdk.incubator.vector.FloatVector.fromArray(FS, dy, i).mul(v.fma(pdf, cdf));
+            jdk.incubator.vector.FloatVector.fromArray(FS, dx, i).add(g).intoArray(dx, i);
+        }
+        for (; i < n; i++) {
+            double v = x[i];
+            double cdf = Math.abs(x[i]) < GELU_SMALL ? 0.5 + v * INV_SQRT_2PI : y[i] / v;
+            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+        }
+    }
+
+    /** Scalar oracle of {@link #geluBackward}: Φ through erf, in double. */
+    static void geluBackwardReference(float[] x, float[] dy, float[] dx, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double cdf = 0.5 * (1 + EncoderOps.erf(v * INV_SQRT2));
+            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+        }
+    }
+
+    /** Inverted dropout y = x⊙m, m ∈ {0, 1/(1−p)} drawn from {@code seed}. Rule: dx += dy⊙m. p = 0 is the identity. */
+    public static Tensor dropout(Tape tape, Tensor x, float p, long seed) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (p == 0) {
+            return x;
+        }
+        float[] m = dropoutMask(x.size(), p, seed);
+        float[] y = new float[x.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = x.data[i] * m[i];
+        }
+        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int i = 0; i < dy.length; i++) {
+                dx[i] += dy[i] * m[i];
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * Sentence pooling of packed sequences (sequence s = rows [starts[s], starts[s+1])): MEAN averages its
+     * rows (rule: dx[t] += dy[s]/len), CLS takes its first row (rule: dx[starts[s]] += dy[s]).
+     *
+     * @return [sequences, cols]
+     */
+    public static Tensor pool(Tape tape, Tensor x, int[] starts, dev.smelt.model.encoder.Pooling mode) {
+        int c = x.cols;
+        int seqs = starts.length - 1;
+        float[] y = new float[seqs * c];
+        for (int s = 0; s < seqs; s++) {
+            int len = starts[s + 1] - starts[s];
+            if (len <= 0) {
+                throw new IllegalArgumentException("sequence " + s + " is empty");
+            }
+            if (mode == dev.smelt.model.encoder.Pooling.CLS) {
+                System.arraycopy(x.data, starts[s] * c, y, s * c, c);
+            } else {
+                // the same sum-then-scale order as BertModel.encode
+                for (int t = starts[s]; t < starts[s + 1]; t++) {
+                    VectorOps.axpy(1f, x.data, t * c, y, s * c, c);
+                }
+                float inv = 1f / len;
+                for (int i = 0; i < c; i++) {
+                    y[s * c + i] *= inv;
+                }
+            }
+        }
+        Tensor yt = new Tensor(y, seqs, c, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int s = 0; s < seqs; s++) {
+                if (mode == dev.smelt.model.encoder.Pooling.CLS) {
+                    VectorOps.axpy(1f, dy, s * c, dx, starts[s] * c, c);
+                } else {
+                    float inv = 1f / (starts[s + 1] - starts[s]);
+                    for (int t = starts[s]; t < starts[s + 1]; t++) {
+                        VectorOps.axpy(inv, dy, s * c, dx, t * c, c);
+                    }
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * BERT's input embeddings of packed sequences: y[t] = word[id_t] + pos[p_t] + type[0] (p_t = position of
+     * token t in its sequence; single-sentence inputs use token type 0), summed in inference's order. The
+     * word table is a frozen constant (see the trainer for why); rules: dpos[p_t] += dy[t], dtype[0] += dy[t].
+     *
+     * @param word [vocab, hidden]
+     */
+    public static Tensor bertEmbeddings(Tape tape, float[] word, Tensor pos, Tensor type, int[][] seqs, int[] starts) {
+        int h = pos.cols;
+        int vocab = word.length / h;
+        float[] y = new float[starts[seqs.length] * h];
+        for (int s = 0; s < seqs.length; s++) {
+            if (seqs[s].length > pos.rows) {
+                throw new IllegalArgumentException("sequence " + s + " has " + seqs[s].length + " tokens, positions " + pos.rows);
+            }
+            for (int p = 0; p < seqs[s].length; p++) {
+                int id = seqs[s][p];
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("sequence " + s + " position " + p + ": token id " + id + " outside [0, " + vocab + ")");
+                }
+                int o = (starts[s] + p) * h;
+                for (int i = 0; i < h; i++) {
+                    y[o + i] = word[id * h + i] + pos.data[p * h + i] + type.data[i];
+                }
+            }
+        }
+        Tensor yt = new Tensor(y, starts[seqs.length], h, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            float[] dp = pos.requiresGrad ? pos.grad() : null;
+            float[] dt = type.requiresGrad ? type.grad() : null;
+            for (int s = 0; s < seqs.length; s++) {
+                for (int p = 0; p < seqs[s].length; p++) {
+                    int o = (starts[s] + p) * h;
+                    if (dp != null) {
+                        VectorOps.axpy(1f, dy, o, dp, p * h, h);
+                    }
+                    if (dt != null) {
+                        VectorOps.axpy(1f, dy, o, dt, 0, h);
+                    }
+                }
+            }
+        });
+        return yt;
     }
 
     /** A loss tensor [1, 1] with its exact double sum over {@code tokens} scored tokens. */

@@ -248,6 +248,91 @@ class GradCheckTest {
     }
 
     @Test
+    void denseWithTrainableWeight() {
+        checkLeaves("dense", 2, in -> t -> Grad.dense(t, in[0], in[1], null, null), new int[][] {{5, 13}, {7, 13}});
+        // the per-step packings a trainer passes give the same function and gradients
+        checkLeaves("dense prepacked", 2, in -> t -> Grad.dense(t, in[0], in[1],
+                dev.smelt.tensor.PackedGemm.pack(in[1].data, 7, 13), dev.smelt.tensor.PackedGemm.packTransposed(in[1].data, 7, 13)),
+                new int[][] {{5, 13}, {7, 13}});
+    }
+
+    @Test
+    void biasLayerNormGeluDropout() {
+        checkLeaves("bias", 2, in -> t -> Grad.bias(t, in[0], in[1]), new int[][] {{3, 7}, {1, 7}});
+        checkLeaves("layerNorm", 3, in -> t -> Grad.layerNorm(t, in[0], in[1], in[2], 1e-5f), new int[][] {{3, 11}, {1, 11}, {1, 11}});
+        checkLeaves("gelu", 1, in -> t -> Grad.gelu(t, in[0]), new int[][] {{3, 19}});
+        checkLeaves("dropout", 1, in -> t -> Grad.dropout(t, in[0], 0.3f, 7), new int[][] {{3, 9}});
+    }
+
+    /** Vector GELU backward (Φ read off the forward output) vs its scalar erf oracle, at odd sizes and around 0. */
+    @Test
+    void geluBackwardVectorMatchesScalar() {
+        for (int n : new int[] {1, 7, 17, 33, 101}) {
+            float[] x = randn(n, 3);
+            x[0] = 1e-4f; // the near-zero branch
+            float[] y = x.clone();
+            dev.smelt.model.encoder.EncoderOps.gelu(y, 0, n);
+            float[] dy = randn(n, 1);
+            float[] dv = new float[n];
+            float[] ds = new float[n];
+            Grad.geluBackward(x, y, dy, dv, n);
+            Grad.geluBackwardReference(x, dy, ds, n);
+            for (int i = 0; i < n; i++) {
+                assertThat((double) Math.abs(dv[i] - ds[i])).as("n %d [%d]: vector %g vs scalar %g (x %g)", n, i, dv[i], ds[i], x[i])
+                        .isLessThanOrEqualTo(GELU_BACKWARD_TOL * (1 + Math.abs(ds[i])));
+            }
+        }
+    }
+
+    /** GELU backward: float lanes and the erf fit's 1.2e-7 relative error against a double oracle. */
+    static final double GELU_BACKWARD_TOL = 2e-5;
+
+    @Test
+    void poolingMeanAndCls() {
+        int[] starts = {0, 3, 4, 7};
+        for (dev.smelt.model.encoder.Pooling mode : dev.smelt.model.encoder.Pooling.values()) {
+            checkLeaves("pool " + mode, 1, in -> t -> Grad.pool(t, in[0], starts, mode), new int[][] {{7, 5}});
+        }
+    }
+
+    @Test
+    void bertEmbeddingsPositionAndType() {
+        float[] word = randn(10 * 4, 1);
+        int[][] seqs = {{1, 5, 2}, {1, 9, 9, 2}};
+        checkLeaves("bert embeddings", 2, in -> t -> Grad.bertEmbeddings(t, word, in[0], in[1], seqs, new int[] {0, 3, 7}),
+                new int[][] {{6, 4}, {2, 4}});
+    }
+
+    @Test
+    void bidirectionalAttentionOverPackedSequences() {
+        int n = 7, heads = 2, hd = 3;
+        int[] start = {0, 0, 0, 3, 3, 3, 3};
+        int[] end = {3, 3, 3, 7, 7, 7, 7};
+        checkLeaves("bidirectional attention", 3, in -> t -> Grad.attention(t, in[0], in[1], in[2], heads, heads, hd, start, end, 0.6f),
+                new int[][] {{n, heads * hd}, {n, heads * hd}, {n, heads * hd}});
+    }
+
+    @Test
+    void bidirectionalAttentionSeesLaterTokensButNotOtherSequences() {
+        int hd = 2;
+        Tensor q = leaf(4, hd), k = leaf(4, hd), v = leaf(4, hd);
+        Tape tape = new Tape(pool, true);
+        Tensor y = Grad.attention(tape, q, k, v, 1, 1, hd, new int[] {0, 0, 2, 2}, new int[] {2, 2, 4, 4}, 1f);
+        y.accumulateGrad(new float[] {1, 1, 0, 0, 0, 0, 0, 0}); // loss on the first token only
+        tape.backward();
+        assertThat(Math.abs(k.grad()[2]) + Math.abs(v.grad()[2])).as("first token depends on the later token of its sequence").isPositive();
+        for (int i = 2 * hd; i < 4 * hd; i++) {
+            assertThat(v.grad()[i]).as("value grad of the other sequence, element %d", i).isZero();
+        }
+    }
+
+    @Test
+    void labelCrossEntropy() {
+        // classification: one row per sequence, targets are label ids, normalized by the batch size
+        checkLeaves("label cross-entropy", 1, in -> t -> Grad.crossEntropy(t, in[0], new int[] {2, 0}, 2).tensor(), new int[][] {{2, 5}});
+    }
+
+    @Test
     void maskedCrossEntropy() {
         checkLeaves("cross-entropy", 1, in -> t -> Grad.crossEntropy(t, in[0], new int[] {1, 4, 0}, 7.0).tensor(), new int[][] {{3, 6}});
     }

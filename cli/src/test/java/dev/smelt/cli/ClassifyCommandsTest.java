@@ -1,0 +1,65 @@
+package dev.smelt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** classify-train's option errors, and (slow) a full fine-tune → classify round trip through the CLI. */
+class ClassifyCommandsTest {
+    private static Path csv(Path dir) throws Exception {
+        StringBuilder b = new StringBuilder("text,category\n");
+        String[][] rows = {{"where is my card", "card_arrival"}, {"my card has not arrived yet", "card_arrival"},
+            {"card still not here", "card_arrival"}, {"when will my card come", "card_arrival"},
+            {"what is the exchange rate", "exchange_rate"}, {"how much is a euro in dollars", "exchange_rate"},
+            {"exchange rate for pounds", "exchange_rate"}, {"which rate do you use to convert", "exchange_rate"}};
+        for (String[] r : rows) {
+            b.append(r[0]).append(',').append(r[1]).append('\n');
+        }
+        Path p = dir.resolve("train.csv");
+        Files.writeString(p, b);
+        return p;
+    }
+
+    @Test
+    void badMethodAndFractionAreClearErrors(@TempDir Path dir) throws Exception {
+        Path data = csv(dir);
+        String[] r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+                "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "bogus");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("--method must be full or head").contains("bogus").doesNotContain("at dev.smelt");
+        r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+                "--label-column", "category", "--out", dir.resolve("o").toString(), "--val-fraction", "1.5");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("--val-fraction").contains("1.5").doesNotContain("at dev.smelt");
+        r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+                "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "lora");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("not implemented").doesNotContain("at dev.smelt");
+    }
+
+    @Test
+    @Tag("slow")
+    void fullFineTuneThenClassify(@TempDir Path dir) throws Exception {
+        Path data = csv(dir);
+        Path out = dir.resolve("clf");
+        String[] r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+                "--label-column", "category", "--out", out.toString(), "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.25");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("\"method\" : \"full\"");
+        assertThat(out.resolve("classifier.json")).exists();
+        assertThat(out.resolve("encoder").resolve("model.safetensors")).exists();
+        java.io.InputStream old = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("{\"text\": \"my card never arrived\"}\n".getBytes()));
+            r = FinetuneCommandTest.run("classify", "--model", out.toString(), "--top-k", "2");
+        } finally {
+            System.setIn(old);
+        }
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).contains("\"label\"").contains("\"probability\"").contains("\"top\"");
+    }
+}

@@ -1,0 +1,131 @@
+package dev.smelt.train.encoder;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.encoder.BertConfig;
+import dev.smelt.model.encoder.BertEmbedder;
+import dev.smelt.model.encoder.Embedders;
+import dev.smelt.model.encoder.Pooling;
+import dev.smelt.tensor.ThreadPool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * {@code smelt classify-train --method full}: fine-tunes every encoder weight with a softmax head, then
+ * calibrates the head (temperature on the validation split) and sets the out-of-scope threshold exactly as
+ * the frozen-head path does, and saves a classifier directory:
+ * <pre>
+ *   DIR/classifier.json            head, labels, temperature, threshold, metrics; "encoder": "encoder"
+ *   DIR/encoder/model.safetensors  fine-tuned weights, Hugging Face BERT names, F32
+ *   DIR/encoder/config.json        Hugging Face BertConfig fields
+ *   DIR/encoder/tokenizer.json     the base model's tokenizer
+ *   DIR/encoder/modules.json, DIR/encoder/1_Pooling/config.json   sentence-transformers pooling (no Normalize:
+ *                                  the head was trained on raw pooled vectors)
+ * </pre>
+ * Every file is written to a temporary name and renamed. Stateless.
+ */
+public final class ClassifierFineTune {
+    /** Name of the encoder subdirectory, stored relative in classifier.json. */
+    public static final String ENCODER_DIR = "encoder";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ClassifierFineTune() {
+    }
+
+    /** The trained classifier, its encoder and training record. */
+    public record Output(TrainableBert model, SoftmaxClassifier head, EncoderFineTuner.Result result) {
+    }
+
+    /**
+     * @param base       the pretrained encoder (weights and tokenizer)
+     * @param baseName   how the user named it (recorded in the metrics)
+     * @param threshold  out-of-scope threshold, or negative for auto (keeps 95% of correct validation answers)
+     */
+    public static Output train(BertEmbedder base, String baseName, List<String> texts, List<String> labels, double valFraction,
+                               EncoderFineTuner.Options opt, double threshold, ThreadPool pool, EncoderFineTuner.Listener listener) {
+        if (texts.size() != labels.size() || texts.size() < 2) {
+            throw new IllegalArgumentException("need >= 2 examples with one label each, got " + texts.size() + " and " + labels.size());
+        }
+        if (!(valFraction >= 0 && valFraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + valFraction);
+        }
+        List<String> names = labels.stream().distinct().sorted().toList();
+        if (names.size() < 2) {
+            throw new IllegalArgumentException("need at least 2 distinct labels, got " + names);
+        }
+        int[] y = labels.stream().mapToInt(names::indexOf).toArray();
+        int[][] seqs = new int[texts.size()][];
+        for (int i = 0; i < seqs.length; i++) {
+            seqs[i] = base.tokens(texts.get(i));
+        }
+        int[][] split = LogisticTrainer.stratifiedSplit(y, names.size(), valFraction, opt.seed());
+        TrainableBert model = TrainableBert.from(base.weights(), names.size(), opt.seed(), pool);
+        EncoderFineTuner tuner = new EncoderFineTuner(model, opt, pool, listener);
+        EncoderFineTuner.Result r = tuner.fit(seqs, y, split[0], split[1]);
+        int[] val = split[1];
+        float[][] vx = tuner.embed(seqs, val);
+        int[] vy = IntStream.of(val).map(i -> y[i]).toArray();
+        int[] all = IntStream.range(0, val.length).toArray();
+        float[] w = model.headWeights();
+        float[] b = model.headBias();
+        double temperature = val.length == 0 ? 1.0 : LogisticTrainer.fitTemperature(vx, vy, all, w, b, names.size());
+        SoftmaxClassifier raw = new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, 0, null);
+        double th = threshold >= 0 ? threshold : val.length == 0 ? 0 : LogisticTrainer.autoThreshold(raw, vx, vy, all);
+        ObjectNode m = JSON.createObjectNode();
+        m.put("method", "full").put("base_encoder", baseName).put("train_examples", split[0].length)
+                .put("validation_examples", val.length).put("epochs", r.epochsRun()).put("best_epoch", r.bestEpoch())
+                .put("steps", r.steps()).put("train_seconds", r.seconds()).put("temperature", temperature).put("threshold", th)
+                .put("learning_rate", opt.lr()).put("batch_size", opt.batchSize()).put("dropout", opt.dropout())
+                .put("weight_decay", opt.weightDecay()).put("seed", opt.seed());
+        if (val.length > 0) {
+            m.put("validation_accuracy", LogisticTrainer.accuracy(raw, vx, vy, all))
+                    .put("validation_loss", LogisticTrainer.loss(vx, vy, all, w, b, names.size(), 1.0))
+                    .put("validation_loss_calibrated", LogisticTrainer.loss(vx, vy, all, w, b, names.size(), temperature));
+        }
+        var per = m.putArray("validation_accuracy_per_epoch");
+        r.valAccuracy().forEach(per::add);
+        var tl = m.putArray("train_loss_per_epoch");
+        r.trainLoss().forEach(tl::add);
+        return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, th, m), r);
+    }
+
+    /** Writes the classifier directory (see the class comment); {@code base} names the tokenizer to copy. */
+    public static void save(Output o, String base, Path dir) throws IOException {
+        Path enc = dir.resolve(ENCODER_DIR);
+        Files.createDirectories(enc.resolve("1_Pooling"));
+        BertConfig c = o.model().config();
+        ObjectNode cfg = JSON.createObjectNode().put("model_type", "bert").put("hidden_act", "gelu")
+                .put("vocab_size", c.vocab()).put("hidden_size", c.hidden()).put("num_hidden_layers", c.layers())
+                .put("num_attention_heads", c.heads()).put("intermediate_size", c.intermediate())
+                .put("max_position_embeddings", c.maxPositions()).put("type_vocab_size", c.typeVocab())
+                .put("layer_norm_eps", c.layerNormEps());
+        cfg.putArray("architectures").add("BertModel");
+        writeJson(enc.resolve("config.json"), cfg);
+        ObjectNode pool = JSON.createObjectNode().put("word_embedding_dimension", c.hidden())
+                .put("pooling_mode_cls_token", c.pooling() == Pooling.CLS).put("pooling_mode_mean_tokens", c.pooling() == Pooling.MEAN);
+        writeJson(enc.resolve("1_Pooling").resolve("config.json"), pool);
+        var modules = JSON.createArrayNode();
+        modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
+        modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
+        writeJson(enc.resolve("modules.json"), modules);
+        Embedders.copyTokenizer(base, enc.resolve("tokenizer.json"));
+        o.model().saveEncoder(enc.resolve("model.safetensors"));
+        o.head().save(dir);
+    }
+
+    private static void writeJson(Path p, Object node) throws IOException {
+        Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
+        try {
+            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
+            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
