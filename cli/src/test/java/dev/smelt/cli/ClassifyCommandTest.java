@@ -32,7 +32,7 @@ class ClassifyCommandTest {
         Files.writeString(data, csv);
         Path out = dir.resolve("clf");
         EmbedCommandTest.Result r = EmbedCommandTest.run("", "classify-train", "--data", data.toString(), "--text-column", "utterance",
-                "--label-column", "intent", "--out", out.toString(), "--val-fraction", "0.34", "--lr", "0.05", "--threads", "2");
+                "--label-column", "intent", "--out", out.toString(), "--method", "head", "--val-fraction", "0.34", "--lr", "0.05", "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Files.exists(out.resolve("classifier.json"))).isTrue();
         JsonNode report = JSON.readTree(r.out());
