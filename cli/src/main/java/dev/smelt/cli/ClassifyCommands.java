@@ -100,9 +100,6 @@ final class ClassifyCommands {
             if (method.equals("full")) {
                 return FullFineTune.run(this, th);
             }
-            if (method.equals("lora")) {
-                throw new IllegalArgumentException("--method lora is not implemented; use full (fine-tunes every encoder weight) or head");
-            }
             if (!method.equals("head")) {
                 throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
             }

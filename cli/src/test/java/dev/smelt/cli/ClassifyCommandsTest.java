@@ -38,7 +38,7 @@ class ClassifyCommandsTest {
         r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "lora");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("not implemented").doesNotContain("at dev.smelt");
+        assertThat(r[2]).contains("--method must be full or head").contains("lora").doesNotContain("at dev.smelt");
     }
 
     @Test
