@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.LabeledTexts;
 import dev.smelt.model.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
 import dev.smelt.model.encoder.Embedders;
 import java.io.BufferedReader;
@@ -14,7 +15,6 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -69,7 +69,7 @@ final class ClassifyCommands {
         @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200; early stopping may end sooner).")
         Integer epochs;
 
-        @Option(names = "--patience", description = "Epochs without a better validation score before stopping (default: full 2, head 8).")
+        @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8).")
         Integer patience;
 
         @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3).")
@@ -110,40 +110,61 @@ final class ClassifyCommands {
             LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
             long t0 = System.nanoTime();
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            SoftmaxClassifier head;
+            ObjectNode m;
             try (BertEmbedder e = Embedders.open(model, n)) {
                 float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
                 double embedSeconds = (System.nanoTime() - t0) / 1e9;
                 Progress p = new Progress(System.err, "training head", epochs);
-                SoftmaxClassifier head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(model, x, train.labels());
+                head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(model, x, train.labels());
                 p.update(epochs, "early stop");
-                ObjectNode m = head.metrics();
+                m = head.metrics();
                 m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
-                if (held != null) {
-                    testMetrics(e, head, held, test, m);
-                }
-                head.save(out);
-                System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
             }
+            head.save(out);
+            if (held != null) {
+                testSaved(out, n, held, test, m);
+                head.save(out); // with the test metrics
+            }
+            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
             return 0;
         }
     }
 
-    /** Test accuracy (top label, and with the out-of-scope threshold) of {@code head} over {@code e}'s embeddings, into m. */
-    static void testMetrics(BertEmbedder e, SoftmaxClassifier head, LabeledTexts held, Path test, ObjectNode m) {
-        float[][] hx = embedAll(e, held.texts(), "embedding " + test.getFileName());
+    /** Test metrics of the saved directory {@code dir}, loaded exactly as {@code smelt classify --model DIR} loads it. */
+    static void testSaved(Path dir, int threads, LabeledTexts held, Path test, ObjectNode m) throws java.io.IOException {
+        try (TextClassifier c = TextClassifier.open(dir, threads)) {
+            testMetrics(c, held, test, m);
+        }
+    }
+
+    /** Test accuracy (top label, and with the out-of-scope threshold) of classifier {@code c}, into m. */
+    static void testMetrics(TextClassifier c, LabeledTexts held, Path test, ObjectNode m) {
+        List<SoftmaxClassifier.Prediction> pr = predictAll(c, held.texts(), "classifying " + test.getFileName());
         int ok = 0;
         int okInScope = 0;
         int unknown = 0;
-        for (int i = 0; i < hx.length; i++) {
-            SoftmaxClassifier.Prediction pr = head.predict(hx[i]);
-            String top = head.labels().get(argmax(pr.probabilities()));
-            ok += top.equals(held.labels().get(i)) ? 1 : 0;
-            unknown += pr.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
-            okInScope += pr.label().equals(held.labels().get(i)) ? 1 : 0;
+        for (int i = 0; i < pr.size(); i++) {
+            SoftmaxClassifier.Prediction p = pr.get(i);
+            ok += c.bestLabel(p).equals(held.labels().get(i)) ? 1 : 0;
+            unknown += p.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
+            okInScope += p.label().equals(held.labels().get(i)) ? 1 : 0;
         }
-        m.put("test_examples", hx.length).put("test_accuracy", (double) ok / hx.length)
-                .put("test_accuracy_with_threshold", (double) okInScope / hx.length)
-                .put("test_unknown_rate", (double) unknown / hx.length);
+        m.put("test_examples", pr.size()).put("test_accuracy", (double) ok / pr.size())
+                .put("test_accuracy_with_threshold", (double) okInScope / pr.size())
+                .put("test_unknown_rate", (double) unknown / pr.size());
+    }
+
+    /** Predictions for every text, batch by batch with a progress bar. */
+    static List<SoftmaxClassifier.Prediction> predictAll(TextClassifier c, List<String> texts, String label) {
+        Progress p = new Progress(System.err, label, texts.size());
+        List<SoftmaxClassifier.Prediction> out = new java.util.ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
+            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
+            out.addAll(c.predict(texts.subList(i, end)));
+            p.update(end, end + "/" + texts.size());
+        }
+        return out;
     }
 
     static double parseThreshold(String s) {
@@ -156,16 +177,6 @@ final class ClassifyCommands {
             // reported below
         }
         throw new IllegalArgumentException("--oos-threshold must be 'auto' or a number in [0, 1), got '" + s + "'");
-    }
-
-    static int argmax(double[] p) {
-        int b = 0;
-        for (int i = 1; i < p.length; i++) {
-            if (p[i] > p[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 
     @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout.")
@@ -184,18 +195,13 @@ final class ClassifyCommands {
             if (topK < 0) {
                 throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
             }
-            SoftmaxClassifier head = SoftmaxClassifier.load(model);
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            try (BertEmbedder e = Embedders.open(encoderOf(model, head), n)) {
-                if (e.dimension() != head.dimension()) {
-                    throw new IllegalArgumentException(model + ": head expects " + head.dimension() + "-dimensional embeddings, encoder '"
-                            + head.encoder() + "' gives " + e.dimension());
-                }
+            try (TextClassifier c = TextClassifier.open(model, n)) {
                 JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
                 for (List<String> chunk = in.next(BertEmbedder.BATCH); !chunk.isEmpty(); chunk = in.next(BertEmbedder.BATCH)) {
-                    for (float[] v : e.embed(chunk)) {
-                        out.write(line(head, head.predict(v), topK));
+                    for (SoftmaxClassifier.Prediction p : c.predict(chunk)) {
+                        out.write(line(c, p, topK));
                         out.write('\n');
                     }
                     out.flush();
@@ -205,24 +211,12 @@ final class ClassifyCommands {
         }
     }
 
-    /** The head's encoder: a fine-tuned one saved inside the classifier directory, else a built-in name or path. */
-    static String encoderOf(Path dir, SoftmaxClassifier head) {
-        Path inside = dir.resolve(head.encoder());
-        return java.nio.file.Files.isDirectory(inside) ? inside.toString() : head.encoder();
-    }
-
-    static String line(SoftmaxClassifier head, SoftmaxClassifier.Prediction p, int topK) {
+    static String line(TextClassifier c, SoftmaxClassifier.Prediction p, int topK) {
         ObjectNode o = JSON.createObjectNode().put("label", p.label()).put("probability", p.probability());
         if (topK > 0) {
-            double[] pr = p.probabilities();
-            Integer[] idx = new Integer[pr.length];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = i;
-            }
-            Arrays.sort(idx, (a, b) -> Double.compare(pr[b], pr[a]));
             ArrayNode top = o.putArray("top");
-            for (int i = 0; i < Math.min(topK, idx.length); i++) {
-                top.addObject().put("label", head.labels().get(idx[i])).put("probability", pr[idx[i]]);
+            for (TextClassifier.Ranked r : c.top(p, topK)) {
+                top.addObject().put("label", r.label()).put("probability", r.probability());
             }
         }
         return o.toString();

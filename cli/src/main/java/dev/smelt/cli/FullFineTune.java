@@ -3,7 +3,6 @@ package dev.smelt.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.LabeledTexts;
-import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
 import dev.smelt.model.encoder.Embedders;
 import dev.smelt.tensor.ThreadPool;
@@ -56,11 +55,7 @@ final class FullFineTune {
         m.put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
         ClassifierFineTune.save(o, a.model, a.out);
         if (held != null) {
-            // through the saved directory, exactly as `smelt classify --model DIR` will load it
-            SoftmaxClassifier head = SoftmaxClassifier.load(a.out);
-            try (BertEmbedder e = Embedders.open(ClassifyCommands.encoderOf(a.out, head), n)) {
-                ClassifyCommands.testMetrics(e, head, held, a.test, m);
-            }
+            ClassifyCommands.testSaved(a.out, n, held, a.test, m);
             o.head().save(a.out); // with the test metrics
         }
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));

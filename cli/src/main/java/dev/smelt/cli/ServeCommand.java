@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "serve", description = "Serve models over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default'). "
-            + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed.")
+            + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed; "
+            + "classifier directories from classify-train (DIR, served under its directory name, or NAME=DIR) at /v1/classify.")
     List<Path> models;
 
     @Option(names = "--host", defaultValue = "127.0.0.1")
@@ -78,7 +79,15 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
         Map<String, String> embedders = new LinkedHashMap<>(); // served name → built-in name or path
+        Map<String, Path> classifiers = new LinkedHashMap<>(); // served name → classify-train directory
         for (Path ref : models) {
+            Map.Entry<String, Path> clf = ClassifierServe.classifierRef(ref);
+            if (clf != null) {
+                if (classifiers.put(clf.getKey(), clf.getValue()) != null) {
+                    throw new IllegalArgumentException("two classifiers are served as '" + clf.getKey() + "': name one NAME=DIR");
+                }
+                continue;
+            }
             String embedder = EmbeddingServe.embedderRef(ref);
             if (embedder != null) {
                 embedders.put(EmbeddingServe.servedName(embedder), embedder);
@@ -115,16 +124,24 @@ final class ServeCommand implements Callable<Integer> {
         if (!files.isEmpty()) {
             aliases.put("default", files.keySet().iterator().next());
         }
+        Map<String, String> classifierAliases = new LinkedHashMap<>();
         for (String spec : aliasSpecs) {
             int eq = spec.indexOf('=');
-            if (eq <= 0 || eq == spec.length() - 1 || !files.containsKey(spec.substring(eq + 1))) {
-                throw new IllegalArgumentException("--alias must be ALIAS=NAME with NAME one of " + files.keySet() + ", got '" + spec + "'");
+            String target = eq <= 0 ? null : spec.substring(eq + 1);
+            if (target != null && classifiers.containsKey(target)) {
+                classifierAliases.put(spec.substring(0, eq), target);
+                continue;
             }
-            aliases.put(spec.substring(0, eq), spec.substring(eq + 1));
+            if (target == null || target.isEmpty() || !files.containsKey(target)) {
+                throw new IllegalArgumentException("--alias must be ALIAS=NAME with NAME one of "
+                        + EmbeddingServe.all(files.keySet(), classifiers.keySet()) + ", got '" + spec + "'");
+            }
+            aliases.put(spec.substring(0, eq), target);
         }
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
                 new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m), adapters), cfg.keepAlive());
-        SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()), Clock.systemUTC());
+        SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()),
+                ClassifierServe.models(classifiers, classifierAliases, cfg.threads(), cfg.keepAlive()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(graceDuration);
@@ -132,7 +149,7 @@ final class ServeCommand implements Callable<Integer> {
         }));
         int bound = server.start();
         System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics)%n",
-                String.join(", ", EmbeddingServe.all(files.keySet(), embedders.keySet())), host, bound);
+                String.join(", ", EmbeddingServe.all(EmbeddingServe.all(files.keySet(), embedders.keySet()), classifiers.keySet())), host, bound);
         stopped.await();
         return 0;
     }

@@ -1,35 +1,28 @@
 package dev.smelt.eval;
 
 import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
-import dev.smelt.model.encoder.Embedders;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * A frozen-encoder classifier ({@code smelt classify-train} output) as a target: the query's input is
- * embedded and the softmax head names a label; the answer's confidence is the head's calibrated
+ * embedded and the softmax head names a label (through {@link TextClassifier}, as {@code smelt classify} does); the answer's confidence is the head's calibrated
  * probability of that label (what cascades route on). Free. Thread-safe (the BERT embedder is safe to
  * share, the head is immutable). Owns the embedder.
  */
 public final class ClassifierTarget implements Target {
     private final String name;
-    private final SoftmaxClassifier head;
-    private final BertEmbedder embedder;
+    private final TextClassifier classifier;
 
     public ClassifierTarget(String name, Path dir, int threads) throws java.io.IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.name = name;
-        this.head = SoftmaxClassifier.load(dir);
-        this.embedder = Embedders.open(head.encoder(), threads);
-        if (embedder.dimension() != head.dimension()) {
-            embedder.close();
-            throw new IllegalArgumentException(dir + ": the head expects " + head.dimension() + "-dimensional embeddings, encoder '"
-                    + head.encoder() + "' gives " + embedder.dimension());
-        }
+        this.classifier = TextClassifier.open(dir, threads);
     }
 
     @Override
@@ -40,14 +33,14 @@ public final class ClassifierTarget implements Target {
     @Override
     public Answer answer(Query q) {
         long t0 = System.nanoTime();
-        SoftmaxClassifier.Prediction p = head.predict(embedder.embed(List.of(q.input()))[0]);
-        return new Answer(p.label(), name, p.probability(), embedder.countTokens(q.input()), 0, BigDecimal.ZERO, System.nanoTime() - t0, false,
+        SoftmaxClassifier.Prediction p = classifier.predict(q.input());
+        return new Answer(p.label(), name, p.probability(), classifier.countTokens(q.input()), 0, BigDecimal.ZERO, System.nanoTime() - t0, false,
                 List.of());
     }
 
     /** The encoder as an embedding function (for a learned router on the same embeddings). */
     public BertEmbedder embedder() {
-        return embedder;
+        return classifier.embedder();
     }
 
     @Override
@@ -62,6 +55,6 @@ public final class ClassifierTarget implements Target {
 
     @Override
     public void close() {
-        embedder.close();
+        classifier.close();
     }
 }

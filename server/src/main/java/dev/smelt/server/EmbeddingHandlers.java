@@ -111,6 +111,11 @@ final class EmbeddingHandlers {
 
     /** A string or a non-empty array of strings; token-id arrays are refused (their ids are another tokenizer's). */
     static List<String> inputs(JsonNode in, String param) {
+        return inputs(in, param, MAX_INPUTS);
+    }
+
+    /** As {@link #inputs(JsonNode, String)}, with at most {@code max} items. */
+    static List<String> inputs(JsonNode in, String param, int max) {
         if (in == null || in.isNull()) {
             throw ApiException.badRequest("'" + param + "' is required: a string or an array of strings", param);
         }
@@ -125,8 +130,8 @@ final class EmbeddingHandlers {
         if (in.isEmpty()) {
             throw ApiException.badRequest("'" + param + "' must not be an empty array", param);
         }
-        if (in.size() > MAX_INPUTS) {
-            throw ApiException.badRequest("'" + param + "' has " + in.size() + " items; at most " + MAX_INPUTS + " per request", param);
+        if (in.size() > max) {
+            throw ApiException.badRequest("'" + param + "' has " + in.size() + " items; at most " + max + " per request", param);
         }
         for (int i = 0; i < in.size(); i++) {
             JsonNode s = in.get(i);

@@ -26,6 +26,7 @@ public final class SmeltServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Javalin app;
     private final EmbeddingModels embeddings;
+    private final ClassifierModels classifiers;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean ready;
     private volatile boolean shuttingDown;
@@ -36,8 +37,14 @@ public final class SmeltServer implements AutoCloseable {
 
     /** A server that also answers embedding requests for {@code embeddings}. */
     public SmeltServer(ServerConfig config, ModelRegistry models, EmbeddingModels embeddings, Clock clock) {
+        this(config, models, embeddings, ClassifierModels.none(), clock);
+    }
+
+    /** A server that also answers embedding requests for {@code embeddings} and {@code /v1/classify} for {@code classifiers}. */
+    public SmeltServer(ServerConfig config, ModelRegistry models, EmbeddingModels embeddings, ClassifierModels classifiers, Clock clock) {
         config.validate();
         this.embeddings = embeddings;
+        this.classifiers = classifiers;
         this.config = config;
         this.models = models;
         this.metrics = new ServerMetrics(models);
@@ -82,6 +89,10 @@ public final class SmeltServer implements AutoCloseable {
         app.post("/v1/embeddings", emb::openAi);
         app.post("/api/embed", emb::ollamaEmbed);
         app.post("/api/embeddings", emb::ollamaEmbeddings);
+        ClassifyHandlers cls = new ClassifyHandlers(classifiers, n -> models.canonical(n) != null || embeddings.resolve(n) != null
+                || n.contains(ModelRegistry.ADAPTER_SEPARATOR) && models.canonical(n.substring(0, n.lastIndexOf(ModelRegistry.ADAPTER_SEPARATOR))) != null, clock);
+        app.post("/v1/classify", cls::classify);
+        app.post("/classify", cls::classify); // vLLM's path
         app.post("/api/chat", ollama::chat);
         app.post("/api/generate", ollama::generate);
         app.get("/api/tags", ollama::tags);
@@ -118,6 +129,9 @@ public final class SmeltServer implements AutoCloseable {
             data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
         }
         for (String n : embeddings.names()) {
+            data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
+        }
+        for (String n : classifiers.names()) {
             data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
         }
         ctx.json(o);
@@ -229,6 +243,7 @@ public final class SmeltServer implements AutoCloseable {
         }
         app.stop();
         embeddings.close();
+        classifiers.close();
         metrics.close();
     }
 }

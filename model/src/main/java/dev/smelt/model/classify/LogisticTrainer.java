@@ -77,7 +77,8 @@ public final class LogisticTrainer {
         SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
         int epoch = 0;
         long t0 = System.nanoTime();
-        for (; epoch < opt.maxEpochs() && epoch - bestEpoch < opt.patience(); epoch++) {
+        // stop once `patience` finished epochs in a row failed to lower the validation loss (Keras' meaning)
+        for (; epoch < opt.maxEpochs() && epoch - 1 - bestEpoch < opt.patience(); epoch++) {
             shuffle(train, rnd);
             for (int s = 0; s < train.length; s += opt.batchSize()) {
                 step(x, y, train, s, Math.min(train.length, s + opt.batchSize()), w, b, c, d, adam);

@@ -88,8 +88,11 @@ public final class ClassifierFineTune {
                     .put("validation_loss", LogisticTrainer.loss(vx, vy, all, w, b, names.size(), 1.0))
                     .put("validation_loss_calibrated", LogisticTrainer.loss(vx, vy, all, w, b, names.size(), temperature));
         }
+        m.put("early_stopping", "validation_loss");
         var per = m.putArray("validation_accuracy_per_epoch");
         r.valAccuracy().forEach(per::add);
+        var vl = m.putArray("validation_loss_per_epoch");
+        r.valLoss().forEach(vl::add);
         var tl = m.putArray("train_loss_per_epoch");
         r.trainLoss().forEach(tl::add);
         return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, th, m), r);

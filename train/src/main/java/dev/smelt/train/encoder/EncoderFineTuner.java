@@ -14,8 +14,10 @@ import java.util.SplittableRandom;
 /**
  * Full fine-tuning of a {@link TrainableBert} for sequence classification: shuffled mini-batches of packed
  * sequences, softmax cross-entropy over the labels, AdamW (weight decay on matrices only) with linear warm-up
- * and linear decay, global gradient-norm clipping, validation accuracy after every epoch and early stopping
- * on it (the best epoch's weights are restored at the end).
+ * and linear decay, global gradient-norm clipping, validation loss and accuracy after every epoch, and early
+ * stopping on the validation <em>loss</em> (mean NLL; the lowest-loss epoch's weights are restored at the end).
+ * Loss rather than accuracy: on a few hundred validation examples accuracy moves in steps of 1/n and is noisy
+ * (±1% on 500), so it stopped runs while the loss, which sees every example's confidence, was still falling.
  *
  * <p>Parallelism is data-parallel: each batch is split into one group per thread with balanced token counts;
  * each group runs forward and backward start to finish on its own thread (an inline pool, its own
@@ -33,7 +35,7 @@ public final class EncoderFineTuner {
      * @param weightDecay   AdamW decoupled decay of the matrices
      * @param dropout       hidden dropout (BERT's 0.1)
      * @param maxGradNorm   global gradient-norm clip (0 disables)
-     * @param patience      epochs without a better validation accuracy before stopping
+     * @param patience      epochs without a lower validation loss before stopping
      */
     public record Options(int epochs, int batchSize, float lr, float headLrFactor, float warmupFraction, float weightDecay,
                           float dropout, float maxGradNorm, int patience, long seed) {
@@ -81,7 +83,7 @@ public final class EncoderFineTuner {
         }
     }
 
-    /** What training did; the model holds the best epoch's weights. */
+    /** What training did; the model holds the best (lowest validation loss) epoch's weights; bestEpoch counts from 1. */
     public record Result(int epochsRun, int bestEpoch, List<Double> valAccuracy, List<Double> valLoss, List<Double> trainLoss,
                          long steps, double seconds) {
     }
@@ -136,14 +138,16 @@ public final class EncoderFineTuner {
         List<Double> va = new ArrayList<>();
         List<Double> vl = new ArrayList<>();
         List<Double> tl = new ArrayList<>();
-        double best = -1;
+        double best = Double.POSITIVE_INFINITY; // lowest validation loss so far
         int bestEpoch = 0;
         float[][] bestParams = null;
         long step = 0;
         long t0 = System.nanoTime();
         long examples = 0;
         int epoch = 0;
-        for (; epoch < opt.epochs() && epoch - bestEpoch < opt.patience(); epoch++) {
+        // stop once `patience` finished epochs in a row failed to lower the validation loss (Keras' and
+        // Hugging Face's meaning); epoch - 1 - bestEpoch is how many have failed so far
+        for (; epoch < opt.epochs() && epoch - 1 - bestEpoch < opt.patience(); epoch++) {
             shuffle(order, rnd);
             double lossSum = 0;
             for (int b = 0; b < order.length; b += opt.batchSize()) {
@@ -168,8 +172,8 @@ public final class EncoderFineTuner {
             vl.add(acc[1]);
             tl.add(lossSum / order.length);
             listener.epoch(epoch + 1, lossSum / order.length, acc[0], acc[1]);
-            if (val.length == 0 || acc[0] > best) {
-                best = val.length == 0 ? best : acc[0];
+            if (val.length == 0 || acc[1] < best) {
+                best = val.length == 0 ? best : acc[1];
                 bestEpoch = epoch;
                 bestParams = epoch + 1 < opt.epochs() ? model.snapshot() : null; // the last epoch's weights are already in place
             }

@@ -60,6 +60,71 @@ class EncoderFineTunerTest {
         }
     }
 
+    /**
+     * Evaluating the same weights twice sums the per-chunk losses in whatever order the threads finish, so the
+     * mean NLL may differ in the last bits of a double.
+     */
+    static final double SAME_WEIGHTS_LOSS_TOL = 1e-9;
+
+    /**
+     * Early stopping picks the epoch with the lowest validation loss and restores its weights: a tiny BERT
+     * memorizes a small training set whose labels are partly wrong, so the validation loss falls, then rises.
+     */
+    @Test
+    void earlyStoppingKeepsTheLowestValidationLossEpoch() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        int n = 96;
+        int[][] seqs = new int[n][];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            int truth = i % 3;
+            int len = 3 + r.nextInt(5);
+            seqs[i] = new int[len + 2];
+            seqs[i][0] = 1;
+            for (int j = 1; j <= len; j++) {
+                seqs[i][j] = 6 + r.nextInt(TinyBert.VOCAB - 6);
+            }
+            seqs[i][1 + r.nextInt(len)] = 3 + truth;
+            seqs[i][len + 1] = 2;
+            // a quarter of the training labels are wrong (validation labels are right): memorizing them hurts
+            y[i] = i < TRAIN && i % 4 == 0 ? (truth + 1 + r.nextInt(2)) % 3 : truth;
+        }
+        int[] train = java.util.stream.IntStream.range(0, TRAIN).toArray();
+        int[] val = java.util.stream.IntStream.range(TRAIN, n).toArray();
+        try (ThreadPool pool = new ThreadPool(2)) {
+            TrainableBert m = TrainableBert.from(TinyBert.random(dev.smelt.model.encoder.Pooling.MEAN, 1), 3, 1, pool);
+            EncoderFineTuner.Options opt = new EncoderFineTuner.Options(EPOCHS, 8, 3e-3f, 3f, 0f, 0f, 0f, 0f, EPOCHS, 5);
+            EncoderFineTuner t = new EncoderFineTuner(m, opt, pool, null);
+            EncoderFineTuner.Result res = t.fit(seqs, y, train, val);
+            List<Double> loss = res.valLoss();
+            int argmin = 0;
+            for (int e = 1; e < loss.size(); e++) {
+                argmin = loss.get(e) < loss.get(argmin) ? e : argmin;
+            }
+            assertThat(res.epochsRun()).isEqualTo(EPOCHS);
+            assertThat(res.bestEpoch()).as("validation loss per epoch %s", loss).isEqualTo(argmin + 1);
+            assertThat(res.bestEpoch()).as("the loss must fall, then rise, for the choice and the restore to matter; losses %s", loss)
+                    .isBetween(2, EPOCHS - 4);
+            assertThat(loss.getLast()).as("validation loss per epoch %s", loss).isGreaterThan(loss.get(argmin));
+            double restored = t.evaluate(seqs, y, val)[1];
+            assertThat(restored).as("validation loss of the restored weights vs epoch %d's %s", res.bestEpoch(), loss)
+                    .isCloseTo(loss.get(argmin), org.assertj.core.api.Assertions.within(SAME_WEIGHTS_LOSS_TOL));
+
+            // the same run with patience 3 stops after 3 epochs without a lower loss, keeping the same epoch
+            TrainableBert m2 = TrainableBert.from(TinyBert.random(dev.smelt.model.encoder.Pooling.MEAN, 1), 3, 1, pool);
+            EncoderFineTuner.Result early = new EncoderFineTuner(m2, opt.withPatience(3), pool, null).fit(seqs, y, train, val);
+            assertThat(early.bestEpoch()).as("losses %s", early.valLoss()).isEqualTo(res.bestEpoch());
+            assertThat(early.epochsRun()).as("losses %s", early.valLoss()).isEqualTo(res.bestEpoch() + 3);
+            for (int e = 0; e < early.epochsRun(); e++) {
+                assertThat(early.valLoss().get(e)).as("epoch %d, both runs %s vs %s", e + 1, early.valLoss(), loss)
+                        .isCloseTo(loss.get(e), org.assertj.core.api.Assertions.within(SAME_WEIGHTS_LOSS_TOL));
+            }
+        }
+    }
+
+    private static final int EPOCHS = 30;
+    private static final int TRAIN = 64;
+
     @Test
     @org.junit.jupiter.api.Tag("slow")
     void lossFallsAndHeldOutAccuracyBeatsChance(@TempDir Path dir) throws Exception {
