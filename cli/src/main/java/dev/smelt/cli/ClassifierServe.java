@@ -23,8 +23,12 @@ final class ClassifierServe {
         }
         String s = ref.toString();
         int eq = s.indexOf('=');
-        if (eq > 0 && TextClassifier.isClassifierDir(Path.of(s.substring(eq + 1)))) {
-            return Map.entry(s.substring(0, eq), Path.of(s.substring(eq + 1)));
+        if (eq > 0 && java.nio.file.Files.isDirectory(Path.of(s.substring(eq + 1)))) {
+            Path dir = Path.of(s.substring(eq + 1));
+            if (!TextClassifier.isClassifierDir(dir)) {
+                throw new IllegalArgumentException("'" + s + "': " + dir + " is not a classifier directory (no classifier.json; train one with smelt classify-train)");
+            }
+            return Map.entry(s.substring(0, eq), dir);
         }
         return null;
     }

@@ -77,6 +77,25 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        SmeltServer server = build();
+        Duration graceDuration = OllamaDurations.parseOption(grace, "--grace");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close(graceDuration);
+            stopped.countDown();
+        }));
+        int bound = server.start();
+        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics)%n",
+                String.join(", ", servedNames), host, bound);
+        stopped.await();
+        return 0;
+    }
+
+    /** Names printed at startup, filled by {@link #build}. */
+    private List<String> servedNames = List.of();
+
+    /** Checks the options and models and builds the server (not started yet). */
+    SmeltServer build() throws Exception {
         Map<String, Path> files = new LinkedHashMap<>();
         Map<String, String> embedders = new LinkedHashMap<>(); // served name → built-in name or path
         Map<String, Path> classifiers = new LinkedHashMap<>(); // served name → classify-train directory
@@ -118,7 +137,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServerConfig cfg = new ServerConfig(host, port, apiKeys, noAuth, cors,
                 threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue, OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts);
-        Duration graceDuration = OllamaDurations.parseOption(grace, "--grace");
+        OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();
         Map<String, String> aliases = new LinkedHashMap<>();
         if (!files.isEmpty()) {
@@ -142,16 +161,8 @@ final class ServeCommand implements Callable<Integer> {
                 new GgufModelLoader(files, cfg, (name, m) -> loraOptions.applyTo(m), adapters), cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, EmbeddingServe.models(embedders, cfg.threads()),
                 ClassifierServe.models(classifiers, classifierAliases, cfg.threads(), cfg.keepAlive()), Clock.systemUTC());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close(graceDuration);
-            stopped.countDown();
-        }));
-        int bound = server.start();
-        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics)%n",
-                String.join(", ", EmbeddingServe.all(EmbeddingServe.all(files.keySet(), embedders.keySet()), classifiers.keySet())), host, bound);
-        stopped.await();
-        return 0;
+        servedNames = EmbeddingServe.all(EmbeddingServe.all(files.keySet(), embedders.keySet()), classifiers.keySet());
+        return server;
     }
 
     /** Parses {@code --adapter} specs into model → adapter name → path. */
