@@ -50,6 +50,16 @@ class ClassifyCommandsTest {
                 "--label-column", "category", "--out", out.toString(), "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.25");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).contains("\"method\" : \"full\"");
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r[1]);
+        assertThat(report.path("early_stopping").asText()).isEqualTo("validation_loss");
+        com.fasterxml.jackson.databind.JsonNode losses = report.path("validation_loss_per_epoch");
+        assertThat(losses).hasSize(report.path("epochs").asInt());
+        assertThat(report.path("validation_accuracy_per_epoch")).hasSize(report.path("epochs").asInt());
+        int argmin = 0;
+        for (int e = 1; e < losses.size(); e++) {
+            argmin = losses.get(e).asDouble() < losses.get(argmin).asDouble() ? e : argmin;
+        }
+        assertThat(report.path("best_epoch").asInt()).as("the lowest validation loss of %s", losses).isEqualTo(argmin + 1);
         assertThat(out.resolve("classifier.json")).exists();
         assertThat(out.resolve("encoder").resolve("model.safetensors")).exists();
         java.io.InputStream old = System.in;

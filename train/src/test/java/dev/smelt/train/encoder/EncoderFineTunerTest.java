@@ -36,14 +36,7 @@ class EncoderFineTunerTest {
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
             y[i] = i % 3;
-            int len = 3 + r.nextInt(5);
-            seqs[i] = new int[len + 2];
-            seqs[i][0] = 1;
-            for (int j = 1; j <= len; j++) {
-                seqs[i][j] = 6 + r.nextInt(TinyBert.VOCAB - 6);
-            }
-            seqs[i][1 + r.nextInt(len)] = 3 + y[i];
-            seqs[i][len + 1] = 2;
+            seqs[i] = markerSequence(r, y[i]);
         }
         int[] train = java.util.stream.IntStream.range(0, 48).toArray();
         int[] val = java.util.stream.IntStream.range(48, n).toArray();
@@ -58,6 +51,19 @@ class EncoderFineTunerTest {
             assertThat(after[1]).as("held-out loss").isLessThan(before);
             assertThat(after[0]).as("held-out accuracy (chance 1/3)").isGreaterThan(0.6);
         }
+    }
+
+    /** [CLS] 3–7 noise tokens with marker token 3 + label at a random place [SEP]. */
+    private static int[] markerSequence(java.util.SplittableRandom r, int label) {
+        int len = 3 + r.nextInt(5);
+        int[] s = new int[len + 2];
+        s[0] = 1;
+        for (int j = 1; j <= len; j++) {
+            s[j] = 6 + r.nextInt(TinyBert.VOCAB - 6);
+        }
+        s[1 + r.nextInt(len)] = 3 + label;
+        s[len + 1] = 2;
+        return s;
     }
 
     /**
@@ -78,14 +84,7 @@ class EncoderFineTunerTest {
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
             int truth = i % 3;
-            int len = 3 + r.nextInt(5);
-            seqs[i] = new int[len + 2];
-            seqs[i][0] = 1;
-            for (int j = 1; j <= len; j++) {
-                seqs[i][j] = 6 + r.nextInt(TinyBert.VOCAB - 6);
-            }
-            seqs[i][1 + r.nextInt(len)] = 3 + truth;
-            seqs[i][len + 1] = 2;
+            seqs[i] = markerSequence(r, truth);
             // a quarter of the training labels are wrong (validation labels are right): memorizing them hurts
             y[i] = i < TRAIN && i % 4 == 0 ? (truth + 1 + r.nextInt(2)) % 3 : truth;
         }
