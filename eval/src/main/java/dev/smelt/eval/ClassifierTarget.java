@@ -8,10 +8,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A frozen-encoder classifier ({@code smelt classify-train} output) as a target: the query's input is
- * embedded and the softmax head names a label (through {@link TextClassifier}, as {@code smelt classify} does); the answer's confidence is the head's calibrated
- * probability of that label (what cascades route on). Free. Thread-safe (the BERT embedder is safe to
- * share, the head is immutable). Owns the embedder.
+ * A classifier directory ({@code smelt classify-train} output, either method) as a target: the query's input
+ * is classified by {@link TextClassifier}, exactly as {@code smelt classify} does; the answer's confidence is the
+ * head's calibrated probability of that label (what cascades route on). Free. Thread-safe (the BERT embedder is
+ * safe to share, the head is immutable). Owns the classifier.
  */
 public final class ClassifierTarget implements Target {
     private final String name;
