@@ -62,7 +62,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--grace", defaultValue = "30s", description = "On shutdown, how long in-flight requests may finish before they are cancelled (default ${DEFAULT-VALUE}).")
     String grace;
 
-    @Option(names = "--alias", description = "Another name for a served model, ALIAS=NAME (repeatable), e.g. --alias gpt-4o-mini=qwen2.5-0.5b-q4_0.")
+    @Option(names = "--alias", description = "Another name for a served model or classifier, ALIAS=NAME (repeatable), e.g. --alias gpt-4o-mini=qwen2.5-0.5b-q4_0.")
     List<String> aliasSpecs = new ArrayList<>();
 
     @Option(names = "--log-prompts", description = "Include request bodies in logs (off by default).")
