@@ -100,6 +100,11 @@ public final class BertEmbedder implements Embedder {
         return out;
     }
 
+    /** The WordPiece tokenizer (exporters write its vocabulary). */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /** The weights this embedder computes with (fine-tuning starts from them). */
     public BertWeights weights() {
         return weights;
