@@ -18,7 +18,9 @@ import java.util.concurrent.Executors;
  * batch 32, 2 threads, rounds interleaved so both see the same machine load. Also checks, on texts longer
  * than the golden's, that both give the same vectors (truncation and window averaging).
  *
- * <p>Usage: EncoderBench MODEL CSV SENTENCES ROUNDS (MODEL = all-minilm-l6-v2 | bge-small-en-v1.5)
+ * <p>Usage: EncoderBench MODEL CSV SENTENCES ROUNDS [long] (MODEL = all-minilm-l6-v2 | bge-small-en-v1.5); {@code long}
+ * measures texts of 40 consecutive sentences instead (~470 word pieces, near bge's 512-token limit, where
+ * attention's quadratic cost shows), one text per 8 sentences.
  */
 public final class EncoderBench {
     static final int BATCH = 32;
@@ -29,11 +31,19 @@ public final class EncoderBench {
         Path csv = Path.of(args.length > 1 ? args[1] : "../shared/data/banking77/test.csv");
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
-        List<String> texts = firstColumn(csv, n);
+        List<String> sentences = firstColumn(csv, n);
+        List<String> texts = sentences;
+        if (args.length > 4 && args[4].equals("long")) {
+            List<String> joined = new ArrayList<>();
+            for (int i = 0; i + 40 <= sentences.size(); i += 8) {
+                joined.add(String.join(" ", sentences.subList(i, i + 40)));
+            }
+            texts = joined;
+        }
         ExecutorService exec = Executors.newFixedThreadPool(THREADS);
         EmbeddingModel onnx = model.startsWith("bge") ? new BgeSmallEnV15EmbeddingModel(exec) : new AllMiniLmL6V2EmbeddingModel(exec);
         try (BertEmbedder smelt = Embedders.open(model, THREADS)) {
-            agreement(smelt, onnx, texts);
+            agreement(smelt, onnx, sentences);
             // warm-up: JIT for smelt, session/arena for onnxruntime
             runSmelt(smelt, texts.subList(0, Math.min(256, texts.size())));
             runOnnx(onnx, texts.subList(0, Math.min(256, texts.size())));

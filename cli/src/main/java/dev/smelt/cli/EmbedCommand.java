@@ -22,7 +22,7 @@ final class EmbedCommand implements Callable<Integer> {
     private static final JsonFactory JSON = new JsonFactory();
 
     @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT,
-            description = "all-minilm-l6-v2 (default, built in), bge-small-en-v1.5, an .onnx file or a Hugging Face BERT directory.")
+            description = "all-minilm-l6-v2 (default, built in), bge-small-en-v1.5, a llama.cpp bert .gguf, an .onnx file or a Hugging Face BERT directory.")
     String model;
 
     @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")

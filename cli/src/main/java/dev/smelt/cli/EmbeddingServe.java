@@ -20,14 +20,15 @@ final class EmbeddingServe {
         if (Embedders.builtinName(s) != null) {
             return Embedders.builtinName(s);
         }
-        if (s.endsWith(".onnx") || Files.isDirectory(ref) && Files.isRegularFile(ref.resolve("config.json"))) {
+        if (s.endsWith(".onnx") || Files.isDirectory(ref) && Files.isRegularFile(ref.resolve("config.json"))
+                || dev.smelt.model.encoder.GgufBertLoader.isBert(ref)) {
             return s;
         }
         return null;
     }
 
     static String servedName(String ref) {
-        return Embedders.builtinName(ref) != null ? ref : Path.of(ref).getFileName().toString().replaceFirst("\\.onnx$", "");
+        return Embedders.builtinName(ref) != null ? ref : Path.of(ref).getFileName().toString().replaceFirst("\\.(onnx|gguf)$", "");
     }
 
     static EmbeddingModels models(Map<String, String> served, int threads) {

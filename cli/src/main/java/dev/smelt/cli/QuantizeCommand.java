@@ -20,9 +20,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code smelt quantize IN.gguf OUT.gguf --type Q4_K_M}: byte-exact llama-quantize. */
-@Command(name = "quantize", description = "Quantize a GGUF model (types and mixes as llama.cpp names them).")
+@Command(name = "quantize", description = "Quantize a GGUF model (types and mixes as llama.cpp names them); "
+        + "an encoder (all-minilm-l6-v2, bge-small-en-v1.5, .onnx, BERT directory) becomes a llama.cpp bert GGUF (F32, F16, BF16, Q8_0).")
 final class QuantizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Input GGUF (F32, F16 or BF16 tensors), or a Hugging Face checkpoint directory (llama, qwen2, qwen3)")
+    @Parameters(index = "0", description = "Input GGUF (F32, F16 or BF16 tensors), a Hugging Face checkpoint directory (llama, qwen2, qwen3), "
+            + "or a BERT encoder: built-in name, .onnx file or directory with config.json model_type bert")
     Path input;
 
     @Parameters(index = "1", description = "Output GGUF")
@@ -39,6 +41,9 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (EncoderExport.isEncoder(input)) {
+            return EncoderExport.run(input, output, type, threads);
+        }
         if (!Files.isDirectory(input)) {
             return quantize(input);
         }

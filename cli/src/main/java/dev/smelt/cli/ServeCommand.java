@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "serve", description = "Serve models over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default'). "
-            + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed; "
+            + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, a bert .gguf, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed; "
             + "classifier directories from classify-train (DIR, served under its directory name, or NAME=DIR) at /v1/classify.")
     List<Path> models;
 

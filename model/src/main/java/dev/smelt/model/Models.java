@@ -41,6 +41,10 @@ public final class Models {
         if (emb == null) {
             throw new ModelException(f.path() + ": missing tensor 'token_embd.weight'");
         }
+        if (arch.equals(dev.smelt.model.encoder.BertGguf.ARCH)) {
+            throw new ModelException(f.path() + ": a bert encoder, not a text generator: use `smelt embed --model "
+                    + f.path() + "` or `smelt serve " + f.path() + "` (/v1/embeddings)");
+        }
         if (!SUPPORTED.contains(arch)) {
             throw new ModelException(f.path() + ": architecture '" + arch + "' is not supported; supported: " + String.join(", ", SUPPORTED));
         }

@@ -100,6 +100,11 @@ public final class BertEmbedder implements Embedder {
         return out;
     }
 
+    /** The WordPiece tokenizer (exporters write its vocabulary). */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /** The weights this embedder computes with (fine-tuning starts from them). */
     public BertWeights weights() {
         return weights;
@@ -137,7 +142,8 @@ public final class BertEmbedder implements Embedder {
             return model.encode(pool, seqs);
         }
         int groups = Math.min(seqs.length, GROUPS_PER_THREAD * threads);
-        // Greedy balance: longest first, each into the group with the fewest tokens so far.
+        // Greedy balance: longest first, each into the group with the least work so far; work counts the
+        // projections (linear in length) and attention (quadratic), which matters near bge's 512-token limit.
         Integer[] order = new Integer[seqs.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -156,7 +162,7 @@ public final class BertEmbedder implements Embedder {
                 }
             }
             members.get(best).add(i);
-            load[best] += seqs[i].length;
+            load[best] += cost(seqs[i].length);
         }
         float[][] out = new float[seqs.length][];
         pool.parallelFor(groups, g -> {
@@ -174,6 +180,13 @@ public final class BertEmbedder implements Embedder {
             }
         });
         return out;
+    }
+
+    /** Multiply-adds per layer for a sequence of n tokens: q, k, v, o and the FFN per token, plus q·kᵀ and p·v. */
+    long cost(int n) {
+        BertConfig c = model.config();
+        long perToken = 4L * c.hidden() * c.hidden() + 2L * c.hidden() * c.intermediate();
+        return n * (perToken + 2L * c.hidden() * n);
     }
 
     @Override

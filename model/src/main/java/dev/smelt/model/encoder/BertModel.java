@@ -2,7 +2,6 @@ package dev.smelt.model.encoder;
 
 import dev.smelt.model.Linear;
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.VectorOps;
 
 /**
@@ -147,21 +146,7 @@ public final class BertModel {
         float scale = (float) (1.0 / Math.sqrt(d));
         pool.parallelFor(seqs * heads, task -> {
             int s = task / heads;
-            int off = (task % heads) * d;
-            int t0 = starts[s];
-            int n = starts[s + 1] - t0;
-            float[] scores = new float[n];
-            for (int i = 0; i < n; i++) {
-                int qi = (t0 + i) * h + off;
-                for (int j = 0; j < n; j++) {
-                    scores[j] = EncoderOps.dot(q, qi, k, (t0 + j) * h + off, d) * scale;
-                }
-                Nn.softmax(scores, 0, n);
-                java.util.Arrays.fill(ctx, qi, qi + d, 0f);
-                for (int j = 0; j < n; j++) {
-                    VectorOps.axpy(scores[j], v, (t0 + j) * h + off, ctx, qi, d);
-                }
-            }
+            EncoderAttention.head(q, k, v, ctx, h, (task % heads) * d, starts[s], starts[s + 1] - starts[s], d, scale);
         });
     }
 }

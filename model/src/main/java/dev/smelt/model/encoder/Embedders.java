@@ -24,7 +24,7 @@ import java.util.Map;
  *   <li>{@code all-minilm-l6-v2} — sentence-transformers/all-MiniLM-L6-v2: mean pooling, L2-normalized (the default)</li>
  *   <li>{@code bge-small-en-v1.5} — BAAI/bge-small-en-v1.5: [CLS] pooling, L2-normalized</li>
  * </ul>
- * A path may be an {@code .onnx} file (with {@code tokenizer.json} or {@code NAME-tokenizer.json} beside it),
+ * A path may be a GGUF file of llama.cpp's {@code bert} architecture (see {@link GgufBertLoader}), an {@code .onnx} file (with {@code tokenizer.json} or {@code NAME-tokenizer.json} beside it),
  * or a Hugging Face directory ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json},
  * optionally sentence-transformers' {@code 1_Pooling/config.json} and {@code modules.json}). Stateless.
  */
@@ -89,6 +89,9 @@ public final class Embedders {
         if (!Files.exists(p)) {
             throw new IOException("embedding model '" + nameOrPath + "' is neither a built-in name " + builtinNames()
                     + " nor an existing file or directory");
+        }
+        if (Files.isRegularFile(p) && p.toString().endsWith(".gguf")) {
+            return GgufBertLoader.open(p, threads); // weights and WordPiece vocabulary both in the file
         }
         return openPath(p, threads);
     }
