@@ -12,7 +12,12 @@ import java.util.SplittableRandom;
 /**
  * Throughput harness (not a test): GB/s of weight bytes streamed by matmul at batch 1 (decode) and
  * GFLOP/s at batch 32 (prefill), per format, on a matrix larger than the caches.
- * Run: java --add-modules jdk.incubator.vector -cp ... dev.smelt.tensor.bench.KernelThroughput [threads]
+ * Run: java --add-modules jdk.incubator.vector -cp ... dev.smelt.tensor.bench.KernelThroughput [threads] [types]
+ *
+ * <p>With a third argument (batch sizes, e.g. {@code 1,2,4,8,16}) it measures batched decode instead:
+ * "work" = batch × weight bytes per second of (one thread's CPU) time, and its ratio to batch 1 — how
+ * much more a batched step gets out of each weight byte. {@code -Dsmelt.fusedBatch=false} measures the
+ * same batches on the path used before the fused kernels (row dots below 4, dequantized tile × GEMM from 4).
  */
 public final class KernelThroughput {
     /** With one thread, the calling thread's CPU time: robust against other processes on a shared machine. */
@@ -40,6 +45,10 @@ public final class KernelThroughput {
                     x[i] = (float) r.nextGaussian();
                 }
                 float[] out = new float[32 * rows];
+                if (args.length > 2) {
+                    batched(pool, threads, t, f, w, bytes, rows, cols, x, out, args[2]);
+                    continue;
+                }
                 // Warm up until C2 has compiled the kernels (slow on a busy machine): 3 s of each path.
                 for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
                     MatMul.matmul(pool, f, w, 0, rows, cols, x, 1, out);
@@ -60,6 +69,30 @@ public final class KernelThroughput {
                 System.out.printf("%-5s threads %d: decode %.2f GB/s (%.1f GB/s-f32-equiv), prefill b32 %.1f GFLOP/s%n", t, threads,
                         best / 1e9, best / 1e9 * 32 / t.bitsPerWeight(), bestFlops / 1e9);
             }
+        }
+    }
+
+    private static void batched(ThreadPool pool, int threads, GgmlType t, WeightFormat f, MemorySegment w, long bytes,
+                                int rows, int cols, float[] x, float[] out, String list) {
+        int[] batches = java.util.Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+        for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+            for (int b : batches) {
+                MatMul.matmul(pool, f, w, 0, rows, cols, x, b, out);
+            }
+        }
+        double base = 0;
+        for (int b : batches) {
+            double best = 0;
+            for (int rep = 0; rep < 15; rep++) {
+                long t0 = now(threads);
+                MatMul.matmul(pool, f, w, 0, rows, cols, x, b, out);
+                best = Math.max(best, (double) b * bytes / ((now(threads) - t0) / 1e9));
+            }
+            if (b == 1) {
+                base = best;
+            }
+            System.out.printf("%-5s threads %d batch %2d: %.2f GB/s of weights x batch (%.2fx batch 1), %.1f GFLOP/s%n", t, threads, b,
+                    best / 1e9, base > 0 ? best / base : Double.NaN, best / bytes * 2.0 * rows * cols / 1e9);
         }
     }
 }
