@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 /**
  * Throughput harness (not a test): GB/s of weight bytes streamed by matmul at batch 1 (decode) and
  * GFLOP/s at batch 32 (prefill), per format, on a matrix larger than the caches.
- * Run: java --add-modules jdk.incubator.vector -cp ... dev.smelt.tensor.bench.KernelThroughput [threads] [types]
+ * Run: java --add-modules jdk.incubator.vector -cp ... dev.smelt.tensor.bench.KernelThroughput [threads] [types] [batches] [ROWSxCOLS]
  *
  * <p>With a third argument (batch sizes, e.g. {@code 1,2,4,8,16}) it measures batched decode instead:
  * "work" = batch × weight bytes per second of (one thread's CPU) time, and its ratio to batch 1 — how
@@ -27,8 +27,9 @@ public final class KernelThroughput {
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        int rows = 4096;
-        int cols = 4096;
+        // A fourth argument ROWSxCOLS measures another shape (e.g. 4864x896, Qwen2.5-0.5B's ffn_up).
+        int rows = args.length > 3 ? Integer.parseInt(args[3].split("x")[0]) : 4096;
+        int cols = args.length > 3 ? Integer.parseInt(args[3].split("x")[1]) : 4096;
         String[] types = args.length > 1 ? args[1].split(",") : new String[] {"F32", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"};
         try (ThreadPool pool = new ThreadPool(threads); Arena arena = Arena.ofShared()) {
             for (String tn : types) {
