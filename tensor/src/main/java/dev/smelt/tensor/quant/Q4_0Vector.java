@@ -65,6 +65,6 @@ final class Q4_0Vector extends ScalarFormats.Q4_0 {
             }
             return;
         }
-        SmallBatch.rows(Q4_0Batch.K4, Q4_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
+        SmallBatch.rows(Q4_0Batch.K8, Q4_0Batch.K4, Q4_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
     }
 }

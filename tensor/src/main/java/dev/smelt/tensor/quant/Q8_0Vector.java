@@ -87,6 +87,6 @@ final class Q8_0Vector extends ScalarFormats.Q8_0 {
             }
             return;
         }
-        SmallBatch.rows(Q8_0Batch.K4, Q8_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
+        SmallBatch.rows(Q8_0Batch.K8, Q8_0Batch.K4, Q8_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
     }
 }
