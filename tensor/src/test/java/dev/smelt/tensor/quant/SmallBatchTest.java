@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SmallBatchTest {
     private static final int[] ROWS = {1, 2, 7, 13};
     private static final int[] BLOCKS = {1, 3, 7};
-    private static final int[] BATCHES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17};
+    private static final int[] BATCHES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 16, 17, 31, 32, 33};
 
     static Stream<GgmlType> types() {
         return Arrays.stream(GgmlType.values()).filter(Formats::supports);
