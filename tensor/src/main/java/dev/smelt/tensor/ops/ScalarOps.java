@@ -36,4 +36,10 @@ public final class ScalarOps {
         }
         return sum;
     }
+
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[oOff + i] = Nn.silu(gate[gOff + i]) * up[uOff + i];
+        }
+    }
 }

@@ -85,4 +85,24 @@ public final class VectorOps {
         }
         return sum;
     }
+
+    /**
+     * out[oOff+i] = silu(gate[gOff+i])·up[uOff+i] with silu(g) = g / (1 + e^−g): the SwiGLU of a
+     * feed-forward block, vectorized because a prompt chunk has hundreds of thousands of elements per
+     * layer and a scalar exp each made it a visible serial phase between the parallel matmuls.
+     * out may alias gate or up.
+     */
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            out[oOff + i] = g / (1.0f + (float) Math.exp(-g)) * up[uOff + i];
+        }
+    }
 }
