@@ -41,11 +41,12 @@ public final class KernelThroughput {
                 for (long i = 0; i < bytes; i += 2) {
                     w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) (r.nextDouble() * 0.01)));
                 }
-                float[] x = new float[64 * cols]; // [64, cols]: up to batch 64
+                int maxBatch = args.length > 2 ? java.util.Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).max().getAsInt() : 32;
+                float[] x = new float[Math.max(32, maxBatch) * cols]; // [maxBatch, cols]
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) r.nextGaussian();
                 }
-                float[] out = new float[64 * rows];
+                float[] out = new float[Math.max(32, maxBatch) * rows];
                 if (args.length > 2) {
                     batched(pool, threads, t, f, w, bytes, rows, cols, x, out, args[2]);
                     continue;
