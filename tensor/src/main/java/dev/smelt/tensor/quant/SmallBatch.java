@@ -3,7 +3,7 @@ package dev.smelt.tensor.quant;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Drives fused small-batch kernels (batched decode: 2–16 activation rows) over a range of output rows.
+ * Drives fused small-batch kernels (batched decode: 2–32 activation rows) over a range of output rows.
  * A kernel takes two weight rows and eight, four or two activation rows at once, so each decoded
  * weight vector feeds eight (four, two) FMAs and each activation load feeds two; all accumulators
  * stay in registers and the block decode is paid once per pair of rows and group of activation rows,
@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  * <p>Remainders reuse the same kernels with repeated indices rather than more code: an odd last
  * weight row is paired with itself and a batch remainder of 3 repeats its last activation row (1
  * repeats itself in the 2-row kernel). A repeated pair computes the identical value into the same
- * output slot twice, so results do not depend on how the batch was split. Stateless, thread-safe.
+ * output slot twice. Every kernel does the same arithmetic for one (weight row, activation row) pair
+ * (same decode, same FMA order, one lane reduction), so a row's result does not depend on the batch
+ * size or on its position in the batch. Stateless, thread-safe.
  */
 final class SmallBatch {
     /**
@@ -23,10 +25,10 @@ final class SmallBatch {
      * {@code -Dsmelt.fusedBatch=false} turns the fused path off (for measuring against the old one),
      * {@code -Dsmelt.fusedBatchLimit=N} moves the limit (for measuring where the GEMM starts to win).
      */
-    /** Groups of eight activation rows take the 2 × 8 kernel ({@code -Dsmelt.k8=false}: 2 × 4 twice, for measuring). */
-    static final boolean USE_K8 = Boolean.parseBoolean(System.getProperty("smelt.k8", "true"));
     static final int FUSED_BATCH_LIMIT = Boolean.parseBoolean(System.getProperty("smelt.fusedBatch", "true"))
             ? Integer.getInteger("smelt.fusedBatchLimit", 32) : 0;
+    /** Groups of eight activation rows take the 2 × 8 kernel ({@code -Dsmelt.k8=false}: 2 × 4 twice, for measuring). */
+    static final boolean USE_K8 = Boolean.parseBoolean(System.getProperty("smelt.k8", "true"));
 
     private SmallBatch() {
     }

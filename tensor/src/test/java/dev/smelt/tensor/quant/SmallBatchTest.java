@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -55,6 +56,37 @@ class SmallBatchTest {
                         MatMul.matmul(pool, fast, w, lead, rows, n, x, batch, viaMatMul);
                     }
                     check(type, ref, w, lead, rowBytes, rows, n, x, batch, viaMatMul, rows, "MatMul");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void aRowsResultDoesNotDependOnBatchSizeOrPosition(GgmlType type) {
+        // A sequence's logits must not change with who else shares its step (2 .. 11 rows, any slot).
+        WeightFormat fast = Formats.of(type);
+        SplittableRandom r = new SplittableRandom(77);
+        int rows = 5;
+        int n = 96;
+        long rowBytes = type.bytesFor(n);
+        MemorySegment w = MemorySegment.ofArray(matrix(type, rows, n, r, 0));
+        int all = 11;
+        float[] x = new float[all * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] full = new float[all * rows];
+        fast.matmulRows(w, 0, rowBytes, 0, rows, n, x, all, full, rows);
+        for (int first = 0; first < all - 1; first++) {
+            for (int batch = 2; first + batch <= all; batch++) {
+                float[] part = new float[batch * rows];
+                fast.matmulRows(w, 0, rowBytes, 0, rows, n, Arrays.copyOfRange(x, first * n, (first + batch) * n), batch, part, rows);
+                for (int b = 0; b < batch; b++) {
+                    for (int i = 0; i < rows; i++) {
+                        assertThat(part[b * rows + i]).as("%s activation row %d as row %d of a batch of %d, weight row %d",
+                                type, first + b, b, batch, i).isEqualTo(full[(first + b) * rows + i]);
+                    }
                 }
             }
         }
