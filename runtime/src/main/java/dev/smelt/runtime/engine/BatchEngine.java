@@ -30,6 +30,8 @@ public final class BatchEngine implements AutoCloseable {
     /** Tokens per step (decode tokens + prompt chunks): bounds step latency and scratch memory. */
     public static final int DEFAULT_STEP_TOKENS = 256;
     private static final long IDLE_PARK_NANOS = 50_000_000L;
+    /** Shortest cached prompt prefix that steers slot choice or is copied between slots (see {@link #worthReusing}). */
+    static final int MIN_PREFIX_REUSE = 4;
 
     private final DecoderModel model;
     private final int adapters; // LoRA adapters attached to the model for per-request selection
@@ -197,7 +199,7 @@ public final class BatchEngine implements AutoCloseable {
                 if (!s.idle()) {
                     continue;
                 }
-                int p = s.commonPrefix(h.request.prompt(), h.request.adapter());
+                int p = worthReusing(s.commonPrefix(h.request.prompt(), h.request.adapter()));
                 if (p > bestPrefix || (p == bestPrefix && s.lastUsedNanos < best.lastUsedNanos)) {
                     best = s;
                     bestPrefix = p;
@@ -218,6 +220,15 @@ public final class BatchEngine implements AutoCloseable {
     }
 
     /**
+     * A cached prefix shorter than {@link #MIN_PREFIX_REUSE} counts as none: matching only BOS and an
+     * opening word saves nothing, and choosing a slot for it would evict keys/values that a later
+     * request could reuse, while an empty or least recently used slot is free to take.
+     */
+    private static int worthReusing(int prefix) {
+        return prefix < MIN_PREFIX_REUSE ? 0 : prefix;
+    }
+
+    /**
      * When another slot (typically one still generating) holds a longer prefix of the request's prompt
      * than {@code target} does, copies those keys/values into {@code target}: clients that share a
      * system prompt or a document then compute it once, not once per slot (vLLM's automatic prefix
@@ -231,7 +242,7 @@ public final class BatchEngine implements AutoCloseable {
         int longest = own;
         for (Slot s : slots) {
             if (s != target && s.cache != null) {
-                int p = s.commonPrefix(r.prompt(), r.adapter());
+                int p = worthReusing(s.commonPrefix(r.prompt(), r.adapter()));
                 if (p > longest) {
                     donor = s;
                     longest = p;

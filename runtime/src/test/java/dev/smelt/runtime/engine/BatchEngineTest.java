@@ -56,6 +56,20 @@ class BatchEngineTest {
     }
 
     @Test
+    void aRequestSharingOnlyBosTakesAFreeSlotInsteadOfEvictingAUsefulCache() throws Exception {
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine engine = new BatchEngine(m, pool, 2, 128, 8, 64)) {
+            int[] a = {1, 80, 81, 82, 83, 84, 85, 86, 87};
+            engine.submit(greedy(a, 3)).result().get(30, TimeUnit.SECONDS);
+            engine.submit(greedy(new int[] {1, 200, 201, 202}, 3)).result().get(30, TimeUnit.SECONDS); // shares only BOS
+            int[] b = {1, 80, 81, 82, 83, 84, 85, 99};
+            GenerationResult r = engine.submit(greedy(b, 3)).result().get(30, TimeUnit.SECONDS);
+            assertThat(r.cachedTokens()).as("a's cache survived the unrelated request").isEqualTo(7);
+            assertThat(engine.stats().promptPrefixCopies.get()).as("found in its own slot, no copy").isZero();
+        }
+    }
+
+    @Test
     void copiesALongerPrefixFromASlotStillGenerating() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
              BatchEngine engine = new BatchEngine(m, pool, 2, 128, 8, 64)) {
