@@ -50,6 +50,27 @@ public final class KvCache {
         length = newLength;
     }
 
+    /**
+     * Replaces this cache's contents by positions [0, n) of {@code src} (a prompt prefix another
+     * sequence already computed: copying it costs far less than recomputing it).
+     *
+     * @throws IllegalArgumentException when the caches differ in shape or precision, or n is outside [0, src.length()]
+     */
+    public void copyPrefixFrom(KvCache src, int n) {
+        if (src.keys.length != keys.length || src.kvDim != kvDim || src.f16 != f16) {
+            throw new IllegalArgumentException("KV caches differ: " + src.keys.length + " vs " + keys.length + " layers, kvDim "
+                    + src.kvDim + " vs " + kvDim + ", f16 " + src.f16 + " vs " + f16);
+        }
+        if (n < 0 || n > src.length || n > capacity) {
+            throw new IllegalArgumentException("prefix length " + n + " outside [0, " + Math.min(src.length, capacity) + "]");
+        }
+        for (int l = 0; l < keys.length; l++) {
+            System.arraycopy(src.keys[l], 0, keys[l], 0, n * kvDim);
+            System.arraycopy(src.values[l], 0, values[l], 0, n * kvDim);
+        }
+        length = n;
+    }
+
     /** Called by the model after appending positions; not for general use. */
     public void setLengthInternal(int n) {
         if (n < 0 || n > capacity) {

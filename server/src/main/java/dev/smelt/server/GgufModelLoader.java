@@ -115,6 +115,11 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         return files.get(name);
     }
 
+    @Override
+    public Path adapterFile(String name, String adapter) {
+        return adapters.getOrDefault(name, Map.of()).get(adapter);
+    }
+
     private static String piece(Tokenizer t, int id) {
         return id >= 0 ? t.piece(id) : "";
     }

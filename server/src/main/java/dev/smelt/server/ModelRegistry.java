@@ -35,6 +35,11 @@ public final class ModelRegistry implements AutoCloseable {
         default List<String> adapters(String name) {
             return List.of();
         }
+
+        /** The file or directory adapter {@code adapter} of {@code name} is read from, or null when unknown. */
+        default java.nio.file.Path adapterFile(String name, String adapter) {
+            return null;
+        }
     }
 
     /** Separates a base model from its adapter in a served name ({@code base+adapter}). */
@@ -140,6 +145,11 @@ public final class ModelRegistry implements AutoCloseable {
     /** LoRA adapters of canonical model {@code name}, in id order. */
     public List<String> adapters(String name) {
         return loader.adapters(name);
+    }
+
+    /** Where adapter {@code adapter} of base {@code name} comes from (listings), or null when unknown. */
+    public java.nio.file.Path adapterFile(String name, String adapter) {
+        return loader.adapterFile(name, adapter);
     }
 
     /** The file behind canonical model {@code name}, or null. */

@@ -359,14 +359,24 @@ final class OllamaHandlers {
         long now = models.nowNanos();
         for (ServedModel m : models.loadedModels()) {
             ModelInfo info = info(m.name());
-            ObjectNode e = arr.addObject().put("name", m.name()).put("model", m.name());
             long exp = models.expiresAtNanos(m);
             Instant expires = exp == Long.MAX_VALUE ? Instant.parse("2318-01-01T00:00:00Z") // Ollama's "forever" is far in the future
                     : Instant.now(clock).plusNanos(exp - now);
-            e.put("size", info != null ? info.size() : 0).put("digest", info != null ? info.digest() : "")
-                    .put("expires_at", expires.toString()).put("size_vram", 0).put("context_length", m.engine().contextPerSlot());
-            if (info != null) {
-                e.set("details", details(info));
+            java.util.List<String> served = new java.util.ArrayList<>(List.of(m.name()));
+            for (String a : models.adapters(m.name())) {
+                served.add(m.name() + ModelRegistry.ADAPTER_SEPARATOR + a); // attached adapters are loaded with their base
+            }
+            for (String name : served) {
+                ObjectNode e = arr.addObject().put("name", name).put("model", name);
+                e.put("size", info != null ? info.size() : 0).put("digest", info != null ? info.digest() : "")
+                        .put("expires_at", expires.toString()).put("size_vram", 0).put("context_length", m.engine().contextPerSlot());
+                if (info != null) {
+                    ObjectNode d = details(info);
+                    if (!name.equals(m.name())) {
+                        d.put("parent_model", m.name());
+                    }
+                    e.set("details", d);
+                }
             }
         }
         ctx.json(o);
@@ -379,6 +389,16 @@ final class OllamaHandlers {
             throw ApiException.badRequest("model is required", "model");
         }
         String canonical = models.canonical(name);
+        String adapter = null;
+        int plus = name.lastIndexOf(ModelRegistry.ADAPTER_SEPARATOR);
+        if (canonical == null && plus > 0 && models.canonical(name.substring(0, plus)) != null) {
+            canonical = models.canonical(name.substring(0, plus)); // base+adapter, as /api/tags lists it
+            adapter = name.substring(plus + 1);
+            if (!models.adapters(canonical).contains(adapter)) {
+                throw ApiException.notFound("model '" + name + "' not found: '" + canonical + "' has no adapter '" + adapter
+                        + "'; its adapters: " + String.join(", ", models.adapters(canonical)), "model", "model_not_found");
+            }
+        }
         if (canonical == null) {
             throw ApiException.notFound("model '" + name + "' not found", "model", "model_not_found");
         }
@@ -387,10 +407,16 @@ final class OllamaHandlers {
             throw ApiException.notFound("model '" + name + "' has no file to describe", "model", "model_not_found");
         }
         ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("modelfile", "# served by smelt\nFROM " + models.file(canonical) + "\n");
+        java.nio.file.Path adapterFile = adapter == null ? null : models.adapterFile(canonical, adapter);
+        o.put("modelfile", "# served by smelt\nFROM " + models.file(canonical) + "\n"
+                + (adapter == null ? "" : "ADAPTER " + (adapterFile != null ? adapterFile : adapter) + "\n")); // Ollama's Modelfile keyword
         o.put("parameters", "");
         o.put("template", info.template() == null ? "" : info.template());
-        o.set("details", details(info));
+        ObjectNode details = details(info);
+        if (adapter != null) {
+            details.put("parent_model", canonical); // an adapter is a model derived from its base
+        }
+        o.set("details", details);
         o.set("model_info", Json.MAPPER.valueToTree(info.metadata()));
         ArrayNode caps = o.putArray("capabilities").add("completion");
         if (info.template() == null || info.template().contains("tools")) {

@@ -27,6 +27,8 @@ final class ServerMetrics implements AutoCloseable {
                 .description("prompt tokens processed").register(registry);
         FunctionCounter.builder("smelt_prompt_tokens_reused", models, m -> sum(m, s -> s.engine().stats().promptTokensReused.get()))
                 .description("prompt tokens served from a slot's cache").register(registry);
+        FunctionCounter.builder("smelt_prompt_prefix_copies", models, m -> sum(m, s -> s.engine().stats().promptPrefixCopies.get()))
+                .description("requests whose prompt prefix was copied from another slot's cache").register(registry);
         FunctionCounter.builder("smelt_generated_tokens", models, m -> sum(m, s -> s.engine().stats().generatedTokens.get()))
                 .description("tokens generated").register(registry);
         FunctionCounter.builder("smelt_engine_step_seconds", models, m -> sum(m, s -> s.engine().stats().stepNanos.get()) / 1e9)

@@ -89,6 +89,29 @@ class AdapterHttpTest {
     }
 
     @Test
+    void ollamaShowAndPsListAdaptersAsBasePlusName() throws Exception {
+        assertThat(completion("\"model\":\"s+B\"")).isNotNull(); // loads the base with its adapters
+        JsonNode ps = M.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/ps")).header("Authorization", "Bearer sk-test")
+                .build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(ps.path("models").findValuesAsText("name")).containsExactly("s", "s+A", "s+B");
+        assertThat(ps.path("models").get(1).path("details").path("parent_model").asText()).isEqualTo("s");
+        assertThat(ps.path("models").get(0).path("details").path("parent_model").asText()).isEmpty();
+
+        HttpResponse<String> show = post("/api/show", "{\"model\":\"s+A\"}");
+        assertThat(show.statusCode()).as(show.body()).isEqualTo(200);
+        JsonNode s = M.readTree(show.body());
+        assertThat(s.path("details").path("parent_model").asText()).isEqualTo("s");
+        assertThat(s.path("modelfile").asText()).contains("FROM ").contains("ADAPTER " + dir.resolve("A"));
+        assertThat(s.path("model_info").path("general.architecture").asText()).isEqualTo("llama");
+        HttpResponse<String> plain = post("/api/show", "{\"model\":\"s\"}");
+        assertThat(M.readTree(plain.body()).path("modelfile").asText()).doesNotContain("ADAPTER");
+
+        HttpResponse<String> unknown = post("/api/show", "{\"model\":\"s+C\"}");
+        assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+        assertThat(M.readTree(unknown.body()).path("error").asText()).contains("s+C").contains("no adapter 'C'").contains("A, B");
+    }
+
+    @Test
     void concurrentRequestsOnDifferentAdaptersMatchEachAlone() throws Exception {
         List<String> fields = List.of("\"model\":\"s\"", "\"model\":\"s+A\"", "\"model\":\"s\",\"adapter\":\"B\"");
         List<String> alone = new ArrayList<>();

@@ -14,6 +14,8 @@ public final class MatMul {
     /**
      * From this many activation rows on, weight rows are dequantized once into a tile and multiplied
      * by the dense {@link Gemm} kernel (prompt processing); below it, fused per-row dots (decode) win.
+     * Formats with a fused small-batch kernel ({@link WeightFormat#fusedBatchLimit}) use it instead up
+     * to that limit.
      */
     static final int GEMM_MIN_BATCH = 4;
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
@@ -33,6 +35,14 @@ public final class MatMul {
                               float[] x, int batch, float[] out) {
         long rowBytes = format.type().bytesFor(cols);
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        if (batch >= 2 && batch <= format.fusedBatchLimit()) {
+            // Batched decode: each weight block decoded once into registers for all activation rows.
+            pool.parallelFor(tasks, t -> {
+                int r0 = t * ROWS_PER_TASK;
+                format.matmulRows(w, offset, rowBytes, r0, Math.min(rows, r0 + ROWS_PER_TASK), cols, x, batch, out, rows);
+            });
+            return;
+        }
         if (batch >= GEMM_MIN_BATCH) {
             pool.parallelFor(tasks, t -> {
                 int r0 = t * ROWS_PER_TASK;

@@ -13,6 +13,7 @@ import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.Rope;
+import dev.smelt.tensor.ops.VectorOps;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.function.UnaryOperator;
@@ -292,14 +293,22 @@ public abstract class DecoderModel implements AutoCloseable {
         if (w.wGate != null) {
             mm(pool, w.wGate, s.xb, n, s.hb, batch);
             mm(pool, w.wUp, s.xb, n, s.hb2, batch);
-            for (int i = 0; i < n * ffn; i++) {
-                s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
+            if (act == Activation.SILU) {
+                VectorOps.swiglu(s.hb, 0, s.hb2, 0, s.hb, 0, n * ffn);
+            } else {
+                for (int i = 0; i < n * ffn; i++) {
+                    s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
+                }
             }
         } else {
             // Fused gate|up: rows [0, ffn) are the gate, [ffn, 2·ffn) the up projection.
             mm(pool, w.wUp, s.xb, n, s.hb2x, batch);
             for (int b = 0; b < n; b++) {
                 int src = b * 2 * ffn;
+                if (act == Activation.SILU) {
+                    VectorOps.swiglu(s.hb2x, src, s.hb2x, src + ffn, s.hb, b * ffn, ffn);
+                    continue;
+                }
                 for (int i = 0; i < ffn; i++) {
                     s.hb[b * ffn + i] = act.apply(s.hb2x[src + i]) * s.hb2x[src + ffn + i];
                 }

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * llama-server does), so weights are read once per step for everyone. A new request takes the idle
  * slot whose cached tokens share the longest prefix with its prompt (else the least recently used),
  * and skips that prefix (only a cache filled with the same LoRA adapter counts: keys and values depend
- * on it). Rows carry their request's adapter id, so sequences on different adapters of one shared base
+ * on it); when a busy slot holds a longer prefix of the prompt, its keys/values are copied over first. Rows carry their request's adapter id, so sequences on different adapters of one shared base
  * share a step. Cancellation frees a slot at the next step. The wait queue is bounded.
  *
  * <p>Thread-safety: {@link #submit} and {@link #close} may be called from any thread; listeners run
@@ -30,6 +30,8 @@ public final class BatchEngine implements AutoCloseable {
     /** Tokens per step (decode tokens + prompt chunks): bounds step latency and scratch memory. */
     public static final int DEFAULT_STEP_TOKENS = 256;
     private static final long IDLE_PARK_NANOS = 50_000_000L;
+    /** Shortest cached prompt prefix that steers slot choice or is copied between slots (see {@link #worthReusing}). */
+    static final int MIN_PREFIX_REUSE = 4;
 
     private final DecoderModel model;
     private final int adapters; // LoRA adapters attached to the model for per-request selection
@@ -197,7 +199,7 @@ public final class BatchEngine implements AutoCloseable {
                 if (!s.idle()) {
                     continue;
                 }
-                int p = s.commonPrefix(h.request.prompt(), h.request.adapter());
+                int p = worthReusing(s.commonPrefix(h.request.prompt(), h.request.adapter()));
                 if (p > bestPrefix || (p == bestPrefix && s.lastUsedNanos < best.lastUsedNanos)) {
                     best = s;
                     bestPrefix = p;
@@ -212,8 +214,52 @@ public final class BatchEngine implements AutoCloseable {
                         System.nanoTime() - h.submittedNanos, 0, System.nanoTime() - h.submittedNanos, null));
                 continue;
             }
+            bestPrefix = Math.max(bestPrefix, copyLongerPrefix(best, bestPrefix, h.request));
             start(best, h, bestPrefix);
         }
+    }
+
+    /**
+     * A cached prefix shorter than {@link #MIN_PREFIX_REUSE} counts as none: matching only BOS and an
+     * opening word saves nothing, and choosing a slot for it would evict keys/values that a later
+     * request could reuse, while an empty or least recently used slot is free to take.
+     */
+    private static int worthReusing(int prefix) {
+        return prefix < MIN_PREFIX_REUSE ? 0 : prefix;
+    }
+
+    /**
+     * When another slot (typically one still generating) holds a longer prefix of the request's prompt
+     * than {@code target} does, copies those keys/values into {@code target}: clients that share a
+     * system prompt or a document then compute it once, not once per slot (vLLM's automatic prefix
+     * caching does the same; llama-server reuses only the chosen idle slot's own cache). Runs on the
+     * engine thread between steps, so no forward is writing the donor's cache.
+     *
+     * @return the prefix now in target's cache (≤ own when no slot has a longer one)
+     */
+    private int copyLongerPrefix(Slot target, int own, GenerationRequest r) {
+        Slot donor = null;
+        int longest = own;
+        for (Slot s : slots) {
+            if (s != target && s.cache != null) {
+                int p = worthReusing(s.commonPrefix(r.prompt(), r.adapter()));
+                if (p > longest) {
+                    donor = s;
+                    longest = p;
+                }
+            }
+        }
+        if (donor == null) {
+            return own;
+        }
+        if (target.cache == null) {
+            target.cache = model.newCache(contextPerSlot);
+        }
+        target.cache.copyPrefixFrom(donor.cache, longest);
+        target.cached = Arrays.copyOf(donor.cached, Math.max(donor.cached.length, longest));
+        target.cachedAdapter = donor.cachedAdapter;
+        stats.promptPrefixCopies.incrementAndGet();
+        return longest;
     }
 
     private void start(Slot s, RequestHandle h, int prefix) {

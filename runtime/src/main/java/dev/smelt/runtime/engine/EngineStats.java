@@ -9,6 +9,8 @@ public final class EngineStats {
     public final AtomicLong finished = new AtomicLong();
     public final AtomicLong promptTokens = new AtomicLong();
     public final AtomicLong promptTokensReused = new AtomicLong();
+    /** Requests that started from a prompt prefix copied from another slot's cache. */
+    public final AtomicLong promptPrefixCopies = new AtomicLong();
     public final AtomicLong generatedTokens = new AtomicLong();
     public final AtomicLong steps = new AtomicLong();
     public final AtomicLong stepTokens = new AtomicLong();

@@ -1,5 +1,6 @@
 package dev.smelt.runtime.sampling;
 
+import dev.smelt.tensor.ops.VectorOps;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.random.RandomGenerator;
 public final class Sampler {
     private final SamplerConfig config;
     private final RandomGenerator random;
+    private float[] scratch = new float[0]; // [vocab] softmax numerators, reused across tokens
 
     public Sampler(SamplerConfig config) {
         this(config, new SplittableRandom(config.seed()));
@@ -35,13 +37,21 @@ public final class Sampler {
      * @param history tokens so far (prompt and generated), for the penalties
      */
     public int sample(float[] logits, int off, int vocab, int[] history, int historyLen) {
+        boolean untruncated = (config.topK() <= 0 || config.topK() >= vocab) && config.topP() >= 1f && config.minP() <= 0f;
+        if (!hasPenalties() && (config.isGreedy() || untruncated)) {
+            // The common serving cases read the logits in place: no per-token copy of the vocabulary.
+            if (config.isGreedy()) {
+                return argmax(logits, off, vocab) - off;
+            }
+            return drawFromAll(logits, off, vocab, config.temperature(), random.nextDouble(), scratch(vocab));
+        }
         float[] l = Arrays.copyOfRange(logits, off, off + vocab);
         applyPenalties(l, history, historyLen);
         if (config.isGreedy()) {
             return argmax(l);
         }
-        if ((config.topK() <= 0 || config.topK() >= vocab) && config.topP() >= 1f && config.minP() <= 0f) {
-            return drawFromAll(l, config.temperature(), random.nextDouble());
+        if (untruncated) {
+            return drawFromAll(l, 0, vocab, config.temperature(), random.nextDouble(), scratch(vocab));
         }
         int[] idx = candidates(l);
         int n = idx.length;
@@ -88,31 +98,43 @@ public final class Sampler {
      * sorted walk.
      */
     static int drawFromAll(float[] l, float temperature, double r) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : l) {
-            max = Math.max(max, v);
-        }
-        double inv = 1.0 / temperature;
-        double sum = 0;
-        double[] e = new double[l.length];
-        for (int i = 0; i < l.length; i++) {
-            e[i] = l[i] == Float.NEGATIVE_INFINITY ? 0 : Math.exp((l[i] - max) * inv);
-            sum += e[i];
-        }
+        return drawFromAll(l, 0, l.length, temperature, r, new float[l.length]);
+    }
+
+    /**
+     * As above over l[off, off + n), returning an index in [0, n); {@code e} (≥ n floats) receives the
+     * unnormalized probabilities. Max and exponentials are vectorized (one pass each, float exp with
+     * the sum in double); only the final walk up to the drawn token is scalar.
+     */
+    static int drawFromAll(float[] l, int off, int n, float temperature, double r, float[] e) {
+        float max = VectorOps.max(l, off, n);
+        double sum = VectorOps.expShifted(l, off, n, max, (float) (1.0 / temperature), e, 0);
         double target = r * sum;
         double cum = 0;
         int last = 0;
-        for (int i = 0; i < l.length; i++) {
-            if (e[i] == 0) {
+        for (int i = 0; i < n; i++) {
+            float v = e[i];
+            if (v == 0) {
                 continue;
             }
-            cum += e[i];
+            cum += v;
             last = i;
             if (target < cum) {
                 return i;
             }
         }
         return last;
+    }
+
+    private float[] scratch(int n) {
+        if (scratch.length < n) {
+            scratch = new float[n];
+        }
+        return scratch;
+    }
+
+    private boolean hasPenalties() {
+        return config.repeatPenalty() != 1f || config.frequencyPenalty() != 0f || config.presencePenalty() != 0f;
     }
 
     /**
@@ -194,6 +216,17 @@ public final class Sampler {
             }
             l[t] -= e.getValue() * config.frequencyPenalty() + config.presencePenalty();
         }
+    }
+
+    /** Index (into l) of the largest of l[off, off + n) (lowest index on ties). */
+    static int argmax(float[] l, int off, int n) {
+        int best = off;
+        for (int i = off + 1; i < off + n; i++) {
+            if (l[i] > l[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     /** Index of the largest value (lowest index on ties). */

@@ -56,6 +56,49 @@ class BatchEngineTest {
     }
 
     @Test
+    void aRequestSharingOnlyBosTakesAFreeSlotInsteadOfEvictingAUsefulCache() throws Exception {
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine engine = new BatchEngine(m, pool, 2, 128, 8, 64)) {
+            int[] a = {1, 80, 81, 82, 83, 84, 85, 86, 87};
+            engine.submit(greedy(a, 3)).result().get(30, TimeUnit.SECONDS);
+            engine.submit(greedy(new int[] {1, 200, 201, 202}, 3)).result().get(30, TimeUnit.SECONDS); // shares only BOS
+            int[] b = {1, 80, 81, 82, 83, 84, 85, 99};
+            GenerationResult r = engine.submit(greedy(b, 3)).result().get(30, TimeUnit.SECONDS);
+            assertThat(r.cachedTokens()).as("a's cache survived the unrelated request").isEqualTo(7);
+            assertThat(engine.stats().promptPrefixCopies.get()).as("found in its own slot, no copy").isZero();
+        }
+    }
+
+    @Test
+    void copiesALongerPrefixFromASlotStillGenerating() throws Exception {
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine engine = new BatchEngine(m, pool, 2, 128, 8, 64)) {
+            int[] shared = {1, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75};
+            int[] a = java.util.Arrays.copyOf(shared, shared.length + 2);
+            a[shared.length] = 120;
+            a[shared.length + 1] = 121;
+            int[] b = java.util.Arrays.copyOf(shared, shared.length + 1);
+            b[shared.length] = 130;
+            CountDownLatch generating = new CountDownLatch(1);
+            RequestHandle ha = engine.submit(new GenerationRequest(a, SamplerConfig.greedy(), 100, t -> false, (t, l) -> {
+                generating.countDown();
+                return true;
+            }));
+            assertThat(generating.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerationResult rb = engine.submit(greedy(b, 6)).result().get(30, TimeUnit.SECONDS);
+            assertThat(ha.result().isDone()).as("a was still generating when b started").isFalse();
+            assertThat(rb.cachedTokens()).as("b starts from a's keys/values of the shared prefix").isEqualTo(shared.length);
+            assertThat(engine.stats().promptPrefixCopies.get()).isEqualTo(1);
+            Generator g = new Generator(m, pool);
+            int[] expectedB = g.generate(b, m.newCache(128), new Sampler(SamplerConfig.greedy()), 6, t -> false, null).tokens();
+            assertThat(rb.tokens()).containsExactly(expectedB);
+            GenerationResult ra = ha.result().get(60, TimeUnit.SECONDS);
+            int[] expectedA = g.generate(a, m.newCache(128), new Sampler(SamplerConfig.greedy()), 100, t -> false, null).tokens();
+            assertThat(ra.tokens()).as("the donor is unaffected").containsExactly(expectedA);
+        }
+    }
+
+    @Test
     void cancellationFreesTheSlot() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
              BatchEngine engine = new BatchEngine(m, pool, 1, 2048, 8, 64)) {

@@ -128,4 +128,23 @@ class SamplerTest {
         assertThat(Sampler.drawFromAll(logits, 1f, 0.0)).isZero();
         assertThat(Sampler.drawFromAll(logits, 1f, 0.999999999)).isEqualTo(3);
     }
+
+    @Test
+    void inPlaceSamplingAtAnOffsetMatchesSamplingACopy() {
+        float[] row = {0.5f, 1f, 3f, -2f, 0f, 2.5f};
+        float[] padded = new float[row.length + 5];
+        java.util.Arrays.fill(padded, 50f); // huge logits outside the row must never be seen
+        System.arraycopy(row, 0, padded, 3, row.length);
+        assertThat(new Sampler(cfg(0f, 0, 1f, 0f)).sample(padded, 3, row.length, new int[0], 0)).isEqualTo(2);
+        Sampler onCopy = new Sampler(cfg(0.9f, 0, 1f, 0f));
+        Sampler inPlace = new Sampler(cfg(0.9f, 0, 1f, 0f));
+        for (int i = 0; i < 500; i++) {
+            int a = onCopy.sample(row.clone(), 0, row.length, new int[0], 0);
+            int b = inPlace.sample(padded, 3, row.length, new int[0], 0);
+            assertThat(b).as("draw %d", i).isEqualTo(a).isBetween(0, row.length - 1);
+        }
+        SamplerConfig penalized = new SamplerConfig(0f, 0, 1f, 0f, 1f, 64, 0f, 10f, 7);
+        assertThat(new Sampler(penalized).sample(padded, 3, row.length, new int[] {2}, 1))
+                .as("presence penalty on token 2 (copied path) moves greedy to the next best").isEqualTo(5);
+    }
 }

@@ -18,4 +18,28 @@ public final class ScalarOps {
             y[yOff + i] += alpha * x[xOff + i];
         }
     }
+
+    public static float max(float[] x, int off, int n) {
+        float r = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            r = Math.max(r, x[off + i]);
+        }
+        return r;
+    }
+
+    public static double expShifted(float[] x, int off, int n, float shift, float scale, float[] dst, int dOff) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp((x[off + i] - shift) * scale);
+            dst[dOff + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[oOff + i] = Nn.silu(gate[gOff + i]) * up[uOff + i];
+        }
+    }
 }

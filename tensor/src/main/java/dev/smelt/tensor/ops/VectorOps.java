@@ -46,4 +46,63 @@ public final class VectorOps {
     public static float sumSquares(float[] x, int off, int n) {
         return dot(x, off, x, off, n);
     }
+
+    /** max of x[off+i], i in [0, n); −∞ for n = 0. */
+    public static float max(float[] x, int off, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i < bound; i += S.length()) {
+            m = m.max(FloatVector.fromArray(S, x, off + i));
+        }
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            r = Math.max(r, x[off + i]);
+        }
+        return r;
+    }
+
+    /**
+     * dst[dOff+i] = exp((x[off+i] − shift)·scale) (−∞ inputs give 0), and returns their sum in double:
+     * the softmax numerators of a whole vocabulary in one vectorized pass (the JDK's vector exp, within
+     * a few ulp of {@link Math#exp} in float). scale must be positive and finite.
+     */
+    public static double expShifted(float[] x, int off, int n, float shift, float scale, float[] dst, int dOff) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector vs = FloatVector.broadcast(S, shift);
+        FloatVector vk = FloatVector.broadcast(S, scale);
+        double sum = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(vs).mul(vk).lanewise(VectorOperators.EXP);
+            e.intoArray(dst, dOff + i);
+            sum += e.reduceLanes(VectorOperators.ADD); // per vector into double: no float drift over 150k terms
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp((x[off + i] - shift) * scale);
+            dst[dOff + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /**
+     * out[oOff+i] = silu(gate[gOff+i])·up[uOff+i] with silu(g) = g / (1 + e^−g): the SwiGLU of a
+     * feed-forward block, vectorized because a prompt chunk has hundreds of thousands of elements per
+     * layer and a scalar exp each made it a visible serial phase between the parallel matmuls.
+     * out may alias gate or up.
+     */
+    public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            out[oOff + i] = g / (1.0f + (float) Math.exp(-g)) * up[uOff + i];
+        }
+    }
 }

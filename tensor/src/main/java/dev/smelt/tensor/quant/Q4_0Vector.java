@@ -51,4 +51,20 @@ final class Q4_0Vector extends ScalarFormats.Q4_0 {
         }
     }
 
+    @Override
+    public int fusedBatchLimit() {
+        return L == 16 ? SmallBatch.FUSED_BATCH_LIMIT : 0;
+    }
+
+    @Override
+    public void matmulRows(MemorySegment w, long offset, long rowBytes, int r0, int r1, int n,
+                           float[] x, int batch, float[] out, int outStride) {
+        if (L != 16) {
+            for (int r = r0; r < r1; r++) {
+                dotBatch(w, offset + r * rowBytes, n, x, n, batch, out, r, outStride);
+            }
+            return;
+        }
+        SmallBatch.rows(Q4_0Batch.K8, Q4_0Batch.K4, Q4_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
+    }
 }

@@ -72,4 +72,21 @@ final class Q8_0Vector extends ScalarFormats.Q8_0 {
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
+
+    @Override
+    public int fusedBatchLimit() {
+        return L == 16 ? SmallBatch.FUSED_BATCH_LIMIT : 0;
+    }
+
+    @Override
+    public void matmulRows(MemorySegment w, long offset, long rowBytes, int r0, int r1, int n,
+                           float[] x, int batch, float[] out, int outStride) {
+        if (L != 16) {
+            for (int r = r0; r < r1; r++) {
+                dotBatch(w, offset + r * rowBytes, n, x, n, batch, out, r, outStride);
+            }
+            return;
+        }
+        SmallBatch.rows(Q8_0Batch.K8, Q8_0Batch.K4, Q8_0Batch.K2, w, offset, rowBytes, r0, r1, n, x, batch, out, outStride);
+    }
 }

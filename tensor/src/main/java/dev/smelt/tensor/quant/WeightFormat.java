@@ -34,4 +34,25 @@ public interface WeightFormat {
             out[outOff + b * outStride] = dot(w, offset, x, b * xStride, n);
         }
     }
+
+    /**
+     * Largest activation batch for which {@link #matmulRows} (weights decoded once, FMA'd against every
+     * activation row in registers) beats dequantizing a tile and running the dense GEMM; 0 when this
+     * format has no such fused small-batch kernel.
+     */
+    default int fusedBatchLimit() {
+        return 0;
+    }
+
+    /**
+     * Output rows [r0, r1) of a row-major weight matrix (row r at byte {@code offset + r·rowBytes},
+     * {@code n} elements) against activations x [batch, n] (row stride n):
+     * {@code out[b·outStride + r] = Σ_c W[r, c]·x[b·n + c]}. Default: one {@link #dotBatch} per row.
+     */
+    default void matmulRows(MemorySegment w, long offset, long rowBytes, int r0, int r1, int n,
+                            float[] x, int batch, float[] out, int outStride) {
+        for (int r = r0; r < r1; r++) {
+            dotBatch(w, offset + r * rowBytes, n, x, n, batch, out, r, outStride);
+        }
+    }
 }
