@@ -120,6 +120,30 @@ class BertGgufExporterTest {
         }
     }
 
+    /** A classifier fine-tuned from a GGUF encoder is saved with tokenizer.json: converted back, it must tokenize identically. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"all-minilm-l6-v2", "bge-small-en-v1.5"})
+    void ggufVocabularyWritesBackAsTokenizerJson(String model) throws Exception {
+        JsonNode golden = new ObjectMapper().readTree(SharedData.golden("encoder-embeddings.golden.json").toFile());
+        List<String> texts = new ArrayList<>();
+        golden.get("sentences").forEach(n -> texts.add(n.asText()));
+        texts.addAll(EXTRA);
+        Path out = tmp.resolve(model + ".gguf");
+        Path json = tmp.resolve(model + "-tokenizer.json");
+        try (BertEmbedder onnx = Embedders.open(model, 1)) {
+            BertGgufExporter.export(onnx, GgmlType.F32, out, null);
+            Embedders.copyTokenizer(out.toString(), json);
+            var back = dev.smelt.model.tokenizer.Tokenizers.fromHuggingFace(json, null);
+            for (String t : texts) {
+                assertThat(back.encode(t, true, false)).as("%s tokens of '%s'", model, t)
+                        .containsExactly(onnx.tokenizer().encode(t, true, false));
+            }
+            JsonNode written = new ObjectMapper().readTree(json.toFile());
+            assertThat(written.path("truncation").path("max_length").asInt()).isEqualTo(onnx.config().maxTokens());
+            assertThat(written.path("model").path("vocab").size()).isEqualTo(onnx.tokenizer().vocabSize());
+        }
+    }
+
     @Test
     void rejectsTypesTheConverterDoesNotOffer() throws Exception {
         try (BertEmbedder e = Embedders.open("all-minilm-l6-v2", 1)) {

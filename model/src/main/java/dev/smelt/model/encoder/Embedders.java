@@ -175,6 +175,8 @@ public final class Embedders {
                 try (InputStream in = resource(BUILTIN.get(builtin).tokenizer())) {
                     Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 }
+            } else if (nameOrPath.endsWith(".gguf") && Files.isRegularFile(Path.of(nameOrPath))) {
+                writeGgufTokenizer(Path.of(nameOrPath), tmp);
             } else {
                 Path p = Path.of(nameOrPath);
                 Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
@@ -189,6 +191,14 @@ public final class Embedders {
             Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** A bert GGUF's WordPiece vocabulary as tokenizer.json, truncating where the GGUF encoder does. */
+    private static void writeGgufTokenizer(Path gguf, Path dest) throws IOException {
+        try (dev.smelt.model.gguf.GgufFile f = dev.smelt.model.gguf.GgufFile.open(gguf)) {
+            int max = f.getInt(BertGguf.MAX_TOKENS, f.getInt(BertGguf.CONTEXT_LENGTH, 0));
+            JSON.writerWithDefaultPrettyPrinter().writeValue(dest.toFile(), Tokenizers.toHuggingFaceJson(Tokenizers.fromGguf(f), max, gguf.toString()));
         }
     }
 

@@ -36,4 +36,18 @@ public final class Tokenizers {
         }
         return HuggingFaceTokenizerLoader.load(tokenizerJson, tokenizerConfig);
     }
+
+    /**
+     * A WordPiece tokenizer as a Hugging Face {@code tokenizer.json} document (GGUF spellings converted back),
+     * truncating at {@code maxLength} tokens (≤ 0: no truncation).
+     *
+     * @throws IllegalArgumentException when {@code t} is not a WordPiece tokenizer or its pieces collide
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toHuggingFaceJson(Tokenizer t, int maxLength, String source) {
+        if (!(t instanceof WordPieceTokenizer w)) {
+            throw new IllegalArgumentException(source + ": only WordPiece (BERT) tokenizers can be written as tokenizer.json, got "
+                    + (t == null ? "null" : t.getClass().getSimpleName()));
+        }
+        return WordPieceJson.of(w, maxLength, source);
+    }
 }

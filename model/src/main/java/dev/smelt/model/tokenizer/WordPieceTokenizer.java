@@ -31,6 +31,18 @@ final class WordPieceTokenizer extends AbstractTokenizer {
         precomputeBytes();
     }
 
+    boolean ggufStyle() {
+        return ggufStyle;
+    }
+
+    boolean lowercases() {
+        return lowercase;
+    }
+
+    boolean stripsAccents() {
+        return stripAccents;
+    }
+
     @Override
     protected int prefixId() {
         return vocab.addBos ? (vocab.cls >= 0 ? vocab.cls : vocab.bos) : -1;
