@@ -54,14 +54,12 @@ public final class Grad {
         int n = x.rows;
         int out = w.rows();
         float[] y = new float[n * out];
-        FrozenMatmul.forward(pool, w, x.data, n, y);
         if (bias != null) {
             for (int b = 0; b < n; b++) {
-                for (int o = 0; o < out; o++) {
-                    y[b * out + o] += bias[o];
-                }
+                System.arraycopy(bias, 0, y, b * out, out);
             }
         }
+        FrozenMatmul.forwardAccumulate(pool, w, x.data, n, y); // bias first: each sum's chain starts from it
         float[] mask = null;
         float[] xd = x.data;
         float[] u = null;
@@ -247,107 +245,25 @@ public final class Grad {
     public static Tensor attention(Tape tape, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int hd,
                                    int[] docStart, int[] keyEnd, float scale) {
         int n = q.rows;
-        int qDim = heads * hd;
-        int kvDim = kvHeads * hd;
-        int group = heads / kvHeads;
-        float[] out = new float[n * qDim];
-        float[][] probs = tape.recording() ? new float[heads][] : null; // per head [n, n], row t valid on [docStart[t], keyEnd[t])
+        if (heads % kvHeads != 0 || q.cols != heads * hd || k.cols != kvHeads * hd || v.cols != kvHeads * hd
+                || k.rows != n || v.rows != n || docStart.length < n || keyEnd != null && keyEnd.length < n) {
+            throw new IllegalArgumentException("attention shapes: q [" + q.rows + ", " + q.cols + "], k [" + k.rows + ", " + k.cols
+                    + "], v [" + v.rows + ", " + v.cols + "] for " + heads + " heads, " + kvHeads + " kv heads, head_dim " + hd);
+        }
+        Attention.Shape sh = new Attention.Shape(n, heads, kvHeads, hd, docStart, keyEnd, scale);
+        float[] out = new float[n * heads * hd];
         ThreadPool pool = tape.pool();
-        pool.parallelFor(heads, h -> {
-            float[] p = tape.recording() ? new float[n * n] : new float[n];
-            if (probs != null) {
-                probs[h] = p;
-            }
-            int kvOff = (h / group) * hd;
-            float[] kt = headTransposed(k.data, n, kvDim, kvOff, hd); // [hd, n]
-            for (int t = 0; t < n; t++) {
-                int s0 = docStart[t];
-                int s1 = keyEnd == null ? t + 1 : keyEnd[t];
-                int po = tape.recording() ? t * n : 0;
-                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, s1, p, po, scale);
-                Nn.softmax(p, po + s0, s1 - s0);
-                int oo = t * qDim + h * hd;
-                for (int s = s0; s < s1; s++) {
-                    VectorOps.axpy(p[po + s], v.data, s * kvDim + kvOff, out, oo, hd);
-                }
-            }
-        });
-        Tensor yt = new Tensor(out, n, qDim, true);
+        Attention.forward(pool, q.data, k.data, v.data, sh, out);
+        Tensor yt = new Tensor(out, n, heads * hd, true);
         tape.push(() -> {
             float[] dout = yt.gradOrNull();
             if (dout == null) {
                 return;
             }
-            float[] dq = q.grad();
-            float[][] dk = new float[heads][];
-            float[][] dv = new float[heads][];
-            pool.parallelFor(heads, h -> {
-                float[] p = probs[h];
-                float[] dkh = new float[n * hd];
-                float[] dvh = new float[n * hd];
-                float[] dp = new float[n];
-                int kvOff = (h / group) * hd;
-                float[] vt = headTransposed(v.data, n, kvDim, kvOff, hd); // [hd, n]
-                for (int t = 0; t < n; t++) {
-                    int s0 = docStart[t];
-                    int s1 = keyEnd == null ? t + 1 : keyEnd[t];
-                    int oo = t * qDim + h * hd;
-                    double sum = 0;
-                    rowTimes(dout, oo, vt, n, hd, s0, s1, dp, 0, 1f);
-                    for (int s = s0; s < s1; s++) {
-                        sum += (double) p[t * n + s] * dp[s];
-                        VectorOps.axpy(p[t * n + s], dout, oo, dvh, s * hd, hd);
-                    }
-                    float fs = (float) sum;
-                    for (int s = s0; s < s1; s++) {
-                        float ds = p[t * n + s] * (dp[s] - fs) * scale;
-                        VectorOps.axpy(ds, k.data, s * kvDim + kvOff, dq, oo, hd);
-                        VectorOps.axpy(ds, q.data, oo, dkh, s * hd, hd);
-                    }
-                }
-                dk[h] = dkh;
-                dv[h] = dvh;
-            });
-            float[] gk = k.grad();
-            float[] gv = v.grad();
-            for (int h = 0; h < heads; h++) {
-                int kvOff = (h / group) * hd;
-                for (int s = 0; s < n; s++) {
-                    for (int i = 0; i < hd; i++) {
-                        gk[s * kvDim + kvOff + i] += dk[h][s * hd + i];
-                        gv[s * kvDim + kvOff + i] += dv[h][s * hd + i];
-                    }
-                }
-            }
+            Attention.backward(pool, q.data, k.data, v.data, sh, dout, q.requiresGrad ? q.grad() : null,
+                    k.requiresGrad ? k.grad() : null, v.requiresGrad ? v.grad() : null);
         });
         return yt;
-    }
-
-    /** One head's [n, hd] slice of x [n, stride] at column {@code off}, transposed to [hd, n]. */
-    private static float[] headTransposed(float[] x, int n, int stride, int off, int hd) {
-        float[] t = new float[hd * n];
-        for (int s = 0; s < n; s++) {
-            for (int i = 0; i < hd; i++) {
-                t[i * n + s] = x[s * stride + off + i];
-            }
-        }
-        return t;
-    }
-
-    /**
-     * out[o + s] = scale·Σ_i row[i]·mt[i, s] for s in [s0, s1): dot products of one row with many
-     * columns as axpy chains (fixed summation order, no horizontal lane sums).
-     */
-    private static void rowTimes(float[] row, int ro, float[] mt, int n, int hd, int s0, int s1, float[] out, int o, float scale) {
-        java.util.Arrays.fill(out, o + s0, o + s1, 0f);
-        for (int i = 0; i < hd; i++) {
-            VectorOps.axpy(row[ro + i], mt, i * n + s0, out, o + s0, s1 - s0);
-        }
-        if (scale != 1f) {
-            for (int s = s0; s < s1; s++) {
-                out[o + s] *= scale;
-            }
-        }
     }
 
     /**

@@ -1,0 +1,126 @@
+package dev.smelt.train.autograd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.smelt.model.WeightMatrix;
+import dev.smelt.tensor.ThreadPool;
+import dev.smelt.testkit.Tolerances;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link PanelKernel} and {@link Attention} against their scalar oracles at odd sizes, and their thread-count independence. */
+class BlockedKernelTest {
+    /** Float32 sums of a few hundred terms in different orders (fused vs unfused, float vs double). */
+    static final double REL = 1e-4;
+    static final double ABS = 1e-4;
+
+    private static ThreadPool one;
+    private static ThreadPool three;
+    private final Random rnd = new Random(11);
+
+    @BeforeAll
+    static void start() {
+        one = new ThreadPool(1);
+        three = new ThreadPool(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        one.close();
+        three.close();
+    }
+
+    private float[] randn(int n) {
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = (float) rnd.nextGaussian();
+        }
+        return d;
+    }
+
+    @Test
+    void panelKernelMatchesReferenceWithAnyStrides() {
+        int nr = PanelKernel.NR;
+        for (int[] s : new int[][] {{1, 1, 1}, {3, 17, nr}, {4, 5, nr}, {9, 33, nr - 1}, {13, 64, 7}, {6, 129, nr}}) {
+            int m = s[0], k = s[1], w = s[2];
+            // a as a column-major view (aRs = 1, aCs = m + 2) and b with padded rows, out with padded rows
+            int aCs = m + 2, bRs = w + 5, oRs = w + 3;
+            float[] a = randn(3 + k * aCs), b = randn(2 + k * bRs), out = randn(1 + m * oRs);
+            float[] ref = out.clone();
+            PanelKernel.accumulate(a, 3, 1, aCs, b, 2, bRs, k, out, 1, oRs, m, w);
+            PanelKernel.reference(a, 3, 1, aCs, b, 2, bRs, k, ref, 1, oRs, m, w);
+            Tolerances.assertClose("panel " + m + "x" + k + "x" + w, ref, out, ABS * Math.sqrt(k), REL);
+            // row-major a
+            float[] a2 = randn(m * k), out2 = randn(m * oRs), ref2 = out2.clone();
+            PanelKernel.accumulate(a2, 0, k, 1, b, 2, bRs, k, out2, 0, oRs, m, w);
+            PanelKernel.reference(a2, 0, k, 1, b, 2, bRs, k, ref2, 0, oRs, m, w);
+            Tolerances.assertClose("panel row-major " + m + "x" + k + "x" + w, ref2, out2, ABS * Math.sqrt(k), REL);
+        }
+    }
+
+    @Test
+    void frozenProductsDoNotDependOnThreadCount() {
+        for (int[] s : new int[][] {{37, 150, 130}, {64, 192, 576}, {9, 700, 64}}) {
+            int n = s[0], rows = s[1], cols = s[2];
+            WeightMatrix w = GradCheckTest.f32Matrix("w", randn(rows * cols), rows, cols);
+            float[] x = randn(n * cols);
+            float[] y1 = new float[n * rows], y3 = new float[n * rows];
+            FrozenMatmul.forward(one, w, x, n, y1);
+            FrozenMatmul.forward(three, w, x, n, y3);
+            assertThat(y3).as("forward %dx%dx%d", n, rows, cols).containsExactly(y1);
+            float[] dy = randn(n * rows);
+            float[] d1 = randn(n * cols), d3 = d1.clone();
+            FrozenMatmul.backward(one, w, dy, n, d1);
+            FrozenMatmul.backward(three, w, dy, n, d3);
+            assertThat(d3).as("backward %dx%dx%d", n, rows, cols).containsExactly(d1);
+        }
+    }
+
+    @Test
+    void splitsSpreadPanelsEvenly() {
+        assertThat(FrozenMatmul.splits(9, 256, 2)).isEqualTo(2);
+        assertThat(FrozenMatmul.splits(3, 256, 2)).isEqualTo(2);
+        assertThat(FrozenMatmul.splits(24, 256, 2)).isEqualTo(1);
+        assertThat(FrozenMatmul.splits(1, 256, 4)).isEqualTo(4);
+        assertThat(FrozenMatmul.splits(9, 40, 2)).isEqualTo(1); // too few rows to split
+    }
+
+    /** Causal with two packed documents, bidirectional (keyEnd), GQA, head dims below, at and above a panel. */
+    @Test
+    void attentionMatchesReference() {
+        for (int[] s : new int[][] {{1, 1, 1, 8}, {131, 4, 2, 16}, {70, 3, 3, 20}, {150, 6, 2, 64}, {65, 2, 1, 80}}) {
+            int n = s[0], heads = s[1], kvHeads = s[2], hd = s[3];
+            int[] doc = new int[n];
+            int split = n * 2 / 3;
+            int[] end = new int[n];
+            for (int t = 0; t < n; t++) {
+                doc[t] = t < split ? 0 : split;
+                end[t] = t < split ? split : n;
+            }
+            for (int[] keyEnd : new int[][] {null, end}) {
+                Attention.Shape sh = new Attention.Shape(n, heads, kvHeads, hd, doc, keyEnd, (float) (1 / Math.sqrt(hd)));
+                String what = "attention n=" + n + " heads=" + heads + "/" + kvHeads + " hd=" + hd + (keyEnd == null ? " causal" : " bidirectional");
+                float[] q = randn(n * heads * hd), k = randn(n * kvHeads * hd), v = randn(n * kvHeads * hd);
+                float[] out = randn(n * heads * hd), ref = new float[out.length];
+                Attention.forward(three, q, k, v, sh, out);
+                Attention.forwardReference(q, k, v, sh, ref);
+                Tolerances.assertClose(what + " forward", ref, out, ABS * Math.sqrt(n), REL);
+                float[] dout = randn(out.length);
+                float[] dq = randn(q.length), dk = randn(k.length), dv = randn(v.length);
+                float[] rq = dq.clone(), rk = dk.clone(), rv = dv.clone();
+                float[] oq = dq.clone(), ok = dk.clone(), ov = dv.clone();
+                Attention.backward(three, q, k, v, sh, dout, dq, dk, dv);
+                Attention.backwardReference(q, k, v, sh, dout, rq, rk, rv);
+                Tolerances.assertClose(what + " dq", rq, dq, ABS * Math.sqrt(n), REL);
+                Tolerances.assertClose(what + " dk", rk, dk, ABS * Math.sqrt(n), REL);
+                Tolerances.assertClose(what + " dv", rv, dv, ABS * Math.sqrt(n), REL);
+                Attention.backward(one, q, k, v, sh, dout, oq, ok, ov);
+                assertThat(oq).as(what + " dq, 1 vs 3 threads").containsExactly(dq);
+                assertThat(ok).as(what + " dk, 1 vs 3 threads").containsExactly(dk);
+                assertThat(ov).as(what + " dv, 1 vs 3 threads").containsExactly(dv);
+            }
+        }
+    }
+}
