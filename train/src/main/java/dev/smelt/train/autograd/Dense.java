@@ -1,16 +1,16 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.tensor.ops.VectorOps;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Small dense products of the LoRA factors and attention, on the heap, parallel over output rows
- * (each output row is computed by one task in a fixed order, so results do not depend on thread
- * timing: resumed runs stay bit-identical). Vector kernels through {@link VectorOps}; the
- * {@code *Reference} methods are the scalar oracles. Stateless, thread-safe.
+ * Small dense products of the LoRA factors, on the heap: outputs wider than {@link #NARROW} go through
+ * {@link PanelKernel} (parallel over column panels), narrow ones (a LoRA rank wide) through a 4-row ×
+ * masked-vector kernel. Each output element is one chain in a fixed order, so results do not depend on
+ * thread timing: resumed runs stay bit-identical. The {@code *Reference} methods are the scalar oracles.
+ * Stateless, thread-safe.
  */
 public final class Dense {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -67,13 +67,10 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, false);
             return;
         }
-        forEach(pool, (long) m * k * n, m, i -> {
-            for (int kk = 0; kk < k; kk++) {
-                float s = a[i * k + kk];
-                if (s != 0f) {
-                    VectorOps.axpy(s, b, kk * n, c, i * n, n);
-                }
-            }
+        int panels = (n + PanelKernel.NR - 1) / PanelKernel.NR;
+        forEach(pool, (long) m * k * n, panels, p -> {
+            int j = p * PanelKernel.NR;
+            PanelKernel.accumulate(a, 0, k, 1, b, j, n, k, c, j, n, m, Math.min(PanelKernel.NR, n - j));
         });
     }
 
@@ -83,13 +80,10 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, true);
             return;
         }
-        forEach(pool, (long) m * k * n, m, i -> {
-            for (int kk = 0; kk < k; kk++) {
-                float s = a[kk * m + i];
-                if (s != 0f) {
-                    VectorOps.axpy(s, b, kk * n, c, i * n, n);
-                }
-            }
+        int panels = (n + PanelKernel.NR - 1) / PanelKernel.NR;
+        forEach(pool, (long) m * k * n, panels, p -> {
+            int j = p * PanelKernel.NR;
+            PanelKernel.accumulate(a, 0, 1, m, b, j, n, k, c, j, n, m, Math.min(PanelKernel.NR, n - j));
         });
     }
 

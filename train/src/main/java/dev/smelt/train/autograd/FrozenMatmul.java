@@ -89,6 +89,17 @@ public final class FrozenMatmul {
 
     /** y += x·Wᵀ (y holds e.g. the bias; each element's chain starts from it). */
     public static void forwardAccumulate(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y) {
+        forwardAccumulate(pool, w, x, n, y, null, null, 0);
+    }
+
+    /**
+     * y += x·Wᵀ + u·Bᵀ: a LoRA update fused as {@code rank} more reduction steps of the same chains (B's
+     * rows packed into a [rank, NR] panel per task), so the delta costs no separate pass over y.
+     *
+     * @param u    [n, rank] (already scaled), or null for none
+     * @param b    [w.rows(), rank]
+     */
+    public static void forwardAccumulate(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y, float[] u, float[] b, int rank) {
         WeightFormat fmt = w.format();
         int chunk = chunkFor(fmt);
         int cols = w.cols();
@@ -116,6 +127,14 @@ public final class FrozenMatmul {
                 }
                 transpose(tile, rn, cw, panel);
                 PanelKernel.accumulate(x, i0 * cols + c0, cols, 1, panel, 0, NR, cw, y, i0 * rows + r0, rows, m, rn);
+            }
+            if (u != null) {
+                for (int kk = 0; kk < rank; kk++) {
+                    for (int r = 0; r < rn; r++) {
+                        panel[kk * NR + r] = b[(r0 + r) * rank + kk];
+                    }
+                }
+                PanelKernel.accumulate(u, i0 * rank, rank, 1, panel, 0, NR, rank, y, i0 * rows + r0, rows, m, rn);
             }
         });
     }
@@ -152,6 +171,17 @@ public final class FrozenMatmul {
      * @param dx [n, w.cols()], accumulated into
      */
     public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx) {
+        backward(pool, w, dy, n, dx, null, null, 0);
+    }
+
+    /**
+     * dx += dy·W + du·A: the LoRA input gradient fused as {@code rank} more reduction steps of the same chains
+     * (A's rows are already contiguous over the columns of a band).
+     *
+     * @param du [n, rank], or null for none
+     * @param a  [rank, w.cols()]
+     */
+    public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx, float[] du, float[] a, int rank) {
         WeightFormat fmt = w.format();
         int bs = fmt.type().blockSize();
         int band = bs >= NR ? bs : (NR / bs) * bs; // whole quant blocks, ≥ one panel
@@ -179,6 +209,12 @@ public final class FrozenMatmul {
                 }
                 for (int j = 0; j < cw; j += NR) {
                     PanelKernel.accumulate(dy, i0 * rows + r0, rows, 1, tile, j, cw, rn, dx, i0 * cols + c0 + j, cols, m,
+                            Math.min(NR, cw - j));
+                }
+            }
+            if (du != null) {
+                for (int j = 0; j < cw; j += NR) {
+                    PanelKernel.accumulate(du, i0 * rank, rank, 1, a, c0 + j, cols, rank, dx, i0 * cols + c0 + j, cols, m,
                             Math.min(NR, cw - j));
                 }
             }

@@ -59,7 +59,6 @@ public final class Grad {
                 System.arraycopy(bias, 0, y, b * out, out);
             }
         }
-        FrozenMatmul.forwardAccumulate(pool, w, x.data, n, y); // bias first: each sum's chain starts from it
         float[] mask = null;
         float[] xd = x.data;
         float[] u = null;
@@ -74,17 +73,12 @@ public final class Grad {
             }
             u = new float[n * r];
             Dense.abT(pool, xd, n, x.cols, lora.a(), r, u);
-            float[] us = new float[n * r];
-            for (int i = 0; i < us.length; i++) {
-                us[i] = u[i] * scale;
+            for (int i = 0; i < u.length; i++) {
+                u[i] *= scale;
             }
-            float[] delta = new float[n * out];
-            Dense.abT(pool, us, n, r, lora.b(), out, delta);
-            for (int i = 0; i < y.length; i++) {
-                y[i] += delta[i];
-            }
-            u = us;
         }
+        // bias first, then x·Wᵀ, then the LoRA delta u·Bᵀ: one chain per output element
+        FrozenMatmul.forwardAccumulate(pool, w, x.data, n, y, u, lora == null ? null : lora.b(), lora == null ? 0 : lora.rank);
         Tensor yt = new Tensor(y, n, out, true);
         float[] fxd = xd;
         float[] fus = u;
@@ -105,14 +99,14 @@ public final class Grad {
                 Dense.accATB(pool, du, n, r, fxd, x.cols, lora.gradA);
                 if (x.requiresGrad) {
                     if (fmask == null) {
-                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, x.grad());
-                    } else {
-                        float[] dxd = new float[n * x.cols];
-                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
-                        float[] gx = x.grad();
-                        for (int i = 0; i < dxd.length; i++) {
-                            gx[i] += dxd[i] * fmask[i];
-                        }
+                        FrozenMatmul.backward(pool, w, dy, n, x.grad(), du, lora.a(), r); // dy·W + du·A in one pass
+                        return;
+                    }
+                    float[] dxd = new float[n * x.cols];
+                    Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
+                    float[] gx = x.grad();
+                    for (int i = 0; i < dxd.length; i++) {
+                        gx[i] += dxd[i] * fmask[i];
                     }
                 }
             }

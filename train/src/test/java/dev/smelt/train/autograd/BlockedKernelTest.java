@@ -78,6 +78,36 @@ class BlockedKernelTest {
         }
     }
 
+    /** y += x·Wᵀ + u·Bᵀ and dx += dy·W + du·A, the LoRA terms fused into the frozen products. */
+    @Test
+    void fusedLoraTermsMatchSeparateProducts() {
+        for (int[] s : new int[][] {{5, 37, 53, 3}, {33, 130, 70, 16}, {8, 64, 64, 1}}) {
+            int n = s[0], rows = s[1], cols = s[2], r = s[3];
+            WeightMatrix w = GradCheckTest.f32Matrix("w", randn(rows * cols), rows, cols);
+            float[] x = randn(n * cols), u = randn(n * r), b = randn(rows * r), a = randn(r * cols);
+            float[] y = randn(n * rows), ref = y.clone();
+            FrozenMatmul.forwardAccumulate(three, w, x, n, y, u, b, r);
+            float[] wx = new float[n * rows];
+            FrozenMatmul.forwardReference(w, x, n, wx);
+            for (int t = 0; t < n; t++) {
+                for (int o = 0; o < rows; o++) {
+                    double d = 0;
+                    for (int j = 0; j < r; j++) {
+                        d += (double) u[t * r + j] * b[o * r + j];
+                    }
+                    ref[t * rows + o] += (float) (wx[t * rows + o] + d);
+                }
+            }
+            Tolerances.assertClose("fused forward " + n + "x" + rows + "x" + cols + " r" + r, ref, y, ABS * Math.sqrt(cols), REL);
+            float[] dy = randn(n * rows), du = randn(n * r);
+            float[] dx = randn(n * cols), dref = dx.clone();
+            FrozenMatmul.backward(three, w, dy, n, dx, du, a, r);
+            FrozenMatmul.reference(w, dy, n, dref);
+            Dense.accABReference(du, n, r, a, cols, dref);
+            Tolerances.assertClose("fused backward " + n + "x" + rows + "x" + cols + " r" + r, dref, dx, ABS * Math.sqrt(rows), REL);
+        }
+    }
+
     @Test
     void splitsSpreadPanelsEvenly() {
         assertThat(FrozenMatmul.splits(9, 256, 2)).isEqualTo(2);
