@@ -27,6 +27,29 @@ public final class Grad {
     private Grad() {
     }
 
+    /** A range of rows [from, to). */
+    @FunctionalInterface
+    interface Rows {
+        void run(int from, int to);
+    }
+
+    /** Element-wise work below this many values stays on the calling thread (a pool round trip costs more). */
+    static final int PARALLEL_MIN_VALUES = 32_768;
+
+    /**
+     * Runs {@code body} over [0, n) in contiguous row ranges, in parallel when the work is large enough. For
+     * row-wise and element-wise rules only: every value is computed by exactly one range, in the same way
+     * whatever the split, so results do not depend on the thread count.
+     */
+    static void forRows(ThreadPool pool, int n, long values, Rows body) {
+        int tasks = values < PARALLEL_MIN_VALUES || pool.threads() == 1 ? 1 : Math.min(n, pool.threads() * 4);
+        if (tasks <= 1) {
+            body.run(0, n);
+            return;
+        }
+        pool.parallelFor(tasks, t -> body.run((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)));
+    }
+
     /** y[i] = table[tokens[i]]. Frozen table: no gradient. */
     public static Tensor embedding(Tape tape, WeightMatrix table, int[] tokens, int n) {
         int dim = table.cols();
@@ -139,34 +162,43 @@ public final class Grad {
         }
         int groups = x.size() / group;
         float[] y = new float[x.size()];
-        for (int gi = 0; gi < groups; gi++) {
-            Nn.rmsNorm(x.data, gi * group, w, eps, y, gi * group, group);
-        }
-        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        ThreadPool pool = tape.pool();
+        forRows(pool, groups, x.size(), (g0, g1) -> {
+            for (int gi = g0; gi < g1; gi++) {
+                Nn.rmsNorm(x.data, gi * group, w, eps, y, gi * group, group);
+            }
+        });
+        // a constant input (the token embeddings) needs no gradient, nor does anything computed only from it
+        Tensor yt = new Tensor(y, x.rows, x.cols, x.requiresGrad);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || !x.requiresGrad) {
                 return;
             }
             float[] dx = x.grad();
-            for (int gi = 0; gi < groups; gi++) {
-                int o = gi * group;
-                double ss = 0;
-                double dot = 0;
-                for (int i = 0; i < group; i++) {
-                    double xv = x.data[o + i];
-                    ss += xv * xv;
-                    dot += dy[o + i] * (w == null ? 1f : w[i]) * xv;
-                }
-                double inv = 1.0 / Math.sqrt(ss / group + eps);
-                double k = inv * inv * inv * dot / group;
-                for (int i = 0; i < group; i++) {
-                    double g = dy[o + i] * (w == null ? 1f : w[i]);
-                    dx[o + i] += (float) (inv * g - x.data[o + i] * k);
-                }
-            }
+            forRows(pool, groups, 4L * x.size(), (g0, g1) -> rmsNormBackward(x.data, w, eps, group, dy, dx, g0, g1));
         });
         return yt;
+    }
+
+    /** The rule above for groups [g0, g1). */
+    private static void rmsNormBackward(float[] xd, float[] w, float eps, int group, float[] dy, float[] dx, int g0, int g1) {
+        for (int gi = g0; gi < g1; gi++) {
+            int o = gi * group;
+            double ss = 0;
+            double dot = 0;
+            for (int i = 0; i < group; i++) {
+                double xv = xd[o + i];
+                ss += xv * xv;
+                dot += dy[o + i] * (w == null ? 1f : w[i]) * xv;
+            }
+            double inv = 1.0 / Math.sqrt(ss / group + eps);
+            double k = inv * inv * inv * dot / group;
+            for (int i = 0; i < group; i++) {
+                double g = dy[o + i] * (w == null ? 1f : w[i]);
+                dx[o + i] += (float) (inv * g - xd[o + i] * k);
+            }
+        }
     }
 
     /**
@@ -178,9 +210,12 @@ public final class Grad {
     public static Tensor rope(Tape tape, Tensor x, Rope rope, Rope.Kind kind, int headDim, int[] pos) {
         int heads = x.cols / headDim;
         float[] y = x.data.clone();
-        for (int b = 0; b < x.rows; b++) {
-            rope.apply(y, b * x.cols, heads, headDim, pos[b]);
-        }
+        ThreadPool pool = tape.pool();
+        forRows(pool, x.rows, 4L * x.size(), (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                rope.apply(y, b * x.cols, heads, headDim, pos[b]);
+            }
+        });
         Tensor yt = new Tensor(y, x.rows, x.cols, true);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
@@ -188,23 +223,27 @@ public final class Grad {
                 return;
             }
             float[] g = dy.clone();
-            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
-            for (int b = 0; b < x.rows; b++) {
-                rope.apply(g, b * x.cols, heads, headDim, pos[b]);
-            }
-            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
             float[] dx = x.grad();
-            for (int i = 0; i < g.length; i++) {
-                dx[i] += g[i];
-            }
+            forRows(pool, x.rows, 4L * x.size(), (b0, b1) -> {
+                int o = b0 * x.cols;
+                int len = (b1 - b0) * x.cols;
+                swapPairs(g, o, (b1 - b0) * heads, headDim, rope.ropeDim(), kind);
+                for (int b = b0; b < b1; b++) {
+                    rope.apply(g, b * x.cols, heads, headDim, pos[b]);
+                }
+                swapPairs(g, o, (b1 - b0) * heads, headDim, rope.ropeDim(), kind);
+                for (int i = o; i < o + len; i++) {
+                    dx[i] += g[i];
+                }
+            });
         });
         return yt;
     }
 
-    private static void swapPairs(float[] g, int heads, int headDim, int ropeDim, Rope.Kind kind) {
+    private static void swapPairs(float[] g, int off, int heads, int headDim, int ropeDim, Rope.Kind kind) {
         int half = ropeDim / 2;
         for (int h = 0; h < heads; h++) {
-            int base = h * headDim;
+            int base = off + h * headDim;
             for (int i = 0; i < half; i++) {
                 int a = kind == Rope.Kind.NORM ? base + 2 * i : base + i;
                 int b = kind == Rope.Kind.NORM ? a + 1 : base + i + half;
@@ -267,10 +306,14 @@ public final class Grad {
      */
     public static Tensor gated(Tape tape, Tensor gate, Tensor up, Gate act) {
         float[] y = new float[gate.size()];
-        for (int i = 0; i < y.length; i++) {
-            float g = gate.data[i];
-            y[i] = (act == Gate.SILU ? Nn.silu(g) : Nn.geluTanh(g)) * up.data[i];
-        }
+        ThreadPool pool = tape.pool();
+        int cols = gate.cols;
+        forRows(pool, gate.rows, 8L * y.length, (r0, r1) -> {
+            for (int i = r0 * cols; i < r1 * cols; i++) {
+                float g = gate.data[i];
+                y[i] = (act == Gate.SILU ? Nn.silu(g) : Nn.geluTanh(g)) * up.data[i];
+            }
+        });
         Tensor yt = new Tensor(y, gate.rows, gate.cols, true);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
@@ -279,25 +322,30 @@ public final class Grad {
             }
             float[] dg = gate.grad();
             float[] du = up.grad();
-            for (int i = 0; i < dy.length; i++) {
-                float g = gate.data[i];
-                double a;
-                double da;
-                if (act == Gate.SILU) {
-                    double sig = 1.0 / (1.0 + Math.exp(-g));
-                    a = g * sig;
-                    da = sig * (1 + g * (1 - sig));
-                } else {
-                    double z = SQRT_2_OVER_PI * (g + GELU_A * g * g * g);
-                    double th = Math.tanh(z);
-                    a = 0.5 * g * (1 + th);
-                    da = 0.5 * (1 + th) + 0.5 * g * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * g * g);
-                }
-                du[i] += (float) (dy[i] * a);
-                dg[i] += (float) (dy[i] * up.data[i] * da);
-            }
+            forRows(pool, gate.rows, 8L * dy.length, (r0, r1) -> gatedBackward(gate.data, up.data, dy, dg, du, act, r0 * cols, r1 * cols));
         });
         return yt;
+    }
+
+    /** The rules above for values [from, to). */
+    private static void gatedBackward(float[] gd, float[] ud, float[] dy, float[] dg, float[] du, Gate act, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float g = gd[i];
+            double a;
+            double da;
+            if (act == Gate.SILU) {
+                double sig = 1.0 / (1.0 + Math.exp(-g));
+                a = g * sig;
+                da = sig * (1 + g * (1 - sig));
+            } else {
+                double z = SQRT_2_OVER_PI * (g + GELU_A * g * g * g);
+                double th = Math.tanh(z);
+                a = 0.5 * g * (1 + th);
+                da = 0.5 * (1 + th) + 0.5 * g * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * g * g);
+            }
+            du[i] += (float) (dy[i] * a);
+            dg[i] += (float) (dy[i] * ud[i] * da);
+        }
     }
 
     /** Residual y = a + b. Rule: da += dy, db += dy. */
@@ -409,10 +457,12 @@ public final class Grad {
             }
             float g = (float) (dy[0] / normalizer);
             float[] dl = logits.grad();
-            for (int i = 0; i < m; i++) {
-                VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
-                dl[i * vocab + targets[i]] -= g;
-            }
+            forRows(tape.pool(), m, (long) m * vocab, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
+                    dl[i * vocab + targets[i]] -= g;
+                }
+            });
         });
         return new Loss(yt, sum, m);
     }
