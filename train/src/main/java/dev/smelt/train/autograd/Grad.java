@@ -360,13 +360,18 @@ public final class Grad {
             if (dy == null) {
                 return;
             }
-            for (Tensor t : new Tensor[] {a, b}) {
-                if (t.requiresGrad) {
-                    float[] g = t.grad();
-                    for (int i = 0; i < dy.length; i++) {
-                        g[i] += dy[i];
-                    }
+            if (a == b) {
+                if (a.requiresGrad) {
+                    a.accumulateGrad(dy);
+                    a.accumulateGrad(dy);
                 }
+                return;
+            }
+            if (b.requiresGrad) {
+                b.accumulateGrad(dy);
+            }
+            if (a.requiresGrad) {
+                a.adoptGrad(dy); // dy is final here (every consumer of y ran before this rule): no copy
             }
         });
         return yt;
