@@ -472,6 +472,96 @@ public final class Grad {
         return new Loss(yt, sum, m);
     }
 
+    /** Rows of logits that {@link #linearCrossEntropy} holds at once ([rows, vocab] floats). */
+    static final int CE_ROWS = 256;
+
+    /**
+     * {@link #crossEntropy} of logits = x·Wᵀ (W frozen, [vocab, dim]) without keeping the logits: rows are
+     * processed in chunks of {@link #CE_ROWS}; per chunk the logits, their softmax, the row losses and, when
+     * recording, dx = (softmax − onehot)/N · W are computed during forward (the loss's own gradient is
+     * known up to the factor dloss, applied in backward), so neither [m, vocab] logits nor probabilities
+     * outlive their chunk. Same rule and same arithmetic as linear + crossEntropy with dloss = 1.
+     *
+     * @param x [m, dim] the final hidden states of the scored rows
+     */
+    public static Loss linearCrossEntropy(Tape tape, WeightMatrix w, Tensor x, int[] targets, double normalizer) {
+        int m = x.rows;
+        int dim = x.cols;
+        int vocab = w.rows();
+        if (dim != w.cols() || targets.length != m) {
+            throw new IllegalArgumentException(w.name() + ": input [" + m + ", " + dim + "], weight [" + vocab + ", " + w.cols()
+                    + "], " + targets.length + " targets");
+        }
+        ThreadPool pool = tape.pool();
+        boolean grad = tape.recording() && x.requiresGrad;
+        float[] dx = grad ? new float[m * dim] : null;
+        double[] nll = new double[m];
+        float g = (float) (1.0 / normalizer);
+        int chunk = Math.max(1, Math.min(m, CE_ROWS));
+        float[] z = new float[chunk * vocab]; // [rows, vocab]: logits, then probabilities, then their gradient
+        float[] xs = new float[chunk * dim];
+        float[] dxs = grad ? new float[chunk * dim] : null;
+        for (int r0 = 0; r0 < m; r0 += chunk) {
+            int rows = Math.min(chunk, m - r0);
+            int base = r0;
+            System.arraycopy(x.data, r0 * dim, xs, 0, rows * dim);
+            FrozenMatmul.forward(pool, w, xs, rows, z);
+            pool.parallelFor(rows, i -> {
+                nll[base + i] = softmaxNll(z, i * vocab, vocab, targets[base + i]);
+                if (grad) {
+                    int o = i * vocab;
+                    for (int j = 0; j < vocab; j++) {
+                        z[o + j] *= g;
+                    }
+                    z[o + targets[base + i]] -= g;
+                }
+            });
+            if (grad) {
+                java.util.Arrays.fill(dxs, 0f);
+                FrozenMatmul.backward(pool, w, z, rows, dxs);
+                System.arraycopy(dxs, 0, dx, r0 * dim, rows * dim);
+            }
+        }
+        double sum = 0;
+        for (double v : nll) {
+            sum += v;
+        }
+        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || dx == null) {
+                return;
+            }
+            if (dy[0] != 1f) {
+                for (int i = 0; i < dx.length; i++) {
+                    dx[i] *= dy[0];
+                }
+            }
+            x.adoptGrad(dx);
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /** Softmax of one row of logits in place (as {@link #crossEntropy} computes it); returns the row's NLL of {@code target}. */
+    private static double softmaxNll(float[] z, int o, int vocab, int target) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            max = Math.max(max, z[o + j]);
+        }
+        float t = z[o + target];
+        double s = 0;
+        for (int j = 0; j < vocab; j++) {
+            double e = Math.exp(z[o + j] - max);
+            z[o + j] = (float) e;
+            s += e;
+        }
+        float inv = (float) (1.0 / s);
+        for (int j = 0; j < vocab; j++) {
+            z[o + j] *= inv;
+        }
+        return max + Math.log(s) - t;
+    }
+
     /**
      * Teacher top-k log-probabilities for some target rows, in CSR form: row i's entries are
      * {@code [offsets[i], offsets[i + 1])} of {@code ids} (student vocabulary ids, distinct within a

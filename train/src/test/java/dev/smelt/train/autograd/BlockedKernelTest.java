@@ -108,6 +108,32 @@ class BlockedKernelTest {
         }
     }
 
+    /** The chunked head gives the same loss and input gradient as linear + crossEntropy, bit for bit (one chunk and several). */
+    @Test
+    void linearCrossEntropyEqualsLinearThenCrossEntropy() {
+        for (int m : new int[] {7, Grad.CE_ROWS + 45}) {
+            int vocab = 131, dim = 24;
+            WeightMatrix w = GradCheckTest.f32Matrix("output.weight", randn(vocab * dim), vocab, dim);
+            float[] xd = randn(m * dim);
+            int[] targets = new int[m];
+            for (int i = 0; i < m; i++) {
+                targets[i] = rnd.nextInt(vocab);
+            }
+            Tape t1 = new Tape(three, true);
+            Tensor x1 = new Tensor(xd.clone(), m, dim, true);
+            Grad.Loss fused = Grad.linearCrossEntropy(t1, w, x1, targets, 3.0 * m);
+            fused.tensor().grad()[0] = 1f;
+            t1.backward();
+            Tape t2 = new Tape(three, true);
+            Tensor x2 = new Tensor(xd.clone(), m, dim, true);
+            Grad.Loss plain = Grad.crossEntropy(t2, Grad.linear(t2, w, null, null, 0, x2, 0, 0), targets, 3.0 * m);
+            plain.tensor().grad()[0] = 1f;
+            t2.backward();
+            assertThat(fused.sum()).as("loss, %d rows", m).isEqualTo(plain.sum());
+            assertThat(x1.grad()).as("dx, %d rows", m).containsExactly(x2.grad());
+        }
+    }
+
     @Test
     void splitsSpreadPanelsEvenly() {
         assertThat(FrozenMatmul.splits(9, 256, 2)).isEqualTo(2);
