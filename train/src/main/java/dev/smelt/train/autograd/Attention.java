@@ -1,13 +1,13 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.tensor.ops.Nn;
 
 /**
  * Blocked multi-head attention for the trainer, forward and backward, on {@link PanelKernel}: query rows in
  * blocks of {@link #BLOCK}, scores S = q·kᵀ for a block of rows against a panel of keys at a time, softmax
  * per row, o = P·v; nothing of size [n, n] is kept between forward and backward (backward recomputes the
- * scores, as FlashAttention does, which bounds memory at long sequences).
+ * scores, as FlashAttention does, which bounds memory at long sequences). Softmax exponentials come from
+ * {@link FastExp} (vectorized, the same bits in every JIT tier).
  *
  * <p>Row t attends keys s in [docStart[t], keyEnd[t]) (keyEnd null: causal, keyEnd[t] = t + 1). A block
  * computes the union of its rows' key ranges; the entries outside a row's own range are exactly 0 in P and
@@ -110,7 +110,7 @@ final class Attention {
             for (int s = s0; s < s1; s++) {
                 p[o + s] *= sh.scale();
             }
-            Nn.softmax(p, o + s0, s1 - s0);
+            FastExp.softmax(p, o + s0, s1 - s0);
         }
         return new int[] {lo, hi};
     }

@@ -302,7 +302,8 @@ public final class Grad {
     /**
      * y = act(gate) ⊙ up. Rules: dup = dy·act(gate); dgate = dy·up·act'(gate), with
      * silu'(g) = σ(g)·(1 + g·(1 − σ(g))) and, for tanh GELU with z = √(2/π)(g + a·g³),
-     * gelu'(g) = ½(1 + tanh z) + ½·g·(1 − tanh² z)·√(2/π)(1 + 3a·g²).
+     * gelu'(g) = ½(1 + tanh z) + ½·g·(1 − tanh² z)·√(2/π)(1 + 3a·g²). The SiLU gradient is evaluated in float with
+     * {@link FastExp} (vectorized, deterministic); the forward keeps inference's {@link Nn#silu}.
      */
     public static Tensor gated(Tape tape, Tensor gate, Tensor up, Gate act) {
         float[] y = new float[gate.size()];
@@ -329,7 +330,29 @@ public final class Grad {
 
     /** The rules above for values [from, to). */
     private static void gatedBackward(float[] gd, float[] ud, float[] dy, float[] dg, float[] du, Gate act, int from, int to) {
-        for (int i = from; i < to; i++) {
+        int i = from;
+        if (act == Gate.SILU) {
+            for (int bound = from + FS.loopBound(to - from); i < bound; i += FS.length()) {
+                var g = jdk.incubator.vector.FloatVector.fromArray(FS, gd, i);
+                var sig = jdk.incubator.vector.FloatVector.broadcast(FS, 1f).div(FastExp.exp(g.neg()).add(1f));
+                var d = jdk.incubator.vector.FloatVector.fromArray(FS, dy, i);
+                var a = g.mul(sig);
+                var da = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+                jdk.incubator.vector.FloatVector.fromArray(FS, du, i).add(d.mul(a)).intoArray(du, i);
+                jdk.incubator.vector.FloatVector.fromArray(FS, dg, i).add(d.mul(jdk.incubator.vector.FloatVector.fromArray(FS, ud, i)).mul(da))
+                        .intoArray(dg, i);
+            }
+            for (; i < to; i++) {
+                float g = gd[i];
+                float sig = 1f / (FastExp.exp(-g) + 1f);
+                float a = g * sig;
+                float da = sig * (g * (1f - sig) + 1f);
+                du[i] += dy[i] * a;
+                dg[i] += dy[i] * ud[i] * da;
+            }
+            return;
+        }
+        for (; i < to; i++) {
             float g = gd[i];
             double a;
             double da;
@@ -423,7 +446,7 @@ public final class Grad {
      * Summed cross-entropy divided by {@code normalizer} (the target-token count of the whole
      * optimizer step, so gradient accumulation weighs every token equally): loss =
      * Σ_i (logsumexp(l_i) − l_i[target_i]) / N over logits [m, vocab]. Rule: dl_i = dloss·(softmax(l_i) − onehot(target_i))/N.
-     * Log-sum-exp in double.
+     * Exponentials by {@link FastExp}, their sum and the log in double.
      *
      * @return [1, 1] the loss; {@code data[0]} is the float value, the double sum is in the returned {@link Loss}
      */
@@ -432,24 +455,8 @@ public final class Grad {
         int vocab = logits.cols;
         double[] nll = new double[m];
         float[] probs = new float[m * vocab]; // softmax rows, kept for backward (saves recomputing every exp)
-        tape.pool().parallelFor(m, i -> {
-            int o = i * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, logits.data[o + j]);
-            }
-            double s = 0;
-            for (int j = 0; j < vocab; j++) {
-                double e = Math.exp(logits.data[o + j] - max);
-                probs[o + j] = (float) e;
-                s += e;
-            }
-            float inv = (float) (1.0 / s);
-            for (int j = 0; j < vocab; j++) {
-                probs[o + j] *= inv;
-            }
-            nll[i] = max + Math.log(s) - logits.data[o + targets[i]];
-        });
+        System.arraycopy(logits.data, 0, probs, 0, m * vocab);
+        tape.pool().parallelFor(m, i -> nll[i] = softmaxNll(probs, i * vocab, vocab, targets[i]));
         double sum = 0;
         for (double v : nll) {
             sum += v;
@@ -542,19 +549,14 @@ public final class Grad {
         return new Loss(yt, sum, m);
     }
 
-    /** Softmax of one row of logits in place (as {@link #crossEntropy} computes it); returns the row's NLL of {@code target}. */
+    /** Softmax of one row of logits in place ({@link FastExp} exponentials); returns the row's NLL of {@code target}. */
     private static double softmaxNll(float[] z, int o, int vocab, int target) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) {
             max = Math.max(max, z[o + j]);
         }
         float t = z[o + target];
-        double s = 0;
-        for (int j = 0; j < vocab; j++) {
-            double e = Math.exp(z[o + j] - max);
-            z[o + j] = (float) e;
-            s += e;
-        }
+        double s = FastExp.expShifted(z, o, vocab, max);
         float inv = (float) (1.0 / s);
         for (int j = 0; j < vocab; j++) {
             z[o + j] *= inv;
