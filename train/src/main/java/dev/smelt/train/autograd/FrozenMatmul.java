@@ -182,6 +182,15 @@ public final class FrozenMatmul {
      * @param a  [rank, w.cols()]
      */
     public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx, float[] du, float[] a, int rank) {
+        backward(pool, w, dy, n, dx, du, a, rank, 0, null);
+    }
+
+    /**
+     * As above, and runs {@code extra.accept(i)} for i in [0, extraTasks) as further tasks of the same parallel
+     * loop (independent work such as the LoRA weight gradients: one join instead of two).
+     */
+    public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx, float[] du, float[] a, int rank,
+                                int extraTasks, java.util.function.IntConsumer extra) {
         WeightFormat fmt = w.format();
         int bs = fmt.type().blockSize();
         int band = bs >= NR ? bs : (NR / bs) * bs; // whole quant blocks, ≥ one panel
@@ -191,7 +200,12 @@ public final class FrozenMatmul {
         int bands = (cols + band - 1) / band;
         int splits = splits(bands * (band / NR), n, pool.threads());
         int share = share(n, splits);
-        pool.parallelFor(bands * splits, t -> {
+        int frozen = bands * splits;
+        pool.parallelFor(frozen + extraTasks, t -> {
+            if (t >= frozen) {
+                extra.accept(t - frozen);
+                return;
+            }
             int bi = t % bands;
             int i0 = (t / bands) * share;
             int m = Math.min(n, i0 + share) - i0;

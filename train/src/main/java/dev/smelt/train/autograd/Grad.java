@@ -113,18 +113,27 @@ public final class Grad {
             }
             if (lora != null) {
                 int r = lora.rank;
-                Dense.accATB(pool, dy, n, out, fus, r, lora.gradB);
                 float[] du = new float[n * r];
                 Dense.accAB(pool, dy, n, out, lora.b(), r, du);
                 for (int i = 0; i < du.length; i++) {
                     du[i] *= scale;
                 }
-                Dense.accATB(pool, du, n, r, fxd, x.cols, lora.gradA);
-                if (x.requiresGrad) {
-                    if (fmask == null) {
-                        FrozenMatmul.backward(pool, w, dy, n, x.grad(), du, lora.a(), r); // dy·W + du·A in one pass
-                        return;
+                // dB and dA as pieces of the frozen product's parallel loop (one join for the whole rule)
+                int tb = Dense.accATBTasks(out, r);
+                int ta = Dense.accATBTasks(r, x.cols);
+                java.util.function.IntConsumer grads = e -> {
+                    if (e < tb) {
+                        Dense.accATBTask(dy, n, out, fus, r, lora.gradB, e);
+                    } else {
+                        Dense.accATBTask(du, n, r, fxd, x.cols, lora.gradA, e - tb);
                     }
+                };
+                if (x.requiresGrad && fmask == null) {
+                    FrozenMatmul.backward(pool, w, dy, n, x.grad(), du, lora.a(), r, tb + ta, grads); // dy·W + du·A in one pass
+                    return;
+                }
+                pool.parallelFor(tb + ta, grads);
+                if (x.requiresGrad) {
                     float[] dxd = new float[n * x.cols];
                     Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
                     float[] gx = x.grad();

@@ -134,6 +134,20 @@ class BlockedKernelTest {
         }
     }
 
+    /** accATB in pieces (as the LoRA rule runs it inside the frozen product's loop) equals the whole, bit for bit. */
+    @Test
+    void accATBPiecesEqualTheWhole() {
+        for (int[] s : new int[][] {{37, 150, 16}, {37, 16, 130}, {5, 67, 3}, {9, 300, 70}}) {
+            int k = s[0], m = s[1], n = s[2];
+            float[] a = randn(k * m), b = randn(k * n), whole = randn(m * n), pieces = whole.clone();
+            Dense.accATB(one, a, k, m, b, n, whole);
+            for (int t = 0; t < Dense.accATBTasks(m, n); t++) {
+                Dense.accATBTask(a, k, m, b, n, pieces, t);
+            }
+            assertThat(pieces).as("accATB %dx%dx%d", k, m, n).containsExactly(whole);
+        }
+    }
+
     @Test
     void splitsSpreadPanelsEvenly() {
         assertThat(FrozenMatmul.splits(9, 256, 2)).isEqualTo(2);
