@@ -63,7 +63,7 @@ public final class Grad {
     /**
      * y = x·Wᵀ + bias + scale·(drop(x)·Aᵀ)·Bᵀ, W [out, in] frozen in any format, A [r, in], B [out, r].
      * Rules, with u = drop(x)·Aᵀ [n, r]: dB += scale·dyᵀ·u; du = scale·dy·B; dA += duᵀ·drop(x);
-     * dx += dy·W + (du·A) ⊙ mask/(1−p). dy·W runs through {@link FrozenMatmul} (row tiles, never a full
+     * dx += dy·W + (du·A) ⊙ mask/(1−p). dy·W runs through {@link FrozenMatmul} (panels decoded on the fly, never a full
      * F32 W). Dropout masks come from {@code dropoutSeed}, so a recomputation draws the same mask.
      *
      * @param lora null for a plain frozen projection
@@ -268,8 +268,8 @@ public final class Grad {
      * key/value head h / (heads/kvHeads)) attends rows s in [docStart[t], t], so packed examples never
      * see each other. S = scale·q·kᵀ, P = softmax(S), o = P·v. Rules per head and query row t:
      * dv[s] += P[t,s]·do[t]; dP[t,s] = do[t]·v[s]; dS = P ⊙ (dP − Σ_s P⊙dP); dq[t] += scale·Σ_s dS·k[s];
-     * dk[s] += scale·dS[t,s]·q[t]. Parallel over heads; key/value gradients are summed per head and
-     * then reduced in head order (deterministic).
+     * dk[s] += scale·dS[t,s]·q[t]. Blocked and parallel in {@link Attention} (scores recomputed in backward;
+     * key/value gradients summed over each group's query heads in order: deterministic).
      *
      * @param q [n, heads·hd], k and v [n, kvHeads·hd], all roped already
      */
