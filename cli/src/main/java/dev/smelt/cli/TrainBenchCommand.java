@@ -35,8 +35,8 @@ final class TrainBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--seq (≥ 2), --steps, --rank, --threads (≥ 1) got " + seq + ", " + steps + ", " + rank + ", " + threads);
         }
         TrainBench.Result r = TrainBench.run(ModelRefs.resolve(model), seq, steps, threads, rank, checkpointing);
-        System.out.printf(Locale.ROOT, "smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, peak RSS %d MiB%n",
-                threads, seq, rank, checkpointing, r.tokensPerSecond(), r.peakRssMiB());
+        System.out.printf(Locale.ROOT, "smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, %.2f CPU s/step (%.1f ms/token), peak RSS %d MiB%n",
+                threads, seq, rank, checkpointing, r.tokensPerSecond(), r.cpuSecondsPerStep(), 1000 * r.cpuSecondsPerStep() / seq, r.peakRssMiB());
         return 0;
     }
 }

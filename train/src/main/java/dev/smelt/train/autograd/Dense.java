@@ -1,16 +1,16 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.tensor.ops.VectorOps;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Small dense products of the LoRA factors and attention, on the heap, parallel over output rows
- * (each output row is computed by one task in a fixed order, so results do not depend on thread
- * timing: resumed runs stay bit-identical). Vector kernels through {@link VectorOps}; the
- * {@code *Reference} methods are the scalar oracles. Stateless, thread-safe.
+ * Small dense products of the LoRA factors, on the heap: outputs wider than {@link #NARROW} go through
+ * {@link PanelKernel} (parallel over column panels), narrow ones (a LoRA rank wide) through a 4-row ×
+ * masked-vector kernel. Each output element is one chain in a fixed order, so results do not depend on
+ * thread timing: resumed runs stay bit-identical. The {@code *Reference} methods are the scalar oracles.
+ * Stateless, thread-safe.
  */
 public final class Dense {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -67,13 +67,10 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, false);
             return;
         }
-        forEach(pool, (long) m * k * n, m, i -> {
-            for (int kk = 0; kk < k; kk++) {
-                float s = a[i * k + kk];
-                if (s != 0f) {
-                    VectorOps.axpy(s, b, kk * n, c, i * n, n);
-                }
-            }
+        int panels = (n + PanelKernel.NR - 1) / PanelKernel.NR;
+        forEach(pool, (long) m * k * n, panels, p -> {
+            int j = p * PanelKernel.NR;
+            PanelKernel.accumulate(a, 0, k, 1, b, j, n, k, c, j, n, m, Math.min(PanelKernel.NR, n - j));
         });
     }
 
@@ -83,13 +80,10 @@ public final class Dense {
             narrow(pool, a, m, k, b, n, c, true);
             return;
         }
-        forEach(pool, (long) m * k * n, m, i -> {
-            for (int kk = 0; kk < k; kk++) {
-                float s = a[kk * m + i];
-                if (s != 0f) {
-                    VectorOps.axpy(s, b, kk * n, c, i * n, n);
-                }
-            }
+        int panels = (n + PanelKernel.NR - 1) / PanelKernel.NR;
+        forEach(pool, (long) m * k * n, panels, p -> {
+            int j = p * PanelKernel.NR;
+            PanelKernel.accumulate(a, 0, 1, m, b, j, n, k, c, j, n, m, Math.min(PanelKernel.NR, n - j));
         });
     }
 
@@ -99,37 +93,64 @@ public final class Dense {
      * task reuse every loaded row of b.
      */
     private static void narrow(ThreadPool pool, float[] a, int m, int k, float[] b, int n, float[] c, boolean transposed) {
-        forEach(pool, (long) m * k * n, (m + ROWS - 1) / ROWS, t -> {
-            int i0 = t * ROWS;
-            int rows = Math.min(ROWS, m - i0);
-            for (int j0 = 0; j0 < n; j0 += L) {
-                VectorMask<Float> mask = F.indexInRange(j0, n);
-                FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-                for (int kk = 0; kk < k; kk++) {
-                    FloatVector bv = FloatVector.fromArray(F, b, kk * n + j0, mask);
-                    c0 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0, kk, transposed)), c0);
-                    if (rows > 1) {
-                        c1 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 1, kk, transposed)), c1);
-                    }
-                    if (rows > 2) {
-                        c2 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 2, kk, transposed)), c2);
-                    }
-                    if (rows > 3) {
-                        c3 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 3, kk, transposed)), c3);
-                    }
-                }
-                addRow(c, i0 * n + j0, c0, mask);
+        forEach(pool, (long) m * k * n, (m + ROWS - 1) / ROWS, t -> narrowBlock(a, m, k, b, n, c, transposed, t));
+    }
+
+    /** Row groups per piece of {@link #accATBTask} on narrow outputs (each group is {@link #ROWS} rows). */
+    private static final int GROUPS_PER_TASK = 16;
+
+    /** How many independent pieces {@link #accATBTask} splits c[m, n] += a[k, m]ᵀ·b[k, n] into. */
+    static int accATBTasks(int m, int n) {
+        return n <= NARROW ? (m + ROWS * GROUPS_PER_TASK - 1) / (ROWS * GROUPS_PER_TASK) : (n + PanelKernel.NR - 1) / PanelKernel.NR;
+    }
+
+    /**
+     * One piece of {@link #accATB} (disjoint output rows or column panels, the same chains as the whole), so
+     * that callers can run the pieces inside another parallel loop instead of a loop of their own.
+     */
+    static void accATBTask(float[] a, int k, int m, float[] b, int n, float[] c, int task) {
+        if (n <= NARROW) {
+            int g1 = Math.min((m + ROWS - 1) / ROWS, (task + 1) * GROUPS_PER_TASK);
+            for (int g = task * GROUPS_PER_TASK; g < g1; g++) {
+                narrowBlock(a, m, k, b, n, c, true, g);
+            }
+        } else {
+            int j = task * PanelKernel.NR;
+            PanelKernel.accumulate(a, 0, 1, m, b, j, n, k, c, j, n, m, Math.min(PanelKernel.NR, n - j));
+        }
+    }
+
+    /** Output rows [4t, 4t + 4) of the narrow product. */
+    private static void narrowBlock(float[] a, int m, int k, float[] b, int n, float[] c, boolean transposed, int t) {
+        int i0 = t * ROWS;
+        int rows = Math.min(ROWS, m - i0);
+        for (int j0 = 0; j0 < n; j0 += L) {
+            VectorMask<Float> mask = F.indexInRange(j0, n);
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+            for (int kk = 0; kk < k; kk++) {
+                FloatVector bv = FloatVector.fromArray(F, b, kk * n + j0, mask);
+                c0 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0, kk, transposed)), c0);
                 if (rows > 1) {
-                    addRow(c, (i0 + 1) * n + j0, c1, mask);
+                    c1 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 1, kk, transposed)), c1);
                 }
                 if (rows > 2) {
-                    addRow(c, (i0 + 2) * n + j0, c2, mask);
+                    c2 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 2, kk, transposed)), c2);
                 }
                 if (rows > 3) {
-                    addRow(c, (i0 + 3) * n + j0, c3, mask);
+                    c3 = bv.fma(FloatVector.broadcast(F, coef(a, m, k, i0 + 3, kk, transposed)), c3);
                 }
             }
-        });
+            addRow(c, i0 * n + j0, c0, mask);
+            if (rows > 1) {
+                addRow(c, (i0 + 1) * n + j0, c1, mask);
+            }
+            if (rows > 2) {
+                addRow(c, (i0 + 2) * n + j0, c2, mask);
+            }
+            if (rows > 3) {
+                addRow(c, (i0 + 3) * n + j0, c3, mask);
+            }
+        }
     }
 
     private static void addRow(float[] c, int o, FloatVector v, VectorMask<Float> mask) {

@@ -3,28 +3,31 @@ package dev.smelt.train.autograd;
 import dev.smelt.model.WeightMatrix;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.WeightFormat;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Products with a frozen weight in any format, forward y = x·Wᵀ and the transposed product of backpropagation through a frozen weight in any format (QLoRA-style):
- * dx[b, c] += Σ_r dy[b, r] · W[r, c]. W stays in the memory mapping; each task owns a band of
- * columns, dequantizes W's rows for that band in tiles of {@link #TILE_ROWS} rows (whole quant blocks,
- * so the band starts on a block boundary) and runs an outer-product kernel: 4 column vectors × 3 batch
- * rows = 12 accumulators fed by one broadcast of dy per row. No full F32 copy of W ever exists.
- * Each output element is summed by one task as a chain of FMAs in a fixed order, with no horizontal
- * lane reductions (whose order the Vector API leaves open and which differs between interpreted and
- * compiled code): results are bit-identical across thread counts and JIT tiers, which exact resume needs.
- * Stateless, thread-safe.
+ * Products with a frozen weight in any format (QLoRA-style), forward y = x·Wᵀ and the transposed product of
+ * backpropagation dx[b, c] += Σ_r dy[b, r] · W[r, c]. W stays in the memory mapping; each task owns one
+ * panel of {@link PanelKernel#NR} output columns (and, when there are too few panels to keep every thread
+ * busy, a share of the batch rows), dequantizes the W values of that panel in chunks of
+ * {@link #K_CHUNK} reduction steps into a thread-local buffer and runs {@link PanelKernel} (4 batch rows ×
+ * 4 vectors in registers, broadcast activations, no horizontal sums). No full F32 copy of W ever exists;
+ * a panel chunk (≤ 512 × 256 floats) stays in L2.
+ *
+ * <p>Forward panels are W rows, so a chunk is decoded row by row and transposed to [chunk, NR]; backward
+ * panels are column bands of W, which are already contiguous in each row (no transpose). Every output
+ * element is summed by one task as one chain of FMAs over the reduction index in increasing order
+ * (chunks continue the chain from the partial sum in the output): results are bit-identical across thread
+ * counts and JIT tiers, which exact resume needs. Stateless, thread-safe.
  */
 public final class FrozenMatmul {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
-    /** Columns per band for unblocked formats: 4 vectors, the kernel's width. */
-    private static final int BAND = 4 * L;
-    /** Rows dequantized at once: a tile of 256 × band floats stays in L2 (64 KiB at band 64). */
-    static final int TILE_ROWS = 256;
+    private static final int NR = PanelKernel.NR;
+    /** Reduction steps per decoded chunk: [512, 64] floats = 128 KiB, [512, 256] = 512 KiB (L2). */
+    static final int K_CHUNK = 512;
+    /** Thread-local decode buffers: [rows, chunk] decoded, and the transposed forward panel. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[0]);
+    /** Batch rows below which a task is not split further (each split re-decodes its panel). */
+    private static final int MIN_SPLIT_ROWS = 32;
 
     private static final java.lang.foreign.ValueLayout.OfFloat LE_FLOAT =
             java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -41,54 +44,109 @@ public final class FrozenMatmul {
         }
     }
 
-    /** Reduction columns per forward tile (whole quant blocks). */
-    static final int FORWARD_CHUNK = 256;
-    private static final ThreadLocal<float[]> TILE_T = ThreadLocal.withInitial(() -> new float[0]);
+    private static float[] buffer(ThreadLocal<float[]> tl, int size) {
+        float[] b = tl.get();
+        if (b.length < size) {
+            b = new float[size];
+            tl.set(b);
+        }
+        return b;
+    }
 
     /**
-     * y = x·Wᵀ: each task owns a band of {@code 4·lanes} output rows, dequantizes it in chunks of
-     * {@link #FORWARD_CHUNK} columns, transposes the chunk to [chunk, band] and runs the same
-     * outer-product kernel as backward (x broadcast, W vectors over output rows).
+     * How many row shares each panel task is cut into: 1 unless the panels cannot be spread evenly over
+     * the threads (e.g. 3 or 9 panels on 2 threads), then the fewest shares that can, up to 4.
+     */
+    static int splits(int panels, int n, int threads) {
+        int s = 1;
+        while (s < 4 && n / (s + 1) >= MIN_SPLIT_ROWS && ((long) panels * s % threads != 0 || panels * s < threads)) {
+            s++;
+        }
+        return s;
+    }
+
+    /** Rows per share, a multiple of 4 (the kernel's row block). */
+    private static int share(int n, int splits) {
+        int r = (n + splits - 1) / splits;
+        return (r + 3) & ~3;
+    }
+
+    private static int chunkFor(WeightFormat fmt) {
+        int bs = fmt.type().blockSize();
+        return bs >= K_CHUNK ? bs : (K_CHUNK / bs) * bs;
+    }
+
+    /**
+     * y = x·Wᵀ.
      *
      * @param x [n, w.cols()]
      * @param y [n, w.rows()], overwritten
      */
     public static void forward(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y) {
+        java.util.Arrays.fill(y, 0, n * w.rows(), 0f);
+        forwardAccumulate(pool, w, x, n, y);
+    }
+
+    /** y += x·Wᵀ (y holds e.g. the bias; each element's chain starts from it). */
+    public static void forwardAccumulate(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y) {
+        forwardAccumulate(pool, w, x, n, y, null, null, 0);
+    }
+
+    /**
+     * y += x·Wᵀ + u·Bᵀ: a LoRA update fused as {@code rank} more reduction steps of the same chains (B's
+     * rows packed into a [rank, NR] panel per task), so the delta costs no separate pass over y.
+     *
+     * @param u    [n, rank] (already scaled), or null for none
+     * @param b    [w.rows(), rank]
+     */
+    public static void forwardAccumulate(ThreadPool pool, WeightMatrix w, float[] x, int n, float[] y, float[] u, float[] b, int rank) {
         WeightFormat fmt = w.format();
-        int bs = fmt.type().blockSize();
-        int chunk = bs >= FORWARD_CHUNK ? bs : (FORWARD_CHUNK / bs) * bs;
+        int chunk = chunkFor(fmt);
         int cols = w.cols();
         int rows = w.rows();
         long rowBytes = w.rowBytes();
-        long chunkBytes = fmt.type().bytesFor(chunk);
-        java.util.Arrays.fill(y, 0, n * rows, 0f);
-        int tasks = (rows + BAND - 1) / BAND;
-        pool.parallelFor(tasks, t -> {
-            int r0 = t * BAND;
-            int rn = Math.min(BAND, rows - r0);
-            float[] tile = TILE.get();
-            if (tile.length < Math.max(TILE_ROWS * BAND, chunk * BAND)) {
-                tile = new float[Math.max(TILE_ROWS * BAND, chunk * BAND)];
-                TILE.set(tile);
+        int panels = (rows + NR - 1) / NR;
+        int splits = splits(panels, n, pool.threads());
+        int share = share(n, splits);
+        pool.parallelFor(panels * splits, t -> {
+            int p = t % panels;
+            int i0 = (t / panels) * share;
+            int m = Math.min(n, i0 + share) - i0;
+            if (m <= 0) {
+                return;
             }
-            float[] tt = TILE_T.get();
-            if (tt.length < chunk * BAND) {
-                tt = new float[chunk * BAND];
-                TILE_T.set(tt);
-            }
-            for (int c0 = 0, ci = 0; c0 < cols; c0 += chunk, ci++) {
+            int r0 = p * NR;
+            int rn = Math.min(NR, rows - r0);
+            float[] tile = buffer(TILE, NR * chunk);   // [rn, cw]
+            float[] panel = buffer(PANEL, chunk * NR); // [cw, NR]
+            for (int c0 = 0; c0 < cols; c0 += chunk) {
                 int cw = Math.min(chunk, cols - c0);
+                long colBytes = fmt.type().bytesFor(c0);
                 for (int r = 0; r < rn; r++) {
-                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + ci * chunkBytes, tile, r * cw, cw);
+                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + colBytes, tile, r * cw, cw);
                 }
-                for (int r = 0; r < rn; r++) {
-                    for (int c = 0; c < cw; c++) {
-                        tt[c * rn + r] = tile[r * cw + c];
+                transpose(tile, rn, cw, panel);
+                PanelKernel.accumulate(x, i0 * cols + c0, cols, 1, panel, 0, NR, cw, y, i0 * rows + r0, rows, m, rn);
+            }
+            if (u != null) {
+                for (int kk = 0; kk < rank; kk++) {
+                    for (int r = 0; r < rn; r++) {
+                        panel[kk * NR + r] = b[(r0 + r) * rank + kk];
                     }
                 }
-                kernel(tt, cw, rn, x, cols, c0, n, y, rows, r0);
+                PanelKernel.accumulate(u, i0 * rank, rank, 1, panel, 0, NR, rank, y, i0 * rows + r0, rows, m, rn);
             }
         });
+    }
+
+    /** panel[c, r] = tile[r, c] for a [rn, cw] tile; panel rows are {@link #NR} wide. */
+    private static void transpose(float[] tile, int rn, int cw, float[] panel) {
+        for (int r = 0; r < rn; r++) {
+            int to = r * cw;
+            for (int c = 0; c < cw; c++) {
+                panel[c * NR + r] = tile[to + c];
+            }
+        }
     }
 
     /** Scalar oracle of {@link #forward} (double accumulation). */
@@ -107,119 +165,74 @@ public final class FrozenMatmul {
     }
 
     /**
+     * dx += dy·W.
+     *
      * @param dy [n, w.rows()]
      * @param dx [n, w.cols()], accumulated into
      */
     public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx) {
+        backward(pool, w, dy, n, dx, null, null, 0);
+    }
+
+    /**
+     * dx += dy·W + du·A: the LoRA input gradient fused as {@code rank} more reduction steps of the same chains
+     * (A's rows are already contiguous over the columns of a band).
+     *
+     * @param du [n, rank], or null for none
+     * @param a  [rank, w.cols()]
+     */
+    public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx, float[] du, float[] a, int rank) {
+        backward(pool, w, dy, n, dx, du, a, rank, 0, null);
+    }
+
+    /**
+     * As above, and runs {@code extra.accept(i)} for i in [0, extraTasks) as further tasks of the same parallel
+     * loop (independent work such as the LoRA weight gradients: one join instead of two).
+     */
+    public static void backward(ThreadPool pool, WeightMatrix w, float[] dy, int n, float[] dx, float[] du, float[] a, int rank,
+                                int extraTasks, java.util.function.IntConsumer extra) {
         WeightFormat fmt = w.format();
         int bs = fmt.type().blockSize();
-        int band = bs >= BAND ? bs : (BAND / bs) * bs;
+        int band = bs >= NR ? bs : (NR / bs) * bs; // whole quant blocks, ≥ one panel
         int cols = w.cols();
         int rows = w.rows();
         long rowBytes = w.rowBytes();
-        long bandBytes = fmt.type().bytesFor(band);
-        int tasks = (cols + band - 1) / band;
-        pool.parallelFor(tasks, t -> {
-            int c0 = t * band;
-            int cw = Math.min(band, cols - c0);
-            float[] tile = TILE.get();
-            if (tile.length < TILE_ROWS * band) {
-                tile = new float[TILE_ROWS * band];
-                TILE.set(tile);
+        int bands = (cols + band - 1) / band;
+        int splits = splits(bands * (band / NR), n, pool.threads());
+        int share = share(n, splits);
+        int frozen = bands * splits;
+        pool.parallelFor(frozen + extraTasks, t -> {
+            if (t >= frozen) {
+                extra.accept(t - frozen);
+                return;
             }
-            for (int r0 = 0; r0 < rows; r0 += TILE_ROWS) {
-                int rn = Math.min(TILE_ROWS, rows - r0);
+            int bi = t % bands;
+            int i0 = (t / bands) * share;
+            int m = Math.min(n, i0 + share) - i0;
+            if (m <= 0) {
+                return;
+            }
+            int c0 = bi * band;
+            int cw = Math.min(band, cols - c0);
+            long bandBytes = fmt.type().bytesFor(c0);
+            float[] tile = buffer(TILE, K_CHUNK * band); // [rn, cw]
+            for (int r0 = 0; r0 < rows; r0 += K_CHUNK) {
+                int rn = Math.min(K_CHUNK, rows - r0);
                 for (int r = 0; r < rn; r++) {
-                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + t * bandBytes, tile, r * cw, cw);
+                    decode(fmt, w, w.offset() + (r0 + r) * rowBytes + bandBytes, tile, r * cw, cw);
                 }
-                kernel(tile, rn, cw, dy, rows, r0, n, dx, cols, c0);
+                for (int j = 0; j < cw; j += NR) {
+                    PanelKernel.accumulate(dy, i0 * rows + r0, rows, 1, tile, j, cw, rn, dx, i0 * cols + c0 + j, cols, m,
+                            Math.min(NR, cw - j));
+                }
+            }
+            if (du != null) {
+                for (int j = 0; j < cw; j += NR) {
+                    PanelKernel.accumulate(du, i0 * rank, rank, 1, a, c0 + j, cols, rank, dx, i0 * cols + c0 + j, cols, m,
+                            Math.min(NR, cw - j));
+                }
             }
         });
-    }
-
-    /** dx[b, c0 + c] += Σ_r dy[b, r0 + r] · tile[r, c] over a tile [rn, cw]. */
-    static void kernel(float[] tile, int rn, int cw, float[] dy, int dyStride, int r0, int n, float[] dx, int dxStride, int c0) {
-        int c = 0;
-        for (; c + BAND <= cw; c += BAND) {
-            int b = 0;
-            for (; b + 3 <= n; b += 3) {
-                block4x3(tile, rn, cw, c, dy, dyStride, r0, b, dx, dxStride, c0);
-            }
-            for (; b < n; b++) {
-                block4x1(tile, rn, cw, c, dy, dyStride, r0, b, dx, dxStride, c0);
-            }
-        }
-        if (c < cw) {
-            for (int b = 0; b < n; b++) {
-                scalar(tile, rn, cw, c, cw, dy, dyStride, r0, b, dx, dxStride, c0);
-            }
-        }
-    }
-
-    private static void block4x3(float[] t, int rn, int cw, int c, float[] dy, int dys, int r0, int b, float[] dx, int dxs, int c0) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
-        int y0 = b * dys + r0;
-        int y1 = y0 + dys;
-        int y2 = y1 + dys;
-        for (int r = 0; r < rn; r++) {
-            int o = r * cw + c;
-            FloatVector w0 = FloatVector.fromArray(F, t, o);
-            FloatVector w1 = FloatVector.fromArray(F, t, o + L);
-            FloatVector w2 = FloatVector.fromArray(F, t, o + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(F, t, o + 3 * L);
-            FloatVector d = FloatVector.broadcast(F, dy[y0 + r]);
-            a00 = w0.fma(d, a00);
-            a01 = w1.fma(d, a01);
-            a02 = w2.fma(d, a02);
-            a03 = w3.fma(d, a03);
-            d = FloatVector.broadcast(F, dy[y1 + r]);
-            a10 = w0.fma(d, a10);
-            a11 = w1.fma(d, a11);
-            a12 = w2.fma(d, a12);
-            a13 = w3.fma(d, a13);
-            d = FloatVector.broadcast(F, dy[y2 + r]);
-            a20 = w0.fma(d, a20);
-            a21 = w1.fma(d, a21);
-            a22 = w2.fma(d, a22);
-            a23 = w3.fma(d, a23);
-        }
-        add(dx, b * dxs + c0 + c, a00, a01, a02, a03);
-        add(dx, (b + 1) * dxs + c0 + c, a10, a11, a12, a13);
-        add(dx, (b + 2) * dxs + c0 + c, a20, a21, a22, a23);
-    }
-
-    private static void block4x1(float[] t, int rn, int cw, int c, float[] dy, int dys, int r0, int b, float[] dx, int dxs, int c0) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        int y0 = b * dys + r0;
-        for (int r = 0; r < rn; r++) {
-            int o = r * cw + c;
-            FloatVector d = FloatVector.broadcast(F, dy[y0 + r]);
-            a0 = FloatVector.fromArray(F, t, o).fma(d, a0);
-            a1 = FloatVector.fromArray(F, t, o + L).fma(d, a1);
-            a2 = FloatVector.fromArray(F, t, o + 2 * L).fma(d, a2);
-            a3 = FloatVector.fromArray(F, t, o + 3 * L).fma(d, a3);
-        }
-        add(dx, b * dxs + c0 + c, a0, a1, a2, a3);
-    }
-
-    private static void add(float[] dx, int o, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        FloatVector.fromArray(F, dx, o).add(v0).intoArray(dx, o);
-        FloatVector.fromArray(F, dx, o + L).add(v1).intoArray(dx, o + L);
-        FloatVector.fromArray(F, dx, o + 2 * L).add(v2).intoArray(dx, o + 2 * L);
-        FloatVector.fromArray(F, dx, o + 3 * L).add(v3).intoArray(dx, o + 3 * L);
-    }
-
-    private static void scalar(float[] t, int rn, int cw, int cFrom, int cTo, float[] dy, int dys, int r0, int b,
-                               float[] dx, int dxs, int c0) {
-        for (int c = cFrom; c < cTo; c++) {
-            float s = 0;
-            for (int r = 0; r < rn; r++) {
-                s += dy[b * dys + r0 + r] * t[r * cw + c];
-            }
-            dx[b * dxs + c0 + c] += s;
-        }
     }
 
     /** Scalar oracle: dx += dy · W with W fully dequantized (tests only: it allocates W in F32). */

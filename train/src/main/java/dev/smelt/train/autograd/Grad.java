@@ -27,6 +27,29 @@ public final class Grad {
     private Grad() {
     }
 
+    /** A range of rows [from, to). */
+    @FunctionalInterface
+    interface Rows {
+        void run(int from, int to);
+    }
+
+    /** Element-wise work below this many values stays on the calling thread (a pool round trip costs more). */
+    static final int PARALLEL_MIN_VALUES = 32_768;
+
+    /**
+     * Runs {@code body} over [0, n) in contiguous row ranges, in parallel when the work is large enough. For
+     * row-wise and element-wise rules only: every value is computed by exactly one range, in the same way
+     * whatever the split, so results do not depend on the thread count.
+     */
+    static void forRows(ThreadPool pool, int n, long values, Rows body) {
+        int tasks = values < PARALLEL_MIN_VALUES || pool.threads() == 1 ? 1 : Math.min(n, pool.threads() * 4);
+        if (tasks <= 1) {
+            body.run(0, n);
+            return;
+        }
+        pool.parallelFor(tasks, t -> body.run((int) ((long) n * t / tasks), (int) ((long) n * (t + 1) / tasks)));
+    }
+
     /** y[i] = table[tokens[i]]. Frozen table: no gradient. */
     public static Tensor embedding(Tape tape, WeightMatrix table, int[] tokens, int n) {
         int dim = table.cols();
@@ -40,7 +63,7 @@ public final class Grad {
     /**
      * y = x·Wᵀ + bias + scale·(drop(x)·Aᵀ)·Bᵀ, W [out, in] frozen in any format, A [r, in], B [out, r].
      * Rules, with u = drop(x)·Aᵀ [n, r]: dB += scale·dyᵀ·u; du = scale·dy·B; dA += duᵀ·drop(x);
-     * dx += dy·W + (du·A) ⊙ mask/(1−p). dy·W runs through {@link FrozenMatmul} (row tiles, never a full
+     * dx += dy·W + (du·A) ⊙ mask/(1−p). dy·W runs through {@link FrozenMatmul} (panels decoded on the fly, never a full
      * F32 W). Dropout masks come from {@code dropoutSeed}, so a recomputation draws the same mask.
      *
      * @param lora null for a plain frozen projection
@@ -54,12 +77,9 @@ public final class Grad {
         int n = x.rows;
         int out = w.rows();
         float[] y = new float[n * out];
-        FrozenMatmul.forward(pool, w, x.data, n, y);
         if (bias != null) {
             for (int b = 0; b < n; b++) {
-                for (int o = 0; o < out; o++) {
-                    y[b * out + o] += bias[o];
-                }
+                System.arraycopy(bias, 0, y, b * out, out);
             }
         }
         float[] mask = null;
@@ -76,17 +96,12 @@ public final class Grad {
             }
             u = new float[n * r];
             Dense.abT(pool, xd, n, x.cols, lora.a(), r, u);
-            float[] us = new float[n * r];
-            for (int i = 0; i < us.length; i++) {
-                us[i] = u[i] * scale;
+            for (int i = 0; i < u.length; i++) {
+                u[i] *= scale;
             }
-            float[] delta = new float[n * out];
-            Dense.abT(pool, us, n, r, lora.b(), out, delta);
-            for (int i = 0; i < y.length; i++) {
-                y[i] += delta[i];
-            }
-            u = us;
         }
+        // bias first, then x·Wᵀ, then the LoRA delta u·Bᵀ: one chain per output element
+        FrozenMatmul.forwardAccumulate(pool, w, x.data, n, y, u, lora == null ? null : lora.b(), lora == null ? 0 : lora.rank);
         Tensor yt = new Tensor(y, n, out, true);
         float[] fxd = xd;
         float[] fus = u;
@@ -98,23 +113,32 @@ public final class Grad {
             }
             if (lora != null) {
                 int r = lora.rank;
-                Dense.accATB(pool, dy, n, out, fus, r, lora.gradB);
                 float[] du = new float[n * r];
                 Dense.accAB(pool, dy, n, out, lora.b(), r, du);
                 for (int i = 0; i < du.length; i++) {
                     du[i] *= scale;
                 }
-                Dense.accATB(pool, du, n, r, fxd, x.cols, lora.gradA);
-                if (x.requiresGrad) {
-                    if (fmask == null) {
-                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, x.grad());
+                // dB and dA as pieces of the frozen product's parallel loop (one join for the whole rule)
+                int tb = Dense.accATBTasks(out, r);
+                int ta = Dense.accATBTasks(r, x.cols);
+                java.util.function.IntConsumer grads = e -> {
+                    if (e < tb) {
+                        Dense.accATBTask(dy, n, out, fus, r, lora.gradB, e);
                     } else {
-                        float[] dxd = new float[n * x.cols];
-                        Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
-                        float[] gx = x.grad();
-                        for (int i = 0; i < dxd.length; i++) {
-                            gx[i] += dxd[i] * fmask[i];
-                        }
+                        Dense.accATBTask(du, n, r, fxd, x.cols, lora.gradA, e - tb);
+                    }
+                };
+                if (x.requiresGrad && fmask == null) {
+                    FrozenMatmul.backward(pool, w, dy, n, x.grad(), du, lora.a(), r, tb + ta, grads); // dy·W + du·A in one pass
+                    return;
+                }
+                pool.parallelFor(tb + ta, grads);
+                if (x.requiresGrad) {
+                    float[] dxd = new float[n * x.cols];
+                    Dense.accAB(pool, du, n, r, lora.a(), x.cols, dxd);
+                    float[] gx = x.grad();
+                    for (int i = 0; i < dxd.length; i++) {
+                        gx[i] += dxd[i] * fmask[i];
                     }
                 }
             }
@@ -147,34 +171,43 @@ public final class Grad {
         }
         int groups = x.size() / group;
         float[] y = new float[x.size()];
-        for (int gi = 0; gi < groups; gi++) {
-            Nn.rmsNorm(x.data, gi * group, w, eps, y, gi * group, group);
-        }
-        Tensor yt = new Tensor(y, x.rows, x.cols, true);
+        ThreadPool pool = tape.pool();
+        forRows(pool, groups, x.size(), (g0, g1) -> {
+            for (int gi = g0; gi < g1; gi++) {
+                Nn.rmsNorm(x.data, gi * group, w, eps, y, gi * group, group);
+            }
+        });
+        // a constant input (the token embeddings) needs no gradient, nor does anything computed only from it
+        Tensor yt = new Tensor(y, x.rows, x.cols, x.requiresGrad);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || !x.requiresGrad) {
                 return;
             }
             float[] dx = x.grad();
-            for (int gi = 0; gi < groups; gi++) {
-                int o = gi * group;
-                double ss = 0;
-                double dot = 0;
-                for (int i = 0; i < group; i++) {
-                    double xv = x.data[o + i];
-                    ss += xv * xv;
-                    dot += dy[o + i] * (w == null ? 1f : w[i]) * xv;
-                }
-                double inv = 1.0 / Math.sqrt(ss / group + eps);
-                double k = inv * inv * inv * dot / group;
-                for (int i = 0; i < group; i++) {
-                    double g = dy[o + i] * (w == null ? 1f : w[i]);
-                    dx[o + i] += (float) (inv * g - x.data[o + i] * k);
-                }
-            }
+            forRows(pool, groups, 4L * x.size(), (g0, g1) -> rmsNormBackward(x.data, w, eps, group, dy, dx, g0, g1));
         });
         return yt;
+    }
+
+    /** The rule above for groups [g0, g1). */
+    private static void rmsNormBackward(float[] xd, float[] w, float eps, int group, float[] dy, float[] dx, int g0, int g1) {
+        for (int gi = g0; gi < g1; gi++) {
+            int o = gi * group;
+            double ss = 0;
+            double dot = 0;
+            for (int i = 0; i < group; i++) {
+                double xv = xd[o + i];
+                ss += xv * xv;
+                dot += dy[o + i] * (w == null ? 1f : w[i]) * xv;
+            }
+            double inv = 1.0 / Math.sqrt(ss / group + eps);
+            double k = inv * inv * inv * dot / group;
+            for (int i = 0; i < group; i++) {
+                double g = dy[o + i] * (w == null ? 1f : w[i]);
+                dx[o + i] += (float) (inv * g - xd[o + i] * k);
+            }
+        }
     }
 
     /**
@@ -186,9 +219,12 @@ public final class Grad {
     public static Tensor rope(Tape tape, Tensor x, Rope rope, Rope.Kind kind, int headDim, int[] pos) {
         int heads = x.cols / headDim;
         float[] y = x.data.clone();
-        for (int b = 0; b < x.rows; b++) {
-            rope.apply(y, b * x.cols, heads, headDim, pos[b]);
-        }
+        ThreadPool pool = tape.pool();
+        forRows(pool, x.rows, 4L * x.size(), (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                rope.apply(y, b * x.cols, heads, headDim, pos[b]);
+            }
+        });
         Tensor yt = new Tensor(y, x.rows, x.cols, true);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
@@ -196,23 +232,27 @@ public final class Grad {
                 return;
             }
             float[] g = dy.clone();
-            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
-            for (int b = 0; b < x.rows; b++) {
-                rope.apply(g, b * x.cols, heads, headDim, pos[b]);
-            }
-            swapPairs(g, x.rows * heads, headDim, rope.ropeDim(), kind);
             float[] dx = x.grad();
-            for (int i = 0; i < g.length; i++) {
-                dx[i] += g[i];
-            }
+            forRows(pool, x.rows, 4L * x.size(), (b0, b1) -> {
+                int o = b0 * x.cols;
+                int len = (b1 - b0) * x.cols;
+                swapPairs(g, o, (b1 - b0) * heads, headDim, rope.ropeDim(), kind);
+                for (int b = b0; b < b1; b++) {
+                    rope.apply(g, b * x.cols, heads, headDim, pos[b]);
+                }
+                swapPairs(g, o, (b1 - b0) * heads, headDim, rope.ropeDim(), kind);
+                for (int i = o; i < o + len; i++) {
+                    dx[i] += g[i];
+                }
+            });
         });
         return yt;
     }
 
-    private static void swapPairs(float[] g, int heads, int headDim, int ropeDim, Rope.Kind kind) {
+    private static void swapPairs(float[] g, int off, int heads, int headDim, int ropeDim, Rope.Kind kind) {
         int half = ropeDim / 2;
         for (int h = 0; h < heads; h++) {
-            int base = h * headDim;
+            int base = off + h * headDim;
             for (int i = 0; i < half; i++) {
                 int a = kind == Rope.Kind.NORM ? base + 2 * i : base + i;
                 int b = kind == Rope.Kind.NORM ? a + 1 : base + i + half;
@@ -228,8 +268,8 @@ public final class Grad {
      * key/value head h / (heads/kvHeads)) attends rows s in [docStart[t], t], so packed examples never
      * see each other. S = scale·q·kᵀ, P = softmax(S), o = P·v. Rules per head and query row t:
      * dv[s] += P[t,s]·do[t]; dP[t,s] = do[t]·v[s]; dS = P ⊙ (dP − Σ_s P⊙dP); dq[t] += scale·Σ_s dS·k[s];
-     * dk[s] += scale·dS[t,s]·q[t]. Parallel over heads; key/value gradients are summed per head and
-     * then reduced in head order (deterministic).
+     * dk[s] += scale·dS[t,s]·q[t]. Blocked and parallel in {@link Attention} (scores recomputed in backward;
+     * key/value gradients summed over each group's query heads in order: deterministic).
      *
      * @param q [n, heads·hd], k and v [n, kvHeads·hd], all roped already
      */
@@ -247,120 +287,43 @@ public final class Grad {
     public static Tensor attention(Tape tape, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int hd,
                                    int[] docStart, int[] keyEnd, float scale) {
         int n = q.rows;
-        int qDim = heads * hd;
-        int kvDim = kvHeads * hd;
-        int group = heads / kvHeads;
-        float[] out = new float[n * qDim];
-        float[][] probs = tape.recording() ? new float[heads][] : null; // per head [n, n], row t valid on [docStart[t], keyEnd[t])
+        if (heads % kvHeads != 0 || q.cols != heads * hd || k.cols != kvHeads * hd || v.cols != kvHeads * hd
+                || k.rows != n || v.rows != n || docStart.length < n || keyEnd != null && keyEnd.length < n) {
+            throw new IllegalArgumentException("attention shapes: q [" + q.rows + ", " + q.cols + "], k [" + k.rows + ", " + k.cols
+                    + "], v [" + v.rows + ", " + v.cols + "] for " + heads + " heads, " + kvHeads + " kv heads, head_dim " + hd);
+        }
+        Attention.Shape sh = new Attention.Shape(n, heads, kvHeads, hd, docStart, keyEnd, scale);
+        float[] out = new float[n * heads * hd];
         ThreadPool pool = tape.pool();
-        pool.parallelFor(heads, h -> {
-            float[] p = tape.recording() ? new float[n * n] : new float[n];
-            if (probs != null) {
-                probs[h] = p;
-            }
-            int kvOff = (h / group) * hd;
-            float[] kt = headTransposed(k.data, n, kvDim, kvOff, hd); // [hd, n]
-            for (int t = 0; t < n; t++) {
-                int s0 = docStart[t];
-                int s1 = keyEnd == null ? t + 1 : keyEnd[t];
-                int po = tape.recording() ? t * n : 0;
-                rowTimes(q.data, t * qDim + h * hd, kt, n, hd, s0, s1, p, po, scale);
-                Nn.softmax(p, po + s0, s1 - s0);
-                int oo = t * qDim + h * hd;
-                for (int s = s0; s < s1; s++) {
-                    VectorOps.axpy(p[po + s], v.data, s * kvDim + kvOff, out, oo, hd);
-                }
-            }
-        });
-        Tensor yt = new Tensor(out, n, qDim, true);
+        Attention.forward(pool, q.data, k.data, v.data, sh, out);
+        Tensor yt = new Tensor(out, n, heads * hd, true);
         tape.push(() -> {
             float[] dout = yt.gradOrNull();
             if (dout == null) {
                 return;
             }
-            float[] dq = q.grad();
-            float[][] dk = new float[heads][];
-            float[][] dv = new float[heads][];
-            pool.parallelFor(heads, h -> {
-                float[] p = probs[h];
-                float[] dkh = new float[n * hd];
-                float[] dvh = new float[n * hd];
-                float[] dp = new float[n];
-                int kvOff = (h / group) * hd;
-                float[] vt = headTransposed(v.data, n, kvDim, kvOff, hd); // [hd, n]
-                for (int t = 0; t < n; t++) {
-                    int s0 = docStart[t];
-                    int s1 = keyEnd == null ? t + 1 : keyEnd[t];
-                    int oo = t * qDim + h * hd;
-                    double sum = 0;
-                    rowTimes(dout, oo, vt, n, hd, s0, s1, dp, 0, 1f);
-                    for (int s = s0; s < s1; s++) {
-                        sum += (double) p[t * n + s] * dp[s];
-                        VectorOps.axpy(p[t * n + s], dout, oo, dvh, s * hd, hd);
-                    }
-                    float fs = (float) sum;
-                    for (int s = s0; s < s1; s++) {
-                        float ds = p[t * n + s] * (dp[s] - fs) * scale;
-                        VectorOps.axpy(ds, k.data, s * kvDim + kvOff, dq, oo, hd);
-                        VectorOps.axpy(ds, q.data, oo, dkh, s * hd, hd);
-                    }
-                }
-                dk[h] = dkh;
-                dv[h] = dvh;
-            });
-            float[] gk = k.grad();
-            float[] gv = v.grad();
-            for (int h = 0; h < heads; h++) {
-                int kvOff = (h / group) * hd;
-                for (int s = 0; s < n; s++) {
-                    for (int i = 0; i < hd; i++) {
-                        gk[s * kvDim + kvOff + i] += dk[h][s * hd + i];
-                        gv[s * kvDim + kvOff + i] += dv[h][s * hd + i];
-                    }
-                }
-            }
+            Attention.backward(pool, q.data, k.data, v.data, sh, dout, q.requiresGrad ? q.grad() : null,
+                    k.requiresGrad ? k.grad() : null, v.requiresGrad ? v.grad() : null);
         });
         return yt;
-    }
-
-    /** One head's [n, hd] slice of x [n, stride] at column {@code off}, transposed to [hd, n]. */
-    private static float[] headTransposed(float[] x, int n, int stride, int off, int hd) {
-        float[] t = new float[hd * n];
-        for (int s = 0; s < n; s++) {
-            for (int i = 0; i < hd; i++) {
-                t[i * n + s] = x[s * stride + off + i];
-            }
-        }
-        return t;
-    }
-
-    /**
-     * out[o + s] = scale·Σ_i row[i]·mt[i, s] for s in [s0, s1): dot products of one row with many
-     * columns as axpy chains (fixed summation order, no horizontal lane sums).
-     */
-    private static void rowTimes(float[] row, int ro, float[] mt, int n, int hd, int s0, int s1, float[] out, int o, float scale) {
-        java.util.Arrays.fill(out, o + s0, o + s1, 0f);
-        for (int i = 0; i < hd; i++) {
-            VectorOps.axpy(row[ro + i], mt, i * n + s0, out, o + s0, s1 - s0);
-        }
-        if (scale != 1f) {
-            for (int s = s0; s < s1; s++) {
-                out[o + s] *= scale;
-            }
-        }
     }
 
     /**
      * y = act(gate) ⊙ up. Rules: dup = dy·act(gate); dgate = dy·up·act'(gate), with
      * silu'(g) = σ(g)·(1 + g·(1 − σ(g))) and, for tanh GELU with z = √(2/π)(g + a·g³),
-     * gelu'(g) = ½(1 + tanh z) + ½·g·(1 − tanh² z)·√(2/π)(1 + 3a·g²).
+     * gelu'(g) = ½(1 + tanh z) + ½·g·(1 − tanh² z)·√(2/π)(1 + 3a·g²). The SiLU gradient is evaluated in float with
+     * {@link FastExp} (vectorized, deterministic); the forward keeps inference's {@link Nn#silu}.
      */
     public static Tensor gated(Tape tape, Tensor gate, Tensor up, Gate act) {
         float[] y = new float[gate.size()];
-        for (int i = 0; i < y.length; i++) {
-            float g = gate.data[i];
-            y[i] = (act == Gate.SILU ? Nn.silu(g) : Nn.geluTanh(g)) * up.data[i];
-        }
+        ThreadPool pool = tape.pool();
+        int cols = gate.cols;
+        forRows(pool, gate.rows, 8L * y.length, (r0, r1) -> {
+            for (int i = r0 * cols; i < r1 * cols; i++) {
+                float g = gate.data[i];
+                y[i] = (act == Gate.SILU ? Nn.silu(g) : Nn.geluTanh(g)) * up.data[i];
+            }
+        });
         Tensor yt = new Tensor(y, gate.rows, gate.cols, true);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
@@ -369,25 +332,52 @@ public final class Grad {
             }
             float[] dg = gate.grad();
             float[] du = up.grad();
-            for (int i = 0; i < dy.length; i++) {
-                float g = gate.data[i];
-                double a;
-                double da;
-                if (act == Gate.SILU) {
-                    double sig = 1.0 / (1.0 + Math.exp(-g));
-                    a = g * sig;
-                    da = sig * (1 + g * (1 - sig));
-                } else {
-                    double z = SQRT_2_OVER_PI * (g + GELU_A * g * g * g);
-                    double th = Math.tanh(z);
-                    a = 0.5 * g * (1 + th);
-                    da = 0.5 * (1 + th) + 0.5 * g * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * g * g);
-                }
-                du[i] += (float) (dy[i] * a);
-                dg[i] += (float) (dy[i] * up.data[i] * da);
-            }
+            forRows(pool, gate.rows, 8L * dy.length, (r0, r1) -> gatedBackward(gate.data, up.data, dy, dg, du, act, r0 * cols, r1 * cols));
         });
         return yt;
+    }
+
+    /** The rules above for values [from, to). */
+    private static void gatedBackward(float[] gd, float[] ud, float[] dy, float[] dg, float[] du, Gate act, int from, int to) {
+        int i = from;
+        if (act == Gate.SILU) {
+            for (int bound = from + FS.loopBound(to - from); i < bound; i += FS.length()) {
+                var g = jdk.incubator.vector.FloatVector.fromArray(FS, gd, i);
+                var sig = jdk.incubator.vector.FloatVector.broadcast(FS, 1f).div(FastExp.exp(g.neg()).add(1f));
+                var d = jdk.incubator.vector.FloatVector.fromArray(FS, dy, i);
+                var a = g.mul(sig);
+                var da = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+                jdk.incubator.vector.FloatVector.fromArray(FS, du, i).add(d.mul(a)).intoArray(du, i);
+                jdk.incubator.vector.FloatVector.fromArray(FS, dg, i).add(d.mul(jdk.incubator.vector.FloatVector.fromArray(FS, ud, i)).mul(da))
+                        .intoArray(dg, i);
+            }
+            for (; i < to; i++) {
+                float g = gd[i];
+                float sig = 1f / (FastExp.exp(-g) + 1f);
+                float a = g * sig;
+                float da = sig * (g * (1f - sig) + 1f);
+                du[i] += dy[i] * a;
+                dg[i] += dy[i] * ud[i] * da;
+            }
+            return;
+        }
+        for (; i < to; i++) {
+            float g = gd[i];
+            double a;
+            double da;
+            if (act == Gate.SILU) {
+                double sig = 1.0 / (1.0 + Math.exp(-g));
+                a = g * sig;
+                da = sig * (1 + g * (1 - sig));
+            } else {
+                double z = SQRT_2_OVER_PI * (g + GELU_A * g * g * g);
+                double th = Math.tanh(z);
+                a = 0.5 * g * (1 + th);
+                da = 0.5 * (1 + th) + 0.5 * g * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_A * g * g);
+            }
+            du[i] += (float) (dy[i] * a);
+            dg[i] += (float) (dy[i] * ud[i] * da);
+        }
     }
 
     /** Residual y = a + b. Rule: da += dy, db += dy. */
@@ -402,13 +392,18 @@ public final class Grad {
             if (dy == null) {
                 return;
             }
-            for (Tensor t : new Tensor[] {a, b}) {
-                if (t.requiresGrad) {
-                    float[] g = t.grad();
-                    for (int i = 0; i < dy.length; i++) {
-                        g[i] += dy[i];
-                    }
+            if (a == b) {
+                if (a.requiresGrad) {
+                    a.accumulateGrad(dy);
+                    a.accumulateGrad(dy);
                 }
+                return;
+            }
+            if (b.requiresGrad) {
+                b.accumulateGrad(dy);
+            }
+            if (a.requiresGrad) {
+                a.adoptGrad(dy); // dy is final here (every consumer of y ran before this rule): no copy
             }
         });
         return yt;
@@ -460,7 +455,7 @@ public final class Grad {
      * Summed cross-entropy divided by {@code normalizer} (the target-token count of the whole
      * optimizer step, so gradient accumulation weighs every token equally): loss =
      * Σ_i (logsumexp(l_i) − l_i[target_i]) / N over logits [m, vocab]. Rule: dl_i = dloss·(softmax(l_i) − onehot(target_i))/N.
-     * Log-sum-exp in double.
+     * Exponentials by {@link FastExp}, their sum and the log in double.
      *
      * @return [1, 1] the loss; {@code data[0]} is the float value, the double sum is in the returned {@link Loss}
      */
@@ -469,24 +464,8 @@ public final class Grad {
         int vocab = logits.cols;
         double[] nll = new double[m];
         float[] probs = new float[m * vocab]; // softmax rows, kept for backward (saves recomputing every exp)
-        tape.pool().parallelFor(m, i -> {
-            int o = i * vocab;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, logits.data[o + j]);
-            }
-            double s = 0;
-            for (int j = 0; j < vocab; j++) {
-                double e = Math.exp(logits.data[o + j] - max);
-                probs[o + j] = (float) e;
-                s += e;
-            }
-            float inv = (float) (1.0 / s);
-            for (int j = 0; j < vocab; j++) {
-                probs[o + j] *= inv;
-            }
-            nll[i] = max + Math.log(s) - logits.data[o + targets[i]];
-        });
+        System.arraycopy(logits.data, 0, probs, 0, m * vocab);
+        tape.pool().parallelFor(m, i -> nll[i] = softmaxNll(probs, i * vocab, vocab, targets[i]));
         double sum = 0;
         for (double v : nll) {
             sum += v;
@@ -499,12 +478,99 @@ public final class Grad {
             }
             float g = (float) (dy[0] / normalizer);
             float[] dl = logits.grad();
-            for (int i = 0; i < m; i++) {
-                VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
-                dl[i * vocab + targets[i]] -= g;
-            }
+            forRows(tape.pool(), m, (long) m * vocab, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    VectorOps.axpy(g, probs, i * vocab, dl, i * vocab, vocab);
+                    dl[i * vocab + targets[i]] -= g;
+                }
+            });
         });
         return new Loss(yt, sum, m);
+    }
+
+    /** Rows of logits that {@link #linearCrossEntropy} holds at once ([rows, vocab] floats). */
+    static final int CE_ROWS = 256;
+
+    /**
+     * {@link #crossEntropy} of logits = x·Wᵀ (W frozen, [vocab, dim]) without keeping the logits: rows are
+     * processed in chunks of {@link #CE_ROWS}; per chunk the logits, their softmax, the row losses and, when
+     * recording, dx = (softmax − onehot)/N · W are computed during forward (the loss's own gradient is
+     * known up to the factor dloss, applied in backward), so neither [m, vocab] logits nor probabilities
+     * outlive their chunk. Same rule and same arithmetic as linear + crossEntropy with dloss = 1.
+     *
+     * @param x [m, dim] the final hidden states of the scored rows
+     */
+    public static Loss linearCrossEntropy(Tape tape, WeightMatrix w, Tensor x, int[] targets, double normalizer) {
+        int m = x.rows;
+        int dim = x.cols;
+        int vocab = w.rows();
+        if (dim != w.cols() || targets.length != m) {
+            throw new IllegalArgumentException(w.name() + ": input [" + m + ", " + dim + "], weight [" + vocab + ", " + w.cols()
+                    + "], " + targets.length + " targets");
+        }
+        ThreadPool pool = tape.pool();
+        boolean grad = tape.recording() && x.requiresGrad;
+        float[] dx = grad ? new float[m * dim] : null;
+        double[] nll = new double[m];
+        float g = (float) (1.0 / normalizer);
+        int chunk = Math.max(1, Math.min(m, CE_ROWS));
+        float[] z = new float[chunk * vocab]; // [rows, vocab]: logits, then probabilities, then their gradient
+        float[] xs = new float[chunk * dim];
+        float[] dxs = grad ? new float[chunk * dim] : null;
+        for (int r0 = 0; r0 < m; r0 += chunk) {
+            int rows = Math.min(chunk, m - r0);
+            int base = r0;
+            System.arraycopy(x.data, r0 * dim, xs, 0, rows * dim);
+            FrozenMatmul.forward(pool, w, xs, rows, z);
+            pool.parallelFor(rows, i -> {
+                nll[base + i] = softmaxNll(z, i * vocab, vocab, targets[base + i]);
+                if (grad) {
+                    int o = i * vocab;
+                    for (int j = 0; j < vocab; j++) {
+                        z[o + j] *= g;
+                    }
+                    z[o + targets[base + i]] -= g;
+                }
+            });
+            if (grad) {
+                java.util.Arrays.fill(dxs, 0f);
+                FrozenMatmul.backward(pool, w, z, rows, dxs);
+                System.arraycopy(dxs, 0, dx, r0 * dim, rows * dim);
+            }
+        }
+        double sum = 0;
+        for (double v : nll) {
+            sum += v;
+        }
+        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || dx == null) {
+                return;
+            }
+            if (dy[0] != 1f) {
+                for (int i = 0; i < dx.length; i++) {
+                    dx[i] *= dy[0];
+                }
+            }
+            x.adoptGrad(dx);
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /** Softmax of one row of logits in place ({@link FastExp} exponentials); returns the row's NLL of {@code target}. */
+    private static double softmaxNll(float[] z, int o, int vocab, int target) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < vocab; j++) {
+            max = Math.max(max, z[o + j]);
+        }
+        float t = z[o + target];
+        double s = FastExp.expShifted(z, o, vocab, max);
+        float inv = (float) (1.0 / s);
+        for (int j = 0; j < vocab; j++) {
+            z[o + j] *= inv;
+        }
+        return max + Math.log(s) - t;
     }
 
     /**

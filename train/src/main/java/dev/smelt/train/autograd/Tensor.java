@@ -50,6 +50,21 @@ public final class Tensor {
         }
     }
 
+    /**
+     * Adds {@code g} into the gradient, taking the array itself when no gradient exists yet (no copy). The
+     * caller hands over ownership: {@code g} must not be written or given to another tensor afterwards.
+     */
+    public void adoptGrad(float[] g) {
+        if (grad == null) {
+            if (g.length != data.length) {
+                throw new IllegalArgumentException("gradient has " + g.length + " values, tensor " + data.length);
+            }
+            grad = g;
+        } else {
+            accumulateGrad(g);
+        }
+    }
+
     public int size() {
         return data.length;
     }

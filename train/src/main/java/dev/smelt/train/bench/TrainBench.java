@@ -24,8 +24,20 @@ public final class TrainBench {
     private TrainBench() {
     }
 
-    /** @return tokens/s and peak RSS in MiB */
-    public record Result(double tokensPerSecond, long peakRssMiB, double firstLoss, double lastLoss) {
+    /**
+     * @param tokensPerSecond   timed tokens / timed wall seconds
+     * @param cpuSecondsPerStep process CPU time (all threads, incl. GC and JIT) per timed step: the number that
+     *                          stays meaningful on a shared machine, where wall time depends on the other load
+     */
+    public record Result(double tokensPerSecond, long peakRssMiB, double firstLoss, double lastLoss, double cpuSecondsPerStep) {
+    }
+
+    /** CPU time of this process in nanoseconds, or -1 where the JVM does not report it. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     public static Result run(Path model, int seq, int steps, int threads, int rank, boolean checkpointing) throws IOException {
@@ -48,12 +60,17 @@ public final class TrainBench {
             long tokens = 0;
             double secs = 0;
             Trainer.StepResult last = first;
+            long cpu0 = processCpuNanos();
+            int timed = 0;
             while (!t.done()) {
+                timed++;
                 last = t.trainStep();
                 tokens += last.tokens();
                 secs += last.seconds();
             }
-            return new Result(tokens / secs, peakRssMiB(), first.loss(), last.loss());
+            long cpu1 = processCpuNanos();
+            double cpuPerStep = cpu0 < 0 || timed == 0 ? Double.NaN : (cpu1 - cpu0) / 1e9 / timed;
+            return new Result(tokens / secs, peakRssMiB(), first.loss(), last.loss(), cpuPerStep);
         }
     }
 
@@ -82,7 +99,7 @@ public final class TrainBench {
         int rank = args.length > 4 ? Integer.parseInt(args[4]) : 16;
         boolean ckpt = args.length > 5 && Boolean.parseBoolean(args[5]);
         Result res = run(Path.of(args[0]), seq, steps, threads, rank, ckpt);
-        System.out.printf("smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, peak RSS %d MiB (loss %.3f -> %.3f)%n",
-                threads, seq, rank, ckpt, res.tokensPerSecond(), res.peakRssMiB(), res.firstLoss(), res.lastLoss());
+        System.out.printf("smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, %.2f CPU s/step, peak RSS %d MiB (loss %.3f -> %.3f)%n",
+                threads, seq, rank, ckpt, res.tokensPerSecond(), res.cpuSecondsPerStep(), res.peakRssMiB(), res.firstLoss(), res.lastLoss());
     }
 }

@@ -342,11 +342,15 @@ public final class LoraModel implements AutoCloseable {
     private Grad.Loss head(Tape tape, Tensor x, PackedBatch batch, double normalizer, boolean training) {
         Tensor h = Grad.rmsNorm(tape, x, outputNorm, c.normEps(), c.dim());
         Tensor sel = Grad.gatherRows(tape, h, batch.targetRows());
+        boolean distill = training && kdAlpha > 0 && batch.teacher() != null;
+        if (c.finalSoftcap() <= 0 && !distill) {
+            return Grad.linearCrossEntropy(tape, output, sel, batch.targetIds(), normalizer); // logits never all in memory
+        }
         Tensor logits = Grad.linear(tape, output, null, null, 0, sel, 0, 0);
         if (c.finalSoftcap() > 0) {
             logits = Grad.softcap(tape, logits, c.finalSoftcap());
         }
-        if (training && kdAlpha > 0 && batch.teacher() != null) {
+        if (distill) {
             return Grad.distillCrossEntropy(tape, logits, batch.targetIds(), batch.teacher(), kdAlpha, kdTemperature, normalizer);
         }
         return Grad.crossEntropy(tape, logits, batch.targetIds(), normalizer);
