@@ -118,6 +118,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             files.put(GgufModelLoader.nameOf(p), p);
         }
+        rejectNameClashes(files, embedders, classifiers);
         if (loraOptions.lora != null) { // fail at startup, not on the first request
             for (Path p : files.values()) {
                 try (dev.smelt.model.gguf.GgufFile f = dev.smelt.model.gguf.GgufFile.open(p)) {
@@ -163,6 +164,28 @@ final class ServeCommand implements Callable<Integer> {
                 ClassifierServe.models(classifiers, classifierAliases, cfg.threads(), cfg.keepAlive()), Clock.systemUTC());
         servedNames = EmbeddingServe.all(EmbeddingServe.all(files.keySet(), embedders.keySet()), classifiers.keySet());
         return server;
+    }
+
+    /**
+     * One served name must mean one model: a chat model, an embedder and a classifier under the same name (or a
+     * classifier or embedder called "default" beside a chat model) would make requests ambiguous.
+     */
+    private static void rejectNameClashes(Map<String, Path> files, Map<String, String> embedders, Map<String, Path> classifiers) {
+        Map<String, String> owner = new LinkedHashMap<>();
+        if (!files.isEmpty()) {
+            owner.put("default", "the default chat model");
+        }
+        files.forEach((name, p) -> claim(owner, name, "the chat model " + p));
+        embedders.forEach((name, ref) -> claim(owner, name, "the embedding model " + ref));
+        classifiers.forEach((name, dir) -> claim(owner, name, "the classifier " + dir));
+    }
+
+    private static void claim(Map<String, String> owner, String name, String what) {
+        String before = owner.putIfAbsent(name, what);
+        if (before != null && !before.equals(what)) {
+            throw new IllegalArgumentException("'" + name + "' would name both " + before + " and " + what
+                    + ": serve one of them under another name (NAME=PATH for classifiers)");
+        }
     }
 
     /** Parses {@code --adapter} specs into model → adapter name → path. */

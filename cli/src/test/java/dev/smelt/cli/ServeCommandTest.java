@@ -52,4 +52,21 @@ class ServeCommandTest {
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("nobase").doesNotContain("\tat ");
     }
+
+    @Test
+    void aNameThatWouldMeanTwoModelsIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String model = SharedData.model("shakespeare-Q4_0.gguf").toString();
+        java.nio.file.Path clf = dir.resolve("intents");
+        java.nio.file.Files.createDirectories(clf);
+        java.nio.file.Files.writeString(clf.resolve("classifier.json"), "{}");
+        String[] r = fail("serve", model, "shakespeare-Q4_0=" + clf, "--port", "0");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("'shakespeare-Q4_0'").contains("chat model").contains("classifier").doesNotContain("\tat ");
+        r = fail("serve", model, "default=" + clf, "--port", "0");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("'default'").contains("classifier").doesNotContain("\tat ");
+        r = fail("serve", model, "all-minilm-l6-v2=" + clf, "all-minilm-l6-v2", "--port", "0");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("'all-minilm-l6-v2'").contains("embedding model").doesNotContain("\tat ");
+    }
 }
