@@ -27,15 +27,15 @@ class ClassifyCommandsTest {
     @Test
     void badMethodAndFractionAreClearErrors(@TempDir Path dir) throws Exception {
         Path data = csv(dir);
-        String[] r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+        String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "bogus");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--method must be full or head").contains("bogus").doesNotContain("at dev.smelt");
-        r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+        r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--val-fraction", "1.5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--val-fraction").contains("1.5").doesNotContain("at dev.smelt");
-        r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+        r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "lora");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--method must be full or head").contains("lora").doesNotContain("at dev.smelt");
@@ -46,7 +46,7 @@ class ClassifyCommandsTest {
     void fullFineTuneThenClassify(@TempDir Path dir) throws Exception {
         Path data = csv(dir);
         Path out = dir.resolve("clf");
-        String[] r = FinetuneCommandTest.run("classify-train", "--data", data.toString(), "--text-column", "text",
+        String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", out.toString(), "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.25");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).contains("\"method\" : \"full\"");
@@ -65,7 +65,7 @@ class ClassifyCommandsTest {
         java.io.InputStream old = System.in;
         try {
             System.setIn(new java.io.ByteArrayInputStream("{\"text\": \"my card never arrived\"}\n".getBytes()));
-            r = FinetuneCommandTest.run("classify", "--model", out.toString(), "--top-k", "2");
+            r = CliRun.run("classify", "--model", out.toString(), "--top-k", "2");
         } finally {
             System.setIn(old);
         }

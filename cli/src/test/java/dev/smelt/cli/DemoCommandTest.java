@@ -44,7 +44,7 @@ class DemoCommandTest {
     @Test
     void smallDemoRunsThePlaybookAndTheRouterEndpointAnswers() throws Exception {
         Path work = dir.resolve("work");
-        String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", work.toString(), "--limit", "200",
+        String[] r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", work.toString(), "--limit", "200",
                 "--port", "0", "--teacher-share", "0.3");
         JsonNode o = onlyJsonLine(r);
         assertInRange(o);
@@ -71,7 +71,7 @@ class DemoCommandTest {
     @Test
     void badTeacherShareIsAClearError() {
         for (String share : new String[] {"1.5", "-0.1", "NaN"}) {
-            String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--teacher-share", share);
+            String[] r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--teacher-share", share);
             assertThat(r[0]).isEqualTo("1");
             assertThat(r[2]).contains("--teacher-share must be in [0, 1], got").doesNotContain("at dev.smelt");
         }
@@ -80,20 +80,20 @@ class DemoCommandTest {
     @Test
     void unwritableWorkFolderIsAClearError() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
-        String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", file.resolve("sub").toString());
+        String[] r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", file.resolve("sub").toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--work " + file.resolve("sub")).contains("cannot create or write there").doesNotContain("at dev.smelt");
     }
 
     @Test
     void tooSmallLimitMissingDatasetAndBadPortAreClearErrors() {
-        String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--limit", "5");
+        String[] r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--limit", "5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--limit must be >= 20").contains("got 5");
-        r = DistillCommandTest.run("demo", "--dataset", dir.resolve("nowhere").toString(), "--work", dir.toString());
+        r = CliRun.run("demo", "--dataset", dir.resolve("nowhere").toString(), "--work", dir.toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("no task.yaml there");
-        r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--port", "70000");
+        r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", dir.toString(), "--port", "70000");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--port must be 0..65535, got 70000");
     }
@@ -102,7 +102,7 @@ class DemoCommandTest {
     @Test
     @Tag("slow")
     void fullDemoMeetsTheRoutingTarget() throws Exception {
-        String[] r = DistillCommandTest.run("demo", "--dataset", DATASET.toString(), "--work", dir.resolve("work").toString(), "--port", "0");
+        String[] r = CliRun.run("demo", "--dataset", DATASET.toString(), "--work", dir.resolve("work").toString(), "--port", "0");
         JsonNode o = onlyJsonLine(r);
         assertInRange(o);
         assertThat(o.get("n").asInt()).isEqualTo(3080);

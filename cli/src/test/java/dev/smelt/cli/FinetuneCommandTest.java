@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.smelt.model.safetensors.SafetensorsFile;
 import dev.smelt.testkit.SharedData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,30 +29,13 @@ class FinetuneCommandTest {
         return p;
     }
 
-    static String[] run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-    }
-
     @Test
     void trainsWritesPeftAdapterMetricsAndResumes(@TempDir Path dir) throws Exception {
         String model = SharedData.model("shakespeare.gguf").toString();
         Path data = jsonl(dir, "train.jsonl", 0, 40);
         Path val = jsonl(dir, "val.jsonl", 5000, 8);
         Path out = dir.resolve("run");
-        String[] r = run("finetune", "--model", model, "--data", data.toString(), "--val", val.toString(), "--out", out.toString(),
+        String[] r = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--val", val.toString(), "--out", out.toString(),
                 "--steps", "4", "--lora-rank", "4", "--batch-tokens", "256", "--threads", "2", "--save-every", "2", "--lr", "1e-3");
         assertThat(r[0]).as("exit code; stderr: %s", r[2]).isEqualTo("0");
         assertThat(r[1]).contains("done after 4 steps");
@@ -74,10 +54,10 @@ class FinetuneCommandTest {
         assertThat(out.resolve("mlruns/0/meta.yaml")).as("MLflow file store").exists();
         Path withLora = dir.resolve("lora-logits.safetensors");
         Path without = dir.resolve("base-logits.safetensors");
-        String[] gen = run("run", model, "--lora", out.toString(), "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0",
+        String[] gen = CliRun.run("run", model, "--lora", out.toString(), "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0",
                 "--dump-logits", withLora.toString());
         assertThat(gen[0]).as("smelt run --lora with the trained adapter; stderr %s", gen[2]).isEqualTo("0");
-        run("run", model, "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0", "--dump-logits", without.toString());
+        CliRun.run("run", model, "-p", "Query: my card has not arrived\nIntent:", "-n", "2", "--temperature", "0", "--dump-logits", without.toString());
         try (SafetensorsFile a = SafetensorsFile.open(withLora); SafetensorsFile b = SafetensorsFile.open(without)) {
             assertThat(a.floats("logits")).as("the trained adapter changes the logits").isNotEqualTo(b.floats("logits"));
         }
@@ -91,11 +71,11 @@ class FinetuneCommandTest {
             assertThat(bv).as("B has moved away from its zero init").isNotEqualTo(new float[bv.length]);
         }
 
-        String[] again = run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(), "--steps", "6");
+        String[] again = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(), "--steps", "6");
         assertThat(again[0]).isEqualTo("1");
         assertThat(again[2]).contains("already holds a checkpoint").contains("--resume").doesNotContain("Exception");
 
-        String[] resumed = run("finetune", "--model", model, "--data", data.toString(), "--val", val.toString(), "--out", out.toString(),
+        String[] resumed = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--val", val.toString(), "--out", out.toString(),
                 "--steps", "6", "--lora-rank", "4", "--batch-tokens", "256", "--threads", "2", "--resume", "--lr", "1e-3");
         assertThat(resumed[0]).as("stderr: %s", resumed[2]).isEqualTo("0");
         List<String> m2 = Files.readAllLines(out.resolve("metrics.csv"));
@@ -109,26 +89,26 @@ class FinetuneCommandTest {
         String model = SharedData.model("shakespeare.gguf").toString();
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\", \"completion\": \n");
-        String[] r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o").toString(), "--steps", "1");
+        String[] r = CliRun.run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o").toString(), "--steps", "1");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("bad.jsonl:2").contains("invalid JSON").doesNotContain("at dev.smelt");
 
         Files.writeString(bad, "{\"prompt\": \"a\"}\n");
-        r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o2").toString(), "--steps", "1");
+        r = CliRun.run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o2").toString(), "--steps", "1");
         assertThat(r[2]).contains("bad.jsonl:1").contains("missing 'completion'");
 
         Files.writeString(bad, "{\"prompt\": \"a\", \"completion\": 3}\n");
-        r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o3").toString(), "--steps", "1");
+        r = CliRun.run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o3").toString(), "--steps", "1");
         assertThat(r[2]).contains("bad.jsonl:1").contains("must both be strings");
 
-        r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o4").toString(), "--lora-rank", "0");
+        r = CliRun.run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o4").toString(), "--lora-rank", "0");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--lora-rank must be ≥ 1, got 0");
 
-        r = run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o5").toString(), "--schedule", "step");
+        r = CliRun.run("finetune", "--model", model, "--data", bad.toString(), "--out", dir.resolve("o5").toString(), "--schedule", "step");
         assertThat(r[2]).contains("unknown learning-rate schedule 'step'");
 
-        r = run("finetune", "--model", SharedData.model("phi3.gguf").toString(), "--data", bad.toString(), "--out", dir.resolve("o6").toString());
+        r = CliRun.run("finetune", "--model", SharedData.model("phi3.gguf").toString(), "--data", bad.toString(), "--out", dir.resolve("o6").toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("supports architectures llama, qwen2, qwen3").contains("'phi3'");
     }

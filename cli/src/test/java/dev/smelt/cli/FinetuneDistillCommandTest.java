@@ -29,7 +29,7 @@ class FinetuneDistillCommandTest {
         Files.write(data, List.of(line("Query: where is my card?\nAnswer:", " yes", List.of(" ", " y", "es")),
                 line("Query: what is the rate?\nAnswer:", " yes", List.of(" ", " y"))));
         Path out = dir.resolve("run");
-        String[] r = FinetuneCommandTest.run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(), "--steps", "2",
+        String[] r = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(), "--steps", "2",
                 "--lora-rank", "2", "--batch-tokens", "128", "--threads", "2", "--kd-alpha", "0.5", "--kd-temperature", "2");
         assertThat(r[0]).as("stderr %s", r[2]).isEqualTo("0");
         assertThat(Files.readAllLines(out.resolve("metrics.csv"))).hasSize(3);
@@ -38,19 +38,19 @@ class FinetuneDistillCommandTest {
 
         Path plain = dir.resolve("plain.jsonl");
         Files.writeString(plain, "{\"prompt\": \"q\", \"completion\": \" yes\"}\n");
-        r = FinetuneCommandTest.run("finetune", "--model", model, "--data", plain.toString(), "--out", dir.resolve("o2").toString(), "--steps", "1",
+        r = CliRun.run("finetune", "--model", model, "--data", plain.toString(), "--out", dir.resolve("o2").toString(), "--steps", "1",
                 "--kd-alpha", "0.5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--kd-alpha 0.5 needs teacher logprobs").doesNotContain("at dev.smelt");
 
         Path other = dir.resolve("other.jsonl");
         Files.writeString(other, line("q", " yes", List.of(" yes")) + "\n");
-        r = FinetuneCommandTest.run("finetune", "--model", model, "--data", other.toString(), "--out", dir.resolve("o3").toString(), "--steps", "1",
+        r = CliRun.run("finetune", "--model", model, "--data", other.toString(), "--out", dir.resolve("o3").toString(), "--steps", "1",
                 "--kd-alpha", "0.5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("other.jsonl:1").contains("teacher token 0 ' yes'").contains("vocabulary").doesNotContain("at dev.smelt");
 
-        r = FinetuneCommandTest.run("finetune", "--model", model, "--data", data.toString(), "--out", dir.resolve("o4").toString(), "--steps", "1",
+        r = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--out", dir.resolve("o4").toString(), "--steps", "1",
                 "--kd-alpha", "1.5");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("--kd-alpha must be in [0, 1], got 1.5");

@@ -71,7 +71,7 @@ class LoraEndToEndTest {
         Path data = dir.resolve("intents.jsonl");
         Files.write(data, lines);
         Path out = dir.resolve("tuned");
-        String[] r = FinetuneCommandTest.run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(),
+        String[] r = CliRun.run("finetune", "--model", model, "--data", data.toString(), "--out", out.toString(),
                 "--steps", "60", "--lora-rank", "8", "--lr", "1e-2", "--warmup", "2", "--batch-tokens", "512",
                 "--no-grad-checkpointing", "--seed", "7", "--threads", "2", "--save-every", "1000");
         assertThat(r[0]).as("finetune exit code; stderr: %s", r[2]).isEqualTo("0");
@@ -82,7 +82,7 @@ class LoraEndToEndTest {
         for (Path adapter : List.of(out, out.resolve("adapter.gguf"))) {
             List<String> wrong = new ArrayList<>();
             for (String[] e : ex) {
-                String[] g = FinetuneCommandTest.run("run", model, "--lora", adapter.toString(), "-p", prompt(e[0]),
+                String[] g = CliRun.run("run", model, "--lora", adapter.toString(), "-p", prompt(e[0]),
                         "--temperature", "0", "-n", "32", "-t", "2");
                 assertThat(g[0]).as("smelt run --lora %s; stderr %s", adapter, g[2]).isEqualTo("0");
                 assertThat(g[2]).as("generation must stop at the trained EOS, not at -n; output %s", g[1]).contains("END_OF_GENERATION");
@@ -92,7 +92,7 @@ class LoraEndToEndTest {
             }
             assertThat(wrong).as("wrong answers with --lora %s", adapter).hasSizeLessThanOrEqualTo(MAX_WRONG);
         }
-        String[] base = FinetuneCommandTest.run("run", model, "-p", prompt(ex.get(0)[0]), "--temperature", "0", "-n", "32", "-t", "2");
+        String[] base = CliRun.run("run", model, "-p", prompt(ex.get(0)[0]), "--temperature", "0", "-n", "32", "-t", "2");
         assertThat(base[1].strip()).as("the base model alone does not know the label").isNotEqualTo(ex.get(0)[1]);
     }
 }

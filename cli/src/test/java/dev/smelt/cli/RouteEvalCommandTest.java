@@ -75,7 +75,7 @@ class RouteEvalCommandTest {
     @Test
     void cascadeRouteEvalPrintsOneJsonObjectWithTheRoutingMetrics() throws Exception {
         Path router = setUp("  type: cascade\n  min_confidence: 0.5\n");
-        String[] r = DistillCommandTest.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json",
+        String[] r = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json",
                 "--out", dir.resolve("out").toString());
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1].strip().lines()).hasSize(1);
@@ -90,7 +90,7 @@ class RouteEvalCommandTest {
         assertThat(o.path("cost_saving").asDouble()).isCloseTo(0.5, within(1e-6));
         assertThat(Files.readString(dir.resolve("out/report.html"))).contains("Routing curve").contains("<svg");
 
-        String[] cal = DistillCommandTest.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json",
+        String[] cal = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json",
                 "--calibrate-share", "0.25");
         JsonNode c = Canonical.JSON.readTree(cal[1]);
         assertThat(c.path("teacher_share").asDouble()).isEqualTo(0.0); // the 4 tied escalations cannot be split to hit 25%
@@ -101,7 +101,7 @@ class RouteEvalCommandTest {
     void evalThenRouteTrainThenALearnedRouter() throws Exception {
         Path router = setUp("  type: learned\n  model: router-model.json\n  threshold: 0.5\n");
         String weakUrl = "http://127.0.0.1:" + weak.getAddress().getPort() + "/v1";
-        String[] e = DistillCommandTest.run("eval", "--task", dir.resolve("task.yaml").toString(), "--data", dir.resolve("test.jsonl").toString(),
+        String[] e = CliRun.run("eval", "--task", dir.resolve("task.yaml").toString(), "--data", dir.resolve("test.jsonl").toString(),
                 "--target", "small=" + weakUrl, "--target", "teacher=replay:" + dir.resolve("test.jsonl"),
                 "--model", "s", "--out", dir.resolve("ev").toString(), "--json");
         assertThat(e[0]).as(e[2]).isEqualTo("0");
@@ -111,11 +111,11 @@ class RouteEvalCommandTest {
         assertThat(res.path("results").path(1).path("accuracy").asDouble()).isEqualTo(1.0);
         assertThat(Files.readString(dir.resolve("ev/report.html"))).contains("Confusion matrix: small");
 
-        String[] t = DistillCommandTest.run("route-train", "--predictions", dir.resolve("ev/predictions-small.jsonl").toString(),
+        String[] t = CliRun.run("route-train", "--predictions", dir.resolve("ev/predictions-small.jsonl").toString(),
                 "--out", dir.resolve("router-model.json").toString());
         assertThat(t[0]).as(t[2]).isEqualTo("0");
         assertThat(t[1]).contains("\"examples\":8").contains("\"weak_wrong\":4");
-        String[] r = DistillCommandTest.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json");
+        String[] r = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         JsonNode o = Canonical.JSON.readTree(r[1]);
         assertThat(o.path("policy").asText()).isEqualTo("learned");
@@ -130,7 +130,7 @@ class RouteEvalCommandTest {
     void badRouterFilesAreOneClearLine() throws Exception {
         Path router = setUp("  type: cascade\n");
         Files.writeString(router, Files.readString(router).replace("strong: teacher", "strong: nobody"));
-        String[] r = DistillCommandTest.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString());
+        String[] r = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString());
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2].strip()).startsWith("smelt: error: " + router + ": policy.strong must name one of the targets");
     }
