@@ -219,6 +219,7 @@ final class OllamaHandlers {
                     timings(fin, d.result(), t0, loadNanos, job.promptTokens, d.completionTokens());
                     if (stream) {
                         line(out, fin);
+                        out.close(); // the response is complete before the handler returns (see OpenAiHandlers' [DONE])
                     } else {
                         ctx.contentType("application/json").result(fin.toString());
                     }

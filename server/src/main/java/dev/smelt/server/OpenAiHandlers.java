@@ -337,7 +337,9 @@ final class OpenAiHandlers {
                 send(out, w.usageChunk(job.promptTokens, completion));
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            // Completes the chunked response before the handler returns: a graceful shutdown stops Jetty as soon as
+            // no handler is running, and must not cut a finished stream short of its terminating chunk.
+            out.close();
         } catch (IOException | InterruptedException e) {
             job.cancel(); // client went away: free the slots at once
             if (e instanceof InterruptedException) {
