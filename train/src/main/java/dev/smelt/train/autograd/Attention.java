@@ -1,6 +1,7 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.FastExp;
 
 /**
  * Blocked multi-head attention for the trainer, forward and backward, on {@link PanelKernel}: query rows in

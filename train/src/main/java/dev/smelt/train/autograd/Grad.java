@@ -4,6 +4,7 @@ import dev.smelt.model.WeightMatrix;
 import dev.smelt.model.encoder.EncoderOps;
 import dev.smelt.tensor.PackedGemm;
 import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.FastExp;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.Rope;
 import dev.smelt.tensor.ops.VectorOps;
@@ -900,7 +901,8 @@ public final class Grad {
 
     /**
      * dx += dy·(Φ(x) + x·φ(x)) with Φ(x) = gelu(x)/x read off the forward output (no erf in backward) and
-     * φ by a lane-wise exp. {@link #geluBackwardReference} is the scalar oracle.
+     * φ by {@link FastExp} (the Vector API's EXP gives other bits once C2 compiles it, which broke the
+     * encoder trainer's run-to-run determinism). {@link #geluBackwardReference} is the scalar oracle.
      */
     static void geluBackward(float[] x, float[] y, float[] dy, float[] dx, int n) {
         int i = 0;
@@ -913,14 +915,14 @@ public final class Grad {
             var taylor = v.mul((float) INV_SQRT_2PI).add(0.5f);
             var safe = v.blend(1f, near0);
             var cdf = yv.div(safe).blend(taylor, near0);
-            var pdf = v.mul(v).mul(-0.5f).lanewise(jdk.incubator.vector.VectorOperators.EXP).mul((float) INV_SQRT_2PI);
+            var pdf = FastExp.exp(v.mul(v).mul(-0.5f)).mul((float) INV_SQRT_2PI);
             var g = jdk.incubator.vector.FloatVector.fromArray(FS, dy, i).mul(v.fma(pdf, cdf));
             jdk.incubator.vector.FloatVector.fromArray(FS, dx, i).add(g).intoArray(dx, i);
         }
         for (; i < n; i++) {
             double v = x[i];
             double cdf = Math.abs(x[i]) < GELU_SMALL ? 0.5 + v * INV_SQRT_2PI : y[i] / v;
-            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)));
+            dx[i] += (float) (dy[i] * (cdf + v * INV_SQRT_2PI * FastExp.exp((float) (-0.5 * v * v))));
         }
     }
 

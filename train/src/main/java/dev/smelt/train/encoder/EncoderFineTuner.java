@@ -287,12 +287,17 @@ public final class EncoderFineTuner {
         return out;
     }
 
-    /** {accuracy, mean NLL} of the current model on {@code idx}. */
+    /**
+     * {accuracy, mean NLL} of the current model on {@code idx}. Each chunk's NLL is summed on its own and the
+     * chunks are added in order, so the same weights give the same bits however the threads interleave.
+     */
     public double[] evaluate(int[][] seqs, int[] y, int[] idx) {
-        int[] correct = new int[1];
-        double[] nll = new double[1];
+        int chunks = (idx.length + EVAL_CHUNK - 1) / EVAL_CHUNK;
+        int[] correct = new int[chunks];
+        double[] nll = new double[chunks];
         forEachChunk(seqs, idx, (chunk, logits) -> {
             int c = logits.cols;
+            int k = chunk[0] / EVAL_CHUNK;
             for (int i = 0; i < chunk.length; i++) {
                 int o = i * c;
                 int best = 0;
@@ -308,22 +313,29 @@ public final class EncoderFineTuner {
                     s += Math.exp(logits.data[o + j] - max);
                 }
                 int target = y[idx[chunk[i]]];
-                synchronized (correct) {
-                    correct[0] += best == target ? 1 : 0;
-                    nll[0] += max + Math.log(s) - logits.data[o + target];
-                }
+                correct[k] += best == target ? 1 : 0;
+                nll[k] += max + Math.log(s) - logits.data[o + target];
             }
         }, true);
-        return new double[] {(double) correct[0] / idx.length, nll[0] / idx.length};
+        int right = 0;
+        double sum = 0;
+        for (int k = 0; k < chunks; k++) {
+            right += correct[k];
+            sum += nll[k];
+        }
+        return new double[] {(double) right / idx.length, sum / idx.length};
     }
 
     private interface ChunkSink {
         void accept(int[] positions, Tensor out);
     }
 
+    /** Sequences per inference chunk. */
+    private static final int EVAL_CHUNK = 32;
+
     /** Runs inference chunks of 32 sequences, one chunk per thread at a time; positions index into idx. */
     private void forEachChunk(int[][] seqs, int[] idx, ChunkSink sink, boolean logits) {
-        int chunk = 32;
+        int chunk = EVAL_CHUNK;
         int chunks = (idx.length + chunk - 1) / chunk;
         TrainableBert.Packed packed = model.pack(pool);
         Tensor[] p = model.params();

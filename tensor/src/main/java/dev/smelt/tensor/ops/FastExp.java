@@ -1,4 +1,4 @@
-package dev.smelt.train.autograd;
+package dev.smelt.tensor.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * e^x in float for the trainer's softmaxes and SiLU gradient, vectorized and deterministic: only IEEE
+ * e^x in float for the trainer's softmaxes, SiLU gradient and the encoder's GELU, vectorized and deterministic: only IEEE
  * add, multiply, fma, min/max and exact integer conversions, so the Vector API lanes, the scalar tail and
  * every JIT tier give the same bits (the Vector API's own EXP may differ between interpreted and compiled
  * code, which exact resume cannot allow; scalar {@link Math#exp} costs ~20× more per value).
@@ -17,13 +17,13 @@ import jdk.incubator.vector.VectorSpecies;
  * softmax sum's ulp). Relative error ≤ {@link #MAX_REL_ERROR} against {@link Math#exp}.
  * Stateless, thread-safe.
  */
-final class FastExp {
+public final class FastExp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final float LO = -87f;
-    static final float HI = 88f;
+    public static final float LO = -87f;
+    public static final float HI = 88f;
     /** Measured bound (tested): a few float ulp. */
-    static final double MAX_REL_ERROR = 4e-7;
+    public static final double MAX_REL_ERROR = 4e-7;
     private static final float LOG2E = 1.44269504088896341f;
     private static final float ROUND = 12582912f; // 1.5·2²³: x + ROUND − ROUND rounds x to an integer
     private static final float LN2_HI = 0.693359375f;
@@ -39,7 +39,7 @@ final class FastExp {
     }
 
     /** e^x, the scalar form of exactly the vector arithmetic. */
-    static float exp(float x) {
+    public static float exp(float x) {
         float v = Math.min(Math.max(x, LO), HI);
         float k = (v * LOG2E + ROUND) - ROUND;
         float r = Math.fma(k, -LN2_HI, v);
@@ -53,7 +53,8 @@ final class FastExp {
         return y * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 
-    static FloatVector exp(FloatVector x) {
+    /** e^x lane-wise; x must be of {@link FloatVector#SPECIES_PREFERRED}. */
+    public static FloatVector exp(FloatVector x) {
         FloatVector v = x.max(LO).min(HI);
         FloatVector k = v.mul(LOG2E).add(ROUND).sub(ROUND);
         FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), v);
@@ -74,7 +75,7 @@ final class FastExp {
      *
      * @return the double sum of the exponentials (for a log-sum-exp)
      */
-    static double softmax(float[] x, int off, int n) {
+    public static double softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[off + i]);
@@ -92,7 +93,7 @@ final class FastExp {
     }
 
     /** x[i] = e^(x[i] − shift) over [off, off + n); returns their sum, added in index order in double. */
-    static double expShifted(float[] x, int off, int n, float shift) {
+    public static double expShifted(float[] x, int off, int n, float shift) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             exp(FloatVector.fromArray(F, x, off + i).sub(shift)).intoArray(x, off + i);

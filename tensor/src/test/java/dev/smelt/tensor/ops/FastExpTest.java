@@ -1,4 +1,4 @@
-package dev.smelt.train.autograd;
+package dev.smelt.tensor.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
