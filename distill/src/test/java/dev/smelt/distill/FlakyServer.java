@@ -27,7 +27,6 @@ final class FlakyServer implements AutoCloseable {
     final AtomicInteger okTotal = new AtomicInteger();
     final CountDownLatch release = new CountDownLatch(1);
     volatile BiFunction<String, Integer, Act> behaviour;
-    volatile long slowMillis = 1500;
     volatile String retryAfter = "2";
 
     FlakyServer(BiFunction<String, Integer, Act> behaviour) throws IOException {
@@ -66,17 +65,13 @@ final class FlakyServer implements AutoCloseable {
                 case UNAVAILABLE -> send(ex, 503, "{\"error\":{\"message\":\"overloaded\"}}");
                 case MALFORMED -> send(ex, 200, "{\"choices\": [ {\"message\": ");
                 case TRUNCATED -> send(ex, 200, "{\"id\":\"x\",\"choices\":[]}");
-                case SLOW -> {
-                    sleep(slowMillis);
+                case SLOW -> { // answers only after the client's timeout, at close: the timeout is certain
+                    await(release);
                     ok(ex, req, input);
                 }
                 case BAD_REQUEST -> send(ex, 400, "{\"error\":{\"message\":\"context too long\",\"type\":\"invalid_request_error\"}}");
                 case HANG -> {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    await(release);
                     send(ex, 500, "{}");
                 }
             }
@@ -129,9 +124,9 @@ final class FlakyServer implements AutoCloseable {
         ex.getResponseBody().write(b);
     }
 
-    private static void sleep(long ms) {
+    private static void await(CountDownLatch l) {
         try {
-            Thread.sleep(ms);
+            l.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

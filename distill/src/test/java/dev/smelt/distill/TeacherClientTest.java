@@ -25,14 +25,23 @@ class TeacherClientTest {
     private static final Prices PRICES = Prices.of(0.15, 0.60);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final FakeTime time = new FakeTime();
+    /**
+     * Per-attempt timeout. Real time (only backoff sleeps are faked), so it must be far above a cold, loaded
+     * JVM's first loopback requests: at 400 ms CI once retried an OK answer and the counts below were off by one.
+     */
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
     @TempDir
     Path dir;
 
     private TeacherClient client(FlakyServer s, Path cache, int concurrency) throws IOException {
+        return client(s, cache, concurrency, ATTEMPT_TIMEOUT);
+    }
+
+    private TeacherClient client(FlakyServer s, Path cache, int concurrency, Duration attemptTimeout) throws IOException {
         TeacherConfig c = TeacherConfig.of(s.url(), "teacher-x").withCache(cache).withLimits(concurrency, 0, 0)
                 .withRetry(new RetryPolicy(6, Duration.ofMillis(200), Duration.ofMillis(1500), Duration.ofSeconds(60), new SplittableRandom(7)),
-                        Duration.ofMillis(400))
+                        attemptTimeout)
                 .withPrices(PRICES);
         return new TeacherClient(c, http, time, Map.<String, String>of()::get);
     }
@@ -93,13 +102,24 @@ class TeacherClientTest {
         }
     }
 
+    private static long cacheLines(Path f) throws IOException {
+        if (!Files.exists(f)) {
+            return 0;
+        }
+        try (var lines = Files.lines(f, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> l.endsWith("}")).count();
+        }
+    }
+
     @Test
     void aKilledRunLosesNothingAndTheRerunNeverAsksAgain() throws Exception {
         int n = 20;
         Path cacheFile = dir.resolve("cache.jsonl");
         // first run: inputs >= 10 hang; the run is killed (client closed, threads interrupted) while they wait
         try (FlakyServer s = new FlakyServer((in, a) -> Integer.parseInt(in.substring(2)) < 10 ? Act.OK : Act.HANG)) {
-            TeacherClient c = client(s, cacheFile, 4);
+            // hanging attempts hold the 4 permits until they time out: short timeouts let the OK inputs through
+            // (an OK answer that times out is retried, and cached once; the loop below waits for the cache)
+            TeacherClient c = client(s, cacheFile, 4, Duration.ofSeconds(1));
             AtomicReference<Throwable> runError = new AtomicReference<>();
             Thread run = Thread.ofPlatform().start(() -> {
                 try {
@@ -108,10 +128,12 @@ class TeacherClientTest {
                     runError.set(t);
                 }
             });
-            while (s.okTotal.get() < 10) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            // the run is killed once the 10 answers are in the cache file (not merely sent by the server)
+            while (s.okTotal.get() < 10 || cacheLines(cacheFile) < 10) {
+                assertThat(System.nanoTime()).as("10 cached answers within 60 s (sent %d, cached %d)", s.okTotal.get(), cacheLines(cacheFile)).isLessThan(deadline);
                 Thread.sleep(10);
             }
-            Thread.sleep(100);
             run.interrupt();
             c.close();
             run.join(10_000);

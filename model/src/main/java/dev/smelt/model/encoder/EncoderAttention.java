@@ -1,5 +1,6 @@
 package dev.smelt.model.encoder;
 
+import dev.smelt.tensor.ops.FastExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -121,7 +122,7 @@ public final class EncoderAttention {
         FloatVector vmax = FloatVector.broadcast(S, max);
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < nPad; j += L) {
-            FloatVector e = FloatVector.fromArray(S, p, o + j).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = FastExp.expOrZero(FloatVector.fromArray(S, p, o + j).sub(vmax)); // same bits in every JIT tier
             e.intoArray(p, o + j);
             sum = sum.add(e);
         }

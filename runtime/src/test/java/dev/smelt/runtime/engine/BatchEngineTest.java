@@ -69,10 +69,12 @@ class BatchEngineTest {
         }
     }
 
+    private static final int A_TOKENS = 900;
+
     @Test
     void copiesALongerPrefixFromASlotStillGenerating() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
-             BatchEngine engine = new BatchEngine(m, pool, 2, 128, 8, 64)) {
+             BatchEngine engine = new BatchEngine(m, pool, 2, 1024, 8, 64)) {
             int[] shared = {1, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75};
             int[] a = java.util.Arrays.copyOf(shared, shared.length + 2);
             a[shared.length] = 120;
@@ -80,7 +82,8 @@ class BatchEngineTest {
             int[] b = java.util.Arrays.copyOf(shared, shared.length + 1);
             b[shared.length] = 130;
             CountDownLatch generating = new CountDownLatch(1);
-            RequestHandle ha = engine.submit(new GenerationRequest(a, SamplerConfig.greedy(), 100, t -> false, (t, l) -> {
+                        // a generates for seconds: b must start and finish while it runs, even when this thread is starved
+            RequestHandle ha = engine.submit(new GenerationRequest(a, SamplerConfig.greedy(), A_TOKENS, t -> false, (t, l) -> {
                 generating.countDown();
                 return true;
             }));
@@ -93,7 +96,7 @@ class BatchEngineTest {
             int[] expectedB = g.generate(b, m.newCache(128), new Sampler(SamplerConfig.greedy()), 6, t -> false, null).tokens();
             assertThat(rb.tokens()).containsExactly(expectedB);
             GenerationResult ra = ha.result().get(60, TimeUnit.SECONDS);
-            int[] expectedA = g.generate(a, m.newCache(128), new Sampler(SamplerConfig.greedy()), 100, t -> false, null).tokens();
+            int[] expectedA = g.generate(a, m.newCache(1024), new Sampler(SamplerConfig.greedy()), A_TOKENS, t -> false, null).tokens();
             assertThat(ra.tokens()).as("the donor is unaffected").containsExactly(expectedA);
         }
     }
@@ -123,9 +126,17 @@ class BatchEngineTest {
             assertThatThrownBy(() -> engine.submit(greedy(new int[] {1, 2, 3}, 30))).isInstanceOf(ContextOverflowException.class)
                     .hasMessageContaining("33 positions needed but the context holds 32");
             CountDownLatch hold = new CountDownLatch(1);
-            RequestHandle busy = engine.submit(new GenerationRequest(new int[] {1, 5}, SamplerConfig.greedy(), 20, t -> false,
-                    (tok, l) -> { try { hold.await(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); } return true; }));
-            Thread.sleep(200);
+            CountDownLatch inSlot = new CountDownLatch(1);
+            RequestHandle busy = engine.submit(new GenerationRequest(new int[] {1, 5}, SamplerConfig.greedy(), 20, t -> false, (tok, l) -> {
+                inSlot.countDown();
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }));
+            assertThat(inSlot.await(30, TimeUnit.SECONDS)).as("busy left the queue for the slot").isTrue();
             engine.submit(greedy(new int[] {1, 6}, 2)); // waits in the queue (capacity 1)
             assertThatThrownBy(() -> engine.submit(greedy(new int[] {1, 7}, 2))).isInstanceOf(QueueFullException.class);
             hold.countDown();

@@ -70,6 +70,19 @@ public final class FastExp {
     }
 
     /**
+     * e^x, but exactly 0 below {@link #LO} (−∞ included): for inference softmaxes, where a masked logit
+     * (−∞) must get probability exactly 0.
+     */
+    public static float expOrZero(float x) {
+        return x < LO ? 0f : exp(x);
+    }
+
+    /** {@link #expOrZero(float)} lane-wise; x must be of {@link FloatVector#SPECIES_PREFERRED}. */
+    public static FloatVector expOrZero(FloatVector x) {
+        return exp(x).blend(0f, x.compare(VectorOperators.LT, LO));
+    }
+
+    /**
      * Softmax of x[off, off + n) in place, as {@code Nn.softmax} defines it (max subtracted, sum of the
      * float exponentials in double, then one multiply by the reciprocal), with this exp.
      *

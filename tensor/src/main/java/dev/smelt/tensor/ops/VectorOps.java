@@ -64,8 +64,9 @@ public final class VectorOps {
 
     /**
      * dst[dOff+i] = exp((x[off+i] − shift)·scale) (−∞ inputs give 0), and returns their sum in double:
-     * the softmax numerators of a whole vocabulary in one vectorized pass (the JDK's vector exp, within
-     * a few ulp of {@link Math#exp} in float). scale must be positive and finite.
+     * the softmax numerators of a whole vocabulary in one vectorized pass ({@link FastExp}: a few ulp of
+     * {@link Math#exp}, and the same bits in every JIT tier, so a seeded sample does not change once C2
+     * compiles this). scale must be positive and finite.
      */
     public static double expShifted(float[] x, int off, int n, float shift, float scale, float[] dst, int dOff) {
         int i = 0;
@@ -74,12 +75,12 @@ public final class VectorOps {
         FloatVector vk = FloatVector.broadcast(S, scale);
         double sum = 0;
         for (; i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(vs).mul(vk).lanewise(VectorOperators.EXP);
+            FloatVector e = FastExp.expOrZero(FloatVector.fromArray(S, x, off + i).sub(vs).mul(vk));
             e.intoArray(dst, dOff + i);
             sum += e.reduceLanes(VectorOperators.ADD); // per vector into double: no float drift over 150k terms
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp((x[off + i] - shift) * scale);
+            float e = FastExp.expOrZero((x[off + i] - shift) * scale);
             dst[dOff + i] = e;
             sum += e;
         }
@@ -97,12 +98,12 @@ public final class VectorOps {
         int bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector sig = FastExp.exp(g.neg()).add(1f);
             g.div(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, oOff + i);
         }
         for (; i < n; i++) {
             float g = gate[gOff + i];
-            out[oOff + i] = g / (1.0f + (float) Math.exp(-g)) * up[uOff + i];
+            out[oOff + i] = g / (1.0f + FastExp.exp(-g)) * up[uOff + i];
         }
     }
 }

@@ -44,6 +44,28 @@ class FastExpTest {
     }
 
     @Test
+    void expOrZeroIsExactlyZeroBelowTheRangeAndExpWithin() {
+        var species = FloatVector.SPECIES_PREFERRED;
+        float[] x = new float[species.length()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = switch (i % 4) {
+                case 0 -> Float.NEGATIVE_INFINITY;
+                case 1 -> FastExp.LO - 0.5f;
+                case 2 -> FastExp.LO;
+                default -> -i * 0.37f;
+            };
+        }
+        float[] v = new float[x.length];
+        FastExp.expOrZero(FloatVector.fromArray(species, x, 0)).intoArray(v, 0);
+        for (int i = 0; i < x.length; i++) {
+            float expected = x[i] < FastExp.LO ? 0f : FastExp.exp(x[i]);
+            assertThat(v[i]).as("lane %d (x = %s)", i, x[i]).isEqualTo(expected).isEqualTo(FastExp.expOrZero(x[i]));
+        }
+        assertThat(FastExp.expOrZero(Float.NEGATIVE_INFINITY)).isZero();
+        assertThat(FastExp.expOrZero(FastExp.LO)).isPositive();
+    }
+
+    @Test
     void softmaxSumsToOneAtOddLengths() {
         Random r = new Random(5);
         for (int n : new int[] {1, 7, 16, 33, 1001}) {
