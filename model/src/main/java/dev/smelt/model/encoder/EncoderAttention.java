@@ -111,7 +111,10 @@ public final class EncoderAttention {
         }
     }
 
-    /** Softmax of p[o..o+n) in place, lane-wise; padded keys (n..nPad) get −∞, so probability 0. */
+    /**
+     * Softmax of p[o..o+n) in place, lane-wise; padded keys (n..nPad) get probability 0. Exponentials from
+     * {@link FastExp} (the same bits in every JIT tier); a padded lane adds e^LO ≈ 1e-38 to the sum, below its ulp.
+     */
     private static void softmax(float[] p, int o, int n, int nPad) {
         java.util.Arrays.fill(p, o + n, o + nPad, Float.NEGATIVE_INFINITY);
         FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -122,10 +125,11 @@ public final class EncoderAttention {
         FloatVector vmax = FloatVector.broadcast(S, max);
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < nPad; j += L) {
-            FloatVector e = FastExp.expOrZero(FloatVector.fromArray(S, p, o + j).sub(vmax)); // same bits in every JIT tier
+            FloatVector e = FastExp.exp(FloatVector.fromArray(S, p, o + j).sub(vmax));
             e.intoArray(p, o + j);
             sum = sum.add(e);
         }
+        java.util.Arrays.fill(p, o + n, o + nPad, 0f);
         float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
         for (int j = 0; j < nPad; j += L) {
             FloatVector.fromArray(S, p, o + j).mul(inv).intoArray(p, o + j);
