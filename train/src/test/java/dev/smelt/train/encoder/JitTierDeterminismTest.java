@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The same weights and batch give the same gradient bits before and after the JIT compiles the kernels: a
  * fixed seed must give the same run. It did not while GELU used the Vector API's EXP, whose compiled form
- * differs from its interpreted one in the last bits (here after ~2,000 steps; the encoder trainer's
- * early-stopping test then failed in CI ~1 run in 5).
+ * differs from its interpreted one in the last bits (here after 1,000–2,000 steps; the encoder trainer's
+ * early-stopping test then failed in CI).
  */
 class JitTierDeterminismTest {
     /** Enough steps on this tiny model for C2 to compile every kernel of the step. */
