@@ -23,6 +23,7 @@ import dev.smelt.model.encoder.Embedders;
 import dev.smelt.router.RouteEval;
 import dev.smelt.router.Router;
 import dev.smelt.router.RouterServer;
+import dev.smelt.server.http.HttpSettings;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -36,7 +37,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -116,8 +116,9 @@ final class DemoCommand implements Callable<Integer> {
                 out = report(dir, spec, res);
                 writeRouter(dir, taskFile, stand.url(), 1 - th); // the calibrated router, for `smelt route`
             }
-            try (Router r = Playbook.router(routerFile, spec); RouterServer s = new RouterServer(r, Set.of())) {
-                int p = s.start("127.0.0.1", port != null ? port : serve ? 8081 : 0);
+            try (Router r = Playbook.router(routerFile, spec); RouterServer s = new RouterServer(r,
+                    HttpSettings.local(port != null ? port : serve ? 8081 : 0), RouterServer.defaultName(routerFile), java.time.Clock.systemUTC())) {
+                int p = s.start();
                 String url = "http://127.0.0.1:" + p + "/v1";
                 JsonNode reply = ask(url, test.getFirst().input());
                 ph.mark("serve_check_seconds");

@@ -2,10 +2,12 @@ package dev.smelt.cli;
 
 import dev.smelt.router.Router;
 import dev.smelt.router.RouterServer;
+import dev.smelt.server.http.ApiKeys;
+import dev.smelt.server.http.HttpSettings;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -20,32 +22,35 @@ final class RouteCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task spec for validity checks (default: the router file's).")
     Path task;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1")
+    @Option(names = "--name", description = "Model name answers carry and /v1/models lists (default: the router file's base name, e.g. router).")
+    String name;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8081")
+    @Option(names = "--port", defaultValue = "8081", description = "Port to listen on (default ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--api-key", description = "Required bearer key (repeatable); also SMELT_API_KEY.")
-    List<String> apiKeys = new java.util.ArrayList<>();
+    @Option(names = "--api-key", description = "Required bearer key (repeatable); also SMELT_API_KEY. Blank keys are refused.")
+    List<String> apiKeys = new ArrayList<>();
+
+    @Option(names = "--api-key-file", description = "File with accepted keys, one per line.")
+    Path apiKeyFile;
+
+    @Option(names = "--allowed-host", description = "Host name to answer besides loopback names, IP addresses and --host "
+            + "(repeatable; .example.com for a domain and its subdomains, * for any).")
+    List<String> allowedHosts = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("--port must be 0..65535, got " + port);
-        }
-        Set<String> keys = new LinkedHashSet<>(apiKeys);
-        if (System.getenv("SMELT_API_KEY") != null && !System.getenv("SMELT_API_KEY").isBlank()) {
-            keys.add(System.getenv("SMELT_API_KEY").trim());
-        }
-        boolean loopback = host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
-        if (!loopback && keys.isEmpty()) {
-            throw new IllegalArgumentException("serving on " + host + " needs --api-key (or SMELT_API_KEY)");
-        }
+        HttpSettings http = new HttpSettings(host, port, ApiKeys.resolve(apiKeys, System.getenv(), apiKeyFile), false, List.of(),
+                allowedHosts, false);
+        http.validate(); // before the router's targets are built
         var spec = task != null || dev.smelt.router.RouterConfig.load(router).task() != null ? Playbook.task(task, router) : null;
-        try (Router r = Playbook.router(router, spec); RouterServer s = new RouterServer(r, keys)) {
-            int p = s.start(host, port);
-            System.out.println("router " + r.name() + " (weak " + r.policy().weak() + ", strong " + r.policy().strong() + ") at http://" + host + ":" + p
+        String model = name != null ? name : RouterServer.defaultName(router);
+        try (Router r = Playbook.router(router, spec); RouterServer s = new RouterServer(r, http, model, Clock.systemUTC())) {
+            int p = s.start();
+            System.out.println("router " + model + " (weak " + r.policy().weak() + ", strong " + r.policy().strong() + ") at http://" + host + ":" + p
                     + "/v1/chat/completions; metrics at http://" + host + ":" + p + "/metrics");
             CountDownLatch forever = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.distill.Canonical;
 import dev.smelt.eval.Answer;
 import dev.smelt.eval.Query;
+import dev.smelt.server.http.ApiException;
+import dev.smelt.server.http.HttpApp;
+import dev.smelt.server.http.HttpSettings;
+import dev.smelt.server.http.RequestLog;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.Counter;
@@ -14,11 +18,12 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.UUID;
 
 /**
  * One OpenAI-compatible endpoint in front of a {@link Router}: {@code POST /v1/chat/completions}
@@ -28,87 +33,100 @@ import java.util.Set;
  * object in the body (streams carry it in the last chunk, since headers go out before the target is
  * known). A fallback after a mid-stream failure that cannot continue the streamed text sends a chunk
  * {@code {"smelt_restart": REASON}}: the client should drop what it has and take what follows.
- * Errors use OpenAI's error JSON. Thread-safe; owns the HTTP server (not the router).
+ * Auth, the Host check, content types, the error shape and the request log are {@code smelt serve}'s
+ * ({@link HttpApp}). Thread-safe; owns the HTTP server (not the router).
  */
 public final class RouterServer implements AutoCloseable {
     /** Answer budget when a request sets no max_tokens. */
     static final int DEFAULT_MAX_TOKENS = 256;
 
     private final Router router;
-    private final Set<String> apiKeys;
+    private final HttpSettings http;
+    private final String modelName;
+    private final Clock clock;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Javalin app;
+    private final long startedAt; // "created" of the router model: when this server started
 
-    public RouterServer(Router router, Set<String> apiKeys) {
+    /**
+     * @param http      where to listen and who may call (the same rules as {@code smelt serve})
+     * @param modelName the model name answers carry and {@code /v1/models} lists ({@code smelt route --name})
+     */
+    public RouterServer(Router router, HttpSettings http, String modelName, Clock clock) {
         this.router = router;
-        this.apiKeys = Set.copyOf(apiKeys);
-        this.app = Javalin.create(c -> {
-            c.useVirtualThreads = true;
-            c.showJavalinBanner = false;
-            c.startupWatcherEnabled = false;
-        });
-        app.before(this::authenticate);
-        app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+        this.http = http;
+        this.modelName = modelName;
+        this.clock = clock;
+        this.startedAt = clock.instant().getEpochSecond();
+        this.app = HttpApp.create(http, RequestLog.stderr(clock));
+        app.get("/health", ctx -> HttpApp.health(ctx, true, "ok"));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
         app.get("/v1/models", ctx -> {
             ObjectNode o = Canonical.JSON.createObjectNode().put("object", "list");
-            o.putArray("data").addObject().put("id", router.name()).put("object", "model").put("owned_by", "smelt");
+            o.putArray("data").add(modelObject());
             ctx.contentType("application/json").result(o.toString());
         });
+        app.get("/v1/models/{id}", ctx -> {
+            if (!ctx.pathParam("id").equals(modelName)) {
+                throw ApiException.notFound("The model '" + ctx.pathParam("id") + "' does not exist; this router serves '" + modelName + "'",
+                        "model", "model_not_found");
+            }
+            ctx.contentType("application/json").result(modelObject().toString());
+        });
         app.post("/v1/chat/completions", this::chat);
-        app.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.type, e.getMessage()));
-        app.exception(Exception.class, (e, ctx) -> error(ctx, 500, "server_error", "internal error: " + e));
     }
 
-    /** Starts on host:port (0 = any free port); returns the port. */
-    public int start(String host, int port) {
-        app.start(host, port);
-        return app.port();
+    /** Starts listening on the settings' host and port (0 = any free port); returns the port. */
+    public int start() {
+        return HttpApp.start(app, http.host(), http.port());
     }
 
-    private void authenticate(Context ctx) {
-        if (apiKeys.isEmpty() || ctx.path().equals("/health")) {
-            return;
-        }
-        String h = ctx.header("Authorization");
-        String key = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
-        if (key == null || !apiKeys.contains(key)) {
-            throw new ApiError(401, "authentication_error", key == null ? "missing API key: send 'Authorization: Bearer KEY'" : "invalid API key");
-        }
+    /** The default model name of a router file: its base name ({@code router.yaml} → {@code router}). */
+    public static String defaultName(java.nio.file.Path routerFile) {
+        String n = routerFile.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** The name answers carry. */
+    public String modelName() {
+        return modelName;
+    }
+
+    private ObjectNode modelObject() {
+        return Canonical.JSON.createObjectNode().put("id", modelName).put("object", "model").put("created", startedAt)
+                .put("owned_by", "smelt");
     }
 
     private void chat(Context ctx) throws Exception {
         long t0 = System.nanoTime();
-        JsonNode body;
-        try {
-            body = Canonical.JSON.readTree(ctx.bodyAsBytes());
-        } catch (IOException e) {
-            throw new ApiError(400, "invalid_request_error", "request body is not valid JSON");
-        }
-        if (body == null || !body.path("messages").isArray() || body.path("messages").isEmpty()) {
-            throw new ApiError(400, "invalid_request_error", "'messages' must be a non-empty array");
+        ObjectNode body = HttpApp.jsonBody(ctx);
+        if (!body.path("messages").isArray() || body.path("messages").isEmpty()) {
+            throw ApiException.badRequest("'messages' must be a non-empty array", "messages");
         }
         List<Map<String, String>> msgs = new ArrayList<>();
         String input = null;
+        int i = 0;
         for (JsonNode m : body.get("messages")) {
             if (!m.path("role").isTextual() || !m.path("content").isTextual()) {
-                throw new ApiError(400, "invalid_request_error", "each message needs a 'role' and a string 'content'");
+                throw ApiException.badRequest("messages[" + i + "] needs a string 'role' and a string 'content'", "messages");
             }
             msgs.add(Map.of("role", m.get("role").asText(), "content", m.get("content").asText()));
             if (m.get("role").asText().equals("user")) {
                 input = m.get("content").asText();
             }
+            i++;
         }
         if (input == null) {
-            throw new ApiError(400, "invalid_request_error", "no user message to route");
+            throw ApiException.badRequest("no user message to route", "messages");
         }
-        int maxTokens = body.path("max_tokens").asInt(body.path("max_completion_tokens").asInt(DEFAULT_MAX_TOKENS));
-        if (maxTokens < 1) {
-            throw new ApiError(400, "invalid_request_error", "max_tokens must be >= 1, got " + maxTokens);
-        }
+        int maxTokens = maxTokens(body);
+        boolean stream = body.hasNonNull("stream") && bool(body, "stream");
         Query q = new Query("http", input, msgs, maxTokens);
-        if (body.path("stream").asBoolean(false)) {
-            stream(ctx, q, t0);
+        Reply reply = new Reply("chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24), clock.instant().getEpochSecond());
+        ctx.attribute(HttpApp.MODEL_ATTRIBUTE, modelName);
+        if (stream) {
+            stream(ctx, q, reply, t0);
             return;
         }
         Answer a;
@@ -116,27 +134,50 @@ public final class RouterServer implements AutoCloseable {
             a = router.answer(q);
         } catch (Router.RouterException e) {
             count("error", java.math.BigDecimal.ZERO, t0);
-            throw new ApiError(502, "upstream_error", e.getMessage());
+            throw new ApiException(502, "upstream_error", e.getMessage(), null, null, null);
         }
         count(a.target(), a.costUsd(), t0);
-        ObjectNode o = completion(a);
+        ObjectNode o = completion(reply, a);
         ctx.header("X-Smelt-Target", a.target()).header("X-Smelt-Cost-USD", a.costUsd().toPlainString())
                 .header("X-Smelt-Escalations", String.join(",", a.escalations()));
         ctx.contentType("application/json").result(o.toString());
     }
 
-    private void stream(Context ctx, Query q, long t0) throws IOException {
+    /** The id and creation time every object of one answer carries. */
+    private record Reply(String id, long created) {
+    }
+
+    private static int maxTokens(JsonNode body) {
+        String field = body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return DEFAULT_MAX_TOKENS;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw ApiException.badRequest("'" + field + "' must be an integer >= 1, got " + v, field);
+        }
+        return v.asInt();
+    }
+
+    private static boolean bool(JsonNode body, String field) {
+        if (!body.get(field).isBoolean()) {
+            throw ApiException.badRequest("'" + field + "' must be a boolean, got " + body.get(field), field);
+        }
+        return body.get(field).asBoolean();
+    }
+
+    private void stream(Context ctx, Query q, Reply reply, long t0) throws IOException {
         ctx.res().setStatus(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setHeader("Cache-Control", "no-cache");
         OutputStream out = ctx.res().getOutputStream();
         try {
-            Answer a = router.answer(q, d -> send(out, chunk(Map.of("content", d), null)), reason -> {
-                ObjectNode r = Canonical.JSON.createObjectNode().put("object", "chat.completion.chunk").put("smelt_restart", reason);
+            Answer a = router.answer(q, d -> send(out, chunk(reply, Map.of("content", d), null)), reason -> {
+                ObjectNode r = header(reply, "chat.completion.chunk").put("smelt_restart", reason);
                 r.putArray("choices");
                 send(out, r);
             });
-            ObjectNode last = chunk(Map.of(), "stop");
+            ObjectNode last = chunk(reply, Map.of(), "stop");
             smelt(last, a);
             last.putObject("usage").put("prompt_tokens", a.inputTokens()).put("completion_tokens", a.outputTokens())
                     .put("total_tokens", a.inputTokens() + a.outputTokens());
@@ -152,8 +193,13 @@ public final class RouterServer implements AutoCloseable {
         out.flush();
     }
 
-    private ObjectNode chunk(Map<String, String> delta, String finish) {
-        ObjectNode o = Canonical.JSON.createObjectNode().put("object", "chat.completion.chunk").put("model", router.name());
+    private ObjectNode header(Reply reply, String object) {
+        return Canonical.JSON.createObjectNode().put("id", reply.id()).put("object", object).put("created", reply.created())
+                .put("model", modelName);
+    }
+
+    private ObjectNode chunk(Reply reply, Map<String, String> delta, String finish) {
+        ObjectNode o = header(reply, "chat.completion.chunk");
         ObjectNode c = o.putArray("choices").addObject().put("index", 0);
         ObjectNode d = c.putObject("delta");
         delta.forEach(d::put);
@@ -165,8 +211,8 @@ public final class RouterServer implements AutoCloseable {
         return o;
     }
 
-    private ObjectNode completion(Answer a) {
-        ObjectNode o = Canonical.JSON.createObjectNode().put("object", "chat.completion").put("model", router.name());
+    private ObjectNode completion(Reply reply, Answer a) {
+        ObjectNode o = header(reply, "chat.completion");
         ObjectNode c = o.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
         c.putObject("message").put("role", "assistant").put("content", a.text());
         o.putObject("usage").put("prompt_tokens", a.inputTokens()).put("completion_tokens", a.outputTokens())
@@ -202,26 +248,8 @@ public final class RouterServer implements AutoCloseable {
                 .record(Duration.ofNanos(System.nanoTime() - t0));
     }
 
-    private static void error(Context ctx, int status, String type, String message) {
-        ObjectNode o = Canonical.JSON.createObjectNode();
-        o.putObject("error").put("message", message).put("type", type).putNull("param").putNull("code");
-        ctx.status(status).contentType("application/json").result(o.toString());
-    }
-
     @Override
     public void close() {
         app.stop();
-    }
-
-    /** An HTTP error in OpenAI's format. */
-    static final class ApiError extends RuntimeException {
-        final int status;
-        final String type;
-
-        ApiError(int status, String type, String message) {
-            super(message);
-            this.status = status;
-            this.type = type;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import dev.smelt.model.classify.TextClassifier;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.SoftmaxClassifier;
@@ -36,7 +37,7 @@ final class ClassifyHandlers {
     }
 
     void classify(Context ctx) {
-        ObjectNode req = Json.parseObject(ctx.body());
+        ObjectNode req = Json.parseObject(ctx);
         String model = Json.string(req, "model", null);
         List<String> inputs = EmbeddingHandlers.inputs(req.get("input"), "input", MAX_INPUTS);
         int topK = Json.integer(req, "top_k", DEFAULT_TOP_K, 1, Integer.MAX_VALUE);

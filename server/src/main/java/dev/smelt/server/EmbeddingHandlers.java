@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,7 +29,7 @@ final class EmbeddingHandlers {
 
     /** OpenAI: {"model", "input": string | [string], "encoding_format": "float"|"base64", "dimensions"}. */
     void openAi(Context ctx) {
-        ObjectNode req = Json.parseObject(ctx.body());
+        ObjectNode req = Json.parseObject(ctx);
         String modelName = Json.string(req, "model", null);
         List<String> inputs = inputs(req.get("input"), "input");
         String format = Json.string(req, "encoding_format", "float");
@@ -69,7 +70,7 @@ final class EmbeddingHandlers {
     /** Ollama: {"model", "input": string | [string], "truncate"} → {"model", "embeddings", "prompt_eval_count", durations}. */
     void ollamaEmbed(Context ctx) {
         long start = System.nanoTime();
-        ObjectNode req = Json.parseObject(ctx.body());
+        ObjectNode req = Json.parseObject(ctx);
         String modelName = Json.string(req, "model", null);
         List<String> inputs = inputs(req.get("input"), "input");
         long loadStart = System.nanoTime();
@@ -94,7 +95,7 @@ final class EmbeddingHandlers {
 
     /** Ollama's older endpoint: {"model", "prompt"} → {"embedding": [...]}. */
     void ollamaEmbeddings(Context ctx) {
-        ObjectNode req = Json.parseObject(ctx.body());
+        ObjectNode req = Json.parseObject(ctx);
         JsonNode p = req.get("prompt");
         if (p == null || !p.isTextual()) {
             throw ApiException.badRequest("'prompt' is " + (p == null ? "required" : "not a string"), "prompt");

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import dev.smelt.model.encoder.Embedder;
 import dev.smelt.model.encoder.Embedders;
 import java.util.ArrayList;

@@ -1,8 +1,11 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.server.http.HttpApp;
+import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,21 +16,9 @@ final class Json {
     private Json() {
     }
 
-    static ObjectNode parseObject(String body) {
-        if (body == null || body.isBlank()) {
-            throw ApiException.badRequest("request body is empty; expected a JSON object", null);
-        }
-        JsonNode n;
-        try {
-            n = MAPPER.readTree(body);
-        } catch (Exception e) {
-            String msg = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-            throw ApiException.badRequest("malformed JSON in request body: " + msg, null);
-        }
-        if (!(n instanceof ObjectNode o)) {
-            throw ApiException.badRequest("request body must be a JSON object", null);
-        }
-        return o;
+    /** The request body as a JSON object (strict UTF-8, 400s naming what is wrong): see {@link HttpApp#jsonBody}. */
+    static ObjectNode parseObject(Context ctx) {
+        return HttpApp.jsonBody(ctx);
     }
 
     static String string(JsonNode o, String field, String def) {

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

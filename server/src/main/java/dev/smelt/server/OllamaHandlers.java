@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -57,7 +58,7 @@ final class OllamaHandlers {
     }
 
     void chat(Context ctx) throws IOException {
-        ObjectNode body = Json.parseObject(ctx.body());
+        ObjectNode body = Json.parseObject(ctx);
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
@@ -86,7 +87,7 @@ final class OllamaHandlers {
     }
 
     void generate(Context ctx) throws IOException {
-        ObjectNode body = Json.parseObject(ctx.body());
+        ObjectNode body = Json.parseObject(ctx);
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ServedModel m = lease.model();
@@ -384,7 +385,7 @@ final class OllamaHandlers {
     }
 
     void show(Context ctx) {
-        ObjectNode body = Json.parseObject(ctx.body());
+        ObjectNode body = Json.parseObject(ctx);
         String name = Json.string(body, "model", Json.string(body, "name", null));
         if (name == null || name.isBlank()) {
             throw ApiException.badRequest("model is required", "model");

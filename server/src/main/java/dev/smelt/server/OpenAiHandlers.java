@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,7 +52,7 @@ final class OpenAiHandlers {
     }
 
     void completions(Context ctx) throws IOException {
-        ObjectNode body = Json.parseObject(ctx.body());
+        ObjectNode body = Json.parseObject(ctx);
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ctx.attribute("smelt.model", lease.servedName());
             ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());
@@ -82,7 +83,7 @@ final class OpenAiHandlers {
     }
 
     void chat(Context ctx) throws IOException {
-        ObjectNode body = Json.parseObject(ctx.body());
+        ObjectNode body = Json.parseObject(ctx);
         try (ModelRegistry.Lease lease = models.acquire(requireModel(body))) {
             ctx.attribute("smelt.model", lease.servedName());
             ctx.attribute(ADAPTER_ATTRIBUTE, lease.adapter());

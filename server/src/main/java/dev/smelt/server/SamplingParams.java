@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smelt.runtime.sampling.SamplerConfig;
 

@@ -1,5 +1,7 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiKeys;
+import dev.smelt.server.http.HttpSettings;
 import java.time.Duration;
 import java.util.List;
 
@@ -7,19 +9,28 @@ import java.util.List;
  * Server settings.
  *
  * @param apiKeys      accepted bearer keys; empty = no auth (refused by {@link #validate()} on non-loopback hosts
- *                     unless {@code allowNoAuth})
+ *                     unless {@code allowNoAuth}); a blank key is refused
  * @param corsOrigins  allowed CORS origins; empty = CORS off
  * @param slots        concurrent sequences per model
  * @param contextSize  KV positions per slot
  * @param queueSize    requests that may wait for a slot before 429
  * @param keepAlive    unload a model after this idle time (Ollama's keep_alive)
+ * @param allowedHosts extra {@code Host} names answered besides loopback names, IP literals and {@code host}
  */
 public record ServerConfig(String host, int port, List<String> apiKeys, boolean allowNoAuth, List<String> corsOrigins,
-                           int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts) {
+                           int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts,
+                           List<String> allowedHosts) {
 
     public ServerConfig {
         apiKeys = List.copyOf(apiKeys);
         corsOrigins = List.copyOf(corsOrigins);
+        allowedHosts = List.copyOf(allowedHosts);
+    }
+
+    /** Settings without extra allowed hosts. */
+    public ServerConfig(String host, int port, List<String> apiKeys, boolean allowNoAuth, List<String> corsOrigins,
+                        int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts) {
+        this(host, port, apiKeys, allowNoAuth, corsOrigins, threads, slots, contextSize, queueSize, keepAlive, logPrompts, List.of());
     }
 
     public static ServerConfig defaults(String host, int port) {
@@ -28,18 +39,17 @@ public record ServerConfig(String host, int port, List<String> apiKeys, boolean 
     }
 
     public boolean loopback() {
-        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
+        return http().loopback();
+    }
+
+    /** The HTTP part, shared with {@code smelt route}. */
+    public HttpSettings http() {
+        return new HttpSettings(host, port, ApiKeys.of(apiKeys, "--api-key"), allowNoAuth, corsOrigins, allowedHosts, logPrompts);
     }
 
     /** Rejects unsafe or impossible settings with the offending value. */
     public void validate() {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
-        }
-        if (!loopback() && apiKeys.isEmpty() && !allowNoAuth) {
-            throw new IllegalArgumentException("binding to " + host + " (not loopback) requires an API key: pass --api-key KEY"
-                    + " or set SMELT_API_KEY (or --no-auth to serve openly, not recommended)");
-        }
+        http().validate();
         if (slots < 1 || contextSize < 16 || queueSize < 0 || threads < 1) {
             throw new IllegalArgumentException("invalid sizes: slots " + slots + ", context " + contextSize + ", queue " + queueSize + ", threads " + threads);
         }

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.server.http.ApiException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,7 +1,7 @@
 package dev.smelt.server.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.server.ApiException;
+import dev.smelt.server.http.ApiException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

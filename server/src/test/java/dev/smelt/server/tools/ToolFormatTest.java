@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.smelt.runtime.constrain.JsonMatcher;
 import dev.smelt.runtime.constrain.SchemaCompiler;
-import dev.smelt.server.ApiException;
+import dev.smelt.server.http.ApiException;
 import dev.smelt.testkit.SharedData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

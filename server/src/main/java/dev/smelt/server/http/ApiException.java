@@ -1,9 +1,10 @@
-package dev.smelt.server;
+package dev.smelt.server.http;
 
 /**
  * An error answered in OpenAI's shape: {@code {"error": {"message", "type", "param", "code"}}} with an
  * HTTP status. Types follow OpenAI: invalid_request_error (400/404/413), authentication_error (401),
- * rate_limit_error (429), server_error (500/503).
+ * permission_error (403), rate_limit_error (429), server_error (500/503). The server writes it in the shape of the
+ * API the request was for ({@link HttpRules#writeError}).
  */
 public final class ApiException extends RuntimeException {
     private final int status;
@@ -28,6 +29,12 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException notFound(String message, String param, String code) {
         return new ApiException(404, "invalid_request_error", message, param, code, null);
+    }
+
+    /** 400 for a field smelt knows but cannot honour: answered rather than ignored, so a client never gets less than it asked for. */
+    public static ApiException unsupported(String param, String why) {
+        return new ApiException(400, "invalid_request_error", "unsupported parameter: " + param + (why == null ? "" : " (" + why + ")"),
+                param, "unsupported_parameter", null);
     }
 
     public int status() {
