@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * Picks the next token from logits, in llama.cpp's default order: penalties → top-k → top-p → min-p →
- * temperature → draw. Greedy when temperature is 0 (after penalties).
+ * Picks the next token from logits, in llama.cpp's default order: logit bias → penalties → top-k → top-p →
+ * min-p → temperature → draw. Greedy when temperature is 0 (after penalties).
  *
  * <p>Not thread-safe: it owns a random generator; use one per sequence.
  */
@@ -38,7 +38,7 @@ public final class Sampler {
      */
     public int sample(float[] logits, int off, int vocab, int[] history, int historyLen) {
         boolean untruncated = (config.topK() <= 0 || config.topK() >= vocab) && config.topP() >= 1f && config.minP() <= 0f;
-        if (!hasPenalties() && (config.isGreedy() || untruncated)) {
+        if (!hasPenalties() && config.logitBias().isEmpty() && (config.isGreedy() || untruncated)) {
             // The common serving cases read the logits in place: no per-token copy of the vocabulary.
             if (config.isGreedy()) {
                 return argmax(logits, off, vocab) - off;
@@ -46,6 +46,7 @@ public final class Sampler {
             return drawFromAll(logits, off, vocab, config.temperature(), random.nextDouble(), scratch(vocab));
         }
         float[] l = Arrays.copyOfRange(logits, off, off + vocab);
+        config.logitBias().apply(l, vocab);
         applyPenalties(l, history, historyLen);
         if (config.isGreedy()) {
             return argmax(l);

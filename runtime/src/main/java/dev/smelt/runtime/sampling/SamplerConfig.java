@@ -6,11 +6,21 @@ package dev.smelt.runtime.sampling;
  *
  * @param repeatLastN how many recent tokens the penalties look at (−1: all, 0: none)
  * @param seed        RNG seed; the same seed and inputs give the same output
+ * @param logitBias   offsets added to chosen tokens' logits before every other step ({@link LogitBias#NONE}: none)
  */
 public record SamplerConfig(float temperature, int topK, float topP, float minP, float repeatPenalty, int repeatLastN,
-                            float frequencyPenalty, float presencePenalty, long seed) {
+                            float frequencyPenalty, float presencePenalty, long seed, LogitBias logitBias) {
+
+    /** Without logit bias. */
+    public SamplerConfig(float temperature, int topK, float topP, float minP, float repeatPenalty, int repeatLastN,
+                         float frequencyPenalty, float presencePenalty, long seed) {
+        this(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, LogitBias.NONE);
+    }
 
     public SamplerConfig {
+        if (logitBias == null) {
+            throw new IllegalArgumentException("logitBias must not be null (use LogitBias.NONE)");
+        }
         if (Float.isNaN(temperature) || temperature < 0) {
             throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
         }
@@ -46,6 +56,16 @@ public record SamplerConfig(float temperature, int topK, float topP, float minP,
     }
 
     public SamplerConfig withTemperature(float t) {
-        return new SamplerConfig(t, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed);
+        return new SamplerConfig(t, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, logitBias);
+    }
+
+    /** The same settings with another seed (the n choices of one request each get their own). */
+    public SamplerConfig withSeed(long s) {
+        return new SamplerConfig(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, s, logitBias);
+    }
+
+    /** The same settings with {@code bias} added to the logits first. */
+    public SamplerConfig withLogitBias(LogitBias bias) {
+        return new SamplerConfig(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty, seed, bias);
     }
 }

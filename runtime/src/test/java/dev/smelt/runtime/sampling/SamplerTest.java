@@ -147,4 +147,24 @@ class SamplerTest {
         assertThat(new Sampler(penalized).sample(padded, 3, row.length, new int[] {2}, 1))
                 .as("presence penalty on token 2 (copied path) moves greedy to the next best").isEqualTo(5);
     }
+
+    @Test
+    void logitBiasShiftsTokensBeforeEveryOtherStep() {
+        float[] logits = {3f, 2f, 1f, 0f};
+        SamplerConfig greedy = SamplerConfig.greedy();
+        assertThat(new Sampler(greedy).sample(logits, 0, 4, new int[0], 0)).isZero();
+        // +2.5 on token 1 makes it the argmax; -100 on token 0 bans it under sampling too
+        assertThat(new Sampler(greedy.withLogitBias(LogitBias.of(java.util.Map.of(1, 2.5f)))).sample(logits, 0, 4, new int[0], 0)).isEqualTo(1);
+        Sampler banned = new Sampler(cfg(1f, 0, 1f, 0f).withLogitBias(LogitBias.of(java.util.Map.of(0, -100f, 1, -100f))));
+        for (int i = 0; i < 2_000; i++) {
+            assertThat(banned.sample(logits, 0, 4, new int[0], 0)).isIn(2, 3);
+        }
+        // the logits passed in are not modified, and ids beyond the vocabulary are skipped
+        float[] copy = logits.clone();
+        new Sampler(greedy.withLogitBias(LogitBias.of(java.util.Map.of(2, 9f, 99, 1f)))).sample(logits, 0, 4, new int[0], 0);
+        assertThat(logits).containsExactly(copy);
+        assertThat(LogitBias.of(java.util.Map.of(7, 1f, 3, -1f)).maxId()).isEqualTo(7);
+        assertThatThrownBy(() -> LogitBias.of(java.util.Map.of(-1, 1f))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(greedy.withSeed(9).seed()).isEqualTo(9);
+    }
 }
