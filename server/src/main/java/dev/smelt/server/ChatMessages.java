@@ -1,7 +1,7 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.server.http.ApiException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

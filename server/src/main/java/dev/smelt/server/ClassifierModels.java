@@ -1,7 +1,7 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import dev.smelt.model.classify.TextClassifier;
+import dev.smelt.server.http.ApiException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,10 +1,10 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.classify.TextClassifier;
+import dev.smelt.server.http.ApiException;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.util.List;

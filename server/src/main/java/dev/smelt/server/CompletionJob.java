@@ -7,8 +7,10 @@ import dev.smelt.runtime.engine.RequestHandle;
 import dev.smelt.runtime.sampling.SamplerConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Supplier;
 
 /**
  * The n choices of one completion request running on a model's engine. Engine callbacks turn tokens
@@ -26,9 +28,6 @@ final class CompletionJob {
 
     /** Choice {@code index} finished. */
     record Done(int index, String finishReason, int completionTokens, Throwable error, GenerationResult result) implements Event {
-        Done(int index, String finishReason, int completionTokens, Throwable error) {
-            this(index, finishReason, completionTokens, error, null);
-        }
     }
 
     /** One sampled token's log-probability and the top alternatives. */
@@ -38,36 +37,38 @@ final class CompletionJob {
     final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     final List<RequestHandle> handles = new ArrayList<>();
     final int promptTokens;
-    final int cachedTokens;
+    private final int[] prompt;
+    private final TextCodec codec;
 
     /**
+     * What to run: the same prompt {@code n} times, choice i with seed {@code sampling.seed() + i}.
+     *
      * @param topLogprobs −1: no log-probs; k ≥ 0: the sampled token's log-prob plus k alternatives
+     * @param constraints a fresh grammar constraint per choice, or null
+     * @param visible     control tokens whose text is part of the output (tool-call markers)
+     * @param adapter     the LoRA adapter id every choice runs with (0 = the base model)
      */
-    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
-                  java.util.function.Supplier<TokenConstraint> constraints) {
-        this(m, prompt, sampling, maxTokens, stops, n, topLogprobs, constraints, java.util.Set.of());
+    record Spec(int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
+                Supplier<TokenConstraint> constraints, Set<Integer> visible, int adapter) {
     }
 
-    /** @param visible control tokens whose text is part of the output (tool-call markers) */
-    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
-                  java.util.function.Supplier<TokenConstraint> constraints, java.util.Set<Integer> visible) {
-        this(m, prompt, sampling, maxTokens, stops, n, topLogprobs, constraints, visible, 0);
-    }
-
-    /** @param adapter the LoRA adapter id every choice runs with (0 = the base model) */
-    CompletionJob(ServedModel m, int[] prompt, SamplerConfig sampling, int maxTokens, List<String> stops, int n, int topLogprobs,
-                  java.util.function.Supplier<TokenConstraint> constraints, java.util.Set<Integer> visible, int adapter) {
+    /** Submits the n choices of {@code spec} to {@code m}'s engine; a refused submission cancels the ones already queued. */
+    CompletionJob(ServedModel m, Spec spec) {
+        int[] prompt = spec.prompt();
+        int n = spec.n();
+        int topLogprobs = spec.topLogprobs();
+        Set<Integer> visible = spec.visible();
+        Supplier<TokenConstraint> constraints = spec.constraints();
         this.promptTokens = prompt.length;
-        int cached = 0;
+        this.prompt = prompt;
+        this.codec = m.codec();
         for (int i = 0; i < n; i++) {
             final int index = i;
-            SamplerConfig sc = i == 0 ? sampling : new SamplerConfig(sampling.temperature(), sampling.topK(), sampling.topP(),
-                    sampling.minP(), sampling.repeatPenalty(), sampling.repeatLastN(), sampling.frequencyPenalty(),
-                    sampling.presencePenalty(), sampling.seed() + i);
+            SamplerConfig sc = spec.sampling().withSeed(spec.sampling().seed() + i);
             Utf8Stream utf8 = new Utf8Stream();
-            StopMatcher stop = new StopMatcher(stops);
+            StopMatcher stop = new StopMatcher(spec.stops());
             TextCodec codec = m.codec();
-            GenerationRequest req = new GenerationRequest(prompt, sc, maxTokens, codec::isEndOfGeneration, (token, logits) -> {
+            GenerationRequest req = new GenerationRequest(prompt, sc, spec.maxTokens(), codec::isEndOfGeneration, (token, logits) -> {
                 boolean end = codec.isEndOfGeneration(token);
                 byte[] bytes = end ? new byte[0] : visible.contains(token) ? codec.rawTokenBytes(token) : codec.tokenBytes(token);
                 String text = stop.push(utf8.push(bytes));
@@ -76,7 +77,7 @@ final class CompletionJob {
                     events.add(new Delta(index, text, lp));
                 }
                 return !stop.stopped();
-            }, constraints == null ? null : constraints.get(), constraints == null ? -1 : codec.eos(), adapter);
+            }, constraints == null ? null : constraints.get(), constraints == null ? -1 : codec.eos(), spec.adapter());
             RequestHandle h;
             try {
                 h = m.engine().submit(req);
@@ -87,7 +88,7 @@ final class CompletionJob {
             handles.add(h);
             h.result().whenComplete((GenerationResult r, Throwable err) -> {
                 if (err != null) {
-                    events.add(new Done(index, "error", 0, err));
+                    events.add(new Done(index, "error", 0, err, null));
                     return;
                 }
                 if (!stop.stopped() && !"cancelled".equals(r.finishReason())) {
@@ -99,7 +100,16 @@ final class CompletionJob {
                 events.add(new Done(index, r.finishReason(), r.tokens().length, null, r));
             });
         }
-        this.cachedTokens = cached;
+    }
+
+    /** The prompt's token ids (do not modify). */
+    int[] prompt() {
+        return prompt;
+    }
+
+    /** Whether {@code token} is one that ends a generation (EOS, end of turn). */
+    boolean endsGeneration(int token) {
+        return codec.isEndOfGeneration(token);
     }
 
     void cancel() {

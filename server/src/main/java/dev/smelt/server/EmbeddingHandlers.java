@@ -1,10 +1,10 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.encoder.Embedder;
+import dev.smelt.server.http.ApiException;
 import io.javalin.http.Context;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

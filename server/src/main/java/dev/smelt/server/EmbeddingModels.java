@@ -1,8 +1,8 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import dev.smelt.model.encoder.Embedder;
 import dev.smelt.model.encoder.Embedders;
+import dev.smelt.server.http.ApiException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import dev.smelt.model.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.chat.ChatTemplate;
@@ -8,9 +7,10 @@ import dev.smelt.model.lora.LoraAdapter;
 import dev.smelt.model.lora.LoraApplier;
 import dev.smelt.model.lora.LoraBase;
 import dev.smelt.model.lora.LoraFiles;
-import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.server.http.ApiException;
 import dev.smelt.server.tools.ToolFormat;
 import dev.smelt.tensor.ThreadPool;
 import java.nio.file.Path;

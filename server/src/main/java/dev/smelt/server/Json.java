@@ -1,9 +1,9 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.server.http.ApiException;
 import dev.smelt.server.http.HttpApp;
 import io.javalin.http.Context;
 import java.util.ArrayList;

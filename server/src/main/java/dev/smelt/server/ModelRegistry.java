@@ -307,7 +307,14 @@ public final class ModelRegistry implements AutoCloseable {
     /** When {@code m} will be unloaded if it stays idle, in this registry's nanosecond clock; Long.MAX_VALUE = never. */
     public long expiresAtNanos(ServedModel m) {
         Duration ka = keepAliveOf(m);
-        return ka.isNegative() ? Long.MAX_VALUE : m.lastUsedNanos() + ka.toNanos();
+        if (ka.isNegative()) {
+            return Long.MAX_VALUE;
+        }
+        try {
+            return Math.addExact(m.lastUsedNanos(), ka.toNanos());
+        } catch (ArithmeticException e) { // a keep-alive of centuries: never, in practice
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The registry's clock now (nanoseconds). */

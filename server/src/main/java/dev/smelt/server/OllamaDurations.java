@@ -1,24 +1,41 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.server.http.ApiException;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Ollama's {@code keep_alive}: a number of seconds, or a Go duration string ("5m", "1h30m", "10s",
- * "500ms"); negative = keep loaded forever, 0 = unload when the request ends. Stateless.
+ * "500ms"); negative = keep loaded forever (as Ollama: "-5h" and "-1" alike), 0 = unload when the request
+ * ends. Values beyond {@link #MAX} (about 292 years) are {@link #MAX}: no arithmetic on them can overflow.
+ * Stateless.
  */
 public final class OllamaDurations {
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
+    /** The longest keep-alive: the largest duration whose nanoseconds fit a long. */
+    static final Duration MAX = Duration.ofNanos(Long.MAX_VALUE);
+
     private OllamaDurations() {
+    }
+
+    /** {@code seconds} as a duration, clamped to ±{@link #MAX} (a sign is all a negative keep-alive means). */
+    private static Duration ofSeconds(double seconds) {
+        if (Double.isNaN(seconds)) {
+            throw ApiException.badRequest("a duration must be a number of seconds, got NaN", "keep_alive");
+        }
+        double nanos = seconds * 1e9;
+        if (Math.abs(nanos) >= Long.MAX_VALUE) {
+            return nanos > 0 ? MAX : MAX.negated();
+        }
+        return Duration.ofNanos((long) nanos);
     }
 
     static Duration parse(JsonNode v, String field) {
         if (v.isNumber()) {
-            return Duration.ofMillis(Math.round(v.asDouble() * 1000));
+            return ofSeconds(v.asDouble());
         }
         if (!v.isTextual()) {
             throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\" or a number of seconds, got " + v, field);
@@ -42,8 +59,7 @@ public final class OllamaDurations {
             t = t.substring(1);
         }
         if (t.matches("\\d+(\\.\\d+)?")) {
-            Duration d = Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
-            return negative ? d.negated() : d;
+            return ofSeconds(negative ? -Double.parseDouble(t) : Double.parseDouble(t));
         }
         Matcher m = PART.matcher(t);
         int pos = 0;
@@ -63,7 +79,6 @@ public final class OllamaDurations {
         if (pos == 0 || pos != t.length()) {
             throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\", \"1h30m\" or a number of seconds, got '" + s + "'", field);
         }
-        Duration d = Duration.ofNanos((long) nanos);
-        return negative ? d.negated() : d;
+        return ofSeconds((negative ? -nanos : nanos) / 1e9);
     }
 }

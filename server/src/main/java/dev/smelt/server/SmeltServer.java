@@ -1,12 +1,12 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.javalin.Javalin;
-import io.javalin.http.Context;
+import dev.smelt.server.http.ApiException;
 import dev.smelt.server.http.HttpApp;
 import dev.smelt.server.http.RequestLog;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,8 +47,9 @@ public final class SmeltServer implements AutoCloseable {
         this.models = models;
         this.metrics = new ServerMetrics(models);
         AtomicLong seeds = new AtomicLong(clock.millis());
-        OpenAiHandlers openai = new OpenAiHandlers(models, clock, seeds::incrementAndGet);
-        OllamaHandlers ollama = new OllamaHandlers(models, clock, seeds::incrementAndGet);
+        CompletionPipeline pipeline = new CompletionPipeline(models);
+        OpenAiHandlers openai = new OpenAiHandlers(pipeline, clock, seeds::incrementAndGet);
+        OllamaHandlers ollama = new OllamaHandlers(models, pipeline, clock, seeds::incrementAndGet);
         this.log = RequestLog.stderr(clock);
         this.app = HttpApp.create(config.http(), log);
         app.before(this::admit);

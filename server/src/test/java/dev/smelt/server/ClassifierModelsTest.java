@@ -1,10 +1,10 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.smelt.model.classify.TextClassifier;
+import dev.smelt.server.http.ApiException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.smelt.runtime.engine.GenerationRequest;
 import dev.smelt.runtime.sampling.SamplerConfig;
+import dev.smelt.server.http.ApiException;
 import dev.smelt.testkit.SharedData;
 import java.nio.file.Path;
 import java.time.Duration;

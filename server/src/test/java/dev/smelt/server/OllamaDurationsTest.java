@@ -1,10 +1,10 @@
 package dev.smelt.server;
 
-import dev.smelt.server.http.ApiException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.smelt.server.http.ApiException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -2,50 +2,118 @@ package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.server.tools.ToolCall;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** Builds OpenAI response objects and stream chunks for one request. Immutable, thread-safe. */
-record ResponseWriter(String id, long created, String model, boolean chat, int logprobs) {
+/**
+ * OpenAI's response objects and stream chunks ({@code data: …} server-sent events, {@code data: [DONE]},
+ * {@code :} keep-alive comments while a long prompt is processed) for one request.
+ *
+ * @param chat          chat.completion(s) (else text_completion)
+ * @param logprobs      −1 when the request asked for none
+ * @param echo          the prompt text each choice starts with, or null
+ * @param includeUsage  a usage chunk ends the stream
+ */
+record OpenAiWriter(String id, long created, String model, boolean chat, int logprobs, String echo, boolean includeUsage)
+        implements CompletionWriter {
 
-    static String finishReason(String engineReason) {
-        return switch (engineReason) {
-            case "length" -> "length";
-            case "cancelled" -> "stop";
-            default -> "stop";
-        };
+    @Override
+    public String streamContentType() {
+        return "text/event-stream";
     }
 
-    /** @param parsed per choice content and tool calls (chat with tools), or null */
-    ObjectNode full(StringBuilder[] texts, dev.smelt.server.tools.ParsedOutput[] parsed, List<List<CompletionJob.TokenLogprob>> lps,
-                    String[] finish, int promptTokens, int completionTokens) {
+    @Override
+    public void open(OutputStream out, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            if (chat) {
+                send(out, roleChunk(i));
+            } else if (echo != null) {
+                send(out, deltaChunk(i, echo, List.of()));
+            }
+        }
+    }
+
+    @Override
+    public void delta(OutputStream out, int index, String text, List<CompletionJob.TokenLogprob> lp) throws IOException {
+        if (!text.isEmpty() || (logprobs >= 0 && !lp.isEmpty())) {
+            send(out, deltaChunk(index, text, lp));
+        }
+    }
+
+    @Override
+    public void choiceEnd(OutputStream out, Choice c) throws IOException {
+        if (c.content() != null && !c.content().isEmpty()) {
+            send(out, deltaChunk(c.index(), c.content(), List.of()));
+        }
+        for (int k = 0; k < c.calls().size(); k++) {
+            send(out, toolCallStartChunk(c.index(), k, c.calls().get(k)));
+            send(out, toolCallArgumentsChunk(c.index(), k, c.calls().get(k).arguments()));
+        }
+        send(out, finishChunk(c.index(), c.openAiFinish()));
+    }
+
+    @Override
+    public void close(OutputStream out, List<Choice> choices, Usage usage) throws IOException {
+        if (includeUsage) {
+            send(out, usageChunk(usage.promptTokens(), usage.completionTokens()));
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void error(OutputStream out, String message) throws IOException {
+        ObjectNode err = Json.MAPPER.createObjectNode();
+        err.putObject("error").put("message", message).put("type", "server_error");
+        send(out, err);
+    }
+
+    @Override
+    public void keepAlive(OutputStream out) throws IOException {
+        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    @Override
+    public ObjectNode loaded(long loadNanos) {
+        throw new IllegalStateException("OpenAI requests always generate");
+    }
+
+    @Override
+    public ObjectNode full(List<Choice> choices, Usage usage) {
         ObjectNode o = header(chat ? "chat.completion" : "text_completion");
-        ArrayNode choices = o.putArray("choices");
-        for (int i = 0; i < texts.length; i++) {
-            ObjectNode c = choices.addObject().put("index", i);
-            if (chat && parsed != null) {
+        ArrayNode arr = o.putArray("choices");
+        for (Choice ch : choices) {
+            ObjectNode c = arr.addObject().put("index", ch.index());
+            if (chat) {
                 ObjectNode msg = c.putObject("message").put("role", "assistant");
-                msg.put("content", parsed[i].content());
-                if (!parsed[i].calls().isEmpty()) {
+                msg.put("content", ch.content());
+                if (!ch.calls().isEmpty()) {
                     ArrayNode calls = msg.putArray("tool_calls");
-                    for (dev.smelt.server.tools.ToolCall tc : parsed[i].calls()) {
+                    for (ToolCall tc : ch.calls()) {
                         calls.addObject().put("id", tc.id()).put("type", "function")
                                 .putObject("function").put("name", tc.name()).put("arguments", tc.arguments());
                     }
                 }
-            } else if (chat) {
-                c.putObject("message").put("role", "assistant").put("content", texts[i].toString());
             } else {
-                c.put("text", texts[i].toString());
+                c.put("text", (echo == null ? "" : echo) + ch.content());
             }
             if (logprobs >= 0) {
-                c.set("logprobs", logprobsNode(lps.get(i)));
+                c.set("logprobs", logprobsNode(ch.logprobs()));
             } else {
                 c.putNull("logprobs");
             }
-            c.put("finish_reason", finish[i]);
+            c.put("finish_reason", ch.openAiFinish());
         }
-        usage(o, promptTokens, completionTokens);
+        usage(o, usage.promptTokens(), usage.completionTokens());
         return o;
+    }
+
+    private static void send(OutputStream out, ObjectNode chunk) throws IOException {
+        out.write(("data: " + chunk + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
     }
 
     ObjectNode roleChunk(int index) {
@@ -75,7 +143,7 @@ record ResponseWriter(String id, long created, String model, boolean chat, int l
     }
 
     /** First chunk of tool call {@code k}: id, type, name and empty arguments (OpenAI's stream shape). */
-    ObjectNode toolCallStartChunk(int index, int k, dev.smelt.server.tools.ToolCall call) {
+    ObjectNode toolCallStartChunk(int index, int k, ToolCall call) {
         ObjectNode o = header("chat.completion.chunk");
         ObjectNode c = o.putArray("choices").addObject().put("index", index);
         ObjectNode tc = c.putObject("delta").putArray("tool_calls").addObject().put("index", k).put("id", call.id()).put("type", "function");
