@@ -26,6 +26,8 @@ final class ClassifyHandlers {
     /** Labels listed per text when the request has no top_k. */
     static final int DEFAULT_TOP_K = 5;
 
+    static final RequestFields FIELDS = RequestFields.honouring("model", "input", "top_k").noEffect("user");
+
     private final ClassifierModels classifiers;
     private final Predicate<String> otherModel; // a chat or embedding model's name: answered 400, not 404
     private final Clock clock;
@@ -38,6 +40,7 @@ final class ClassifyHandlers {
 
     void classify(Context ctx) {
         ObjectNode req = Json.parseObject(ctx);
+        FIELDS.check(req, "");
         String model = Json.string(req, "model", null);
         List<String> inputs = EmbeddingHandlers.inputs(req.get("input"), "input", MAX_INPUTS);
         int topK = Json.integer(req, "top_k", DEFAULT_TOP_K, 1, Integer.MAX_VALUE);

@@ -157,4 +157,30 @@ class EmbeddingHttpTest {
         }
         return dot / Math.sqrt(x * y);
     }
+
+    /** #12: an input past the encoder's window follows Ollama's truncate (default true), reported; truncate:false is a 400. */
+    @Test
+    void inputsLongerThanTheWindowAreTruncatedVisiblyOrRefused() throws Exception {
+        String longText = "word ".repeat(400);
+        String in = M.writeValueAsString(List.of("short", longText));
+        JsonNode o = M.readTree(post("/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":" + in + "}").body());
+        assertThat(o.path("usage").path("truncated_inputs").toString()).isEqualTo("[1]");
+        JsonNode plain = M.readTree(post("/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":\"short\"}").body());
+        assertThat(plain.path("usage").has("truncated_inputs")).isFalse();
+        HttpResponse<String> r = post("/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"truncate\":false,\"input\":" + in + "}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(M.readTree(r.body()).path("error").path("message").asText()).contains("'input[1]'").contains("truncate");
+        JsonNode ol = M.readTree(post("/api/embed", "{\"model\":\"all-minilm\",\"input\":" + in + "}").body());
+        assertThat(ol.path("truncated_inputs").toString()).isEqualTo("[1]");
+        assertThat(ol.path("embeddings").size()).isEqualTo(2);
+        r = post("/api/embed", "{\"model\":\"all-minilm\",\"truncate\":false,\"input\":" + in + "}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(M.readTree(r.body()).path("error").asText()).contains("'input[1]'");
+        r = post("/api/embeddings", "{\"model\":\"all-minilm\",\"truncate\":false,\"prompt\":" + M.writeValueAsString(longText) + "}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(M.readTree(r.body()).path("error").asText()).contains("'prompt'");
+        r = post("/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":\"x\",\"encoding\":\"float\"}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(M.readTree(r.body()).path("error").path("message").asText()).contains("unsupported parameter: encoding");
+    }
 }

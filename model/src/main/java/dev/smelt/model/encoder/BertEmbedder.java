@@ -74,6 +74,11 @@ public final class BertEmbedder implements Embedder {
     }
 
     @Override
+    public int untruncatedTokens(String text) {
+        return tokenizer.encode(text, false, true).length + 2;
+    }
+
+    @Override
     public float[][] embed(List<String> texts) {
         if (texts == null) {
             throw new IllegalArgumentException("texts must not be null");

@@ -19,6 +19,14 @@ public interface Embedder extends AutoCloseable {
     /** Tokens the model reads for {@code text}, [CLS]/[SEP] included (the "usage" an API reports). */
     int countTokens(String text);
 
+    /**
+     * Tokens {@code text} has before truncation to the model's window ([CLS]/[SEP] included): more than
+     * {@link #countTokens} exactly when the text is truncated.
+     */
+    default int untruncatedTokens(String text) {
+        return countTokens(text);
+    }
+
     @Override
     void close();
 }
