@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.smelt.server.GgufModelLoader;
 import dev.smelt.server.ModelRegistry;
+import dev.smelt.server.ServedModels;
 import dev.smelt.server.ServerConfig;
 import dev.smelt.server.SmeltServer;
 import dev.smelt.testkit.SharedData;
@@ -64,13 +65,13 @@ class EncoderGgufCommandTest {
 
     @Test
     void serveAnswersEmbeddingsFromTheGguf() throws Exception {
-        String ref = EmbeddingServe.embedderRef(gguf);
+        String ref = ServedModels.embedderRef(gguf);
         assertThat(ref).isEqualTo(gguf.toString());
-        String name = EmbeddingServe.servedName(ref);
+        String name = ServedModels.embedderName(ref);
         assertThat(name).isEqualTo("minilm-q8_0");
         ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(), false, List.of(), 2, 1, 512, 4, Duration.ofMinutes(5), false);
         ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive());
-        try (SmeltServer server = new SmeltServer(cfg, reg, EmbeddingServe.models(Map.of(name, ref), 2), Clock.systemUTC())) {
+        try (SmeltServer server = new SmeltServer(cfg, reg, ServedModels.embeddings(Map.of(name, ref), 2), Clock.systemUTC())) {
             String base = "http://127.0.0.1:" + server.start();
             String body = JSON.createObjectNode().put("model", name).put("input", golden.get("sentences").get(1).asText()).toString();
             HttpResponse<String> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/v1/embeddings"))

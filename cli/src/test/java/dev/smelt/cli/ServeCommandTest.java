@@ -69,4 +69,41 @@ class ServeCommandTest {
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("'all-minilm-l6-v2'").contains("embedding model").doesNotContain("\tat ");
     }
+
+    /** #12: a blank key from any source is refused at startup, before anything listens. */
+    @Test
+    void blankApiKeysAreRefusedAtStartup(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String model = SharedData.model("shakespeare-Q4_0.gguf").toString();
+        String[] r = fail("serve", model, "--host", "0.0.0.0", "--port", "0", "--api-key", "");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("--api-key").contains("blank").doesNotContain("\tat ");
+        java.nio.file.Path keys = dir.resolve("keys");
+        java.nio.file.Files.writeString(keys, "\n  \n");
+        r = fail("serve", model, "--host", "0.0.0.0", "--port", "0", "--api-key-file", keys.toString());
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("--api-key-file").contains("no key").doesNotContain("\tat ");
+        r = fail("serve", model, "--port", "0", "--allowed-host", "");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("--allowed-host").doesNotContain("\tat ");
+    }
+
+    @Test
+    void ollamaMeansOllamasPortUnlessAPortIsGiven() {
+        ServeCommand c = new ServeCommand();
+        new picocli.CommandLine(c).parseArgs("m.gguf", "--ollama");
+        assertThat(dev.smelt.server.ServerConfig.port(c.port, c.ollama)).isEqualTo(11434);
+        c = new ServeCommand();
+        new picocli.CommandLine(c).parseArgs("m.gguf", "--ollama", "--port", "9000");
+        assertThat(dev.smelt.server.ServerConfig.port(c.port, c.ollama)).isEqualTo(9000);
+        c = new ServeCommand();
+        new picocli.CommandLine(c).parseArgs("m.gguf");
+        assertThat(dev.smelt.server.ServerConfig.port(c.port, c.ollama)).isEqualTo(8080);
+    }
+
+    @Test
+    void anUnknownModelNameListsTheBuiltInEmbedders() {
+        String[] r = fail("serve", "all-minilm-l6-v3", "--port", "0");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("all-minilm-l6-v3").contains("all-minilm-l6-v2").contains("bge-small-en-v1.5").doesNotContain("\tat ");
+    }
 }

@@ -21,6 +21,11 @@ public record ServerConfig(String host, int port, List<String> apiKeys, boolean 
                            int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts,
                            List<String> allowedHosts) {
 
+    /** smelt serve's port unless told otherwise. */
+    public static final int DEFAULT_PORT = 8080;
+    /** Ollama's port ({@code smelt serve --ollama}), so Ollama clients work unconfigured. */
+    public static final int OLLAMA_PORT = 11434;
+
     public ServerConfig {
         apiKeys = List.copyOf(apiKeys);
         corsOrigins = List.copyOf(corsOrigins);
@@ -36,6 +41,11 @@ public record ServerConfig(String host, int port, List<String> apiKeys, boolean 
     public static ServerConfig defaults(String host, int port) {
         return new ServerConfig(host, port, List.of(), false, List.of(), Runtime.getRuntime().availableProcessors(), 4, 4096, 64,
                 Duration.ofMinutes(5), false);
+    }
+
+    /** The port to listen on: {@code port} when given, else Ollama's with {@code ollama}, else {@link #DEFAULT_PORT}. */
+    public static int port(Integer port, boolean ollama) {
+        return port != null ? port : ollama ? OLLAMA_PORT : DEFAULT_PORT;
     }
 
     public boolean loopback() {

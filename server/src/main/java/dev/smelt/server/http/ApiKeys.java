@@ -54,12 +54,21 @@ public final class ApiKeys {
      */
     public static ApiKeys resolve(List<String> flags, Map<String, String> env, Path keyFile) {
         List<byte[]> d = new ArrayList<>();
+        for (String k : collect(flags, env, keyFile)) {
+            d.add(digest(k));
+        }
+        return new ApiKeys(d);
+    }
+
+    /** The keys {@link #resolve} accepts, as text (for settings that hold them), checked the same way. */
+    public static List<String> collect(List<String> flags, Map<String, String> env, Path keyFile) {
+        List<String> out = new ArrayList<>();
         for (String k : flags) {
-            d.add(digest(checked(k, "--api-key")));
+            out.add(checked(k, "--api-key"));
         }
         String e = env.get(ENV);
         if (e != null) {
-            d.add(digest(checked(e, "the environment variable " + ENV)));
+            out.add(checked(e, "the environment variable " + ENV));
         }
         if (keyFile != null) {
             List<String> lines;
@@ -68,19 +77,19 @@ public final class ApiKeys {
             } catch (IOException | RuntimeException ex) {
                 throw new IllegalArgumentException("--api-key-file " + keyFile + " cannot be read: " + ex.getMessage());
             }
-            int before = d.size();
+            int before = out.size();
             for (String line : lines) {
                 String k = line.strip();
                 if (!k.isEmpty() && !k.startsWith("#")) {
-                    d.add(digest(k));
+                    out.add(k);
                 }
             }
-            if (d.size() == before) {
+            if (out.size() == before) {
                 throw new IllegalArgumentException("--api-key-file " + keyFile + " holds no key (only blank or # lines): "
                         + "an empty key would let anyone in");
             }
         }
-        return new ApiKeys(d);
+        return out;
     }
 
     private static String checked(String key, String source) {

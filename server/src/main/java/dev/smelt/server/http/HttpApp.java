@@ -82,8 +82,9 @@ public final class HttpApp {
     }
 
     /**
-     * Starts {@code app}; returns the bound port. A port in use is an {@link IllegalStateException} with
-     * smelt's one-line message, checked before Javalin tries (so its own ERROR line never prints).
+     * Starts {@code app}; returns the bound port. A port in use is an {@link IllegalArgumentException} (the
+     * {@code --port} cannot be used) with smelt's one-line message, checked before Javalin tries, so Javalin's
+     * own ERROR line and stack trace never print.
      */
     public static int start(Javalin app, String host, int port) {
         if (port != 0) {
@@ -91,13 +92,13 @@ public final class HttpApp {
                 probe.setReuseAddress(true); // as Jetty binds: a socket in TIME_WAIT does not count as in use
                 probe.bind(new InetSocketAddress(InetAddress.getByName(host), port));
             } catch (IOException e) {
-                throw new IllegalStateException(inUse(host, port, e));
+                throw new IllegalArgumentException(inUse(host, port, e));
             }
         }
         try {
             app.start(host, port);
         } catch (JavalinBindException e) { // taken between the probe and the bind
-            throw new IllegalStateException(inUse(host, port, e));
+            throw new IllegalArgumentException(inUse(host, port, e));
         }
         return app.port();
     }

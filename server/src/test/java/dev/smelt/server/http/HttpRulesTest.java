@@ -150,7 +150,7 @@ class HttpRulesTest {
     void aPortInUseIsOneClearLine() {
         ServerConfig cfg = new ServerConfig("127.0.0.1", port, List.of(), false, List.of(), 1, 1, 64, 1, Duration.ofMinutes(5), false);
         try (SmeltServer second = new SmeltServer(cfg, new ModelRegistry(List.of(), Map.of(), n -> null, cfg.keepAlive()), Clock.systemUTC())) {
-            assertThatThrownBy(second::start).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(second::start).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("127.0.0.1:" + port).hasMessageContaining("another --port");
         }
     }
