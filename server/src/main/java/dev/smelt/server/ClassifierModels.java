@@ -24,6 +24,11 @@ public final class ClassifierModels implements AutoCloseable {
     @FunctionalInterface
     public interface Opener {
         TextClassifier open(String name) throws Exception;
+
+        /** The directory behind {@code name} (model listings report its time), or null when unknown. */
+        default java.nio.file.Path file(String name) {
+            return null;
+        }
     }
 
     /** A request's use of a classifier; it stays open until the lease is closed. */
@@ -137,6 +142,12 @@ public final class ClassifierModels implements AutoCloseable {
     /** Canonical names, then aliases (for model listings). */
     public List<String> names() {
         return new ArrayList<>(aliases.keySet());
+    }
+
+    /** The directory behind {@code nameOrAlias}, or null when unknown. */
+    public java.nio.file.Path file(String nameOrAlias) {
+        String c = aliases.get(nameOrAlias);
+        return c == null ? null : opener.file(c);
     }
 
     /** The canonical name for {@code requested} (null: the only classifier, if there is one), or null. */

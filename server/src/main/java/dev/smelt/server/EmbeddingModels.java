@@ -19,6 +19,11 @@ public final class EmbeddingModels implements AutoCloseable {
     @FunctionalInterface
     public interface Opener {
         Embedder open(String name) throws Exception;
+
+        /** The file or directory behind {@code name} (model listings), or null (a built-in model). */
+        default java.nio.file.Path file(String name) {
+            return null;
+        }
     }
 
     private final List<String> names;
@@ -43,13 +48,21 @@ public final class EmbeddingModels implements AutoCloseable {
         return names;
     }
 
-    /** The canonical served name for a requested one, or null. */
+    /** The file behind served name {@code name}, or null (built-in or unknown). */
+    public java.nio.file.Path file(String name) {
+        return names.contains(name) ? opener.file(name) : null;
+    }
+
+    /** The canonical served name for a requested one ({@code name:latest} is {@code name}, as in Ollama), or null. */
     String resolve(String requested) {
         if (requested == null) {
             return names.size() == 1 ? names.getFirst() : null;
         }
         if (names.contains(requested)) {
             return requested;
+        }
+        if (requested.endsWith(ModelRegistry.LATEST) && names.contains(ModelRegistry.untagged(requested))) {
+            return ModelRegistry.untagged(requested);
         }
         String b = Embedders.builtinName(requested);
         return b != null && names.contains(b) ? b : null;

@@ -45,6 +45,13 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** Separates a base model from its adapter in a served name ({@code base+adapter}). */
     public static final String ADAPTER_SEPARATOR = "+";
+    /** Ollama's default tag: {@code name:latest} names {@code name}. */
+    public static final String LATEST = ":latest";
+
+    /** {@code name} without a {@code :latest} tag. */
+    public static String untagged(String name) {
+        return name.endsWith(LATEST) ? name.substring(0, name.length() - LATEST.length()) : name;
+    }
 
     /** A request's use of a model; the model stays loaded until it is closed. */
     public final class Lease implements AutoCloseable {
@@ -163,9 +170,10 @@ public final class ModelRegistry implements AutoCloseable {
         return loaded.get(canonical);
     }
 
-    /** The canonical name of {@code nameOrAlias}, or null. */
+    /** The canonical name of {@code nameOrAlias} (with or without {@code :latest}), or null. */
     public synchronized String canonical(String nameOrAlias) {
-        return aliases.get(nameOrAlias);
+        String c = aliases.get(nameOrAlias);
+        return c != null ? c : aliases.get(untagged(nameOrAlias));
     }
 
     public synchronized boolean isLoaded(String canonical) {
@@ -213,7 +221,8 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /** {canonical base, adapter name or null} of a requested name; 404 in OpenAI's shape when either is unknown. */
-    private String[] resolve(String name) {
+    private String[] resolve(String requested) {
+        String name = canonical(requested) != null ? requested : untagged(requested); // base+adapter:latest too
         String canonical = canonical(name);
         if (canonical != null) {
             return new String[] {canonical, null};

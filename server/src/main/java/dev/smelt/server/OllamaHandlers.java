@@ -23,12 +23,16 @@ final class OllamaHandlers {
     static final String VERSION = "0.6.0";
 
     private final ModelRegistry models;
+    private final EmbeddingModels embeddings;
+    private final Instant startedAt;
     private final CompletionPipeline pipeline;
     private final Clock clock;
     private final LongSupplier seeds;
 
-    OllamaHandlers(ModelRegistry models, CompletionPipeline pipeline, Clock clock, LongSupplier seeds) {
+    OllamaHandlers(ModelRegistry models, EmbeddingModels embeddings, CompletionPipeline pipeline, Clock clock, LongSupplier seeds) {
         this.models = models;
+        this.embeddings = embeddings;
+        this.startedAt = clock.instant();
         this.pipeline = pipeline;
         this.clock = clock;
         this.seeds = seeds;
@@ -63,29 +67,56 @@ final class OllamaHandlers {
                 served.add(n + ModelRegistry.ADAPTER_SEPARATOR + a); // LoRA adapters on this base, selectable per request
             }
             for (String name : served) {
-                ObjectNode e = arr.addObject().put("name", name).put("model", name).put("modified_at", info.modified().toString())
+                ObjectNode e = arr.addObject().put("name", tagged(name)).put("model", tagged(name)).put("modified_at", info.modified().toString())
                         .put("size", info.size()).put("digest", info.digest());
                 e.set("details", details(info));
             }
         }
+        for (String n : embeddings.names()) {
+            arr.add(embedderEntry(n));
+        }
         ctx.json(o);
     }
 
+    /** {@code name:latest}, as Ollama lists names (a name that has a tag keeps it). */
+    static String tagged(String name) {
+        return name.contains(":") ? name : name + ModelRegistry.LATEST;
+    }
+
+    /** An embedding model as /api/tags lists it: size, digest and time of its file (a built-in's packaged weights). */
+    private ObjectNode embedderEntry(String n) {
+        FileFacts f = embedderFacts(n);
+        ObjectNode e = Json.MAPPER.createObjectNode().put("name", tagged(n)).put("model", tagged(n))
+                .put("modified_at", f.modified().toString()).put("size", f.size()).put("digest", f.digest());
+        ObjectNode d = e.putObject("details").put("parent_model", "").put("format", f.format()).put("family", "bert");
+        d.putArray("families").add("bert");
+        d.put("parameter_size", "").put("quantization_level", "");
+        return e;
+    }
+
+    private FileFacts embedderFacts(String n) {
+        java.nio.file.Path p = embeddings.file(n);
+        try {
+            return p != null ? FileFacts.of(p) : FileFacts.of(dev.smelt.model.encoder.Embedders.builtinWeights(n), startedAt);
+        } catch (IOException e) {
+            throw new ApiException(500, "server_error", "cannot read embedding model '" + n + "': " + e.getMessage(), "model", null, null);
+        }
+    }
+
+    /** Ollama's /api/ps: the chat models in memory now and when each will be unloaded. */
     void ps(Context ctx) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode arr = o.putArray("models");
         long now = models.nowNanos();
         for (ServedModel m : models.loadedModels()) {
             ModelInfo info = info(m.name());
-            long exp = models.expiresAtNanos(m);
-            Instant expires = exp == Long.MAX_VALUE ? Instant.parse("2318-01-01T00:00:00Z") // Ollama's "forever" is far in the future
-                    : Instant.now(clock).plusNanos(exp - now);
+            Instant expires = expiry(models.expiresAtNanos(m), now);
             java.util.List<String> served = new java.util.ArrayList<>(List.of(m.name()));
             for (String a : models.adapters(m.name())) {
                 served.add(m.name() + ModelRegistry.ADAPTER_SEPARATOR + a); // attached adapters are loaded with their base
             }
             for (String name : served) {
-                ObjectNode e = arr.addObject().put("name", name).put("model", name);
+                ObjectNode e = arr.addObject().put("name", tagged(name)).put("model", tagged(name));
                 e.put("size", info != null ? info.size() : 0).put("digest", info != null ? info.digest() : "")
                         .put("expires_at", expires.toString()).put("size_vram", 0).put("context_length", m.engine().contextPerSlot());
                 if (info != null) {
@@ -100,11 +131,29 @@ final class OllamaHandlers {
         ctx.json(o);
     }
 
+    /** When a model idle since now expires; Ollama's "forever" is a date far in the future. */
+    private Instant expiry(long expiresAtNanos, long nowNanos) {
+        Instant forever = Instant.parse("2318-01-01T00:00:00Z");
+        if (expiresAtNanos == Long.MAX_VALUE) {
+            return forever;
+        }
+        try {
+            return Instant.now(clock).plusNanos(Math.subtractExact(expiresAtNanos, nowNanos));
+        } catch (ArithmeticException | java.time.DateTimeException e) {
+            return forever;
+        }
+    }
+
     void show(Context ctx) {
         ObjectNode body = Json.parseObject(ctx);
-        String name = Json.string(body, "model", Json.string(body, "name", null));
-        if (name == null || name.isBlank()) {
+        String requested = Json.string(body, "model", Json.string(body, "name", null));
+        if (requested == null || requested.isBlank()) {
             throw ApiException.badRequest("model is required", "model");
+        }
+        String name = models.canonical(requested) != null ? requested : ModelRegistry.untagged(requested);
+        if (models.canonical(name) == null && embeddings.resolve(name) != null) {
+            ctx.json(showEmbedder(embeddings.resolve(name)));
+            return;
         }
         String canonical = models.canonical(name);
         String adapter = null;
@@ -142,6 +191,22 @@ final class OllamaHandlers {
         }
         o.put("modified_at", info.modified().toString());
         ctx.json(o);
+    }
+
+    /** /api/show for an embedding model: its vector size from the opened model, capability "embedding". */
+    private ObjectNode showEmbedder(String n) {
+        FileFacts f = embedderFacts(n);
+        int dims = embeddings.get(n).dimension();
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        java.nio.file.Path file = embeddings.file(n);
+        o.put("modelfile", "# served by smelt\nFROM " + (file != null ? file : n) + "\n").put("parameters", "").put("template", "");
+        ObjectNode d = o.putObject("details").put("parent_model", "").put("format", f.format()).put("family", "bert");
+        d.putArray("families").add("bert");
+        d.put("parameter_size", "").put("quantization_level", "");
+        o.putObject("model_info").put("general.architecture", "bert").put("bert.embedding_length", dims);
+        o.putArray("capabilities").add("embedding");
+        o.put("modified_at", f.modified().toString());
+        return o;
     }
 
     private ModelInfo info(String canonical) {

@@ -1,6 +1,7 @@
 package dev.smelt.server;
 
 import dev.smelt.model.classify.TextClassifier;
+import dev.smelt.model.encoder.Embedder;
 import dev.smelt.model.encoder.Embedders;
 import dev.smelt.model.encoder.GgufBertLoader;
 import dev.smelt.model.gguf.GgufFile;
@@ -102,15 +103,35 @@ public final class ServedModels {
         cfg.validate();
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
                 new GgufModelLoader(files, cfg, customizer, adapters), cfg.keepAlive());
-        ClassifierModels clf = new ClassifierModels(new ArrayList<>(classifiers.keySet()), classifierAliases,
-                name -> TextClassifier.open(classifiers.get(name), cfg.threads()), cfg.keepAlive());
+        ClassifierModels clf = new ClassifierModels(new ArrayList<>(classifiers.keySet()), classifierAliases, new ClassifierModels.Opener() {
+            @Override
+            public TextClassifier open(String name) throws Exception {
+                return TextClassifier.open(classifiers.get(name), cfg.threads());
+            }
+
+            @Override
+            public Path file(String name) {
+                return classifiers.get(name);
+            }
+        }, cfg.keepAlive());
         return new SmeltServer(cfg, registry, embeddings(embedders, cfg.threads()), clf, clock);
     }
 
     /** Embedding models by served name → built-in name or path, each opened on first use with {@code threads} threads. */
     public static EmbeddingModels embeddings(Map<String, String> served, int threads) {
         Map<String, String> copy = Map.copyOf(served);
-        return new EmbeddingModels(new ArrayList<>(served.keySet()), name -> Embedders.open(copy.get(name), threads));
+        return new EmbeddingModels(new ArrayList<>(served.keySet()), new EmbeddingModels.Opener() {
+            @Override
+            public Embedder open(String name) throws Exception {
+                return Embedders.open(copy.get(name), threads);
+            }
+
+            @Override
+            public Path file(String name) {
+                String ref = copy.get(name);
+                return ref == null || Embedders.builtinName(ref) != null ? null : Path.of(ref);
+            }
+        });
     }
 
     /** The embedder reference (built-in name or path) when {@code ref} names one, else null. */

@@ -9,6 +9,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,6 +27,7 @@ public final class SmeltServer implements AutoCloseable {
     private final EmbeddingModels embeddings;
     private final ClassifierModels classifiers;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final long startedAt;
     private volatile boolean ready;
     private volatile boolean shuttingDown;
 
@@ -46,10 +48,11 @@ public final class SmeltServer implements AutoCloseable {
         this.config = config;
         this.models = models;
         this.metrics = new ServerMetrics(models);
+        this.startedAt = clock.instant().getEpochSecond();
         AtomicLong seeds = new AtomicLong(clock.millis());
         CompletionPipeline pipeline = new CompletionPipeline(models);
         OpenAiHandlers openai = new OpenAiHandlers(pipeline, clock, seeds::incrementAndGet);
-        OllamaHandlers ollama = new OllamaHandlers(models, pipeline, clock, seeds::incrementAndGet);
+        OllamaHandlers ollama = new OllamaHandlers(models, embeddings, pipeline, clock, seeds::incrementAndGet);
         this.log = RequestLog.stderr(clock);
         this.app = HttpApp.create(config.http(), log);
         app.before(this::admit);
@@ -57,6 +60,7 @@ public final class SmeltServer implements AutoCloseable {
         app.get("/health", ctx -> HttpApp.health(ctx, ready, "loading"));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
         app.get("/v1/models", this::listModels);
+        app.get("/v1/models/{id}", this::getModel);
         app.post("/v1/completions", openai::completions);
         app.post("/v1/chat/completions", openai::chat);
         EmbeddingHandlers emb = new EmbeddingHandlers(embeddings);
@@ -89,17 +93,50 @@ public final class SmeltServer implements AutoCloseable {
 
     private void listModels(Context ctx) {
         ObjectNode o = Json.MAPPER.createObjectNode().put("object", "list");
-        ArrayNode data = o.putArray("data");
+        o.putArray("data").addAll(modelObjects().values());
+        ctx.json(o);
+    }
+
+    /** OpenAI's {@code GET /v1/models/{id}} ({@code models.retrieve}); aliases and {@code name:latest} resolve too. */
+    private void getModel(Context ctx) {
+        String id = ctx.pathParam("id");
+        Map<String, ObjectNode> all = modelObjects();
+        String canonical = models.canonical(id);
+        String known = all.containsKey(id) ? id : canonical != null && all.containsKey(canonical) ? canonical
+                : embeddings.resolve(id) != null ? embeddings.resolve(id) : null;
+        if (known == null) {
+            throw ApiException.notFound("The model '" + id + "' does not exist; available: " + String.join(", ", all.keySet()), "model",
+                    "model_not_found");
+        }
+        ctx.json(all.get(known).deepCopy().put("id", id));
+    }
+
+    /** Every served model by id: chat models and their adapters, embedders, classifiers; {@code created} is the file's time. */
+    private Map<String, ObjectNode> modelObjects() {
+        Map<String, ObjectNode> out = new java.util.LinkedHashMap<>();
         for (String n : models.servedNames()) { // base models and their LoRA adapters as base+adapter
-            data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
+            int plus = n.indexOf(ModelRegistry.ADAPTER_SEPARATOR);
+            out.put(n, modelObject(n, plus < 0 ? models.file(n) : models.adapterFile(n.substring(0, plus), n.substring(plus + 1))));
         }
         for (String n : embeddings.names()) {
-            data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
+            out.put(n, modelObject(n, embeddings.file(n)));
         }
         for (String n : classifiers.names()) {
-            data.addObject().put("id", n).put("object", "model").put("created", 0).put("owned_by", "smelt");
+            out.put(n, modelObject(n, classifiers.file(n)));
         }
-        ctx.json(o);
+        return out;
+    }
+
+    private ObjectNode modelObject(String id, java.nio.file.Path file) {
+        long created = startedAt; // built-in models have no file: the time this server started serving them
+        if (file != null) {
+            try {
+                created = java.nio.file.Files.getLastModifiedTime(file).toInstant().getEpochSecond();
+            } catch (java.io.IOException e) {
+                // a file removed after startup: keep the start time
+            }
+        }
+        return Json.MAPPER.createObjectNode().put("id", id).put("object", "model").put("created", created).put("owned_by", "smelt");
     }
 
     /** Ends an in-flight request and records its metrics (the shared rules write its log line). */

@@ -85,7 +85,7 @@ class AdapterHttpTest {
         assertThat(models.path("data").findValuesAsText("id")).containsExactly("s", "s+A", "s+B");
         JsonNode tags = M.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tags")).header("Authorization", "Bearer sk-test")
                 .build(), HttpResponse.BodyHandlers.ofString()).body());
-        assertThat(tags.path("models").findValuesAsText("name")).containsExactly("s", "s+A", "s+B");
+        assertThat(tags.path("models").findValuesAsText("name")).containsExactly("s:latest", "s+A:latest", "s+B:latest");
     }
 
     @Test
@@ -93,11 +93,11 @@ class AdapterHttpTest {
         assertThat(completion("\"model\":\"s+B\"")).isNotNull(); // loads the base with its adapters
         JsonNode ps = M.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/ps")).header("Authorization", "Bearer sk-test")
                 .build(), HttpResponse.BodyHandlers.ofString()).body());
-        assertThat(ps.path("models").findValuesAsText("name")).containsExactly("s", "s+A", "s+B");
+        assertThat(ps.path("models").findValuesAsText("name")).containsExactly("s:latest", "s+A:latest", "s+B:latest");
         assertThat(ps.path("models").get(1).path("details").path("parent_model").asText()).isEqualTo("s");
         assertThat(ps.path("models").get(0).path("details").path("parent_model").asText()).isEmpty();
 
-        HttpResponse<String> show = post("/api/show", "{\"model\":\"s+A\"}");
+        HttpResponse<String> show = post("/api/show", "{\"model\":\"s+A:latest\"}"); // as /api/tags lists it
         assertThat(show.statusCode()).as(show.body()).isEqualTo(200);
         JsonNode s = M.readTree(show.body());
         assertThat(s.path("details").path("parent_model").asText()).isEqualTo("s");

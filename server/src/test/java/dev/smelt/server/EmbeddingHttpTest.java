@@ -183,4 +183,22 @@ class EmbeddingHttpTest {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(M.readTree(r.body()).path("error").path("message").asText()).contains("unsupported parameter: encoding");
     }
+
+    /** #13: the embedder is listed by /api/tags (with its tag) and described by /api/show, and /v1/models/{id} finds it. */
+    @Test
+    void theEmbedderIsListedAndDescribed() throws Exception {
+        JsonNode tags = M.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/tags")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode e = tags.path("models").get(0);
+        assertThat(e.path("name").asText()).isEqualTo("all-minilm-l6-v2:latest");
+        assertThat(e.path("size").asLong()).isGreaterThan(1_000_000);
+        assertThat(e.path("digest").asText()).matches("[0-9a-f]{64}");
+        assertThat(e.path("details").path("family").asText()).isEqualTo("bert");
+        JsonNode show = M.readTree(post("/api/show", "{\"model\":\"all-minilm:latest\"}").body());
+        assertThat(show.path("capabilities").toString()).isEqualTo("[\"embedding\"]");
+        assertThat(show.path("model_info").path("bert.embedding_length").asInt()).isEqualTo(384);
+        HttpResponse<String> m = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/models/all-minilm-l6-v2")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(m.statusCode()).isEqualTo(200);
+        assertThat(M.readTree(m.body()).path("created").asLong()).isPositive();
+    }
 }

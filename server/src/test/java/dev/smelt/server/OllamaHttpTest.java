@@ -122,7 +122,7 @@ class OllamaHttpTest {
     void listingsDescribeTheModelFile() throws Exception {
         assertThat(get("/api/version").path("version").asText()).matches("\\d+\\.\\d+\\.\\d+");
         JsonNode tag = get("/api/tags").path("models").get(0);
-        assertThat(tag.path("name").asText()).isEqualTo("shakespeare");
+        assertThat(tag.path("name").asText()).isEqualTo("shakespeare:latest"); // Ollama lists names with their tag
         assertThat(tag.path("size").asLong()).isEqualTo(Files.size(model));
         assertThat(tag.path("digest").asText()).matches("[0-9a-f]{64}");
         assertThat(tag.path("details").path("format").asText()).isEqualTo("gguf");
@@ -133,7 +133,7 @@ class OllamaHttpTest {
         assertThat(show.path("capabilities").toString()).contains("completion");
         post("/api/generate", "{\"model\":\"shakespeare\",\"prompt\":\"a\",\"stream\":false,\"options\":{\"num_predict\":1}}");
         JsonNode ps = get("/api/ps").path("models").get(0);
-        assertThat(ps.path("name").asText()).isEqualTo("shakespeare");
+        assertThat(ps.path("name").asText()).isEqualTo("shakespeare:latest");
         assertThat(java.time.Instant.parse(ps.path("expires_at").asText())).isAfter(java.time.Instant.now().plusSeconds(200));
     }
 
@@ -165,5 +165,19 @@ class OllamaHttpTest {
         HttpResponse<String> r = post("/api/generate", M.writeValueAsString(Map.of("model", "shakespeare", "prompt", "word ".repeat(2000))));
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(M.readTree(r.body()).path("error").asText()).contains("tokens but the context is 512");
+    }
+
+    /** #13: name:latest is the name, as in Ollama, in generation and listings. */
+    @Test
+    void latestTagNamesTheModel() throws Exception {
+        HttpResponse<String> r = post("/api/generate", "{\"model\":\"shakespeare:latest\",\"prompt\":\"a\",\"stream\":false,"
+                + "\"options\":{\"num_predict\":1}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        r = post("/api/chat", "{\"model\":\"default:latest\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}],\"stream\":false,"
+                + "\"options\":{\"num_predict\":1}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(M.readTree(post("/api/show", "{\"model\":\"shakespeare:latest\"}").body()).path("details").path("family").asText())
+                .isEqualTo("llama");
+        assertThat(post("/api/generate", "{\"model\":\"shakespeare:7b\",\"prompt\":\"a\"}").statusCode()).isEqualTo(404);
     }
 }

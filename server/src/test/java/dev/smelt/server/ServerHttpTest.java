@@ -272,4 +272,22 @@ class ServerHttpTest {
         assertThat(M.readTree(r.body()).path("error").path("message").asText()).contains(message);
         assertThat(M.readTree(r.body()).path("error").path("type").asText()).isEqualTo("invalid_request_error");
     }
+
+    /** #13: models.retrieve works and created is the model file's time, not 0. */
+    @Test
+    void aModelCanBeRetrievedAndCarriesItsFilesTime() throws Exception {
+        long mtime = java.nio.file.Files.getLastModifiedTime(SharedData.model("shakespeare.gguf")).toInstant().getEpochSecond();
+        JsonNode list = M.readTree(get("/v1/models").body());
+        assertThat(list.path("data").get(0).path("created").asLong()).isEqualTo(mtime);
+        HttpResponse<String> one = get("/v1/models/shakespeare");
+        assertThat(one.statusCode()).isEqualTo(200);
+        JsonNode m = M.readTree(one.body());
+        assertThat(m.path("id").asText()).isEqualTo("shakespeare");
+        assertThat(m.path("object").asText()).isEqualTo("model");
+        assertThat(m.path("created").asLong()).isEqualTo(mtime);
+        assertThat(M.readTree(get("/v1/models/default").body()).path("id").asText()).isEqualTo("default");
+        HttpResponse<String> none = get("/v1/models/nope");
+        assertThat(none.statusCode()).isEqualTo(404);
+        assertThat(M.readTree(none.body()).path("error").path("code").asText()).isEqualTo("model_not_found");
+    }
 }

@@ -73,6 +73,12 @@ public final class Embedders {
         return ALIASES.get(n);
     }
 
+    /** The classpath URL of a built-in model's weights (listings report its size), or null for another name. */
+    public static java.net.URL builtinWeights(String nameOrAlias) {
+        String b = builtinName(nameOrAlias);
+        return b == null ? null : Embedders.class.getClassLoader().getResource(BUILTIN.get(b).onnx());
+    }
+
     /** Opens a built-in model or a path, computing on a new pool of {@code threads} threads. */
     public static BertEmbedder open(String nameOrPath, int threads) throws IOException {
         if (nameOrPath == null || nameOrPath.isBlank()) {
