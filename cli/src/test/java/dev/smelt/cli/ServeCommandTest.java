@@ -106,4 +106,17 @@ class ServeCommandTest {
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("all-minilm-l6-v3").contains("all-minilm-l6-v2").contains("bge-small-en-v1.5").doesNotContain("\tat ");
     }
+
+    /** #13: a port in use is smelt's one line, without Javalin's ERROR line or a stack trace. */
+    @Test
+    void aPortInUseIsOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            String model = SharedData.model("shakespeare-Q4_0.gguf").toString();
+            String[] r = fail("serve", model, "--port", Integer.toString(taken.getLocalPort()));
+            assertThat(r[0]).isNotEqualTo("0");
+            assertThat(r[1]).contains("127.0.0.1:" + taken.getLocalPort()).contains("--port").doesNotContain("ERROR").doesNotContain("Javalin")
+                    .doesNotContain("\tat ");
+            assertThat(r[1].strip().lines().count()).isEqualTo(1);
+        }
+    }
 }
