@@ -43,7 +43,10 @@ public final class HttpApp {
     /** Request attribute: the model a request used, for the request log. */
     public static final String MODEL_ATTRIBUTE = "smelt.model";
     private static final String START_ATTRIBUTE = "smelt.start";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a duplicate key or text after the object is a 400, not a silently dropped value. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private HttpApp() {
     }
