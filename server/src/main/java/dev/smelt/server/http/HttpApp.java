@@ -251,6 +251,6 @@ public final class HttpApp {
     /** The matched route ({@code /v1/models/{id}}), or the path when none matched. */
     public static String route(Context ctx) {
         String r = ctx.endpointHandlerPath();
-        return r == null || r.isEmpty() ? ctx.path() : r;
+        return r == null || r.isEmpty() || r.equals("*") ? ctx.path() : r; // "*": refused before routing
     }
 }
