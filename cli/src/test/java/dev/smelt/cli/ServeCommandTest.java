@@ -82,6 +82,9 @@ class ServeCommandTest {
         r = fail("serve", model, "--host", "0.0.0.0", "--port", "0", "--api-key-file", keys.toString());
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("--api-key-file").contains("no key").doesNotContain("\tat ");
+        r = fail("route", "--router", dir.resolve("router.yaml").toString(), "--host", "0.0.0.0", "--api-key", " ");
+        assertThat(r[0]).isNotEqualTo("0");
+        assertThat(r[1]).contains("--api-key").contains("blank").doesNotContain("\tat ");
         r = fail("serve", model, "--port", "0", "--allowed-host", "");
         assertThat(r[0]).isNotEqualTo("0");
         assertThat(r[1]).contains("--allowed-host").doesNotContain("\tat ");

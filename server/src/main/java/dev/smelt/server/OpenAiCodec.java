@@ -13,7 +13,6 @@ import dev.smelt.server.http.ApiException;
 import dev.smelt.server.tools.ToolRequest;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -197,9 +196,5 @@ final class OpenAiCodec {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
-    }
-
-    static List<String> noEffectFields() {
-        return List.of(NO_EFFECT);
     }
 }
