@@ -65,6 +65,7 @@ class RequestHardeningHttpTest {
     }
 
     private static final String GREEDY = "\"model\":\"shakespeare\",\"temperature\":0,\"max_tokens\":8";
+    private static final String GREEDY_MODEL = "\"model\":\"shakespeare\",\"temperature\":0";
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
@@ -83,7 +84,7 @@ class RequestHardeningHttpTest {
     void logitBiasSteersAndBansTokens() throws Exception {
         JsonNode plain = ok("/v1/completions", "{" + GREEDY + ",\"prompt\":\"ROMEO:\",\"logprobs\":0}");
         String first = plain.path("choices").get(0).path("logprobs").path("tokens").get(0).asText();
-        JsonNode top = ok("/v1/completions", "{" + GREEDY + ",\"prompt\":\"ROMEO:\",\"logprobs\":2,\"max_tokens\":1}");
+        JsonNode top = ok("/v1/completions", "{" + GREEDY_MODEL + ",\"prompt\":\"ROMEO:\",\"logprobs\":2,\"max_tokens\":1}");
         String second = top.path("choices").get(0).path("logprobs").path("top_logprobs").get(0).fieldNames().next();
         assertThat(second).isEqualTo(first);
         int firstId = greedyFirstTokenId();
@@ -91,7 +92,7 @@ class RequestHardeningHttpTest {
                 .path("choices").get(0).path("text").asText()).isEqualTo(first);
         JsonNode banned = ok("/v1/completions", "{" + GREEDY + ",\"prompt\":\"ROMEO:\",\"logprobs\":0,\"logit_bias\":{\"" + firstId + "\":-100}}");
         assertThat(banned.path("choices").get(0).path("logprobs").path("tokens").get(0).asText()).isNotEqualTo(first);
-        JsonNode forced = ok("/v1/completions", "{" + GREEDY + ",\"prompt\":\"ROMEO:\",\"max_tokens\":3,\"logit_bias\":{\"" + firstId + "\":100}}");
+        JsonNode forced = ok("/v1/completions", "{" + GREEDY_MODEL + ",\"prompt\":\"ROMEO:\",\"max_tokens\":3,\"logit_bias\":{\"" + firstId + "\":100}}");
         assertThat(forced.path("choices").get(0).path("text").asText()).isEqualTo(first.repeat(3));
         // chat too
         ok("/v1/chat/completions", "{" + GREEDY + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"" + firstId + "\":5}}");
