@@ -52,7 +52,8 @@ public final class SmeltServer implements AutoCloseable {
         AtomicLong seeds = new AtomicLong(clock.millis());
         CompletionPipeline pipeline = new CompletionPipeline(models);
         OpenAiHandlers openai = new OpenAiHandlers(pipeline, clock, seeds::incrementAndGet);
-        OllamaHandlers ollama = new OllamaHandlers(models, embeddings, pipeline, clock, seeds::incrementAndGet);
+        OllamaHandlers ollama = new OllamaHandlers(pipeline, clock, seeds::incrementAndGet);
+        OllamaListings listings = new OllamaListings(models, embeddings, clock);
         this.log = RequestLog.stderr(clock);
         this.app = HttpApp.create(config.http(), log);
         app.before(this::admit);
@@ -73,9 +74,9 @@ public final class SmeltServer implements AutoCloseable {
         app.post("/classify", cls::classify); // vLLM's path
         app.post("/api/chat", ollama::chat);
         app.post("/api/generate", ollama::generate);
-        app.get("/api/tags", ollama::tags);
-        app.post("/api/show", ollama::show);
-        app.get("/api/ps", ollama::ps);
+        app.get("/api/tags", listings::tags);
+        app.post("/api/show", listings::show);
+        app.get("/api/ps", listings::ps);
         app.get("/api/version", ollama::version);
     }
 
