@@ -108,8 +108,12 @@ public final class HttpApp {
 
     private static String inUse(String host, int port, Exception e) {
         String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return "cannot listen on " + host + ":" + port + " (" + why + "): is another server using the port? "
-                + "Stop it or pick another --port";
+        if (e instanceof java.net.UnknownHostException) {
+            return "cannot listen on " + host + ":" + port + ": unknown --host " + host;
+        }
+        boolean taken = why.contains("in use") || e instanceof JavalinBindException;
+        return "cannot listen on " + host + ":" + port + " (" + why + ")"
+                + (taken ? ": another server is using the port; stop it or pick another --port" : ": check --host and --port");
     }
 
     /** {@code /health}: 200 {"status": "ok"} when ready, else 503 with {@code status}. */
