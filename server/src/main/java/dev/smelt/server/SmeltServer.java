@@ -10,12 +10,14 @@ import io.javalin.http.Context;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * smelt's HTTP server: OpenAI-compatible endpoints over the models of a {@link ModelRegistry}, with
- * health, Prometheus metrics, API keys and optional CORS. Request logs carry route, status, model and
- * token counts, never prompt text (unless {@code logPrompts}). Owns the HTTP server and the registry.
+ * smelt's HTTP server: OpenAI- and Ollama-compatible endpoints over the models of a {@link ModelRegistry}
+ * (completions through one {@link CompletionPipeline}), embeddings and classifiers, with health, Prometheus
+ * metrics and graceful shutdown. Keys, the Host check, content types, error shapes and the JSON request log
+ * are the rules every smelt server shares ({@link HttpApp}). Owns the HTTP server and the registries.
  */
 public final class SmeltServer implements AutoCloseable {
 
@@ -26,7 +28,7 @@ public final class SmeltServer implements AutoCloseable {
     private final RequestLog log;
     private final EmbeddingModels embeddings;
     private final ClassifierModels classifiers;
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final long startedAt;
     private volatile boolean ready;
     private volatile boolean shuttingDown;
