@@ -1,6 +1,8 @@
 // Soak test for smelt serve: for DURATION seconds, CLIENTS workers send a random mix of requests
-// (OpenAI chat and completions, streaming and not, json_schema, forced tool calls, Ollama generate)
-// and randomly drop streams mid-way (client disconnects). At the end it waits for the server to go
+// (OpenAI chat and completions, streaming and not, json_schema, forced tool calls, Ollama generate,
+// and requests from a malformed corpus: wrong types, max_tokens 2^31-1, token ids outside the
+// vocabulary, invalid UTF-8, text/plain bodies, unknown fields, deep nesting), checks /health now and
+// then, and randomly drops streams mid-way (client disconnects). At the end it waits for the server to go
 // idle and reports requests by outcome, slots still in use, queue depth and heap use from /metrics
 // (start vs end) as one JSON line. Loopback only; fixed seed.
 // Run: java bench/ServeSoak.java http://127.0.0.1:PORT MODEL DURATION_S CLIENTS [SEED]
@@ -75,7 +77,15 @@ public class ServeSoak {
     }
 
     static void one(HttpClient http, String base, String model, Random rnd) throws Exception {
-        int kind = rnd.nextInt(6);
+        if (rnd.nextInt(20) == 0) {
+            HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            count("health_" + h.statusCode());
+        }
+        int kind = rnd.nextInt(8);
+        if (kind >= 6) {
+            malformed(http, base, model, rnd);
+            return;
+        }
         int max = 8 + rnd.nextInt(56);
         boolean stream = rnd.nextBoolean();
         String user = "{\"role\":\"user\",\"content\":\"Tell me about item " + rnd.nextInt(1000) + "\"}";
@@ -132,6 +142,45 @@ public class ServeSoak {
                 count(Integer.toString(r.statusCode()));
             }
         }
+    }
+
+    /** Bodies that must each get a clean 4xx (counted as "bad_" + status; a 5xx shows as bad_5xx). */
+    static final String[] MALFORMED = {
+        "{\"model\":\"M\",\"prompt\":\"x\",\"max_tokens\":2147483647}",
+        "{\"model\":\"M\",\"prompt\":[1,1099511627776]}",
+        "{\"model\":\"M\",\"prompt\":\"x\",\"suffix\":\"y\"}",
+        "{\"model\":\"M\",\"prompt\":\"x\",\"logit_bias\":{\"999999999\":1}}",
+        "{\"model\":\"M\",\"prompt\":\"x\",\"temperature\":\"hot\"}",
+        "{\"model\":\"M\",\"messages\":[{\"role\":\"user\",\"content\":{\"a\":1}}]}",
+        "{\"model\":\"M\",\"messages\":" + "[".repeat(3000) + "]".repeat(3000) + "}",
+        "{\"model\":\"M\",\"prompt\":\"x\"}{\"model\":\"M\"}",
+        "{\"model\":\"M\",\"model\":\"N\",\"prompt\":\"x\"}",
+    };
+
+    static void malformed(HttpClient http, String base, String model, Random rnd) throws Exception {
+        int k = rnd.nextInt(MALFORMED.length + 3);
+        String path = rnd.nextBoolean() ? "/v1/completions" : "/v1/chat/completions";
+        String type = "application/json";
+        byte[] body;
+        if (k < MALFORMED.length) {
+            body = MALFORMED[k].replace("\"M\"", "\"" + model + "\"").getBytes(StandardCharsets.UTF_8);
+        } else if (k == MALFORMED.length) {
+            body = ("{\"model\":\"" + model + "\",\"prompt\":\"x").getBytes(StandardCharsets.UTF_8);
+            body = java.util.Arrays.copyOf(body, body.length + 3);
+            body[body.length - 3] = (byte) 0xC3; // a cut two-byte sequence: invalid UTF-8
+            body[body.length - 2] = '"';
+            body[body.length - 1] = '}';
+        } else if (k == MALFORMED.length + 1) {
+            type = "text/plain";
+            body = ("{\"model\":\"" + model + "\",\"prompt\":\"x\"}").getBytes(StandardCharsets.UTF_8);
+        } else {
+            path = "/api/generate";
+            body = ("{\"model\":\"" + model + "\",\"prompt\":\"x\",\"keep_alive\":1e300,\"options\":{\"mirostat\":2}}")
+                    .getBytes(StandardCharsets.UTF_8);
+        }
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5))
+                .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        count(r.statusCode() >= 500 ? "bad_5xx" : "bad_" + r.statusCode());
     }
 
     static double metric(HttpClient http, String base, String regex, boolean sum) throws Exception {
