@@ -2,7 +2,7 @@ package dev.smelt.train.model;
 
 import dev.smelt.model.ModelConfig;
 import dev.smelt.model.ModelException;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.WeightMatrix;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.gguf.GgufFile;
