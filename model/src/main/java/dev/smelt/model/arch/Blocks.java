@@ -84,22 +84,29 @@ public final class Blocks {
     /**
      * The pre-norm block of llama and most of its descendants:
      * h = x + attn(norm(x)); out = h + ffn(norm(h)).
+     *
+     * @param attnNorm [dim]
+     * @param ffnNorm  [dim]
      */
-    public static <T> T preNorm(DecoderOps<T> ops, T x, float[] attnNorm, SelfAttention attn, float[] ffnNorm, FeedForward ffn) {
-        T h = ops.add(x, attn.apply(ops, ops.rmsNorm(x, attnNorm, attnNorm.length)));
-        return ops.add(h, ffn.apply(ops, ops.rmsNorm(h, ffnNorm, ffnNorm.length)));
+    public record PreNorm(float[] attnNorm, SelfAttention attn, float[] ffnNorm, FeedForward ffn) {
+        public <T> T apply(DecoderOps<T> ops, T x) {
+            T h = ops.add(x, attn.apply(ops, ops.rmsNorm(x, attnNorm, attnNorm.length)));
+            return ops.add(h, ffn.apply(ops, ops.rmsNorm(h, ffnNorm, ffnNorm.length)));
+        }
     }
 
     /**
      * Gemma's sandwich block: each sub-layer's output is normalized again before its residual add,
-     * h = x + norm(attn(norm(x))); out = h + norm(ffn(norm(h))).
+     * h = x + postAttnNorm(attn(attnNorm(x))); out = h + postFfnNorm(ffn(ffnNorm(h))).
+     *
+     * @param attnNorm [dim], likewise the other norms
      */
-    public static <T> T sandwichNorm(DecoderOps<T> ops, T x, float[] attnNorm, SelfAttention attn, float[] postAttnNorm,
-                                     float[] ffnNorm, FeedForward ffn, float[] postFfnNorm) {
-        int dim = attnNorm.length;
-        T a = ops.rmsNorm(attn.apply(ops, ops.rmsNorm(x, attnNorm, dim)), postAttnNorm, dim);
-        T h = ops.add(x, a);
-        T f = ops.rmsNorm(ffn.apply(ops, ops.rmsNorm(h, ffnNorm, dim)), postFfnNorm, dim);
-        return ops.add(h, f);
+    public record Sandwich(float[] attnNorm, SelfAttention attn, float[] postAttnNorm, float[] ffnNorm, FeedForward ffn,
+                           float[] postFfnNorm) {
+        public <T> T apply(DecoderOps<T> ops, T x) {
+            int dim = attnNorm.length;
+            T h = ops.add(x, ops.rmsNorm(attn.apply(ops, ops.rmsNorm(x, attnNorm, dim)), postAttnNorm, dim));
+            return ops.add(h, ops.rmsNorm(ffn.apply(ops, ops.rmsNorm(h, ffnNorm, dim)), postFfnNorm, dim));
+        }
     }
 }

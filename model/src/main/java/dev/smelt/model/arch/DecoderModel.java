@@ -224,6 +224,13 @@ public abstract class DecoderModel implements AutoCloseable {
         return register(new Proj(linear(blk(i, name + ".weight"), cols, off), null, slices));
     }
 
+    /** Block i's gated FFN from separate {@code ffn_gate}, {@code ffn_up} [ffn, dim] and {@code ffn_down} [dim, ffn]. */
+    protected Blocks.FeedForward gatedFfn(int i, Activation act) {
+        ModelConfig c = config;
+        return new Blocks.FeedForward(proj(i, "ffn_gate", c.dim(), c.ffnDim()), proj(i, "ffn_up", c.dim(), c.ffnDim()),
+                proj(i, "ffn_down", c.ffnDim(), c.dim()), act);
+    }
+
     /** Whether block i has tensor {@code blk.i.NAME.weight} (dense or as low-rank factors). */
     protected boolean has(int i, String name) {
         String n = blk(i, name + ".weight");

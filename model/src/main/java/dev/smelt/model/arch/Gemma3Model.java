@@ -13,27 +13,20 @@ import dev.smelt.tensor.ops.Rope;
  */
 public final class Gemma3Model extends DecoderModel {
     private static final int DEFAULT_SWA_PATTERN = 6;
-    private final Layer[] layers;
-
-    /** One block's tensors. */
-    private record Layer(float[] attnNorm, Blocks.SelfAttention attn, float[] postAttnNorm, float[] ffnNorm, Blocks.FeedForward ffn,
-                         float[] postFfnNorm) {
-    }
+    private final Blocks.Sandwich[] layers;
 
     public Gemma3Model(GgufFile file, ModelConfig config) {
         super(file, config, Rope.Kind.NEOX);
         ModelConfig c = config;
         int pattern = file.getInt(c.architecture() + ".attention.sliding_window_pattern", DEFAULT_SWA_PATTERN);
-        layers = new Layer[c.layers()];
+        layers = new Blocks.Sandwich[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             boolean sliding = c.slidingWindow() > 0 && (pattern <= 0 || (i + 1) % pattern != 0);
             Blocks.SelfAttention attn = new Blocks.SelfAttention(proj(i, "attn_q", c.dim(), c.qDim()), proj(i, "attn_k", c.dim(), c.kvDim()),
                     proj(i, "attn_v", c.dim(), c.kvDim()), null, norm(i, "attn_q_norm", c.headDim()), norm(i, "attn_k_norm", c.headDim()),
                     proj(i, "attn_output", c.qDim(), c.dim()), attention(i, sliding));
-            Blocks.FeedForward ffn = new Blocks.FeedForward(proj(i, "ffn_gate", c.dim(), c.ffnDim()), proj(i, "ffn_up", c.dim(), c.ffnDim()),
-                    proj(i, "ffn_down", c.ffnDim(), c.dim()), Activation.GELU_TANH);
-            layers[i] = new Layer(norm(i, "attn_norm", c.dim()), attn, norm(i, "post_attention_norm", c.dim()), norm(i, "ffn_norm", c.dim()), ffn,
-                    norm(i, "post_ffw_norm", c.dim()));
+            layers[i] = new Blocks.Sandwich(norm(i, "attn_norm", c.dim()), attn, norm(i, "post_attention_norm", c.dim()),
+                    norm(i, "ffn_norm", c.dim()), gatedFfn(i, Activation.GELU_TANH), norm(i, "post_ffw_norm", c.dim()));
         }
     }
 
@@ -44,7 +37,6 @@ public final class Gemma3Model extends DecoderModel {
 
     @Override
     public <T> T block(DecoderOps<T> ops, int layer, T x) {
-        Layer w = layers[layer];
-        return Blocks.sandwichNorm(ops, x, w.attnNorm, w.attn, w.postAttnNorm, w.ffnNorm, w.ffn, w.postFfnNorm);
+        return layers[layer].apply(ops, x);
     }
 }

@@ -9,33 +9,25 @@ import dev.smelt.tensor.ops.Rope;
  * (adjacent pairs), optional llama3 {@code rope_freqs} factors and optional q/k/v biases.
  */
 public final class LlamaModel extends DecoderModel {
-    private final Layer[] layers;
-
-    /** One block's tensors. */
-    private record Layer(float[] attnNorm, Blocks.SelfAttention attn, float[] ffnNorm, Blocks.FeedForward ffn) {
-    }
+    private final Blocks.PreNorm[] layers;
 
     public LlamaModel(GgufFile file, ModelConfig config) {
         super(file, config, Rope.Kind.NORM);
         ModelConfig c = config;
-        layers = new Layer[c.layers()];
+        layers = new Blocks.PreNorm[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             boolean bias = file.tensor(blk(i, "attn_q.bias")) != null;
             Blocks.SelfAttention attn = new Blocks.SelfAttention(
                     bias ? projWithBias(i, "attn_q", c.dim(), c.qDim()) : proj(i, "attn_q", c.dim(), c.qDim()),
                     bias ? projWithBias(i, "attn_k", c.dim(), c.kvDim()) : proj(i, "attn_k", c.dim(), c.kvDim()),
                     bias ? projWithBias(i, "attn_v", c.dim(), c.kvDim()) : proj(i, "attn_v", c.dim(), c.kvDim()),
-                    null, null, null,
-                    proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false));
-            Blocks.FeedForward ffn = new Blocks.FeedForward(proj(i, "ffn_gate", c.dim(), c.ffnDim()), proj(i, "ffn_up", c.dim(), c.ffnDim()),
-                    proj(i, "ffn_down", c.ffnDim(), c.dim()), Activation.SILU);
-            layers[i] = new Layer(norm(i, "attn_norm", c.dim()), attn, norm(i, "ffn_norm", c.dim()), ffn);
+                    null, null, null, proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false));
+            layers[i] = new Blocks.PreNorm(norm(i, "attn_norm", c.dim()), attn, norm(i, "ffn_norm", c.dim()), gatedFfn(i, Activation.SILU));
         }
     }
 
     @Override
     public <T> T block(DecoderOps<T> ops, int layer, T x) {
-        Layer w = layers[layer];
-        return Blocks.preNorm(ops, x, w.attnNorm, w.attn, w.ffnNorm, w.ffn);
+        return layers[layer].apply(ops, x);
     }
 }

@@ -11,34 +11,27 @@ import dev.smelt.tensor.ops.Rope;
  * adapts q, k, v, gate and up each on its own rows, as on the other architectures.
  */
 public final class Phi3Model extends DecoderModel {
-    private final Layer[] layers;
-
-    /** One block's tensors. */
-    private record Layer(float[] attnNorm, Blocks.SelfAttention attn, float[] ffnNorm, Blocks.FeedForward ffn) {
-    }
+    private final Blocks.PreNorm[] layers;
 
     public Phi3Model(GgufFile file, ModelConfig config) {
         super(file, config, Rope.Kind.NEOX);
         ModelConfig c = config;
-        layers = new Layer[c.layers()];
+        layers = new Blocks.PreNorm[c.layers()];
         for (int i = 0; i < layers.length; i++) {
             Blocks.SelfAttention attn = has(i, "attn_qkv")
                     ? new Blocks.SelfAttention(null, null, null, fused(i, "attn_qkv", c.dim(), new String[] {"attn_q", "attn_k", "attn_v"},
                             new int[] {c.qDim(), c.kvDim(), c.kvDim()}), null, null, proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false))
                     : new Blocks.SelfAttention(proj(i, "attn_q", c.dim(), c.qDim()), proj(i, "attn_k", c.dim(), c.kvDim()),
                             proj(i, "attn_v", c.dim(), c.kvDim()), null, null, null, proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false));
-            Blocks.FeedForward ffn = has(i, "ffn_gate")
-                    ? new Blocks.FeedForward(proj(i, "ffn_gate", c.dim(), c.ffnDim()), proj(i, "ffn_up", c.dim(), c.ffnDim()),
-                            proj(i, "ffn_down", c.ffnDim(), c.dim()), Activation.SILU)
+            Blocks.FeedForward ffn = has(i, "ffn_gate") ? gatedFfn(i, Activation.SILU)
                     : new Blocks.FeedForward(null, fused(i, "ffn_up", c.dim(), new String[] {"ffn_gate", "ffn_up"}, new int[] {c.ffnDim(), c.ffnDim()}),
                             proj(i, "ffn_down", c.ffnDim(), c.dim()), Activation.SILU);
-            layers[i] = new Layer(norm(i, "attn_norm", c.dim()), attn, norm(i, "ffn_norm", c.dim()), ffn);
+            layers[i] = new Blocks.PreNorm(norm(i, "attn_norm", c.dim()), attn, norm(i, "ffn_norm", c.dim()), ffn);
         }
     }
 
     @Override
     public <T> T block(DecoderOps<T> ops, int layer, T x) {
-        Layer w = layers[layer];
-        return Blocks.preNorm(ops, x, w.attnNorm, w.attn, w.ffnNorm, w.ffn);
+        return layers[layer].apply(ops, x);
     }
 }
