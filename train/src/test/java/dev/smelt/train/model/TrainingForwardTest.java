@@ -82,6 +82,29 @@ class TrainingForwardTest {
         }
     }
 
+    /** Packed examples attend only to themselves, also through gemma3's sliding window: each equals its own run. */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "phi3", "gemma3"})
+    void packedExamplesEqualSeparateRuns(String name) throws Exception {
+        try (SafetensorsFile g = SafetensorsFile.open(SharedData.golden(name + ".golden.safetensors"));
+             LoraModel m = LoraModel.open(SharedData.model(name + ".gguf"))) {
+            int[] tokens = g.ints("tokens");
+            int[] a = Arrays.copyOfRange(tokens, 0, 13);
+            int[] b = Arrays.copyOfRange(tokens, 13, 40);
+            int vocab = m.config().vocab();
+            float[] packed = m.logits(POOL, PackedBatch.pack(List.of(example(a), example(b))));
+            assertRowsClose(name + " packed first example", m.logits(POOL, goldenBatch(a)), Arrays.copyOf(packed, a.length * vocab), vocab);
+            assertRowsClose(name + " packed second example", m.logits(POOL, goldenBatch(b)),
+                    Arrays.copyOfRange(packed, a.length * vocab, packed.length), vocab);
+        }
+    }
+
+    private static TokenizedExample example(int[] tokens) {
+        boolean[] target = new boolean[tokens.length];
+        Arrays.fill(target, 1, tokens.length, true);
+        return new TokenizedExample(tokens, target, "part");
+    }
+
     private static void assertRowsClose(String what, float[] expected, float[] actual, int vocab) {
         org.assertj.core.api.Assertions.assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < expected.length / vocab; i++) {
