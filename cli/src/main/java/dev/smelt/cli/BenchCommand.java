@@ -3,7 +3,7 @@ package dev.smelt.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.gguf.GgufTensorInfo;
 import dev.smelt.tensor.MemoryBandwidth;

@@ -2,7 +2,7 @@ package dev.smelt.cli;
 
 import dev.smelt.compress.ImportanceMatrix;
 import dev.smelt.compress.quality.ImatrixCollector;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.tensor.ThreadPool;

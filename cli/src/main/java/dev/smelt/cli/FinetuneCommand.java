@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  * {@code smelt finetune --model M.gguf --data train.jsonl --out DIR}: LoRA fine-tuning with a progress
  * bar; Ctrl-C finishes the current step and leaves a usable checkpoint and adapter.
  */
-@Command(name = "finetune", description = "LoRA fine-tuning of a GGUF model (llama, qwen2, qwen3) on chat, prompt/completion or text JSONL.")
+@Command(name = "finetune", description = "LoRA fine-tuning of a GGUF model (llama, qwen2, qwen3, phi3, gemma3) on chat, prompt/completion or text JSONL.")
 final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model GGUF (any weight type; it stays frozen).")
     Path model;

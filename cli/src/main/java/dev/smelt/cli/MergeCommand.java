@@ -3,7 +3,7 @@ package dev.smelt.cli;
 import dev.smelt.compress.LlamaFileType;
 import dev.smelt.compress.LoraMerger;
 import dev.smelt.compress.OllamaModelfile;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.lora.LoraAdapter;
 import dev.smelt.tensor.ThreadPool;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.compress.quality.ImatrixCollector;
 import dev.smelt.compress.quality.KlDivergence;
 import dev.smelt.compress.quality.Perplexity;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.tensor.ThreadPool;

@@ -1,7 +1,7 @@
 package dev.smelt.cli;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.safetensors.SafetensorsWriter;
 import dev.smelt.model.tokenizer.Tokenizer;

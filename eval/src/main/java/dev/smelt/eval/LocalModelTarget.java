@@ -1,7 +1,7 @@
 package dev.smelt.eval;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.chat.ChatTemplate;
 import dev.smelt.model.tokenizer.Tokenizer;

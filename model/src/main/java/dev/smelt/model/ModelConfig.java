@@ -34,7 +34,7 @@ public record ModelConfig(String architecture, int dim, int layers, int heads, i
         return heads * headDim;
     }
 
-    static ModelConfig read(GgufFile f, String arch, int vocab) {
+    public static ModelConfig read(GgufFile f, String arch, int vocab) {
         String p = arch + ".";
         int dim = required(f, p + "embedding_length");
         int layers = required(f, p + "block_count");

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.ContextOverflowException;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.runtime.sampling.Sampler;

@@ -1,6 +1,6 @@
 package dev.smelt.server;
 
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.chat.ChatTemplate;
 import dev.smelt.model.lora.LoraAdapter;

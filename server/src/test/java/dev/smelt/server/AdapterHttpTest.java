@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.lora.LoraBase;
 import dev.smelt.model.lora.LoraFiles;

@@ -1,7 +1,7 @@
 package dev.smelt.train;
 
 import dev.smelt.train.data.TokenizedExample;
-import dev.smelt.train.model.PackedBatch;
+import dev.smelt.train.data.PackedBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -6,7 +6,7 @@ import dev.smelt.train.autograd.Grad;
 import dev.smelt.train.autograd.LoraParam;
 import dev.smelt.train.data.TokenizedExample;
 import dev.smelt.train.model.LoraModel;
-import dev.smelt.train.model.PackedBatch;
+import dev.smelt.train.data.PackedBatch;
 import dev.smelt.train.optim.AdamW;
 import dev.smelt.train.optim.LrSchedule;
 import java.io.IOException;

@@ -13,7 +13,7 @@ import dev.smelt.train.data.DataException;
 import dev.smelt.train.data.TokenizedExample;
 import dev.smelt.train.data.TrainingData;
 import dev.smelt.train.model.LoraModel;
-import dev.smelt.train.model.PackedBatch;
+import dev.smelt.train.data.PackedBatch;
 import dev.smelt.train.optim.LrSchedule;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

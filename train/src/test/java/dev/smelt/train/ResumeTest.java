@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Stopping, saving and resuming in a new trainer (and a new model) reproduces the straight run bit for bit. */
 class ResumeTest {
@@ -42,9 +44,11 @@ class ResumeTest {
                 STEPS, 48, 2, true, 1234);
     }
 
-    @Test
-    void resumedRunMatchesStraightRun(@TempDir Path dir) throws Exception {
-        Path modelPath = SharedData.model("llama.gguf");
+    /** llama; phi3 (LoRA with dropout on row slices of fused projections); gemma3 (sliding window, sandwich norms). */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "phi3", "gemma3"})
+    void resumedRunMatchesStraightRun(String arch, @TempDir Path dir) throws Exception {
+        Path modelPath = SharedData.model(arch + ".gguf");
         List<TokenizedExample> data = examples(20, 5);
         double[] straight = new double[STEPS];
         float[] finalB;

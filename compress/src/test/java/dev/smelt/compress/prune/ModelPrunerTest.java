@@ -7,7 +7,7 @@ import dev.smelt.compress.BlockProjections;
 import dev.smelt.compress.ImportanceMatrix;
 import dev.smelt.compress.TensorFloats;
 import dev.smelt.compress.quality.KlDivergence;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;

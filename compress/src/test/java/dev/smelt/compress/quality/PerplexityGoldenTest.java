@@ -2,7 +2,7 @@ package dev.smelt.compress.quality;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;

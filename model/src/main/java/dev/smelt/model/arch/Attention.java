@@ -1,13 +1,12 @@
 package dev.smelt.model.arch;
 
-import dev.smelt.model.ModelConfig;
 import dev.smelt.model.SequenceBatch;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.VectorOps;
 
 /**
- * Causal grouped-query attention of a batch of queries against a sequence's KV cache, optionally
+ * Causal grouped-query attention of a batch of queries against each sequence's KV cache, optionally
  * restricted to a sliding window (a query at position p sees positions p − window < t ≤ p, as
  * llama.cpp's standard SWA mask). Parallel over (query, head) pairs. Stateless, thread-safe.
  */
@@ -16,20 +15,20 @@ final class Attention {
     }
 
     /**
-     * @param layer  layer whose cache entries to read
-     * @param q      [n, heads·headDim] roped queries; query b sits at batch.position(b) of batch.cache(b)
-     * @param window sliding window size, 0 for full causal attention
-     * @param out    [n, heads·headDim]
+     * @param q   [n, heads·headDim] roped queries; query b sits at batch.position(b) of batch.cache(b)
+     * @param out [n, heads·headDim]
      */
-    static void compute(ThreadPool pool, ModelConfig c, int layer, float[] q, SequenceBatch batch,
-                        int window, float scale, float[] out) {
+    static void compute(ThreadPool pool, AttentionSpec spec, float[] q, SequenceBatch batch, float[] out) {
         int n = batch.size();
-        int heads = c.heads();
-        int hd = c.headDim();
-        int qDim = c.qDim();
-        int kvDim = c.kvDim();
-        int group = heads / c.kvHeads();
-        float softcap = c.attnSoftcap();
+        int heads = spec.heads();
+        int hd = spec.headDim();
+        int qDim = spec.qDim();
+        int kvDim = spec.kvDim();
+        int group = heads / spec.kvHeads();
+        int layer = spec.layer();
+        int window = spec.window();
+        float scale = spec.scale();
+        float softcap = spec.softcap();
         pool.parallelFor(n * heads, task -> {
             int b = task / heads;
             int h = task % heads;

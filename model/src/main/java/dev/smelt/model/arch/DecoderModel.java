@@ -13,18 +13,23 @@ import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.Nn;
 import dev.smelt.tensor.ops.Rope;
-import dev.smelt.tensor.ops.VectorOps;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * A pre-norm transformer decoder evaluated in float32 over memory-mapped weights. Subclasses (one per
- * architecture, as in llama.cpp's {@code src/models/}) say which tensors a block has and which quirks
- * apply; this class runs the shared block: norm → attention → residual → norm → gated FFN → residual.
+ * A transformer decoder over memory-mapped weights: token embedding, one block per layer, final
+ * RMSNorm, output projection. Each architecture is one subclass (as in llama.cpp's
+ * {@code src/models/}) that declares its tensors and writes its {@link #block} from the shared
+ * builders in {@link Blocks} against {@link DecoderOps}; this class loads what all of them share and
+ * runs the inference forward with {@link KernelOps}. The trainer runs the very same {@link #block}
+ * with its taped ops, so a new architecture is one file and trainable.
  *
- * <p>A forward call processes a batch of consecutive tokens of one sequence at once (matrix-matrix
- * products for prompts), appending their keys/values to the {@link KvCache}.
+ * <p>A forward call processes a batch of tokens of one or more sequences at once (matrix-matrix
+ * products for prompts), appending their keys/values to their {@link KvCache}s.
  *
  * <p>Thread-safety: the weights are immutable and shared; concurrent forward calls are safe on
  * different caches (each call parallelizes internally on the given pool, which serializes loops).
@@ -34,12 +39,12 @@ public abstract class DecoderModel implements AutoCloseable {
 
     protected final GgufFile file;
     protected final ModelConfig config;
-    protected final Layer[] layers;
     protected final WeightMatrix tokenEmbedding; // [vocab, dim]
     protected final WeightMatrix output;         // [vocab, dim] (token_embd when tied)
     protected final float[] outputNorm;          // [dim]
-    private final Rope rope;
-    private final Rope ropeSwa;
+    private final Rope.Kind ropeKind;
+    private final float[] ropeFreqs;             // [ropeDim / 2] llama3 rope_freqs, or null
+    private final List<Proj> projections = new ArrayList<>();
     private volatile MatmulObserver observer;
 
     /** Sees the input of every weight matmul inside the blocks (importance-matrix collection). */
@@ -54,20 +59,42 @@ public abstract class DecoderModel implements AutoCloseable {
         this.observer = o;
     }
 
-    protected DecoderModel(GgufFile file, ModelConfig config) {
+    /** Loads what every architecture has; the subclass then loads its blocks. */
+    protected DecoderModel(GgufFile file, ModelConfig config, Rope.Kind ropeKind) {
         this.file = file;
         this.config = config;
+        this.ropeKind = ropeKind;
         this.tokenEmbedding = matrix("token_embd.weight", config.dim(), -1);
         GgufTensorInfo out = file.tensor("output.weight");
         this.output = out != null ? matrix("output.weight", config.dim(), config.vocab()) : tokenEmbedding;
         this.outputNorm = vector("output_norm.weight", config.dim());
-        float[] freqFactors = optionalVector("rope_freqs.weight", config.ropeDim() / 2);
-        this.rope = new Rope(ropeKind(), config.ropeDim(), config.ropeBase(), freqFactors, config.ropeScale());
-        this.ropeSwa = new Rope(ropeKind(), config.ropeDim(), config.ropeBaseSwa(), freqFactors, 1f);
-        this.layers = new Layer[config.layers()];
-        for (int i = 0; i < layers.length; i++) {
-            layers[i] = loadLayer(i);
-        }
+        this.ropeFreqs = optionalVector("rope_freqs.weight", config.ropeDim() / 2);
+    }
+
+    /**
+     * Block {@code layer}: x [rows, dim] in, the residual stream after the block out. The architecture's
+     * definition, run by inference ({@link KernelOps}) and training alike.
+     */
+    public abstract <T> T block(DecoderOps<T> ops, int layer, T x);
+
+    /** The residual stream's start: token embeddings (gemma scales them by √dim). */
+    public <T> T embed(DecoderOps<T> ops) {
+        return ops.embed(tokenEmbedding, 1f);
+    }
+
+    /** The final RMSNorm before the output projection. */
+    public <T> T finalNorm(DecoderOps<T> ops, T x) {
+        return ops.rmsNorm(x, outputNorm, config.dim());
+    }
+
+    /** The output projection [vocab, dim] (the token embedding when tied). */
+    public WeightMatrix output() {
+        return output;
+    }
+
+    /** Every block projection in load order (blocks in order; within a block as the architecture declares them). */
+    public List<Proj> projections() {
+        return Collections.unmodifiableList(projections);
     }
 
     /**
@@ -76,42 +103,9 @@ public abstract class DecoderModel implements AutoCloseable {
      * thread-safe: call before the model is shared.
      */
     public void transformLinears(UnaryOperator<Linear> f) {
-        for (Layer w : layers) {
-            w.wq = replace(f, w.wq);
-            w.wk = replace(f, w.wk);
-            w.wv = replace(f, w.wv);
-            w.wqkv = replace(f, w.wqkv);
-            w.wo = replace(f, w.wo);
-            w.wGate = replace(f, w.wGate);
-            w.wUp = replace(f, w.wUp);
-            w.wDown = replace(f, w.wDown);
+        for (Proj p : projections) {
+            p.replace(f.apply(p.weight()));
         }
-    }
-
-    private static Linear replace(UnaryOperator<Linear> f, Linear old) {
-        if (old == null) {
-            return null;
-        }
-        Linear n = f.apply(old);
-        if (n == null || n.rows() != old.rows() || n.cols() != old.cols()) {
-            throw new IllegalArgumentException("replacement for " + old.name() + " must keep shape [" + old.rows() + ", " + old.cols() + "]");
-        }
-        return n;
-    }
-
-    /** Loads block {@code i}'s tensors. */
-    protected abstract Layer loadLayer(int i);
-
-    /** NORM (adjacent pairs) or NEOX (halves). */
-    protected abstract Rope.Kind ropeKind();
-
-    protected Activation activation() {
-        return Activation.SILU;
-    }
-
-    /** Multiplier applied to token embeddings (gemma: √dim). */
-    protected float embeddingScale() {
-        return 1f;
     }
 
     public ModelConfig config() {
@@ -161,7 +155,6 @@ public abstract class DecoderModel implements AutoCloseable {
         if (n == 0) {
             throw new IllegalArgumentException("empty batch");
         }
-        int dim = config.dim();
         for (int b = 0; b < n; b++) {
             int t = batch.token(b);
             if (t < 0 || t >= tokenEmbedding.rows()) {
@@ -171,19 +164,11 @@ public abstract class DecoderModel implements AutoCloseable {
                 throw new ContextOverflowException(batch.position(b) + 1, batch.cache(b).capacity());
             }
         }
-        float[] x = new float[n * dim]; // [n, dim] residual stream
-        float scale = embeddingScale();
-        for (int b = 0; b < n; b++) {
-            tokenEmbedding.row(batch.token(b), x, b * dim);
-            if (scale != 1f) {
-                for (int i = 0; i < dim; i++) {
-                    x[b * dim + i] *= scale;
-                }
-            }
-        }
-        BlockScratch s = new BlockScratch(config, n);
-        for (int l = 0; l < layers.length; l++) {
-            block(pool, l, layers[l], x, batch, s);
+        KernelOps ops = new KernelOps(pool, batch, config.normEps(), observer);
+        KernelOps.Act x = embed(ops);
+        for (int l = 0; l < config.layers(); l++) {
+            x = block(ops, l, x);
+            ops.endBlock(x);
         }
         for (int b = 0; b < n; b++) {
             KvCache c = batch.cache(b);
@@ -192,15 +177,10 @@ public abstract class DecoderModel implements AutoCloseable {
             }
         }
         int rows = batch.logitRows();
-        float[] normed = new float[rows * dim];
-        for (int b = 0, r = 0; b < n; b++) {
-            if (batch.wantsLogits(b)) {
-                Nn.rmsNorm(x, b * dim, outputNorm, config.normEps(), normed, r++ * dim, dim);
-            }
-        }
         float[] logits = new float[rows * output.rows()];
         if (rows > 0) {
-            output.matmul(pool, normed, rows, logits);
+            KernelOps.Act h = finalNorm(ops, ops.logitRows(x)); // row-wise: normalizing only the rows that need logits
+            output.matmul(pool, h.data, rows, logits);
         }
         if (config.finalSoftcap() > 0) {
             Nn.softcap(logits, 0, logits.length, config.finalSoftcap());
@@ -208,140 +188,72 @@ public abstract class DecoderModel implements AutoCloseable {
         return logits;
     }
 
-    private void block(ThreadPool pool, int l, Layer w, float[] x, SequenceBatch batch, BlockScratch s) {
-        int n = batch.size();
-        int dim = config.dim();
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        int hd = config.headDim();
-        float eps = config.normEps();
-        for (int b = 0; b < n; b++) {
-            Nn.rmsNorm(x, b * dim, w.attnNorm, eps, s.xb, b * dim, dim);
-        }
-        if (w.wqkv != null) {
-            mm(pool, w.wqkv, s.xb, n, s.qkv, batch);
-            for (int b = 0; b < n; b++) {
-                int src = b * (qDim + 2 * kvDim);
-                System.arraycopy(s.qkv, src, s.q, b * qDim, qDim);
-                System.arraycopy(s.qkv, src + qDim, s.k, b * kvDim, kvDim);
-                System.arraycopy(s.qkv, src + qDim + kvDim, s.v, b * kvDim, kvDim);
-            }
-        } else {
-            mm(pool, w.wq, s.xb, n, s.q, batch);
-            mm(pool, w.wk, s.xb, n, s.k, batch);
-            mm(pool, w.wv, s.xb, n, s.v, batch);
-        }
-        addBias(s.q, w.bq, n);
-        addBias(s.k, w.bk, n);
-        addBias(s.v, w.bv, n);
-        Rope r = w.slidingWindow ? ropeSwa : rope;
-        for (int b = 0; b < n; b++) {
-            if (w.qNorm != null) {
-                for (int h = 0; h < config.heads(); h++) {
-                    Nn.rmsNorm(s.q, b * qDim + h * hd, w.qNorm, eps, s.q, b * qDim + h * hd, hd);
-                }
-                for (int h = 0; h < config.kvHeads(); h++) {
-                    Nn.rmsNorm(s.k, b * kvDim + h * hd, w.kNorm, eps, s.k, b * kvDim + h * hd, hd);
-                }
-            }
-            int pos = batch.position(b);
-            r.apply(s.q, b * qDim, config.heads(), hd, pos);
-            r.apply(s.k, b * kvDim, config.kvHeads(), hd, pos);
-            KvCache c = batch.cache(b);
-            System.arraycopy(s.k, b * kvDim, c.keys(l), pos * kvDim, kvDim);
-            System.arraycopy(s.v, b * kvDim, c.values(l), pos * kvDim, kvDim);
-            if (c.f16()) {
-                roundToHalf(c.keys(l), pos * kvDim, kvDim);
-                roundToHalf(c.values(l), pos * kvDim, kvDim);
-                roundToHalf(s.q, b * qDim, qDim);
-            }
-        }
-        int window = w.slidingWindow ? config.slidingWindow() : 0;
-        Attention.compute(pool, config, l, s.q, batch, window, attentionScale(), s.att);
-        mm(pool, w.wo, s.att, n, s.xb2, batch);
-        residual(x, s.xb2, w.postAttnNorm, n);
-        for (int b = 0; b < n; b++) {
-            Nn.rmsNorm(x, b * dim, w.ffnNorm, eps, s.xb, b * dim, dim);
-        }
-        ffn(pool, w, s, n, batch);
-        residual(x, s.xb2, w.postFfnNorm, n);
+    // ---- declaring tensors: helpers for architectures ----
+
+    /** GGUF name of block {@code i}'s tensor {@code suffix}, e.g. {@code blk.3.attn_q.weight}. */
+    protected static String blk(int i, String suffix) {
+        return "blk." + i + "." + suffix;
     }
 
-    private static void roundToHalf(float[] a, int off, int n) {
-        for (int i = off; i < off + n; i++) {
-            a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
-        }
+    /** Block i's RMSNorm weight {@code blk.i.NAME.weight} of {@code n} elements. */
+    protected float[] norm(int i, String name, int n) {
+        return vector(blk(i, name + ".weight"), n);
     }
 
-    /** @param batch the step's rows (x's row b is batch row b), so per-sequence adapters can find their rows */
-    private void mm(ThreadPool pool, Linear w, float[] x, int n, float[] out, SequenceBatch batch) {
-        MatmulObserver o = observer;
-        if (o != null) {
-            o.onMatmul(w.name(), x, n, w.cols());
-        }
-        w.matmul(pool, x, n, out, batch);
+    /** Block i's projection {@code blk.i.NAME.weight} [rows, cols], without bias. */
+    protected Proj proj(int i, String name, int cols, int rows) {
+        return register(Proj.whole(linear(blk(i, name + ".weight"), cols, rows), null));
     }
 
-    /** Scale of q·k; 1/√headDim unless an architecture says otherwise. */
-    protected float attentionScale() {
-        return (float) (1.0 / Math.sqrt(config.headDim()));
+    /** As {@link #proj} with its required bias {@code blk.i.NAME.bias} [rows]. */
+    protected Proj projWithBias(int i, String name, int cols, int rows) {
+        return register(Proj.whole(linear(blk(i, name + ".weight"), cols, rows), vector(blk(i, name + ".bias"), rows)));
     }
 
-    private void ffn(ThreadPool pool, Layer w, BlockScratch s, int n, SequenceBatch batch) {
-        int ffn = config.ffnDim();
-        Activation act = activation();
-        if (w.wGate != null) {
-            mm(pool, w.wGate, s.xb, n, s.hb, batch);
-            mm(pool, w.wUp, s.xb, n, s.hb2, batch);
-            if (act == Activation.SILU) {
-                VectorOps.swiglu(s.hb, 0, s.hb2, 0, s.hb, 0, n * ffn);
-            } else {
-                for (int i = 0; i < n * ffn; i++) {
-                    s.hb[i] = act.apply(s.hb[i]) * s.hb2[i];
-                }
-            }
-        } else {
-            // Fused gate|up: rows [0, ffn) are the gate, [ffn, 2·ffn) the up projection.
-            mm(pool, w.wUp, s.xb, n, s.hb2x, batch);
-            for (int b = 0; b < n; b++) {
-                int src = b * 2 * ffn;
-                if (act == Activation.SILU) {
-                    VectorOps.swiglu(s.hb2x, src, s.hb2x, src + ffn, s.hb, b * ffn, ffn);
-                    continue;
-                }
-                for (int i = 0; i < ffn; i++) {
-                    s.hb[b * ffn + i] = act.apply(s.hb2x[src + i]) * s.hb2x[src + ffn + i];
-                }
-            }
+    /**
+     * A fused projection {@code blk.i.NAME.weight} whose rows are the named slices in order, each
+     * {@code {name, rows}} (phi3's {@code attn_qkv} = attn_q | attn_k | attn_v).
+     */
+    protected Proj fused(int i, String name, int cols, String[] sliceNames, int[] sliceRows) {
+        List<Proj.Slice> slices = new ArrayList<>();
+        int off = 0;
+        for (int s = 0; s < sliceNames.length; s++) {
+            slices.add(new Proj.Slice(blk(i, sliceNames[s] + ".weight"), off, sliceRows[s]));
+            off += sliceRows[s];
         }
-        mm(pool, w.wDown, s.hb, n, s.xb2, batch);
+        return register(new Proj(linear(blk(i, name + ".weight"), cols, off), null, slices));
     }
 
-    private void residual(float[] x, float[] delta, float[] postNorm, int n) {
-        int dim = config.dim();
-        if (postNorm != null) {
-            for (int b = 0; b < n; b++) {
-                Nn.rmsNorm(delta, b * dim, postNorm, config.normEps(), delta, b * dim, dim);
-            }
-        }
-        for (int i = 0; i < n * dim; i++) {
-            x[i] += delta[i];
-        }
+    /** Block i's gated FFN from separate {@code ffn_gate}, {@code ffn_up} [ffn, dim] and {@code ffn_down} [dim, ffn]. */
+    protected Blocks.FeedForward gatedFfn(int i, Activation act) {
+        ModelConfig c = config;
+        return new Blocks.FeedForward(proj(i, "ffn_gate", c.dim(), c.ffnDim()), proj(i, "ffn_up", c.dim(), c.ffnDim()),
+                proj(i, "ffn_down", c.ffnDim(), c.dim()), act);
     }
 
-    private static void addBias(float[] y, float[] bias, int n) {
-        if (bias == null) {
-            return;
-        }
-        int d = bias.length;
-        for (int b = 0; b < n; b++) {
-            for (int i = 0; i < d; i++) {
-                y[b * d + i] += bias[i];
-            }
-        }
+    /** Whether block i has tensor {@code blk.i.NAME.weight} (dense or as low-rank factors). */
+    protected boolean has(int i, String name) {
+        String n = blk(i, name + ".weight");
+        return file.tensor(n) != null || file.tensor(LowRankLinear.factorNames(n)[0]) != null;
     }
 
-    // ---- loading helpers for subclasses ----
+    private Proj register(Proj p) {
+        projections.add(p);
+        return p;
+    }
+
+    /**
+     * Attention of block {@code layer} with the model's head geometry, scale 1/√headDim and soft-cap;
+     * sliding-window layers attend to the last {@code config.slidingWindow()} positions and use the
+     * sliding-window rope base.
+     */
+    protected AttentionSpec attention(int layer, boolean sliding) {
+        ModelConfig c = config;
+        int window = sliding ? c.slidingWindow() : 0;
+        Rope rope = new Rope(ropeKind, c.ropeDim(), sliding ? c.ropeBaseSwa() : c.ropeBase(), ropeFreqs, sliding ? 1f : c.ropeScale());
+        return new AttentionSpec(layer, c.heads(), c.kvHeads(), c.headDim(), window, (float) (1.0 / Math.sqrt(c.headDim())),
+                c.attnSoftcap(), new AttentionSpec.RopeSpec(rope, ropeKind, c.headDim()));
+    }
 
     /** A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows. */
     protected WeightMatrix matrix(String name, int cols, int rows) {
@@ -354,10 +266,6 @@ public abstract class DecoderModel implements AutoCloseable {
                     + ", expected [" + cols + ", " + (rows >= 0 ? rows : "any") + "]");
         }
         return WeightMatrix.of(file, t);
-    }
-
-    protected WeightMatrix optionalMatrix(String name, int cols, int rows) {
-        return file.tensor(name) == null ? null : matrix(name, cols, rows);
     }
 
     /**
@@ -375,11 +283,6 @@ public abstract class DecoderModel implements AutoCloseable {
             }
         }
         return matrix(name, cols, rows);
-    }
-
-    /** As {@link #linear}, or null when neither the dense tensor nor its factors exist. */
-    protected Linear optionalLinear(String name, int cols, int rows) {
-        return file.tensor(name) == null && file.tensor(LowRankLinear.factorNames(name)[0]) == null ? null : linear(name, cols, rows);
     }
 
     /** A required 1-D tensor of {@code n} elements, decoded to F32 on the heap (norms and biases are small). */
@@ -408,39 +311,8 @@ public abstract class DecoderModel implements AutoCloseable {
         return out;
     }
 
-    protected String blk(int i, String suffix) {
-        return "blk." + i + "." + suffix;
-    }
-
     @Override
     public void close() {
         file.close();
-    }
-
-    /** Per-forward work buffers, sized for a batch of n tokens. */
-    private static final class BlockScratch {
-        final float[] xb;   // [n, dim]
-        final float[] xb2;  // [n, dim]
-        final float[] q;    // [n, qDim]
-        final float[] k;    // [n, kvDim]
-        final float[] v;    // [n, kvDim]
-        final float[] qkv;  // [n, qDim + 2·kvDim]
-        final float[] att;  // [n, qDim]
-        final float[] hb;   // [n, ffn]
-        final float[] hb2;  // [n, ffn]
-        final float[] hb2x; // [n, 2·ffn] fused gate|up output
-
-        BlockScratch(ModelConfig c, int n) {
-            xb = new float[n * c.dim()];
-            xb2 = new float[n * c.dim()];
-            q = new float[n * c.qDim()];
-            k = new float[n * c.kvDim()];
-            v = new float[n * c.kvDim()];
-            qkv = new float[n * (c.qDim() + 2 * c.kvDim())];
-            att = new float[n * c.qDim()];
-            hb = new float[n * c.ffnDim()];
-            hb2 = new float[n * c.ffnDim()];
-            hb2x = new float[n * 2 * c.ffnDim()];
-        }
     }
 }

@@ -5,36 +5,33 @@ import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.tensor.ops.Rope;
 
 /**
- * phi3 (Phi-3, Phi-3.5, Phi-4-mini): fused q|k|v projection ({@code attn_qkv}) and fused gate|up
- * ({@code ffn_up} with 2·ffn rows, gate first), SwiGLU, NEOX rope. Separate q/k/v are accepted too.
+ * phi3 (Phi-3, Phi-3.5, Phi-4-mini): pre-norm blocks with a fused q|k|v projection ({@code attn_qkv})
+ * and a fused gate|up ({@code ffn_up} with 2·ffn rows, gate first), SwiGLU, NEOX rope. Separate
+ * q/k/v and gate/up are accepted too. The fused projections are declared as their slices, so LoRA
+ * adapts q, k, v, gate and up each on its own rows, as on the other architectures.
  */
 public final class Phi3Model extends DecoderModel {
+    private final Blocks.PreNorm[] layers;
 
     public Phi3Model(GgufFile file, ModelConfig config) {
-        super(file, config);
-    }
-
-    @Override
-    protected Rope.Kind ropeKind() {
-        return Rope.Kind.NEOX;
-    }
-
-    @Override
-    protected Layer loadLayer(int i) {
+        super(file, config, Rope.Kind.NEOX);
         ModelConfig c = config;
-        Layer l = new Layer();
-        l.attnNorm = vector(blk(i, "attn_norm.weight"), c.dim());
-        l.wqkv = optionalLinear(blk(i, "attn_qkv.weight"), c.dim(), c.qDim() + 2 * c.kvDim());
-        if (l.wqkv == null) {
-            l.wq = linear(blk(i, "attn_q.weight"), c.dim(), c.qDim());
-            l.wk = linear(blk(i, "attn_k.weight"), c.dim(), c.kvDim());
-            l.wv = linear(blk(i, "attn_v.weight"), c.dim(), c.kvDim());
+        layers = new Blocks.PreNorm[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            Blocks.SelfAttention attn = has(i, "attn_qkv")
+                    ? new Blocks.SelfAttention(null, null, null, fused(i, "attn_qkv", c.dim(), new String[] {"attn_q", "attn_k", "attn_v"},
+                            new int[] {c.qDim(), c.kvDim(), c.kvDim()}), null, null, proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false))
+                    : new Blocks.SelfAttention(proj(i, "attn_q", c.dim(), c.qDim()), proj(i, "attn_k", c.dim(), c.kvDim()),
+                            proj(i, "attn_v", c.dim(), c.kvDim()), null, null, null, proj(i, "attn_output", c.qDim(), c.dim()), attention(i, false));
+            Blocks.FeedForward ffn = has(i, "ffn_gate") ? gatedFfn(i, Activation.SILU)
+                    : new Blocks.FeedForward(null, fused(i, "ffn_up", c.dim(), new String[] {"ffn_gate", "ffn_up"}, new int[] {c.ffnDim(), c.ffnDim()}),
+                            proj(i, "ffn_down", c.ffnDim(), c.dim()), Activation.SILU);
+            layers[i] = new Blocks.PreNorm(norm(i, "attn_norm", c.dim()), attn, norm(i, "ffn_norm", c.dim()), ffn);
         }
-        l.wo = linear(blk(i, "attn_output.weight"), c.qDim(), c.dim());
-        l.ffnNorm = vector(blk(i, "ffn_norm.weight"), c.dim());
-        l.wGate = optionalLinear(blk(i, "ffn_gate.weight"), c.dim(), c.ffnDim());
-        l.wUp = linear(blk(i, "ffn_up.weight"), c.dim(), l.wGate == null ? 2 * c.ffnDim() : c.ffnDim());
-        l.wDown = linear(blk(i, "ffn_down.weight"), c.ffnDim(), c.dim());
-        return l;
+    }
+
+    @Override
+    public <T> T block(DecoderOps<T> ops, int layer, T x) {
+        return layers[layer].apply(ops, x);
     }
 }

@@ -30,7 +30,15 @@ import java.util.Set;
  * </ul>
  * Rows are in GGUF order (no q/k permutation: the adapter meets the GGUF weights directly). rsLoRA's
  * alpha/√r is stored as alpha' = alpha·√r so that llama.cpp's alpha'/r gives the same scale; a file
- * read back is therefore a plain (non-rs) adapter of identical effect. Stateless, thread-safe.
+ * read back is therefore a plain (non-rs) adapter of identical effect.
+ *
+ * <p>Pairs on row slices of a fused projection (phi3's q/k/v of {@code attn_qkv}, gate/up of {@code ffn_up})
+ * have no tensor of their own in the base, so llama.cpp could not place them: they are written as one
+ * pair on the fused tensor with A = the slices' A stacked [k·r, in] and B block-diagonal [out, k·r]
+ * (B·A is exactly the sum of the slice deltas), k padded with zero blocks to a power of two and B
+ * multiplied by k, so that llama.cpp's per-tensor alpha'/(k·r) gives each slice the trained scale with
+ * no rounding. Reading folds a tensor's rank R ≠ r back into B (×r/R), as llama.cpp scales it.
+ * Stateless, thread-safe.
  */
 public final class GgufLoraAdapter {
     public static final String SUFFIX_A = ".lora_a";
@@ -49,13 +57,67 @@ public final class GgufLoraAdapter {
         }
         w.put("adapter.type", GgufValue.string("lora"));
         w.put("adapter.lora.alpha", GgufValue.float32(ggufAlpha(adapter)));
-        for (LoraAdapter.Pair p : adapter.pairs().values()) {
+        for (LoraAdapter.Pair p : fuseSlices(adapter, base)) {
             PeftAdapter.checkShape(base, p.baseName(), p.out(), p.in(), "adapter pair");
             int r = p.rank();
             w.tensor(p.baseName() + SUFFIX_A, new long[] {p.in(), r}, GgmlType.F32, bytes(p.a()));
             w.tensor(p.baseName() + SUFFIX_B, new long[] {r, p.out()}, GgmlType.F32, bytes(p.b()));
         }
         w.write(out);
+    }
+
+    /**
+     * The adapter's pairs with slice pairs of fused projections merged into one pair per fused tensor (see
+     * the class comment), in the order their first pair appears.
+     */
+    static List<LoraAdapter.Pair> fuseSlices(LoraAdapter adapter, LoraBase base) {
+        Map<String, Object> out = new LinkedHashMap<>(); // name → Pair, or the fused tensor's slices
+        for (LoraAdapter.Pair p : adapter.pairs().values()) {
+            LoraBase.FusedSlice fs = PeftAdapter.isSlice(base, p.baseName(), p.out()) ? base.fusedSlice(p.baseName(), p.out()) : null;
+            if (fs == null) {
+                out.put(p.baseName(), p);
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            Map<Integer, LoraAdapter.Pair> slices = (Map<Integer, LoraAdapter.Pair>) out.computeIfAbsent(fs.fused(), k -> new java.util.TreeMap<Integer, LoraAdapter.Pair>());
+            slices.put(fs.offset(), p);
+        }
+        List<LoraAdapter.Pair> pairs = new ArrayList<>();
+        for (Map.Entry<String, Object> e : out.entrySet()) {
+            if (e.getValue() instanceof LoraAdapter.Pair p) {
+                pairs.add(p);
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            Map<Integer, LoraAdapter.Pair> slices = (Map<Integer, LoraAdapter.Pair>) e.getValue();
+            pairs.add(fuse(e.getKey(), base.shape(e.getKey())[0], slices));
+        }
+        return pairs;
+    }
+
+    /** One pair on a fused tensor of {@code rows} rows equal to the slice pairs at their row offsets. */
+    private static LoraAdapter.Pair fuse(String fused, int rows, Map<Integer, LoraAdapter.Pair> slices) {
+        LoraAdapter.Pair first = slices.values().iterator().next();
+        int in = first.in();
+        int r = first.rank();
+        int k = Integer.highestOneBit(slices.size() * 2 - 1); // the next power of two ≥ slices
+        float[] a = new float[k * r * in];                   // [k·r, in]
+        float[] b = new float[rows * k * r];                  // [rows, k·r]
+        int s = 0;
+        for (Map.Entry<Integer, LoraAdapter.Pair> e : slices.entrySet()) {
+            LoraAdapter.Pair p = e.getValue();
+            if (p.rank() != r || p.in() != in) {
+                throw new IllegalArgumentException("LoRA slices of " + fused + " differ in rank or inputs");
+            }
+            System.arraycopy(p.a(), 0, a, s * r * in, r * in);
+            for (int row = 0; row < p.out(); row++) {
+                for (int j = 0; j < r; j++) {
+                    b[(e.getKey() + row) * k * r + s * r + j] = k * p.b()[row * r + j]; // ×k: a power of two, exact
+                }
+            }
+            s++;
+        }
+        return new LoraAdapter.Pair(fused, in, rows, a, b);
     }
 
     /** The alpha llama.cpp must see to apply {@code adapter.scale()} as alpha / r. */
@@ -98,7 +160,12 @@ public final class GgufLoraAdapter {
             Set<String> names = new LinkedHashSet<>(as.keySet());
             names.addAll(bs.keySet());
             Map<String, LoraAdapter.Pair> pairs = new LinkedHashMap<>();
-            int rank = -1;
+            int rank = Integer.MAX_VALUE; // the smallest tensor rank is the adapter's; others are folded into B
+            for (String g : names) {
+                if (as.get(g) != null && as.get(g).dims().length == 2) {
+                    rank = (int) Math.min(rank, as.get(g).dims()[1]);
+                }
+            }
             Set<String> modules = new LinkedHashSet<>();
             for (String g : names) {
                 GgufTensorInfo a = as.get(g);
@@ -113,10 +180,6 @@ public final class GgufLoraAdapter {
                 int in = (int) a.dims()[0];
                 int r = (int) a.dims()[1];
                 int out = (int) b.dims()[1];
-                if (rank >= 0 && r != rank) {
-                    throw new IOException(path + ": tensor '" + g + SUFFIX_A + "' has rank " + r + " but earlier pairs have rank " + rank);
-                }
-                rank = r;
                 if (base != null) {
                     String bad = PeftAdapter.shapeProblem(base, g, out, in);
                     if (bad != null) {
@@ -129,7 +192,14 @@ public final class GgufLoraAdapter {
                     throw new IOException(path + ": tensor '" + g + SUFFIX_A + "' adapts '" + g + "', which is not a block projection smelt can adapt");
                 }
                 modules.add(module);
-                pairs.put(g, new LoraAdapter.Pair(g, in, out, floats(f, path, a), floats(f, path, b)));
+                float[] bv = floats(f, path, b);
+                if (r != rank && alpha > 0) {
+                    float k = (float) rank / r; // llama.cpp scales this tensor by alpha / r, not alpha / rank (alpha 0: 1 for all)
+                    for (int i = 0; i < bv.length; i++) {
+                        bv[i] *= k;
+                    }
+                }
+                pairs.put(g, new LoraAdapter.Pair(g, in, out, floats(f, path, a), bv));
             }
             if (pairs.isEmpty()) {
                 throw new IOException(path + ": the adapter has no .lora_a/.lora_b tensors");

@@ -14,7 +14,10 @@ import java.util.Map;
  * @param alpha         LoRA alpha
  * @param rsLora        true: scale by alpha / √r (rank-stabilized LoRA)
  * @param targetModules PEFT module names trained, e.g. {@code q_proj}, {@code down_proj}
- * @param pairs         by GGUF base tensor name, e.g. {@code blk.0.attn_q.weight}; iteration order kept
+ * @param pairs         by GGUF base tensor name, e.g. {@code blk.0.attn_q.weight}; iteration order kept. Each
+ *                      has rank r, except in an adapter read from a GGUF file whose tensors have their own
+ *                      ranks (llama.cpp scales each by alpha / its rank; the reader folds that into B, so
+ *                      {@link #scale()} applies to every pair alike)
  *
  * <p>Immutable container over mutable arrays: trainers update A and B in place; share it between
  * threads only once training is done.
@@ -50,11 +53,6 @@ public record LoraAdapter(int rank, float alpha, boolean rsLora, List<String> ta
         }
         targetModules = List.copyOf(targetModules);
         pairs = Collections.unmodifiableMap(new LinkedHashMap<>(pairs));
-        for (Pair p : pairs.values()) {
-            if (p.rank() != rank) {
-                throw new IllegalArgumentException("LoRA pair " + p.baseName() + " has rank " + p.rank() + ", adapter rank is " + rank);
-            }
-        }
     }
 
     /** The factor applied to B·A. */

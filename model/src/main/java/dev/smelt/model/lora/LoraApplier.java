@@ -1,8 +1,8 @@
 package dev.smelt.model.lora;
 
 import dev.smelt.model.Linear;
-import dev.smelt.model.ModelConfig;
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Proj;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,9 +10,9 @@ import java.util.Map;
 
 /**
  * Resolves an adapter's pairs to a model's projections and wraps them in {@link LoraLinear}s.
- * A pair keyed by a projection that exists with the same shape adapts it whole; on phi3, whose
- * q|k|v and gate|up are fused, pairs for {@code attn_q/attn_k/attn_v} and {@code ffn_gate/ffn_up}
- * (of the unfused shapes) adapt the matching row slices. A pair that fits nothing is an error.
+ * A pair keyed by a projection that exists with the same shape adapts it whole; a pair named as a
+ * row slice the architecture declares (phi3, whose q|k|v and gate|up are fused: {@code attn_q/attn_k/attn_v}
+ * and {@code ffn_gate/ffn_up} of the unfused shapes) adapts those rows. A pair that fits nothing is an error.
  * Stateless, thread-safe.
  */
 public final class LoraApplier {
@@ -94,65 +94,54 @@ public final class LoraApplier {
         if (!Float.isFinite(userScale)) {
             throw new IllegalArgumentException("LoRA scale must be finite, got " + userScale);
         }
-        Map<String, int[]> shapes = new LinkedHashMap<>();
-        model.transformLinears(l -> {
-            shapes.put(l.name(), new int[] {l.rows(), l.cols()});
-            return l;
-        });
-        return deltas(adapter, userScale, shapes, model.config());
-    }
-
-    /** Groups the adapter's deltas by the projection they modify. */
-    static Map<String, List<LoraLinear.Delta>> deltas(LoraAdapter adapter, float userScale, Map<String, int[]> shapes, ModelConfig c) {
         float scale = adapter.scale() * userScale;
         Map<String, List<LoraLinear.Delta>> out = new LinkedHashMap<>();
         for (LoraAdapter.Pair p : adapter.pairs().values()) {
-            Target t = target(p, shapes, c);
-            int[] s = shapes.get(t.linear());
-            if (s[1] != p.in()) {
-                throw new IllegalArgumentException("LoRA pair " + p.baseName() + " has " + p.in() + " inputs but " + t.linear()
-                        + " takes " + s[1]);
-            }
+            Target t = target(p, model);
             out.computeIfAbsent(t.linear(), k -> new ArrayList<>())
                     .add(new LoraLinear.Delta(t.rowOffset(), p.out(), p.in(), p.rank(), p.a(), p.b(), scale));
         }
         return out;
     }
 
-    /** The projection (and row offset) a pair modifies. */
-    public static Target target(LoraAdapter.Pair p, Map<String, int[]> shapes, ModelConfig c) {
+    /**
+     * The projection (and row offset) a pair modifies: the projection of that name and shape, else the
+     * row slice of that name and row count that the architecture declares ({@link Proj#slices()}: phi3's
+     * q/k/v of its fused {@code attn_qkv}, gate/up of its fused {@code ffn_up}).
+     *
+     * @throws IllegalArgumentException when none fits, or the inputs differ
+     */
+    public static Target target(LoraAdapter.Pair p, DecoderModel model) {
         String g = p.baseName();
-        int[] s = shapes.get(g);
-        if (s != null && s[0] == p.out()) {
-            return new Target(g, 0);
-        }
-        String suffix = PeftNames.suffixOf(g);
-        String layer = suffix == null ? null : g.substring(0, g.length() - suffix.length() - ".weight".length());
-        if (layer != null) {
-            String qkv = layer + "attn_qkv.weight";
-            String up = layer + "ffn_up.weight";
-            Target t = switch (suffix) {
-                case "attn_q" -> slice(qkv, 0, c.qDim(), p, shapes);
-                case "attn_k" -> slice(qkv, c.qDim(), c.kvDim(), p, shapes);
-                case "attn_v" -> slice(qkv, c.qDim() + c.kvDim(), c.kvDim(), p, shapes);
-                case "ffn_gate" -> slice(up, 0, c.ffnDim(), p, shapes);
-                case "ffn_up" -> slice(up, c.ffnDim(), c.ffnDim(), p, shapes);
-                default -> null;
-            };
-            if (t != null) {
-                return t;
+        Proj slicedIn = null;
+        Target slice = null;
+        int[] sameName = null;
+        for (Proj proj : model.projections()) {
+            if (proj.name().equals(g)) {
+                sameName = new int[] {proj.rows(), proj.cols()};
+                if (proj.rows() == p.out()) {
+                    return checked(p, proj, new Target(g, 0));
+                }
+            }
+            for (Proj.Slice s : proj.slices()) {
+                if (slice == null && s.name().equals(g) && s.rows() == p.out() && !(s.offset() == 0 && s.rows() == proj.rows())) {
+                    slicedIn = proj;
+                    slice = new Target(proj.name(), s.offset());
+                }
             }
         }
-        String have = s != null ? " (the model's " + g + " is [" + s[0] + ", " + s[1] + "])" : "";
+        if (slice != null) {
+            return checked(p, slicedIn, slice);
+        }
+        String have = sameName != null ? " (the model's " + g + " is [" + sameName[0] + ", " + sameName[1] + "])" : "";
         throw new IllegalArgumentException("LoRA pair " + g + " [" + p.out() + ", " + p.in() + "] matches no projection of this "
-                + c.architecture() + " model" + have + "; is the adapter for a different model?");
+                + model.config().architecture() + " model" + have + "; is the adapter for a different model?");
     }
 
-    private static Target slice(String fused, int offset, int rows, LoraAdapter.Pair p, Map<String, int[]> shapes) {
-        int[] s = shapes.get(fused);
-        if (s == null || p.out() != rows || offset + rows > s[0]) {
-            return null;
+    private static Target checked(LoraAdapter.Pair p, Proj proj, Target t) {
+        if (proj.cols() != p.in()) {
+            throw new IllegalArgumentException("LoRA pair " + p.baseName() + " has " + p.in() + " inputs but " + proj.name() + " takes " + proj.cols());
         }
-        return new Target(fused, offset);
+        return t;
     }
 }

@@ -62,6 +62,54 @@ public record LoraBase(String architecture, int heads, int kvHeads, String name,
         return architecture.equals("phi3");
     }
 
+    /** Where a pair adapting a row slice of a fused projection lands: the fused tensor and the slice's first row. */
+    public record FusedSlice(String fused, int offset) {
+    }
+
+    /**
+     * For a base with fused projections, the fused tensor and offset of the pair {@code ggufName} with
+     * {@code out} rows when it adapts a row slice (phi3: {@code attn_q|k|v} of {@code attn_qkv}, whose
+     * head_dim follows from its rows = head_dim·(heads + 2·kv_heads); {@code ffn_gate|ffn_up} halves of
+     * the fused {@code ffn_up}); null when the pair is not such a slice (a whole projection, or unknown shapes).
+     */
+    public FusedSlice fusedSlice(String ggufName, int out) {
+        String suffix = fusedProjections() ? PeftNames.suffixOf(ggufName) : null;
+        if (suffix == null) {
+            return null;
+        }
+        String layer = ggufName.substring(0, ggufName.length() - suffix.length() - ".weight".length());
+        switch (suffix) {
+            case "attn_q", "attn_k", "attn_v" -> {
+                String fused = layer + "attn_qkv.weight";
+                int[] s = shapes.get(fused);
+                if (s == null || s[0] % (heads + 2 * kvHeads) != 0) {
+                    return null;
+                }
+                int hd = s[0] / (heads + 2 * kvHeads);
+                int q = heads * hd;
+                int kv = kvHeads * hd;
+                int rows = suffix.equals("attn_q") ? q : kv;
+                int off = switch (suffix) {
+                    case "attn_q" -> 0;
+                    case "attn_k" -> q;
+                    default -> q + kv;
+                };
+                return out == rows ? new FusedSlice(fused, off) : null;
+            }
+            case "ffn_gate", "ffn_up" -> {
+                String fused = layer + "ffn_up.weight";
+                int[] s = shapes.get(fused);
+                if (s == null || s[0] % 2 != 0 || out != s[0] / 2 || shapes.containsKey(layer + "ffn_gate.weight")) {
+                    return null;
+                }
+                return new FusedSlice(fused, suffix.equals("ffn_gate") ? 0 : s[0] / 2);
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
     /** {out, in} of a base tensor, or null when unknown. */
     public int[] shape(String ggufName) {
         return shapes.get(ggufName);

@@ -56,7 +56,11 @@ public final class PeftAdapter {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         Set<String> modules = new LinkedHashSet<>(adapter.targetModules());
         for (LoraAdapter.Pair p : adapter.pairs().values()) {
-            String path = PeftNames.peftPath(base.architecture(), p.baseName());
+            if (p.rank() != adapter.rank()) {
+                throw new IllegalArgumentException("adapter pair " + p.baseName() + " has rank " + p.rank() + ", the adapter " + adapter.rank()
+                        + ": PEFT files hold one rank (an adapter read from a GGUF file with per-tensor ranks cannot be written as PEFT)");
+            }
+            String path = PeftNames.peftPath(base.architecture(), p.baseName(), isSlice(base, p.baseName(), p.out()));
             modules.add(path.substring(path.lastIndexOf('.') + 1));
             checkShape(base, p.baseName(), p.out(), p.in(), "adapter pair");
             int r = p.rank();
@@ -234,9 +238,19 @@ public final class PeftAdapter {
     }
 
     /** Null when [out, in] fits the base tensor (or the base has no shape table). */
+    /** True when the pair adapts a row slice of one of the base's fused projections. */
+    static boolean isSlice(LoraBase base, String g, int out) {
+        int[] s = base.shape(g);
+        return (s == null || s[0] != out) && base.fusedSlice(g, out) != null;
+    }
+
     static String shapeProblem(LoraBase base, String g, int out, int in) {
         if (base.shapes().isEmpty()) {
             return null;
+        }
+        if (isSlice(base, g, out)) {
+            int[] f = base.shape(base.fusedSlice(g, out).fused());
+            return f[1] == in ? null : "delta has " + in + " inputs, the fused base tensor " + base.fusedSlice(g, out).fused() + " takes " + f[1];
         }
         int[] s = base.shape(g);
         if (s == null) {

@@ -52,8 +52,17 @@ public final class PeftNames {
 
     /** {@code base_model.model.model.layers.N.self_attn.q_proj} for {@code blk.N.attn_q.weight}. */
     public static String peftPath(String arch, String ggufName) {
+        return peftPath(arch, ggufName, false);
+    }
+
+    /**
+     * As {@link #peftPath(String, String)}; {@code slice}: the pair adapts a row slice of a fused projection
+     * (phi3's q/k/v or gate/up), which gets the unfused module name (q_proj … up_proj), as in Phi-3
+     * checkpoints with separate projections, instead of qkv_proj / gate_up_proj.
+     */
+    public static String peftPath(String arch, String ggufName, boolean slice) {
         Matcher m = GGUF.matcher(ggufName);
-        String module = m.matches() ? module(arch, m.group(2)) : null;
+        String module = !m.matches() ? null : slice ? LoraAdapter.peftModule(m.group(2)) : module(arch, m.group(2));
         if (module == null) {
             throw new IllegalArgumentException("'" + ggufName + "' is not a LoRA-adaptable projection of " + arch
                     + " (expected blk.N.{attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down}.weight)");

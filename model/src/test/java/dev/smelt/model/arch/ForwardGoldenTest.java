@@ -3,7 +3,6 @@ package dev.smelt.model.arch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.testkit.SharedData;
 import dev.smelt.testkit.Tolerances;

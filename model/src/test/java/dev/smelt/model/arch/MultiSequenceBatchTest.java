@@ -1,7 +1,6 @@
 package dev.smelt.model.arch;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
 import dev.smelt.model.SequenceBatch;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.testkit.SharedData;

@@ -3,7 +3,7 @@ package dev.smelt.model.lora;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.model.ModelConfig;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;

@@ -1,7 +1,7 @@
 package dev.smelt.runtime.bench;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.SequenceBatch;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.runtime.sampling.Sampler;

@@ -3,7 +3,7 @@ package dev.smelt.runtime.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smelt.model.Models;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.lora.LoraAdapter;
 import dev.smelt.model.lora.LoraApplier;

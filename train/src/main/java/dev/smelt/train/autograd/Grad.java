@@ -150,6 +150,143 @@ public final class Grad {
         return yt;
     }
 
+    /**
+     * One LoRA pair on rows [offset, offset + pair.out) of a fused projection's output, with its own dropout
+     * seed (each slice is a separate PEFT module: its own mask).
+     */
+    public record LoraSlice(int offset, LoraParam lora, long dropoutSeed) {
+    }
+
+    /**
+     * y = x·Wᵀ + bias with LoRA deltas on row slices of W (phi3's q/k/v of a fused qkv, gate/up of a fused
+     * gate|up): y[:, o_s + j] += scale·(drop_s(x)·A_sᵀ·B_sᵀ)[j] for each slice s. A single slice covering
+     * all rows is exactly {@link #linear(Tape, WeightMatrix, float[], LoraParam, float, Tensor, float, long)}
+     * (its delta fused into the frozen product); otherwise the frozen product's rule and one rule for the
+     * slices, with each slice's gradients as in that method.
+     */
+    public static Tensor linear(Tape tape, WeightMatrix w, float[] bias, java.util.List<LoraSlice> slices, float scale, Tensor x,
+                                float dropout) {
+        if (slices.isEmpty()) {
+            return linear(tape, w, bias, null, 0, x, 0, 0);
+        }
+        if (slices.size() == 1 && slices.get(0).offset() == 0 && slices.get(0).lora().out() == w.rows()) {
+            LoraSlice s = slices.get(0);
+            return linear(tape, w, bias, s.lora(), scale, x, dropout, s.dropoutSeed());
+        }
+        return loraSlices(tape, linear(tape, w, bias, null, 0, x, 0, 0), x, slices, scale, dropout);
+    }
+
+    /** y + the slices' deltas (see above); rule: dy flows to y unchanged, and per slice dB, dA, dx. */
+    static Tensor loraSlices(Tape tape, Tensor base, Tensor x, java.util.List<LoraSlice> slices, float scale, float dropout) {
+        ThreadPool pool = tape.pool();
+        int n = x.rows;
+        int out = base.cols;
+        float[] y = base.data.clone();
+        int k = slices.size();
+        float[][] xd = new float[k][];
+        float[][] masks = new float[k][];
+        float[][] us = new float[k][];
+        for (int i = 0; i < k; i++) {
+            LoraSlice s = slices.get(i);
+            LoraParam lp = s.lora();
+            if (lp.in() != x.cols || s.offset() < 0 || s.offset() + lp.out() > out) {
+                throw new IllegalArgumentException("LoRA slice " + lp.pair.baseName() + " [" + lp.out() + ", " + lp.in() + "] at row " + s.offset()
+                        + " does not fit a projection [" + out + ", " + x.cols + "]");
+            }
+            xd[i] = x.data;
+            if (dropout > 0) {
+                masks[i] = dropoutMask(n * x.cols, dropout, s.dropoutSeed());
+                xd[i] = new float[x.data.length];
+                for (int j = 0; j < xd[i].length; j++) {
+                    xd[i][j] = x.data[j] * masks[i][j];
+                }
+            }
+            int r = lp.rank;
+            float[] u = new float[n * r];
+            Dense.abT(pool, xd[i], n, x.cols, lp.a(), r, u);
+            for (int j = 0; j < u.length; j++) {
+                u[j] *= scale;
+            }
+            us[i] = u;
+            float[] delta = new float[n * lp.out()];
+            Dense.accAB(pool, u, n, r, Dense.transpose(lp.b(), lp.out(), r), lp.out(), delta);
+            for (int b = 0; b < n; b++) {
+                for (int j = 0; j < lp.out(); j++) {
+                    y[b * out + s.offset() + j] += delta[b * lp.out() + j];
+                }
+            }
+        }
+        Tensor yt = new Tensor(y, n, out, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null) {
+                return;
+            }
+            base.accumulateGrad(dy);
+            for (int i = 0; i < k; i++) {
+                LoraSlice s = slices.get(i);
+                LoraParam lp = s.lora();
+                int r = lp.rank;
+                int rows = lp.out();
+                float[] dys = new float[n * rows]; // this slice's columns of dy
+                for (int b = 0; b < n; b++) {
+                    System.arraycopy(dy, b * out + s.offset(), dys, b * rows, rows);
+                }
+                Dense.accATB(pool, dys, n, rows, us[i], r, lp.gradB);
+                float[] du = new float[n * r];
+                Dense.accAB(pool, dys, n, rows, lp.b(), r, du);
+                for (int j = 0; j < du.length; j++) {
+                    du[j] *= scale;
+                }
+                Dense.accATB(pool, du, n, r, xd[i], x.cols, lp.gradA);
+                if (x.requiresGrad) {
+                    float[] dx = new float[n * x.cols];
+                    Dense.accAB(pool, du, n, r, lp.a(), x.cols, dx);
+                    float[] gx = x.grad();
+                    for (int j = 0; j < dx.length; j++) {
+                        gx[j] += masks[i] == null ? dx[j] : dx[j] * masks[i][j];
+                    }
+                }
+            }
+        });
+        return yt;
+    }
+
+    /**
+     * Column blocks of x of the given widths, in order (the outputs of a fused projection). Rule: each
+     * block's gradient goes back to its columns of x.
+     */
+    public static java.util.List<Tensor> split(Tape tape, Tensor x, int... widths) {
+        java.util.List<Tensor> parts = new java.util.ArrayList<>(widths.length);
+        int off = 0;
+        for (int w : widths) {
+            float[] y = new float[x.rows * w];
+            for (int b = 0; b < x.rows; b++) {
+                System.arraycopy(x.data, b * x.cols + off, y, b * w, w);
+            }
+            Tensor yt = new Tensor(y, x.rows, w, x.requiresGrad);
+            int o = off;
+            tape.push(() -> {
+                float[] dy = yt.gradOrNull();
+                if (dy == null || !x.requiresGrad) {
+                    return;
+                }
+                float[] dx = x.grad();
+                for (int b = 0; b < x.rows; b++) {
+                    for (int j = 0; j < w; j++) {
+                        dx[b * x.cols + o + j] += dy[b * w + j];
+                    }
+                }
+            });
+            parts.add(yt);
+            off += w;
+        }
+        if (off != x.cols) {
+            throw new IllegalArgumentException("split widths sum to " + off + ", the tensor has " + x.cols + " columns");
+        }
+        return parts;
+    }
+
     /** Inverted dropout: 0 with probability p, else 1/(1−p); deterministic in {@code seed}. */
     static float[] dropoutMask(int n, float p, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);

@@ -21,7 +21,7 @@ public final class Packing {
         List<List<TokenizedExample>> bins = bins(examples, budget);
         List<PackedBatch> out = new ArrayList<>(bins.size());
         for (List<TokenizedExample> b : bins) {
-            out.add(concat(b, b.stream().mapToInt(e -> e.tokens().length).sum()));
+            out.add(PackedBatch.pack(b));
         }
         return out;
     }
@@ -57,28 +57,6 @@ public final class Packing {
 
     /** One example per sequence, no packing (for evaluation or when the trainer pads). */
     public static PackedBatch single(TokenizedExample e) {
-        return concat(List.of(e), e.tokens().length);
-    }
-
-    private static PackedBatch concat(List<TokenizedExample> docs, int n) {
-        int[] tokens = new int[n];
-        boolean[] target = new boolean[n];
-        int[] doc = new int[n];
-        int[] pos = new int[n];
-        List<String> sources = new ArrayList<>();
-        int at = 0;
-        for (int d = 0; d < docs.size(); d++) {
-            TokenizedExample e = docs.get(d);
-            int len = e.tokens().length;
-            System.arraycopy(e.tokens(), 0, tokens, at, len);
-            System.arraycopy(e.target(), 0, target, at, len);
-            for (int i = 0; i < len; i++) {
-                doc[at + i] = d;
-                pos[at + i] = i;
-            }
-            sources.add(e.source());
-            at += len;
-        }
-        return new PackedBatch(tokens, target, doc, pos, sources);
+        return PackedBatch.pack(List.of(e));
     }
 }

@@ -2,103 +2,103 @@ package dev.smelt.train.model;
 
 import dev.smelt.model.ModelConfig;
 import dev.smelt.model.ModelException;
-import dev.smelt.model.Models;
 import dev.smelt.model.WeightMatrix;
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Models;
+import dev.smelt.model.arch.Proj;
 import dev.smelt.model.gguf.GgufFile;
-import dev.smelt.model.gguf.GgufTensorInfo;
 import dev.smelt.model.lora.LoraAdapter;
+import dev.smelt.model.lora.PeftNames;
 import dev.smelt.tensor.ThreadPool;
-import dev.smelt.tensor.ops.Rope;
 import dev.smelt.train.autograd.Grad;
 import dev.smelt.train.autograd.LoraParam;
 import dev.smelt.train.autograd.Tape;
 import dev.smelt.train.autograd.Tensor;
+import dev.smelt.train.data.PackedBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * A frozen GGUF decoder (llama, qwen2, qwen3) with trainable LoRA pairs, differentiable through
- * {@link Grad}. Base weights stay in the memory mapping in their stored format (F32 … Q4_K): QLoRA
- * style. {@link #lossAndGrad} runs forward and backward over a packed batch, with optional gradient
- * checkpointing (only block inputs are kept; each block is recomputed during backward).
+ * A frozen GGUF decoder of any architecture smelt runs, with trainable LoRA pairs: the forward is the
+ * model's own {@link DecoderModel#block} definition run with taped ops ({@link TapedOps}), so training
+ * sees the block inference runs. Base weights stay in the memory mapping in their stored format
+ * (F32 … Q4_K): QLoRA style. LoRA adapts the model's units ({@link Proj.Slice}s: whole projections, or
+ * q/k/v and gate/up row slices of phi3's fused ones). {@link #lossAndGrad} runs forward and backward
+ * over a packed batch, with optional gradient checkpointing (only block inputs are kept; each block is
+ * recomputed during backward).
  *
  * <p>Not thread-safe (the LoRA arrays are updated in place by the optimizer); parallel inside each
  * call on the given pool. Owns the model file: close it.
  */
 public final class LoraModel implements AutoCloseable {
-    /** Architectures whose block this trainer implements. */
-    public static final List<String> SUPPORTED = List.of("llama", "qwen2", "qwen3");
     /** PEFT module names in the order of a block's forward (and of LoRA initialization). */
     public static final List<String> ALL_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     private final DecoderModel base;
     private final ModelConfig c;
-    private final Rope.Kind ropeKind;
-    private final Rope rope;
-    private final Block[] blocks;
-    private final WeightMatrix embedding; // [vocab, dim]
-    private final WeightMatrix output;    // [vocab, dim]
-    private final float[] outputNorm;     // [dim]
+    private Units units; // with the attached adapter's pairs
     private LoraAdapter adapter;
     private final Map<String, LoraParam> params = new LinkedHashMap<>();
     private float dropout;
     private float kdAlpha;
     private float kdTemperature = 1f;
 
-    /** One block's frozen weights; projections in PEFT module order. */
-    private static final class Block {
-        final WeightMatrix[] proj = new WeightMatrix[7]; // q [qDim, dim], k, v [kvDim, dim], o [dim, qDim], gate, up [ffn, dim], down [dim, ffn]
-        final float[][] bias = new float[7][];           // q/k/v biases (qwen2) or null
-        float[] attnNorm;                                 // [dim]
-        float[] ffnNorm;                                  // [dim]
-        float[] qNorm;                                    // [headDim] (qwen3) or null
-        float[] kNorm;                                    // [headDim] (qwen3) or null
-        final LoraParam[] lora = new LoraParam[7];
+    /**
+     * One LoRA-adaptable unit: a projection's row slice named as its GGUF tensor.
+     *
+     * @param layer  block index
+     * @param module index in {@link #ALL_MODULES}
+     * @param salt   mixed into the micro-batch seed for this unit's dropout mask
+     * @param lora   the attached trainable pair, or null
+     */
+    record Unit(String name, int layer, int module, int in, int out, long salt, LoraParam lora) {
+        Unit with(LoraParam p) {
+            return new Unit(name, layer, module, in, out, salt, p);
+        }
     }
 
-    private static final String[] SUFFIX = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+    /** The model's units in block and module order, by name. */
+    record Units(List<Unit> ordered, Map<String, Unit> byName) {
+    }
 
     private LoraModel(DecoderModel base) {
         this.base = base;
         this.c = base.config();
-        String arch = c.architecture();
-        if (!SUPPORTED.contains(arch)) {
-            throw new ModelException(base.file().path() + ": fine-tuning supports architectures " + String.join(", ", SUPPORTED)
-                    + "; this model is '" + arch + "'");
+        if (c.attnSoftcap() > 0) {
+            throw new ModelException(base.file().path() + ": attention soft-capping is not supported by the trainer");
         }
-        if (c.slidingWindow() > 0 || c.attnSoftcap() > 0) {
-            throw new ModelException(base.file().path() + ": sliding-window attention and attention soft-capping are not supported by the trainer");
-        }
-        GgufFile f = base.file();
-        this.ropeKind = arch.equals("llama") ? Rope.Kind.NORM : Rope.Kind.NEOX;
-        float[] freqFactors = vector(f, "rope_freqs.weight", false);
-        this.rope = new Rope(ropeKind, c.ropeDim(), c.ropeBase(), freqFactors, c.ropeScale());
-        this.embedding = matrix(f, "token_embd.weight");
-        this.output = f.tensor("output.weight") != null ? matrix(f, "output.weight") : embedding;
-        this.outputNorm = vector(f, "output_norm.weight", true);
-        this.blocks = new Block[c.layers()];
-        for (int i = 0; i < blocks.length; i++) {
-            Block b = new Block();
-            b.attnNorm = vector(f, "blk." + i + ".attn_norm.weight", true);
-            b.ffnNorm = vector(f, "blk." + i + ".ffn_norm.weight", true);
-            for (int p = 0; p < 7; p++) {
-                b.proj[p] = matrix(f, "blk." + i + "." + SUFFIX[p] + ".weight");
-                if (p < 3) {
-                    b.bias[p] = vector(f, "blk." + i + "." + SUFFIX[p] + ".bias", false);
+        List<Unit> list = new ArrayList<>();
+        for (Proj p : base.projections()) {
+            if (!(p.weight() instanceof WeightMatrix)) {
+                throw new ModelException(base.file().path() + ": " + p.name() + " is stored as low-rank factors; fine-tune the dense model instead");
+            }
+            for (Proj.Slice s : p.slices()) {
+                String suffix = PeftNames.suffixOf(s.name());
+                String module = suffix == null ? null : LoraAdapter.peftModule(suffix);
+                int m = module == null ? -1 : ALL_MODULES.indexOf(module);
+                if (m < 0) {
+                    throw new ModelException(base.file().path() + ": projection " + s.name() + " has no LoRA module name");
                 }
+                int layer = Integer.parseInt(s.name().substring(4, s.name().indexOf('.', 4)));
+                list.add(new Unit(s.name(), layer, m, p.cols(), s.rows(), 0x9E3779B97F4A7C15L * (layer * 8L + m + 1), null));
             }
-            if (arch.equals("qwen3")) {
-                b.qNorm = vector(f, "blk." + i + ".attn_q_norm.weight", true);
-                b.kNorm = vector(f, "blk." + i + ".attn_k_norm.weight", true);
-            }
-            blocks[i] = b;
         }
+        list.sort(Comparator.comparingInt(Unit::layer).thenComparingInt(Unit::module));
+        this.units = index(list);
+    }
+
+    private static Units index(List<Unit> list) {
+        Map<String, Unit> by = new LinkedHashMap<>();
+        for (Unit u : list) {
+            by.put(u.name(), u);
+        }
+        return new Units(List.copyOf(list), by);
     }
 
     /** Opens {@code path} (the file stays mapped until {@link #close}). */
@@ -129,7 +129,7 @@ public final class LoraModel implements AutoCloseable {
         return adapter;
     }
 
-    /** Trainable pairs by GGUF base name, in block and module order. */
+    /** Trainable pairs by GGUF unit name, in block and module order. */
     public Map<String, LoraParam> params() {
         return params;
     }
@@ -147,59 +147,54 @@ public final class LoraModel implements AutoCloseable {
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("no LoRA target modules given");
         }
-        Map<String, LoraAdapter.Pair> pairs = new LinkedHashMap<>();
         List<String> ordered = new ArrayList<>();
         for (String m : ALL_MODULES) {
             if (modules.contains(m)) {
                 ordered.add(m);
             }
         }
-        for (int i = 0; i < blocks.length; i++) {
-            for (int p = 0; p < 7; p++) {
-                if (!ordered.contains(ALL_MODULES.get(p))) {
-                    continue;
-                }
-                WeightMatrix w = blocks[i].proj[p];
-                float[] a = new float[rank * w.cols()];
-                double bound = 1.0 / Math.sqrt(w.cols());
-                for (int j = 0; j < a.length; j++) {
-                    a[j] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-                }
-                pairs.put(w.name(), new LoraAdapter.Pair(w.name(), w.cols(), w.rows(), a, new float[w.rows() * rank]));
+        Map<String, LoraAdapter.Pair> pairs = new LinkedHashMap<>();
+        for (Unit u : units.ordered()) {
+            if (!ordered.contains(ALL_MODULES.get(u.module()))) {
+                continue;
             }
+            float[] a = new float[rank * u.in()];
+            double bound = 1.0 / Math.sqrt(u.in());
+            for (int j = 0; j < a.length; j++) {
+                a[j] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+            }
+            pairs.put(u.name(), new LoraAdapter.Pair(u.name(), u.in(), u.out(), a, new float[u.out() * rank]));
         }
         LoraAdapter ad = new LoraAdapter(rank, alpha, rsLora, ordered, pairs);
         attach(ad);
         return ad;
     }
 
-    /** Trains (and applies) {@code ad}; its pairs must match this model's projections. */
+    /** Trains (and applies) {@code ad}; its pairs must match this model's units. */
     public void attach(LoraAdapter ad) {
-        params.clear();
-        for (Block b : blocks) {
-            java.util.Arrays.fill(b.lora, null);
-        }
+        Map<String, Unit> by = new LinkedHashMap<>(units.byName());
+        by.replaceAll((k, u) -> u.with(null));
+        Map<String, LoraParam> ps = new LinkedHashMap<>();
         for (LoraAdapter.Pair pair : ad.pairs().values()) {
-            boolean found = false;
-            for (Block b : blocks) {
-                for (int p = 0; p < 7; p++) {
-                    WeightMatrix w = b.proj[p];
-                    if (w.name().equals(pair.baseName())) {
-                        if (w.cols() != pair.in() || w.rows() != pair.out()) {
-                            throw new IllegalArgumentException("LoRA pair " + pair.baseName() + " is [" + pair.out() + ", " + pair.in()
-                                    + "], the model's weight is [" + w.rows() + ", " + w.cols() + "]");
-                        }
-                        LoraParam lp = new LoraParam(pair);
-                        b.lora[p] = lp;
-                        params.put(pair.baseName(), lp);
-                        found = true;
-                    }
-                }
-            }
-            if (!found) {
+            Unit u = by.get(pair.baseName());
+            if (u == null) {
                 throw new IllegalArgumentException("LoRA pair " + pair.baseName() + " names no projection of this model");
             }
+            if (u.in() != pair.in() || u.out() != pair.out()) {
+                throw new IllegalArgumentException("LoRA pair " + pair.baseName() + " is [" + pair.out() + ", " + pair.in()
+                        + "], the model's weight is [" + u.out() + ", " + u.in() + "]");
+            }
+            LoraParam lp = new LoraParam(pair);
+            by.put(u.name(), u.with(lp));
+            ps.put(pair.baseName(), lp);
         }
+        List<Unit> list = new ArrayList<>();
+        for (Unit u : units.ordered()) {
+            list.add(by.get(u.name()));
+        }
+        this.units = index(list);
+        params.clear();
+        params.putAll(ps);
         this.adapter = ad;
     }
 
@@ -233,6 +228,10 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
+    private TapedOps ops(Tape tape, PackedBatch batch, long dropoutSeed) {
+        return new TapedOps(tape, batch, c.normEps(), units, adapter == null ? 0 : adapter.scale(), dropout, dropoutSeed);
+    }
+
     /**
      * Forward and backward over one packed micro-batch; LoRA gradients are added to the params'
      * accumulators, scaled by 1/normalizer.
@@ -248,38 +247,50 @@ public final class LoraModel implements AutoCloseable {
             throw new IllegalArgumentException("batch has no target tokens: nothing to train on");
         }
         int n = batch.size();
+        int layers = c.layers();
         Tape tape = new Tape(pool, true);
-        Tensor x = Grad.embedding(tape, embedding, batch.tokens(), n);
+        TapedOps ops = ops(tape, batch, dropoutSeed);
+        Tensor x = base.embed(ops);
         if (!checkpoint) {
-            for (int l = 0; l < blocks.length; l++) {
-                x = block(tape, l, x, batch, dropoutSeed);
+            for (int l = 0; l < layers; l++) {
+                x = base.block(ops, l, x);
             }
-            Grad.Loss loss = head(tape, x, batch, normalizer, true);
+            Grad.Loss loss = head(ops, x, batch, normalizer, true);
             loss.tensor().grad()[0] = 1f;
             tape.backward();
             return loss;
         }
-        Tensor[] inputs = new Tensor[blocks.length];
-        Tape light = new Tape(pool, false);
-        for (int l = 0; l < blocks.length; l++) {
+        Tensor[] inputs = new Tensor[layers];
+        TapedOps light = ops(new Tape(pool, false), batch, dropoutSeed);
+        for (int l = 0; l < layers; l++) {
             inputs[l] = x;
-            x = block(light, l, x, batch, dropoutSeed);
+            x = base.block(light, l, x);
         }
         Tensor top = new Tensor(x.data, x.rows, x.cols, true);
-        Grad.Loss loss = head(tape, top, batch, normalizer, true);
+        Grad.Loss loss = head(ops, top, batch, normalizer, true);
         loss.tensor().grad()[0] = 1f;
         tape.backward();
         float[] g = top.grad();
-        for (int l = blocks.length - 1; l >= 0; l--) {
+        for (int l = layers - 1; l >= 0; l--) {
             Tape t = new Tape(pool, true);
             Tensor in = new Tensor(inputs[l].data, n, c.dim(), l > 0);
             inputs[l] = null;
-            Tensor out = block(t, l, in, batch, dropoutSeed);
+            Tensor out = base.block(ops(t, batch, dropoutSeed), l, in);
             out.accumulateGrad(g);
             t.backward();
             g = in.gradOrNull();
         }
         return loss;
+    }
+
+    /** The final hidden states [n, dim] of every row, after the final norm, without gradients. */
+    private Tensor hidden(ThreadPool pool, PackedBatch batch) {
+        TapedOps light = ops(new Tape(pool, false), batch, 0);
+        Tensor x = base.embed(light);
+        for (int l = 0; l < c.layers(); l++) {
+            x = base.block(light, l, x);
+        }
+        return base.finalNorm(light, x);
     }
 
     /** Summed loss over the batch's targets without gradients (evaluation). */
@@ -289,11 +300,26 @@ public final class LoraModel implements AutoCloseable {
             return 0;
         }
         Tape light = new Tape(pool, false);
-        Tensor x = Grad.embedding(light, embedding, batch.tokens(), batch.size());
-        for (int l = 0; l < blocks.length; l++) {
-            x = block(light, l, x, batch, 0);
+        TapedOps ops = ops(light, batch, 0);
+        Tensor x = base.embed(ops);
+        for (int l = 0; l < c.layers(); l++) {
+            x = base.block(ops, l, x);
         }
-        return head(light, x, batch, 1, false).sum();
+        return head(ops, x, batch, 1, false).sum();
+    }
+
+    /**
+     * Logits [n, vocab] of every row of the batch through the training forward (no dropout, no gradients):
+     * what the trainer's loss sees, for comparing the training forward with inference.
+     */
+    public float[] logits(ThreadPool pool, PackedBatch batch) {
+        validate(batch);
+        Tape light = new Tape(pool, false);
+        Tensor logits = Grad.linear(light, base.output(), null, null, 0, hidden(pool, batch), 0, 0);
+        if (c.finalSoftcap() > 0) {
+            logits = Grad.softcap(light, logits, c.finalSoftcap());
+        }
+        return logits.data;
     }
 
     /**
@@ -307,12 +333,8 @@ public final class LoraModel implements AutoCloseable {
             return Double.NaN;
         }
         Tape light = new Tape(pool, false);
-        Tensor x = Grad.embedding(light, embedding, batch.tokens(), batch.size());
-        for (int l = 0; l < blocks.length; l++) {
-            x = block(light, l, x, batch, 0);
-        }
-        Tensor h = Grad.rmsNorm(light, x, outputNorm, c.normEps(), c.dim());
-        Tensor logits = Grad.linear(light, output, null, null, 0, Grad.gatherRows(light, h, batch.targetRows()), 0, 0);
+        Tensor h = hidden(pool, batch);
+        Tensor logits = Grad.linear(light, base.output(), null, null, 0, Grad.gatherRows(light, h, batch.targetRows()), 0, 0);
         if (c.finalSoftcap() > 0) {
             logits = Grad.softcap(light, logits, c.finalSoftcap());
         }
@@ -339,9 +361,11 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
-    private Grad.Loss head(Tape tape, Tensor x, PackedBatch batch, double normalizer, boolean training) {
-        Tensor h = Grad.rmsNorm(tape, x, outputNorm, c.normEps(), c.dim());
+    private Grad.Loss head(TapedOps ops, Tensor x, PackedBatch batch, double normalizer, boolean training) {
+        Tape tape = ops.tape();
+        Tensor h = base.finalNorm(ops, x);
         Tensor sel = Grad.gatherRows(tape, h, batch.targetRows());
+        WeightMatrix output = base.output();
         boolean distill = training && kdAlpha > 0 && batch.teacher() != null;
         if (c.finalSoftcap() <= 0 && !distill) {
             return Grad.linearCrossEntropy(tape, output, sel, batch.targetIds(), normalizer); // logits never all in memory
@@ -354,60 +378,6 @@ public final class LoraModel implements AutoCloseable {
             return Grad.distillCrossEntropy(tape, logits, batch.targetIds(), batch.teacher(), kdAlpha, kdTemperature, normalizer);
         }
         return Grad.crossEntropy(tape, logits, batch.targetIds(), normalizer);
-    }
-
-    private Tensor block(Tape tape, int l, Tensor x, PackedBatch batch, long seed) {
-        Block b = blocks[l];
-        int hd = c.headDim();
-        float eps = c.normEps();
-        Tensor h = Grad.rmsNorm(tape, x, b.attnNorm, eps, c.dim());
-        Tensor q = proj(tape, b, 0, h, seed, l);
-        Tensor k = proj(tape, b, 1, h, seed, l);
-        Tensor v = proj(tape, b, 2, h, seed, l);
-        if (b.qNorm != null) {
-            q = Grad.rmsNorm(tape, q, b.qNorm, eps, hd);
-            k = Grad.rmsNorm(tape, k, b.kNorm, eps, hd);
-        }
-        q = Grad.rope(tape, q, rope, ropeKind, hd, batch.positions());
-        k = Grad.rope(tape, k, rope, ropeKind, hd, batch.positions());
-        Tensor a = Grad.attention(tape, q, k, v, c.heads(), c.kvHeads(), hd, batch.docStart(), (float) (1.0 / Math.sqrt(hd)));
-        x = Grad.add(tape, x, proj(tape, b, 3, a, seed, l));
-        h = Grad.rmsNorm(tape, x, b.ffnNorm, eps, c.dim());
-        Tensor gate = proj(tape, b, 4, h, seed, l);
-        Tensor up = proj(tape, b, 5, h, seed, l);
-        Tensor act = Grad.gated(tape, gate, up, Grad.Gate.SILU);
-        return Grad.add(tape, x, proj(tape, b, 6, act, seed, l));
-    }
-
-    private Tensor proj(Tape tape, Block b, int p, Tensor x, long seed, int layer) {
-        LoraParam lp = b.lora[p];
-        float scale = adapter == null ? 0 : adapter.scale();
-        long s = seed ^ (0x9E3779B97F4A7C15L * (layer * 8L + p + 1));
-        return Grad.linear(tape, b.proj[p], b.bias[p], lp, scale, x, lp == null ? 0 : dropout, s);
-    }
-
-    private WeightMatrix matrix(GgufFile f, String name) {
-        GgufTensorInfo t = f.tensor(name);
-        if (t == null) {
-            throw new ModelException(f.path() + ": missing tensor '" + name + "'");
-        }
-        return WeightMatrix.of(f, t);
-    }
-
-    private static float[] vector(GgufFile f, String name, boolean required) {
-        GgufTensorInfo t = f.tensor(name);
-        if (t == null) {
-            if (required) {
-                throw new ModelException(f.path() + ": missing tensor '" + name + "'");
-            }
-            return null;
-        }
-        float[] v = new float[(int) t.elementCount()];
-        WeightMatrix m = WeightMatrix.of(f, t);
-        for (int r = 0; r < m.rows(); r++) {
-            m.row(r, v, r * m.cols());
-        }
-        return v;
     }
 
     @Override

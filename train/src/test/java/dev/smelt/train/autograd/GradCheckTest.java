@@ -138,6 +138,53 @@ class GradCheckTest {
         }
     }
 
+    /** phi3's fused projections: LoRA pairs on row slices (here two of three slices, with a gap), each with its own mask. */
+    @Test
+    void linearWithLoraOnRowSlices() {
+        int n = 4, in = 11, out = 9, r = 2;
+        WeightMatrix w = f32Matrix("qkv", randn(out * in, 0.3), out, in);
+        LoraParam q = new LoraParam(new LoraAdapter.Pair("q", in, 4, randn(r * in, 0.3), randn(4 * r, 0.3)));
+        LoraParam v = new LoraParam(new LoraAdapter.Pair("v", in, 3, randn(r * in, 0.3), randn(3 * r, 0.3)));
+        Tensor x = leaf(n, in);
+        for (float dropout : new float[] {0f, 0.3f}) {
+            q.zeroGrad();
+            v.zeroGrad();
+            Tensor[] holder = new Tensor[1];
+            check("sliced linear dropout " + dropout, t -> {
+                Tensor xi = new Tensor(x.data, n, in, true);
+                if (t.recording()) {
+                    holder[0] = xi;
+                }
+                return Grad.linear(t, w, null, List.of(new Grad.LoraSlice(0, q, 5), new Grad.LoraSlice(6, v, 6)), 1.3f, xi, dropout);
+            }, List.of(x.data, q.a(), q.b(), v.a(), v.b()), new java.util.AbstractList<>() {
+                @Override
+                public float[] get(int i) {
+                    return switch (i) {
+                        case 0 -> holder[0].gradOrNull();
+                        case 1 -> q.gradA;
+                        case 2 -> q.gradB;
+                        case 3 -> v.gradA;
+                        default -> v.gradB;
+                    };
+                }
+
+                @Override
+                public int size() {
+                    return 5;
+                }
+            });
+        }
+    }
+
+    @Test
+    void splitSendsEachBlocksGradientBackToItsColumns() {
+        checkLeaves("split", 1, in -> t -> {
+            List<Tensor> p = Grad.split(t, in[0], 3, 5, 2); // the last block is unused: its columns get no gradient
+            List<Tensor> q = Grad.split(t, p.get(1), 3, 2);  // a split of a split
+            return Grad.gated(t, p.get(0), q.get(0), Grad.Gate.SILU);
+        }, new int[][] {{4, 10}});
+    }
+
     /** Grads are read after the analytic pass ran, so hand back views resolved then. */
     private static List<float[]> lazy(Tensor[] holder, LoraParam lp) {
         return new java.util.AbstractList<>() {

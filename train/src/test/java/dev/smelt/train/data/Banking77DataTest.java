@@ -96,7 +96,7 @@ class Banking77DataTest {
             assertThat(packed.stream().mapToLong(PackedBatch::targetCount).sum()).isEqualTo(d.targets());
             // first-fit fills sequences: at most 10% more of them than a perfect packing would need
             assertThat(packed.size()).isLessThanOrEqualTo((int) Math.ceil(d.tokens() / 1024.0 * 1.1));
-            assertThat(packed.stream().allMatch(b -> b.length() <= 1024)).isTrue();
+            assertThat(packed.stream().allMatch(b -> b.size() <= 1024)).isTrue();
         }
     }
 

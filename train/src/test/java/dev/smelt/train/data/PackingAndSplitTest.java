@@ -25,15 +25,15 @@ class PackingAndSplitTest {
         assertThat(p).hasSize(3);
         PackedBatch b = p.get(0);
         assertThat(b.sources()).containsExactly("d.jsonl:1", "d.jsonl:3");
-        assertThat(b.docIds()).containsExactly(0, 0, 0, 0, 0, 0, 1, 1, 1);
+        assertThat(b.docStart()).containsExactly(0, 0, 0, 0, 0, 0, 6, 6, 6);
         assertThat(b.positions()).containsExactly(0, 1, 2, 3, 4, 5, 0, 1, 2);
         assertThat(b.tokens()[6]).isEqualTo(300);
-        assertThat(b.target()[6]).as("first token of a packed document is never scored").isFalse();
+        assertThat(b.targetRows()).as("first token of a packed document is never scored").doesNotContain(5).contains(4, 6);
         assertThat(b.attends(7, 6)).isTrue();
         assertThat(b.attends(7, 5)).as("no attention across documents").isFalse();
         assertThat(b.attends(5, 6)).isFalse();
         assertThat(p.get(1).sources()).containsExactly("d.jsonl:2", "d.jsonl:4");
-        assertThat(p.get(2).length()).isEqualTo(2);
+        assertThat(p.get(2).size()).isEqualTo(2);
         assertThat(p.stream().mapToInt(PackedBatch::targetCount).sum()).isEqualTo(5 + 4 + 2 + 3 + 1);
         assertThatThrownBy(() -> Packing.pack(List.of(ex(11, 9)), 10)).hasMessageStartingWith("d.jsonl:9: example has 11 tokens");
         assertThatThrownBy(() -> Packing.pack(List.of(), 0)).hasMessageContaining("budget must be positive, got 0");

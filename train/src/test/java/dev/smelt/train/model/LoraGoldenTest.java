@@ -9,6 +9,7 @@ import dev.smelt.testkit.SharedData;
 import dev.smelt.testkit.Tolerances;
 import dev.smelt.train.autograd.Grad;
 import dev.smelt.train.autograd.LoraParam;
+import dev.smelt.train.data.PackedBatch;
 import dev.smelt.train.data.TokenizedExample;
 import dev.smelt.train.optim.AdamW;
 import java.nio.file.Path;

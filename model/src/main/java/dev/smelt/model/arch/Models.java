@@ -1,11 +1,7 @@
-package dev.smelt.model;
+package dev.smelt.model.arch;
 
-import dev.smelt.model.arch.DecoderModel;
-import dev.smelt.model.arch.Gemma3Model;
-import dev.smelt.model.arch.LlamaModel;
-import dev.smelt.model.arch.Phi3Model;
-import dev.smelt.model.arch.Qwen2Model;
-import dev.smelt.model.arch.Qwen3Model;
+import dev.smelt.model.ModelConfig;
+import dev.smelt.model.ModelException;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
 import java.io.IOException;
