@@ -2,7 +2,7 @@ package dev.smelt.model;
 
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
-import dev.smelt.tensor.MatMul;
+import dev.smelt.tensor.quant.MatMul;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.WeightFormat;

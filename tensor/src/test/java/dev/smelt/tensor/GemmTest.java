@@ -1,6 +1,7 @@
 package dev.smelt.tensor;
 
 import dev.smelt.tensor.quant.Formats;
+import dev.smelt.tensor.quant.MatMul;
 import dev.smelt.tensor.quant.WeightFormat;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;

@@ -1,7 +1,7 @@
 package dev.smelt.tensor.bench;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.MatMul;
+import dev.smelt.tensor.quant.MatMul;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.WeightFormat;

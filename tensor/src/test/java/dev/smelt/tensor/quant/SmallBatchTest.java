@@ -3,7 +3,6 @@ package dev.smelt.tensor.quant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.MatMul;
 import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;

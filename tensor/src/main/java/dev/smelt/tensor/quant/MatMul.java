@@ -1,12 +1,17 @@
-package dev.smelt.tensor;
+package dev.smelt.tensor.quant;
 
-import dev.smelt.tensor.quant.WeightFormat;
+import dev.smelt.tensor.Gemm;
+import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.MemorySegment;
 
 /**
  * out[b, r] = Σ_c W[r, c] · x[b, c] for a weight matrix stored row-major in any {@link WeightFormat}
  * (ggml layout: ne0 = cols is the contiguous dimension), parallel over blocks of output rows.
  * Thread-safe; uses the given pool.
+ *
+ * <p>It lives beside the formats, not in {@code dev.smelt.tensor}, because it dispatches on a
+ * {@link WeightFormat}: the base package (types, dense kernels, the pool) knows no format, so packages
+ * form a hierarchy {@code tensor} ← {@code tensor.quant}.
  */
 public final class MatMul {
     /** Output rows per parallel task: enough work to amortize dispatch, small enough to balance 2–16 threads. */
