@@ -1,13 +1,13 @@
 package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.DataFile;
+import dev.smelt.task.DataFile;
 import dev.smelt.distill.DistillOutput;
 import dev.smelt.distill.Distiller;
-import dev.smelt.distill.ReplayTeacher;
-import dev.smelt.distill.TaskSpec;
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TimeSource;
+import dev.smelt.task.ReplayTeacher;
+import dev.smelt.task.TaskSpec;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TimeSource;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Instant;

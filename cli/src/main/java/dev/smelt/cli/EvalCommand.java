@@ -1,10 +1,10 @@
 package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.DataFile;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.DataFile;
 import dev.smelt.distill.DistillOutput;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.eval.EvalRecord;
 import dev.smelt.eval.EvalReport;
 import dev.smelt.eval.EvalRunner;
@@ -72,9 +72,9 @@ final class EvalCommand implements Callable<Integer> {
         if (judgeUrl != null && judgeModel == null) {
             throw new IllegalArgumentException("--judge needs --judge-model");
         }
-        try (dev.smelt.distill.TeacherClient judgeClient = judgeUrl == null ? null : new dev.smelt.distill.TeacherClient(
-                dev.smelt.distill.TeacherConfig.of(judgeUrl, judgeModel).withApiKeyEnv(teacher.apiKeyEnv)
-                        .withCache(out == null ? null : out.resolve("cache-judge.jsonl")), Playbook.http(), dev.smelt.distill.TimeSource.SYSTEM, System::getenv)) {
+        try (dev.smelt.client.TeacherClient judgeClient = judgeUrl == null ? null : new dev.smelt.client.TeacherClient(
+                dev.smelt.client.TeacherConfig.of(judgeUrl, judgeModel).withApiKeyEnv(teacher.apiKeyEnv)
+                        .withCache(out == null ? null : out.resolve("cache-judge.jsonl")), Playbook.http(), dev.smelt.client.TimeSource.SYSTEM, System::getenv)) {
             evalAll(spec, rows, arr, evaluated, judgeClient == null ? null : new dev.smelt.eval.Judge(judgeClient));
             if (judgeClient != null) {
                 result.put("judge_calls", judgeClient.meter().snapshot().paidCalls() + judgeClient.meter().snapshot().cachedCalls());

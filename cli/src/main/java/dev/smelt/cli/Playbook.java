@@ -1,10 +1,10 @@
 package dev.smelt.cli;
 
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.ReplayTeacher;
-import dev.smelt.distill.TaskSpec;
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TimeSource;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.ReplayTeacher;
+import dev.smelt.task.TaskSpec;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TimeSource;
 import dev.smelt.eval.LocalModelTarget;
 import dev.smelt.eval.RemoteTarget;
 import dev.smelt.eval.Target;

@@ -1,10 +1,10 @@
 package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.DataFile;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.DataFile;
 import dev.smelt.distill.DistillOutput;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.eval.EvalRecord;
 import dev.smelt.eval.EvalReport;
 import dev.smelt.eval.HtmlReport;

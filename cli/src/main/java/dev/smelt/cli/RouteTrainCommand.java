@@ -1,9 +1,9 @@
 package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.eval.EvalRecord;
 import dev.smelt.eval.EvalRunner;
 import dev.smelt.router.LogisticRegression;

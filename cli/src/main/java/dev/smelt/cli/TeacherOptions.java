@@ -1,8 +1,8 @@
 package dev.smelt.cli;
 
-import dev.smelt.distill.Prices;
-import dev.smelt.distill.RetryPolicy;
-import dev.smelt.distill.TeacherConfig;
+import dev.smelt.client.Prices;
+import dev.smelt.client.RetryPolicy;
+import dev.smelt.client.TeacherConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;

@@ -1,7 +1,7 @@
 package dev.smelt.cli;
 
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.ReplayTeacher;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.ReplayTeacher;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

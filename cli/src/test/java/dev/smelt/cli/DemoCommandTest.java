@@ -3,7 +3,7 @@ package dev.smelt.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.distill.Canonical;
+import dev.smelt.client.Canonical;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;

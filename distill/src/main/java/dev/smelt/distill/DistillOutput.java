@@ -1,6 +1,12 @@
 package dev.smelt.distill;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.client.Canonical;
+import dev.smelt.client.CostMeter;
+import dev.smelt.client.Prices;
+import dev.smelt.client.TeacherResponse;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.TaskSpec;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;

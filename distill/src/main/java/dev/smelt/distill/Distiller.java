@@ -2,6 +2,13 @@ package dev.smelt.distill;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.client.CostMeter;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherResponse;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.SchemaCheck;
+import dev.smelt.task.TaskSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,6 +2,11 @@ package dev.smelt.distill;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.client.Canonical;
+import dev.smelt.client.CostMeter;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherException;
+import dev.smelt.client.TeacherResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,16 @@
 package dev.smelt.distill;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
+import dev.smelt.task.DataFile;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.SchemaCheck;
+import dev.smelt.task.TaskSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DataAndGatesTest {
     @TempDir

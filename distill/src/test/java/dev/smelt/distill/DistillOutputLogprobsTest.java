@@ -1,14 +1,18 @@
 package dev.smelt.distill;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.client.Canonical;
+import dev.smelt.client.CostMeter;
+import dev.smelt.client.Prices;
+import dev.smelt.client.TeacherResponse;
+import dev.smelt.task.TaskSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** train.jsonl carries the teacher's logprobs on the assistant message, in OpenAI's shape, when they spell the kept answer. */
 class DistillOutputLogprobsTest {

@@ -1,8 +1,15 @@
 package dev.smelt.distill;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.client.Canonical;
+import dev.smelt.client.FlakyServer;
+import dev.smelt.client.Prices;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherConfig;
+import dev.smelt.client.TimeSource;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.ReplayTeacher;
+import dev.smelt.task.TaskSpec;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class DistillerTest {
     @TempDir

@@ -1,9 +1,11 @@
 package dev.smelt.distill;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.client.Canonical;
+import dev.smelt.client.FlakyServer;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherConfig;
+import dev.smelt.client.TimeSource;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class SelfInstructTest {
     @TempDir

@@ -2,7 +2,7 @@ package dev.smelt.eval;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.Canonical;
+import dev.smelt.client.Canonical;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.smelt.eval;
 
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.TaskSpec;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.smelt.eval;
 
-import dev.smelt.distill.Prompts;
-import dev.smelt.distill.TaskSpec;
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TeacherException;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.TaskSpec;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherException;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;

@@ -1,7 +1,7 @@
 package dev.smelt.eval;
 
-import dev.smelt.distill.Prompts;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.TaskSpec;
 import java.util.List;
 import java.util.Map;
 

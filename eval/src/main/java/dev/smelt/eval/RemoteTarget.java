@@ -1,7 +1,7 @@
 package dev.smelt.eval;
 
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TeacherResponse;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherResponse;
 import java.util.List;
 
 /**

@@ -1,8 +1,8 @@
 package dev.smelt.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.distill.Prompts;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.task.Prompts;
+import dev.smelt.task.TaskSpec;
 import java.math.BigDecimal;
 import java.util.HashMap;
 import java.util.Iterator;

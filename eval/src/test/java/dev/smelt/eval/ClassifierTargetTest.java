@@ -3,8 +3,8 @@ package dev.smelt.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.Embedders;
 import java.nio.file.Path;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.TaskSpec;
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TeacherConfig;
-import dev.smelt.distill.TimeSource;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.TaskSpec;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherConfig;
+import dev.smelt.client.TimeSource;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;

@@ -2,9 +2,9 @@ package dev.smelt.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.testkit.SharedData;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package dev.smelt.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.smelt.distill.Canonical;
+import dev.smelt.client.Canonical;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.smelt.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.Canonical;
+import dev.smelt.client.Canonical;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

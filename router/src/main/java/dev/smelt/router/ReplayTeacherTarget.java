@@ -1,6 +1,6 @@
 package dev.smelt.router;
 
-import dev.smelt.distill.ReplayTeacher;
+import dev.smelt.task.ReplayTeacher;
 import dev.smelt.eval.Answer;
 import dev.smelt.eval.Query;
 import dev.smelt.eval.RemoteTarget;

@@ -1,13 +1,13 @@
 package dev.smelt.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.Prices;
-import dev.smelt.distill.ReplayTeacher;
-import dev.smelt.distill.RetryPolicy;
-import dev.smelt.distill.TeacherClient;
-import dev.smelt.distill.TeacherConfig;
-import dev.smelt.distill.TimeSource;
+import dev.smelt.task.DataFile;
+import dev.smelt.client.Prices;
+import dev.smelt.task.ReplayTeacher;
+import dev.smelt.client.RetryPolicy;
+import dev.smelt.client.TeacherClient;
+import dev.smelt.client.TeacherConfig;
+import dev.smelt.client.TimeSource;
 import dev.smelt.eval.LocalModelTarget;
 import dev.smelt.eval.RemoteTarget;
 import java.math.BigDecimal;

@@ -3,7 +3,7 @@ package dev.smelt.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.distill.Canonical;
+import dev.smelt.client.Canonical;
 import dev.smelt.server.http.ApiKeys;
 import dev.smelt.server.http.HttpSettings;
 import java.math.BigDecimal;

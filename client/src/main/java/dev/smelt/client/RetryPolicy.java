@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

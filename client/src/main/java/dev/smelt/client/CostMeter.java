@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import java.math.BigDecimal;
 

@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -18,10 +18,10 @@ import java.util.function.BiFunction;
  * a good answer is {@code "label:" + input} with usage prompt_tokens = input length, completion_tokens = 3.
  * The behaviour function gets (input, attempt number for that input from 0) and picks what to do.
  */
-final class FlakyServer implements AutoCloseable {
-    enum Act { STREAM_OK, STREAM_BREAK, STREAM_ERROR_EVENT, OK, RATE_LIMITED, RATE_LIMITED_DATE, ERROR_500, UNAVAILABLE, MALFORMED, TRUNCATED, SLOW, BAD_REQUEST, HANG }
+public final class FlakyServer implements AutoCloseable {
+    public enum Act { STREAM_OK, STREAM_BREAK, STREAM_ERROR_EVENT, OK, RATE_LIMITED, RATE_LIMITED_DATE, ERROR_500, UNAVAILABLE, MALFORMED, TRUNCATED, SLOW, BAD_REQUEST, HANG }
 
-    final HttpServer server;
+    public final HttpServer server;
     final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> answered = new ConcurrentHashMap<>();
     final AtomicInteger okTotal = new AtomicInteger();
@@ -29,7 +29,7 @@ final class FlakyServer implements AutoCloseable {
     volatile BiFunction<String, Integer, Act> behaviour;
     volatile String retryAfter = "2";
 
-    FlakyServer(BiFunction<String, Integer, Act> behaviour) throws IOException {
+    public FlakyServer(BiFunction<String, Integer, Act> behaviour) throws IOException {
         this.behaviour = behaviour;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -37,7 +37,7 @@ final class FlakyServer implements AutoCloseable {
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
     }
 

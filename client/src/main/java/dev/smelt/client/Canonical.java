@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

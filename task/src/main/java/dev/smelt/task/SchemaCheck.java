@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;

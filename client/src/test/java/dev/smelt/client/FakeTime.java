@@ -1,11 +1,11 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A virtual clock: sleeping advances it at once and is recorded. Thread-safe. */
-final class FakeTime implements TimeSource {
+public final class FakeTime implements TimeSource {
     static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
     final AtomicLong nanos = new AtomicLong();
     final AtomicLong slept = new AtomicLong();

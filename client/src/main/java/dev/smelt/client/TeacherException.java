@@ -1,4 +1,4 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 /** A teacher call that failed for good (after retries, or at once for a non-retryable status). */
 public class TeacherException extends Exception {

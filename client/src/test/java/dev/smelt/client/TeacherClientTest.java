@@ -1,10 +1,10 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.distill.FlakyServer.Act;
+import dev.smelt.client.FlakyServer.Act;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.http.HttpClient;

@@ -1,9 +1,9 @@
-package dev.smelt.distill;
+package dev.smelt.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smelt.distill.FlakyServer.Act;
+import dev.smelt.client.FlakyServer.Act;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;

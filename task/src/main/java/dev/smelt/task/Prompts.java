@@ -1,7 +1,8 @@
-package dev.smelt.distill;
+package dev.smelt.task;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.client.Canonical;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
