@@ -3,6 +3,7 @@ package dev.smelt.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,8 +20,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Client for any OpenAI-compatible chat completions endpoint, built for paying teachers: bounded
@@ -29,21 +31,19 @@ import java.util.function.Function;
  * bodies (never of other 4xx), a resumable fsync'd response cache, and exact token/cost accounting.
  * Identical requests in flight at the same time are asked once.
  *
+ * <p>This class holds the cache, the de-duplication and the attempt loops; each other concern is its
+ * own class: admission ({@link RequestLimits}: concurrency, requests and tokens per minute), what
+ * follows a failure ({@link Retries}), reading a stream ({@link SseChatReader}), token guesses
+ * ({@link TokenEstimate}), accounting ({@link CostMeter}), the cache file ({@link ResponseCache}).
+ *
  * <p>Thread-safe. Owns an executor for {@link #completeAll} and the cache file: close it.
  */
 public final class TeacherClient implements AutoCloseable {
-    /** Characters per token when estimating a prompt for the tokens-per-minute limit (OpenAI's rule of thumb). */
-    static final double CHARS_PER_TOKEN = 4.0;
-    /** Output tokens assumed for the token limit when a request sets no max_tokens. */
-    static final int DEFAULT_OUTPUT_ESTIMATE = 256;
-
     private final TeacherConfig config;
     private final HttpClient http;
-    private final TimeSource time;
     private final String apiKey;
-    private final Semaphore inFlight;
-    private final TokenBucket requests;
-    private final TokenBucket tokens;
+    private final RequestLimits limits;
+    private final Retries retries;
     private final ResponseCache cache;
     private final CostMeter meter;
     private final Map<String, CompletableFuture<TeacherResponse>> pending = new ConcurrentHashMap<>();
@@ -55,7 +55,6 @@ public final class TeacherClient implements AutoCloseable {
     public TeacherClient(TeacherConfig config, HttpClient http, TimeSource time, Function<String, String> env) throws IOException {
         this.config = config;
         this.http = http;
-        this.time = time;
         if (config.apiKeyEnv() != null && !config.apiKeyEnv().isBlank()) {
             String k = env.apply(config.apiKeyEnv());
             if (k == null || k.isBlank()) {
@@ -65,11 +64,10 @@ public final class TeacherClient implements AutoCloseable {
         } else {
             this.apiKey = null;
         }
-        this.inFlight = new Semaphore(config.maxConcurrency(), true);
-        this.requests = config.requestsPerMinute() > 0 ? new TokenBucket(config.requestsPerMinute(), time) : null;
-        this.tokens = config.tokensPerMinute() > 0 ? new TokenBucket(config.tokensPerMinute(), time) : null;
+        this.limits = new RequestLimits(config, time);
         this.cache = config.cacheFile() != null ? ResponseCache.open(config.cacheFile()) : null;
         this.meter = new CostMeter(config.prices());
+        this.retries = new Retries(config.retry(), time, meter, config.chatCompletions());
     }
 
     public TeacherConfig config() {
@@ -175,17 +173,17 @@ public final class TeacherClient implements AutoCloseable {
     }
 
     private TeacherResponse send(String key, ObjectNode body) throws TeacherException, InterruptedException {
-        inFlight.acquire();
+        limits.enter();
         try {
             return sendWithRetries(key, body);
         } finally {
-            inFlight.release();
+            limits.leave();
         }
     }
 
     private TeacherResponse sendWithRetries(String key, ObjectNode body) throws TeacherException, InterruptedException {
         byte[] payload = body.toString().getBytes(StandardCharsets.UTF_8);
-        long estimate = estimateTokens(body);
+        long estimate = TokenEstimate.request(body);
         String lastProblem = null;
         int lastStatus = 0;
         for (int attempt = 0; ; attempt++) {
@@ -202,39 +200,32 @@ public final class TeacherClient implements AutoCloseable {
                     }
                     meter.malformed();
                     lastProblem = "malformed response body";
-                    wait = config.retry().backoff(attempt);
+                    wait = retries.backoff(attempt);
                 } else {
-                    lastProblem = "HTTP " + status + errorMessage(resp.body());
-                    wait = retryWait(status, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
+                    lastProblem = "HTTP " + status + Retries.errorMessage(resp.body());
+                    wait = retries.afterStatus(status, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
                 }
             } catch (HttpTimeoutException e) {
                 lastStatus = 0;
                 lastProblem = "timed out after " + config.requestTimeout().toMillis() + " ms";
-                wait = config.retry().backoff(attempt);
+                wait = retries.backoff(attempt);
             } catch (IOException e) {
                 lastStatus = 0;
                 lastProblem = "connection failed: " + e;
-                wait = config.retry().backoff(attempt);
+                wait = retries.backoff(attempt);
             }
-            pause(attempt, wait, lastStatus, lastProblem);
+            retries.pause(attempt, wait, lastStatus, lastProblem);
         }
     }
 
     private void acquireLimits(long estimate) throws InterruptedException {
-        if (requests != null) {
-            requests.acquire(1);
-        }
-        if (tokens != null) {
-            tokens.acquire(estimate);
-        }
+        limits.acquire(estimate);
         meter.attempt();
     }
 
-    /** Records a good response: token bucket settled with the real usage, cached (fsync'd), paid. */
+    /** Records a good response: token budget settled with the real usage, cached (fsync'd), paid. */
     private TeacherResponse settle(String key, TeacherResponse r, long estimate) throws TeacherException {
-        if (tokens != null) {
-            tokens.adjust(r.promptTokens() + r.completionTokens() - estimate);
-        }
+        limits.settle(r.promptTokens() + r.completionTokens(), estimate);
         if (cache != null) {
             try {
                 cache.put(key, r.raw());
@@ -244,35 +235,6 @@ public final class TeacherClient implements AutoCloseable {
         }
         meter.paid(r.promptTokens(), r.completionTokens());
         return r;
-    }
-
-    /** The wait before retrying a non-200 status; throws for statuses that must not be retried. */
-    private Duration retryWait(int status, String retryAfter, String problem, int attempt) throws TeacherException {
-        if (status == 429 || status == 503) {
-            Optional<Duration> ra = RetryPolicy.parseRetryAfter(retryAfter, time.now());
-            if (ra.isPresent() && ra.get().compareTo(config.retry().maxRetryAfter()) > 0) {
-                meter.failure();
-                throw new TeacherException(status, "teacher asked to retry after " + ra.get().toSeconds() + " s, more than the "
-                        + config.retry().maxRetryAfter().toSeconds() + " s allowed: " + problem, null);
-            }
-            return ra.isPresent() ? ra.get() : config.retry().backoff(attempt);
-        }
-        if (status >= 500 || status == 408) {
-            return config.retry().backoff(attempt);
-        }
-        meter.failure();
-        throw new TeacherException(status, "teacher refused the request: " + problem, null);
-    }
-
-    /** Sleeps before the next attempt, or fails when the retries are spent. */
-    private void pause(int attempt, Duration wait, int lastStatus, String lastProblem) throws TeacherException, InterruptedException {
-        if (attempt >= config.retry().maxRetries()) {
-            meter.failure();
-            throw new TeacherException(lastStatus, "teacher call failed after " + (attempt + 1) + " attempts: " + lastProblem
-                    + " (" + config.chatCompletions() + ")", null);
-        }
-        meter.retry();
-        time.sleep(wait);
     }
 
     /** A streamed answer that broke after {@link #emitted()} had been delivered: it cannot be retried transparently. */
@@ -297,7 +259,7 @@ public final class TeacherClient implements AutoCloseable {
      * chunk ({@code stream_options.include_usage}); a server that sends none is charged the estimate
      * ceil(characters / 4) per side.
      */
-    public TeacherResponse stream(ObjectNode body, java.util.function.Consumer<String> onDelta) throws TeacherException, InterruptedException {
+    public TeacherResponse stream(ObjectNode body, Consumer<String> onDelta) throws TeacherException, InterruptedException {
         if (!body.path("model").isTextual()) {
             body.put("model", config.model());
         }
@@ -311,21 +273,20 @@ public final class TeacherClient implements AutoCloseable {
         ObjectNode sb = body.deepCopy().put("stream", true);
         sb.putObject("stream_options").put("include_usage", true);
         byte[] payload = sb.toString().getBytes(StandardCharsets.UTF_8);
-        long estimate = estimateTokens(body);
-        inFlight.acquire();
+        long estimate = TokenEstimate.request(body);
+        limits.enter();
         try {
             String lastProblem = null;
             int lastStatus = 0;
             for (int attempt = 0; ; attempt++) {
                 acquireLimits(estimate);
-                Duration wait;
                 StringBuilder text = new StringBuilder();
                 try {
-                    HttpResponse<java.util.stream.Stream<String>> resp = http.send(request(payload), HttpResponse.BodyHandlers.ofLines());
+                    HttpResponse<Stream<String>> resp = http.send(request(payload), HttpResponse.BodyHandlers.ofLines());
                     lastStatus = resp.statusCode();
                     if (lastStatus == 200) {
-                        try (java.util.stream.Stream<String> lines = resp.body()) {
-                            TeacherResponse r = readEvents(lines.iterator(), text, onDelta, body);
+                        try (Stream<String> lines = resp.body()) {
+                            TeacherResponse r = SseChatReader.read(lines.iterator(), text, onDelta, body);
                             if (r != null) {
                                 return settle(key, r, estimate);
                             }
@@ -333,17 +294,17 @@ public final class TeacherClient implements AutoCloseable {
                         lastProblem = "the stream ended before [DONE]";
                     } else {
                         String err;
-                        try (java.util.stream.Stream<String> lines = resp.body()) {
+                        try (Stream<String> lines = resp.body()) {
                             err = String.join("\n", lines.toList());
                         }
-                        lastProblem = "HTTP " + lastStatus + errorMessage(err.getBytes(StandardCharsets.UTF_8));
-                        wait = retryWait(lastStatus, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
-                        pause(attempt, wait, lastStatus, lastProblem);
+                        lastProblem = "HTTP " + lastStatus + Retries.errorMessage(err.getBytes(StandardCharsets.UTF_8));
+                        Duration wait = retries.afterStatus(lastStatus, resp.headers().firstValue("Retry-After").orElse(null), lastProblem, attempt);
+                        retries.pause(attempt, wait, lastStatus, lastProblem);
                         continue;
                     }
                 } catch (HttpTimeoutException e) {
                     lastProblem = "timed out after " + config.requestTimeout().toMillis() + " ms";
-                } catch (IOException | java.io.UncheckedIOException e) {
+                } catch (IOException | UncheckedIOException e) {
                     lastProblem = "connection failed: " + e;
                 } catch (IllegalArgumentException e) {
                     lastProblem = "malformed event: " + e.getMessage();
@@ -352,70 +313,11 @@ public final class TeacherClient implements AutoCloseable {
                     meter.failure();
                     throw new StreamBrokenException(text.toString(), "stream broke after " + text.length() + " characters: " + lastProblem, null);
                 }
-                pause(attempt, config.retry().backoff(attempt), lastStatus, lastProblem);
+                retries.pause(attempt, retries.backoff(attempt), lastStatus, lastProblem);
             }
         } finally {
-            inFlight.release();
+            limits.leave();
         }
-    }
-
-    /** Reads SSE lines up to {@code data: [DONE]}; returns the assembled response, or null when the stream ended early. */
-    private static TeacherResponse readEvents(java.util.Iterator<String> lines, StringBuilder text, java.util.function.Consumer<String> onDelta,
-                                              ObjectNode body) throws IOException {
-        ObjectNode raw = Canonical.JSON.createObjectNode().put("object", "chat.completion").put("model", body.path("model").asText());
-        com.fasterxml.jackson.databind.node.ArrayNode lps = Canonical.JSON.createArrayNode();
-        String finish = null;
-        JsonNode usage = null;
-        while (lines.hasNext()) {
-            String line = lines.next();
-            if (!line.startsWith("data:")) {
-                continue; // comments (keep-alives), event names, blank separators
-            }
-            String data = line.substring(5).strip();
-            if (data.equals("[DONE]")) {
-                ObjectNode choice = raw.putArray("choices").addObject().put("index", 0).put("finish_reason", finish);
-                choice.putObject("message").put("role", "assistant").put("content", text.toString());
-                if (!lps.isEmpty()) {
-                    choice.putObject("logprobs").set("content", lps);
-                }
-                ObjectNode u = raw.putObject("usage");
-                long in = usage != null ? usage.path("prompt_tokens").asLong() : (long) Math.ceil(charsOf(body) / CHARS_PER_TOKEN);
-                long out = usage != null ? usage.path("completion_tokens").asLong() : (long) Math.ceil(text.length() / CHARS_PER_TOKEN);
-                u.put("prompt_tokens", in).put("completion_tokens", out).put("total_tokens", in + out);
-                return TeacherResponse.parse(raw, false);
-            }
-            JsonNode ev;
-            try {
-                ev = Canonical.JSON.readTree(data);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
-            }
-            if (ev.has("error")) {
-                throw new IOException("error event: " + ev.get("error").path("message").asText(ev.get("error").toString()));
-            }
-            if (ev.path("usage").isObject()) {
-                usage = ev.get("usage");
-            }
-            JsonNode ch = ev.path("choices").path(0);
-            String d = ch.path("delta").path("content").asText("");
-            if (!d.isEmpty()) {
-                text.append(d);
-                onDelta.accept(d);
-            }
-            ch.path("logprobs").path("content").forEach(lps::add);
-            if (ch.path("finish_reason").isTextual()) {
-                finish = ch.get("finish_reason").asText();
-            }
-        }
-        return null;
-    }
-
-    private static long charsOf(JsonNode body) {
-        long chars = 0;
-        for (JsonNode m : body.path("messages")) {
-            chars += m.path("content").asText("").length();
-        }
-        return chars;
     }
 
     private HttpRequest request(byte[] payload) {
@@ -433,22 +335,6 @@ public final class TeacherClient implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             return Optional.empty();
         }
-    }
-
-    private static String errorMessage(byte[] body) {
-        try {
-            JsonNode m = Canonical.JSON.readTree(body).path("error").path("message");
-            return m.isTextual() ? ": " + m.asText() : "";
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
-    }
-
-    /** Prompt characters / 4 + max_tokens: what the token limit reserves before the call. */
-    static long estimateTokens(JsonNode body) {
-        long chars = charsOf(body);
-        int maxOut = body.path("max_tokens").asInt(body.path("max_completion_tokens").asInt(DEFAULT_OUTPUT_ESTIMATE));
-        return (long) Math.ceil(chars / CHARS_PER_TOKEN) + maxOut;
     }
 
     @Override
