@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.LabeledTexts;
-import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;

@@ -16,7 +16,7 @@ import dev.smelt.eval.EvalRecord;
 import dev.smelt.eval.EvalReport;
 import dev.smelt.eval.Metrics;
 import dev.smelt.model.classify.LabeledTexts;
-import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
 import dev.smelt.model.encoder.Embedders;

@@ -8,24 +8,23 @@ import dev.smelt.tensor.ThreadPool;
 import dev.smelt.train.data.ChatFormat;
 import dev.smelt.train.data.TokenizedExample;
 import dev.smelt.train.data.TrainingData;
+import dev.smelt.train.track.MetricsCsv;
 import dev.smelt.train.track.MlflowRun;
 import dev.smelt.train.model.LoraModel;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
  * One {@code smelt finetune} run into an output directory: {@code metrics.csv} (step, loss, lr,
- * grad_norm, tokens_per_s, eval_loss; one row per optimizer step, flushed as it goes),
+ * grad_norm, tokens_per_s, eval_loss; one row per optimizer step, synced as it goes: {@link MetricsCsv}),
  * {@code checkpoint.safetensors} (exact-resume state, every {@code saveEvery} steps, at the end and
  * when stopped), and the adapter as PEFT ({@code adapter_config.json}, {@code adapter_model.safetensors})
  * and llama.cpp GGUF ({@code adapter.gguf}), and params + metrics in MLflow's file store under
@@ -38,7 +37,8 @@ public final class FinetuneJob {
     public static final String CHECKPOINT = "checkpoint.safetensors";
     public static final String METRICS = "metrics.csv";
     public static final String MLFLOW_ID = "mlflow_run_id";
-    static final String HEADER = "step,loss,lr,grad_norm,tokens_per_s,eval_loss";
+    /** metrics.csv columns after {@code step}; eval_loss is empty on steps without an evaluation. */
+    static final List<String> METRIC_COLUMNS = List.of("loss", "lr", "grad_norm", "tokens_per_s", "eval_loss");
 
     /**
      * @param val         validation JSONL, or null to hold out {@code valFraction} of the training file
@@ -90,14 +90,15 @@ public final class FinetuneJob {
             Trainer t = resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
                     : Trainer.start(model, train, o.cfg(), pool, nanoClock);
             Path metrics = o.out().resolve(METRICS);
-            prepareMetrics(metrics, resuming ? t.step() : 0);
+            MetricsCsv csv = resuming && Files.exists(metrics) ? MetricsCsv.resume(metrics, METRIC_COLUMNS, t.step())
+                    : MetricsCsv.create(metrics, METRIC_COLUMNS);
             listener.onStart(t.step(), o.cfg().steps(), train.size(), val.size());
             MlflowRun mlflow = openMlflow(o, resuming, t.step(), wallClock, random);
             double lastLoss = Double.NaN;
             double evalLoss = Double.NaN;
             boolean stopped = false;
             MlflowRun.Status status = MlflowRun.Status.FAILED;
-            try (mlflow; BufferedWriter w = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
+            try (mlflow) {
                 while (!t.done()) {
                     if (stop.get()) {
                         stopped = true;
@@ -110,9 +111,15 @@ public final class FinetuneJob {
                         ev = t.evaluate(val);
                         evalLoss = ev;
                     }
-                    w.write(String.format(Locale.ROOT, "%d,%.6f,%.6g,%.6g,%.1f,%s%n", r.step(), r.loss(), r.lr(), r.gradNorm(),
-                            r.tokensPerSecond(), Double.isNaN(ev) ? "" : String.format(Locale.ROOT, "%.6f", ev)));
-                    w.flush();
+                    Map<String, Number> row = new LinkedHashMap<>();
+                    row.put("loss", r.loss());
+                    row.put("lr", r.lr());
+                    row.put("grad_norm", r.gradNorm());
+                    row.put("tokens_per_s", r.tokensPerSecond());
+                    if (!Double.isNaN(ev)) {
+                        row.put("eval_loss", ev);
+                    }
+                    csv.log(r.step(), row);
                     mlflow.logMetric("loss", r.loss(), r.step());
                     mlflow.logMetric("learning_rate", r.lr(), r.step());
                     mlflow.logMetric("grad_norm", r.gradNorm(), r.step());
@@ -170,23 +177,5 @@ public final class FinetuneJob {
         Files.writeString(tmp, run.runId());
         Files.move(tmp, idFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return run;
-    }
-
-    /** Starts metrics.csv fresh, or on resume keeps only the rows up to the checkpoint's step (atomic rewrite). */
-    private static void prepareMetrics(Path metrics, long keepUpTo) throws IOException {
-        List<String> keep = new ArrayList<>();
-        keep.add(HEADER);
-        if (keepUpTo > 0 && Files.exists(metrics)) {
-            for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-                int comma = line.indexOf(',');
-                if (comma > 0 && line.substring(0, comma).chars().allMatch(Character::isDigit)
-                        && Long.parseLong(line.substring(0, comma)) <= keepUpTo) {
-                    keep.add(line);
-                }
-            }
-        }
-        Path tmp = metrics.resolveSibling(METRICS + ".tmp");
-        Files.write(tmp, keep, StandardCharsets.UTF_8);
-        Files.move(tmp, metrics, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -65,7 +65,7 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         return new Prediction(p[best] < threshold ? UNKNOWN : labels.get(best), p[best], p);
     }
 
-    static double[] logits(float[] w, float[] b, float[] e, int classes) {
+    public static double[] logits(float[] w, float[] b, float[] e, int classes) {
         int d = e.length;
         double[] z = new double[classes];
         for (int c = 0; c < classes; c++) {
@@ -78,7 +78,7 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         return z;
     }
 
-    static double[] softmax(double[] z, double t) {
+    public static double[] softmax(double[] z, double t) {
         double max = Double.NEGATIVE_INFINITY;
         for (double v : z) {
             max = Math.max(max, v);
@@ -95,7 +95,7 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         return p;
     }
 
-    static int argmax(double[] p) {
+    public static int argmax(double[] p) {
         int best = 0;
         for (int i = 1; i < p.length; i++) {
             if (p[i] > p[best]) {

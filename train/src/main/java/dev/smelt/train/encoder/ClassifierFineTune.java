@@ -2,7 +2,7 @@ package dev.smelt.train.encoder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertConfig;
 import dev.smelt.model.encoder.BertEmbedder;

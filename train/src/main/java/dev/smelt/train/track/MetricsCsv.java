@@ -77,7 +77,7 @@ public final class MetricsCsv {
             sb.append(',');
             Number v = values.get(c);
             if (v != null) {
-                sb.append(v instanceof Double || v instanceof Float ? Double.toString(v.doubleValue()) : v.toString());
+                sb.append(v instanceof Float f ? Float.toString(f) : v instanceof Double d ? Double.toString(d) : v.toString());
             }
         }
         Files.writeString(file, sb.append('\n').toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND,

@@ -1,16 +1,17 @@
-package dev.smelt.model.classify;
+package dev.smelt.train.classify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.train.optim.AdamW;
 import java.util.ArrayList;
-
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
  * Trains a {@link SoftmaxClassifier} on frozen embeddings: multinomial logistic regression with L2 weight
- * penalty, mini-batch Adam, a stratified validation split, early stopping on validation loss (best epoch
+ * penalty, mini-batch Adam (the trainer's {@link AdamW}), a stratified validation split, early stopping on validation loss (best epoch
  * kept), temperature scaling fitted on the validation set, and an out-of-scope threshold. Deterministic for
  * a seed. Not thread-safe (one training run per instance).
  */
@@ -73,7 +74,9 @@ public final class LogisticTrainer {
         float[] bestB = b.clone();
         double best = Double.POSITIVE_INFINITY;
         int bestEpoch = 0;
-        Adam adam = new Adam(w.length + b.length);
+        // L2 stays coupled (added to the gradient, weights only, as the head has always been trained),
+        // so AdamW runs without decoupled decay: it is then plain Adam over the two arrays [w, b].
+        AdamW adam = new AdamW(new int[] {w.length, b.length}, 0f);
         SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
         int epoch = 0;
         long t0 = System.nanoTime();
@@ -136,7 +139,7 @@ public final class LogisticTrainer {
         return new int[][] {tr.stream().mapToInt(Integer::intValue).toArray(), va.stream().mapToInt(Integer::intValue).toArray()};
     }
 
-    private void step(float[][] x, int[] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, Adam adam) {
+    private void step(float[][] x, int[] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, AdamW adam) {
         float[] gw = new float[w.length];
         float[] gb = new float[b.length];
         int n = to - from;
@@ -155,7 +158,10 @@ public final class LogisticTrainer {
         for (int i = 0; i < w.length; i++) {
             gw[i] += (float) (opt.l2() * w[i]);
         }
-        adam.update(w, gw, b, gb, opt.learningRate());
+        float lr = (float) opt.learningRate();
+        adam.beginStep();
+        adam.update(0, w, gw, lr);
+        adam.update(1, b, gb, lr);
     }
 
     /** Mean negative log-likelihood at temperature t. */
@@ -231,34 +237,4 @@ public final class LogisticTrainer {
             a[j] = t;
         }
     }
-
-    /** Adam (Kingma & Ba) over the concatenation [w, b]. */
-    private static final class Adam {
-        static final double B1 = 0.9, B2 = 0.999, EPS = 1e-8;
-        final double[] m;
-        final double[] v;
-        int t;
-
-        Adam(int n) {
-            m = new double[n];
-            v = new double[n];
-        }
-
-        void update(float[] w, float[] gw, float[] b, float[] gb, double lr) {
-            t++;
-            double c1 = 1 - Math.pow(B1, t), c2 = 1 - Math.pow(B2, t);
-            for (int i = 0; i < w.length + b.length; i++) {
-                double g = i < w.length ? gw[i] : gb[i - w.length];
-                m[i] = B1 * m[i] + (1 - B1) * g;
-                v[i] = B2 * v[i] + (1 - B2) * g * g;
-                double delta = lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + EPS);
-                if (i < w.length) {
-                    w[i] -= (float) delta;
-                } else {
-                    b[i - w.length] -= (float) delta;
-                }
-            }
-        }
-    }
-
 }
