@@ -1,10 +1,11 @@
 package dev.smelt.cli;
 
 import dev.smelt.model.KvCache;
-import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.safetensors.SafetensorsWriter;
 import dev.smelt.model.tokenizer.Tokenizer;
+import dev.smelt.model.tokenizer.Utf8Assembler;
 import dev.smelt.runtime.Generator;
 import dev.smelt.runtime.sampling.Sampler;
 import dev.smelt.runtime.sampling.SamplerConfig;
@@ -210,39 +211,20 @@ final class RunCommand implements Callable<Integer> {
     /** Writes token bytes to stdout without splitting UTF-8 characters. */
     static final class Utf8Printer {
         private final PrintStream out;
-        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+        private final Utf8Assembler utf8 = new Utf8Assembler();
 
         Utf8Printer(PrintStream out) {
             this.out = out;
         }
 
         void write(byte[] b) {
-            pending.writeBytes(b);
-            byte[] all = pending.toByteArray();
-            int complete = completePrefix(all);
-            out.write(all, 0, complete);
+            out.print(utf8.push(b));
             out.flush();
-            pending.reset();
-            pending.write(all, complete, all.length - complete);
         }
 
         void flush() {
-            out.write(pending.toByteArray(), 0, pending.size());
-            pending.reset();
+            out.print(utf8.flush());
             out.flush();
-        }
-
-        static int completePrefix(byte[] b) {
-            int n = b.length;
-            for (int back = 1; back <= Math.min(4, n); back++) {
-                int c = b[n - back] & 0xFF;
-                if ((c & 0xC0) == 0x80) {
-                    continue;
-                }
-                int need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                return back < need ? n - back : n;
-            }
-            return n;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.smelt.server;
 
+import dev.smelt.model.tokenizer.Utf8Assembler;
 import dev.smelt.runtime.constrain.TokenConstraint;
 import dev.smelt.runtime.engine.GenerationRequest;
 import dev.smelt.runtime.engine.GenerationResult;
@@ -65,7 +66,7 @@ final class CompletionJob {
         for (int i = 0; i < n; i++) {
             final int index = i;
             SamplerConfig sc = spec.sampling().withSeed(spec.sampling().seed() + i);
-            Utf8Stream utf8 = new Utf8Stream();
+            Utf8Assembler utf8 = new Utf8Assembler();
             StopMatcher stop = new StopMatcher(spec.stops());
             TextCodec codec = m.codec();
             GenerationRequest req = new GenerationRequest(prompt, sc, spec.maxTokens(), codec::isEndOfGeneration, (token, logits) -> {
