@@ -1,5 +1,6 @@
 package dev.smelt.train.autograd;
 
+import dev.smelt.tensor.PanelKernel;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.ops.FastExp;
 

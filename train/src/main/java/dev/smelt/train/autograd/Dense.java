@@ -1,5 +1,6 @@
 package dev.smelt.train.autograd;
 
+import dev.smelt.tensor.PanelKernel;
 import dev.smelt.tensor.ThreadPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;

@@ -1,6 +1,7 @@
 package dev.smelt.train.autograd;
 
 import dev.smelt.model.WeightMatrix;
+import dev.smelt.tensor.PanelKernel;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.WeightFormat;
 

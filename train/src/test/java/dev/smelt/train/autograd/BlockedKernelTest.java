@@ -1,14 +1,14 @@
 package dev.smelt.train.autograd;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.smelt.model.WeightMatrix;
+import dev.smelt.tensor.PanelKernel;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.testkit.Tolerances;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@link PanelKernel} and {@link Attention} against their scalar oracles at odd sizes, and their thread-count independence. */
 class BlockedKernelTest {

@@ -1,14 +1,14 @@
-package dev.smelt.train.autograd;
+package dev.smelt.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The trainer's register-blocked micro-kernel, the shape of {@link dev.smelt.tensor.PackedGemm}'s: a block of
- * 4 output rows × 4 vectors (16 accumulators) is updated by one broadcast of a coefficient per row and 4
- * vector loads of a panel row per reduction step, so the inner loop does 16 FMAs per 8 loads and never
- * reduces across lanes.
+ * The register-blocked panel micro-kernel shared by the encoder's {@link PackedGemm} and the trainer
+ * (frozen-weight products, dense products, blocked attention): a block of 4 output rows × 4 vectors
+ * (16 accumulators) is updated by one broadcast of a coefficient per row and 4 vector loads of a panel
+ * row per reduction step, so the inner loop does 16 FMAs per 8 loads and never reduces across lanes.
  *
  * <p>It computes out[i, j] += Σ_kk a(i, kk) · b(kk, j) for i &lt; m, j &lt; w ≤ {@link #NR}, where
  * a(i, kk) = {@code a[aOff + i·aRs + kk·aCs]} (any strides: row-major activations, or a transposed
@@ -19,11 +19,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>{@link #reference} is the scalar oracle (the same chain, unfused). Stateless, thread-safe.
  */
-final class PanelKernel {
+public final class PanelKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     /** Output columns per call: four vectors. */
-    static final int NR = 4 * L;
+    public static final int NR = 4 * L;
 
     private PanelKernel() {
     }
@@ -36,7 +36,7 @@ final class PanelKernel {
      * @param m    output rows
      * @param w    output columns, 1..{@link #NR}
      */
-    static void accumulate(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int k,
+    public static void accumulate(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int k,
                            float[] out, int oOff, int oRs, int m, int w) {
         if (w == NR) {
             int i = 0;
@@ -133,7 +133,7 @@ final class PanelKernel {
     }
 
     /** Scalar oracle of {@link #accumulate}: the same sums, in float, without fusing. */
-    static void reference(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int k,
+    public static void reference(float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int bRs, int k,
                           float[] out, int oOff, int oRs, int m, int w) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < w; j++) {
