@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
@@ -56,14 +55,14 @@ public final class ModelStore {
         this.manifests = root.resolve("manifests");
     }
 
-    /** The store of {@code $SMELT_HOME}, else {@code ~/.smelt}. */
+    /** The store of {@link #home}. */
     public static ModelStore fromEnvironment(Map<String, String> env) {
         return new ModelStore(home(env));
     }
 
-    /** {@code $SMELT_HOME}, else {@code ~/.smelt}. */
+    /** The {@code smelt.home} system property (tests, embedding applications), else {@code $SMELT_HOME}, else {@code ~/.smelt}. */
     public static Path home(Map<String, String> env) {
-        String h = env.get("SMELT_HOME");
+        String h = System.getProperty("smelt.home", env.get("SMELT_HOME"));
         return h != null && !h.isBlank() ? Path.of(h) : Path.of(System.getProperty("user.home"), ".smelt");
     }
 
@@ -86,7 +85,7 @@ public final class ModelStore {
     /** The stored model {@code name}; throws naming the stored names when there is none. */
     public StoredModel get(ModelName name) throws IOException {
         if (!Files.isRegularFile(name.manifestPath(manifests))) {
-            throw new NoSuchFileException(name.toString(), null, "no model '" + name + "' in the store " + root + " (stored: "
+            throw new NoSuchModelException("no model '" + name + "' in the store " + root + " (stored: "
                     + (names().isEmpty() ? "none; add one with smelt pull or smelt create" : String.join(", ", names())) + ")");
         }
         return read(name);
@@ -172,7 +171,7 @@ public final class ModelStore {
         try (StoreLock lock = lock()) {
             Path p = name.manifestPath(manifests);
             if (!Files.isRegularFile(p)) {
-                throw new NoSuchFileException(name.toString(), null, "no model '" + name + "' in the store " + root + " (stored: "
+                throw new NoSuchModelException("no model '" + name + "' in the store " + root + " (stored: "
                         + String.join(", ", names()) + ")");
             }
             Files.delete(p);
@@ -235,7 +234,7 @@ public final class ModelStore {
     private Manifest readManifest(ModelName n) throws IOException {
         Path mp = n.manifestPath(manifests);
         if (!Files.isRegularFile(mp)) {
-            throw new NoSuchFileException(n.toString(), null, "no model '" + n + "' in the store " + root);
+            throw new NoSuchModelException("no model '" + n + "' in the store " + root);
         }
         try {
             Manifest m = JSON.readValue(mp.toFile(), Manifest.class);
@@ -264,7 +263,7 @@ public final class ModelStore {
         }
         Path p = blobs.resolve(l.fileName());
         if (!Files.isRegularFile(p)) {
-            throw new NoSuchFileException(p.toString(), null, "blob " + l.digest() + " of " + manifest + " is missing: pull or create the model again");
+            throw new NoSuchModelException("blob " + l.digest() + " of " + manifest + " is missing: pull or create the model again");
         }
         return p;
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +66,7 @@ class ModelStoreTest {
         assertThat(a.model()).doesNotExist();
         assertThat(blobs()).isEmpty();
         assertThat(home.resolve("models/manifests/library")).doesNotExist(); // empty folders go too
-        assertThatThrownBy(() -> store.remove(ModelName.parse("a"))).isInstanceOf(NoSuchFileException.class)
+        assertThatThrownBy(() -> store.remove(ModelName.parse("a"))).isInstanceOf(NoSuchModelException.class)
                 .hasMessageContaining("no model 'a:latest'");
         assertThatThrownBy(() -> store.get(ModelName.parse("zzz"))).hasMessageContaining("smelt pull");
     }
@@ -95,7 +95,7 @@ class ModelStoreTest {
                 jobs.add(() -> {
                     try {
                         store.remove(ModelName.parse("other" + 2));
-                    } catch (NoSuchFileException e) {
+                    } catch (NoSuchModelException e) {
                         // not written yet
                     }
                     return null;
