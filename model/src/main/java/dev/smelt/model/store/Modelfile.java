@@ -31,6 +31,8 @@ public record Modelfile(String from, Path fromPath, Path adapter, String templat
     public static final Set<String> PARAMETERS = Set.of("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "repeat_last_n",
             "presence_penalty", "frequency_penalty", "seed", "num_predict", "num_ctx", "stop");
     private static final Set<String> INTEGER_PARAMETERS = Set.of("top_k", "repeat_last_n", "seed", "num_predict", "num_ctx");
+    /** What marks an Ollama (Go) template: {@code {{ .Prompt }}}, {@code {{ range }}}, {@code {{ if .System }}}, {@code {{ end }}}. */
+    private static final String GO_TEMPLATE = "(?s).*\\{\\{-?\\s*(\\.|range |if \\.|end\\b).*";
     private static final String SUPPORTED = "FROM, ADAPTER, TEMPLATE, SYSTEM, PARAMETER";
 
     /** Parses {@code file}; every error names {@code file:line}. */
@@ -103,7 +105,7 @@ public record Modelfile(String from, Path fromPath, Path adapter, String templat
                 }
                 case "TEMPLATE" -> {
                     template = required(rest, at, "TEMPLATE needs a chat template");
-                    if (template.matches("(?s).*\\{\\{-?\\s*(\\.|range |if \\.|end\\b).*")) {
+                    if (template.matches(GO_TEMPLATE)) {
                         throw new IllegalArgumentException(at + "TEMPLATE is a Go template (Ollama's); smelt renders Jinja chat templates "
                                 + "as in GGUF's tokenizer.chat_template ({% for message in messages %}...)");
                     }
@@ -119,6 +121,33 @@ public record Modelfile(String from, Path fromPath, Path adapter, String templat
             throw new IllegalArgumentException(where + ": no FROM line (FROM a GGUF file or a stored model name)");
         }
         return new Modelfile(from, dir.resolve(from), adapter, template, system, params);
+    }
+
+    /**
+     * The Modelfile an API request describes field by field (Ollama's /api/create: {@code from}, {@code template},
+     * {@code system}, {@code parameters}), checked as the text form is; errors name the field.
+     */
+    public static Modelfile of(String from, Path dir, String template, String system, com.fasterxml.jackson.databind.JsonNode parameters) {
+        if (from == null || from.isBlank()) {
+            throw new IllegalArgumentException("'from' is required: a GGUF file on the server or a stored model name");
+        }
+        ObjectNode params = JSON.createObjectNode();
+        if (parameters != null && !parameters.isNull()) {
+            if (!parameters.isObject()) {
+                throw new IllegalArgumentException("'parameters' must be an object, e.g. {\"temperature\": 0.2}");
+            }
+            for (var it = parameters.fields(); it.hasNext(); ) {
+                var e = it.next();
+                for (com.fasterxml.jackson.databind.JsonNode v : e.getValue().isArray() ? e.getValue() : JSON.createArrayNode().add(e.getValue())) {
+                    parameter(params, e.getKey() + " " + v.asText(), "parameters." + e.getKey() + ": ");
+                }
+            }
+        }
+        if (template != null && template.matches(GO_TEMPLATE)) {
+            throw new IllegalArgumentException("'template' is a Go template (Ollama's); smelt renders Jinja chat templates as in GGUF's "
+                    + "tokenizer.chat_template");
+        }
+        return new Modelfile(from, dir.resolve(from), null, template, system, params);
     }
 
     private static void parameter(ObjectNode params, String rest, String at) {
