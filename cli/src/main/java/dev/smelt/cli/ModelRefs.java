@@ -32,4 +32,12 @@ final class ModelRefs {
     static StoredModel stored(Path ref) throws java.io.IOException {
         return Files.exists(ref) ? null : StoreCommands.store().find(ref.toString());
     }
+
+    /** Applies the adapter of the stored model {@code ref} names (its Modelfile's ADAPTER, or finetune --register's), if any. */
+    static void applyStoredAdapter(Path ref, dev.smelt.model.arch.DecoderModel m) throws java.io.IOException {
+        StoredModel st = stored(ref);
+        if (st != null && st.adapter() != null) {
+            LoraOptions.apply(m, st.adapter(), 1f);
+        }
+    }
 }

@@ -131,6 +131,24 @@ final class StoreCommands {
         }
     }
 
+    /** Stores {@code base} (a path or stored name) with {@code adapter} applied on load under {@code name}. */
+    static StoredModel registerAdapter(ModelName name, Path base, Path adapter) throws Exception {
+        ModelStore s = store();
+        ModelStore.Extras extras = new ModelStore.Extras(adapter, null, null, null);
+        StoredModel st = ModelRefs.stored(base);
+        if (st != null) {
+            return s.derive(name, st, extras);
+        }
+        Path weights = ModelRefs.resolve(base);
+        return s.register(name, weights, extras, weights.toAbsolutePath().toString());
+    }
+
+    /** Says where a registered model went and how to use it. */
+    static void registered(StoredModel m) {
+        System.err.printf("stored as %s (%s, %s): smelt run %s, smelt serve %s%n", m.name(), shortDigest(m), size(m.size()),
+                m.name().servedName(), m.name().servedName());
+    }
+
     /** The first 12 hex digits of the weights' digest, as Ollama's ID column. */
     static String shortDigest(StoredModel m) {
         return m.digest().substring("sha256:".length(), "sha256:".length() + 12);

@@ -78,6 +78,36 @@ class StoreCommandsTest {
     }
 
     @Test
+    void finetuneAndMergeRegisterTheirResultAndServeFindsIt() throws Exception {
+        String base = SharedData.model("shakespeare.gguf").toString();
+        Path data = Files.writeString(dir.resolve("train.jsonl"), "{\"text\": \"ROMEO: speak, my love\"}\n{\"text\": \"JULIET: good night\"}\n");
+        Path out = dir.resolve("run");
+        String[] r = CliRun.run("finetune", "--model", base, "--data", data.toString(), "--out", out.toString(), "--steps", "1",
+                "--lora-rank", "2", "--batch-tokens", "64", "--threads", "2", "--register", "bard:tuned");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[2]).contains("stored as bard:tuned");
+        assertThat(CliRun.run("list")[1]).contains("bard:tuned", "+ adapter");
+        r = CliRun.run("run", "bard:tuned", "-p", "ROMEO:", "-n", "2", "--temperature", "0");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[2]).contains("applied LoRA"); // the stored adapter is on
+
+        Path merged = dir.resolve("merged.gguf");
+        r = CliRun.run("merge", "--model", base, "--lora", out.toString(), "-o", merged.toString(), "--no-modelfile", "--register", "bard-merged");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(CliRun.run("list")[1]).contains("bard-merged:latest");
+
+        ServeCommand serve = new ServeCommand();
+        new picocli.CommandLine(serve).parseArgs("bard:tuned", "bard-merged", "--port", "0");
+        try (dev.smelt.server.SmeltServer s = serve.build()) {
+            assertThat(s.models().names()).containsExactly("bard:tuned", "bard-merged");
+            assertThat(s.models().stored("bard:tuned").adapter()).isNotNull();
+        }
+        r = CliRun.run("finetune", "--model", base, "--data", data.toString(), "--out", dir.resolve("x").toString(), "--register", "bad name");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("'bad name' is not a model name");
+    }
+
+    @Test
     void everyStoreCommandAnswersHelp() {
         for (String c : new String[] {"pull", "list", "rm", "cp", "create"}) {
             String[] r = CliRun.run(c, "--help");
