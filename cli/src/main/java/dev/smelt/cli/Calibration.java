@@ -28,7 +28,7 @@ final class Calibration {
         if (text == null) {
             return null;
         }
-        try (DecoderModel m = Models.load(model)) {
+        try (DecoderModel m = Models.load(ModelRefs.local(model))) {
             Tokenizer t = TextModels.tokenizer(m.file());
             int[] tokens = t.encode(TextModels.readText(text), true, false);
             if (tokens.length < ctx) {

@@ -36,6 +36,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Output directory (PEFT adapter, adapter.gguf, checkpoint, metrics.csv).")
     Path out;
 
+    @Option(names = "--register", paramLabel = "NAME[:TAG]", description = "When training finishes, store the base model with the adapter "
+            + "(ADAPTER) under this name in the model store (then smelt serve NAME and Ollama clients use it).")
+    String register;
+
     @Option(names = "--steps", defaultValue = "100", description = "Optimizer steps (default ${DEFAULT-VALUE}).")
     int steps;
 
@@ -108,6 +112,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (t < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         }
+        dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before training
         FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, valFraction, out, cfg, t, saveEvery, evalEvery, resume);
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);
@@ -142,6 +147,9 @@ final class FinetuneCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%s after %d steps: loss %.4f%s; adapter, checkpoint and metrics.csv in %s%n",
                     res.stopped() ? "stopped" : "done", res.steps(), res.lastLoss(),
                     Double.isNaN(res.evalLoss()) ? "" : String.format(Locale.ROOT, ", eval loss %.4f", res.evalLoss()), out);
+            if (name != null && !res.stopped()) {
+                StoreCommands.registered(StoreCommands.registerAdapter(name, model, out.resolve(dev.smelt.model.lora.LoraFiles.GGUF_NAME)));
+            }
             return res.stopped() ? 130 : 0;
         } finally {
             finished.countDown();

@@ -65,7 +65,7 @@ final class LowRankCommand implements Callable<Integer> {
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
         try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);
-            try (GgufFile in = GgufFile.open(input)) {
+            try (GgufFile in = GgufFile.open(ModelRefs.resolve(input))) {
                 long total = in.tensors().stream().filter(t -> select.matches(t.name())).count();
                 Progress bar = new Progress(System.err, "lowrank " + rule, total);
                 List<ModelFactorizer.TensorReport> reps = new ArrayList<>();

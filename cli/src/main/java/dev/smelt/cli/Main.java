@@ -34,6 +34,11 @@ import picocli.CommandLine.Command;
                 RouteTrainCommand.class,
                 RouteCommand.class,
                 DemoCommand.class,
+                StoreCommands.Pull.class,
+                StoreCommands.ListCmd.class,
+                StoreCommands.Rm.class,
+                StoreCommands.Cp.class,
+                StoreCommands.Create.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -28,6 +28,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, description = "Output GGUF.")
     Path output;
 
+    @Option(names = "--register", paramLabel = "NAME[:TAG]", description = "Also store the merged model under this name in the model store "
+            + "(then smelt serve NAME, Ollama clients and every MODEL argument find it).")
+    String register;
+
     @Option(names = "--type", description = "Re-quantize to this file type (Q8_0, Q4_K_M, F16, …); default: keep every tensor's type.")
     String type;
 
@@ -40,6 +44,7 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LlamaFileType ft = type == null ? null : LlamaFileType.fromName(type);
+        dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before the work
         try (DecoderModel m = Models.load(ModelRefs.resolve(model));
              ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             LoraAdapter a = LoraOptions.load(m, lora, scale);
@@ -50,6 +55,10 @@ final class MergeCommand implements Callable<Integer> {
                 Path mf = OllamaModelfile.writeNextTo(m.file(), output);
                 System.err.println("wrote " + mf + " (ollama create NAME -f " + mf + ")");
             }
+        }
+        if (name != null) {
+            StoreCommands.registered(StoreCommands.store().register(name, output, dev.smelt.model.store.ModelStore.Extras.NONE,
+                    output.toAbsolutePath().toString()));
         }
         return 0;
     }

@@ -68,7 +68,7 @@ final class PruneCommand implements Callable<Integer> {
             if (m == PruneMethod.MAGNITUDE && im != null) {
                 System.err.println("note: magnitude pruning ignores activation statistics (they still guide re-quantization)");
             }
-            try (GgufFile in = GgufFile.open(input)) {
+            try (GgufFile in = GgufFile.open(ModelRefs.resolve(input))) {
                 ModelPruner.Report[] rep = new ModelPruner.Report[1];
                 Progress bar = new Progress(System.err, "prune " + m.label() + " " + s, in.tensors().size());
                 int[] n = {0};

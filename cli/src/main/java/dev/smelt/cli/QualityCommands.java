@@ -61,7 +61,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(model); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 Perplexity.Result r = Perplexity.compute(m, pool, tokens(t), ctx, bos(t, m));
                 if (json) {
@@ -90,7 +90,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel a = Models.load(base); DecoderModel b = Models.load(other); ThreadPool pool = pool()) {
+            try (DecoderModel a = Models.load(ModelRefs.resolve(base)); DecoderModel b = Models.load(ModelRefs.resolve(other)); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(a.file());
                 KlDivergence.Result r = KlDivergence.compute(a, b, pool, tokens(t), ctx, bos(t, a));
                 if (json) {
@@ -118,7 +118,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(model); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 int[] tokens = tokens(t);
                 int total = tokens.length / ctx;

@@ -67,6 +67,7 @@ final class RunCommand implements Callable<Integer> {
         SamplerConfig sc = sampling.toConfig();
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
+            ModelRefs.applyStoredAdapter(model, m);
             Tokenizer tok = prompt != null || !printIds ? TextModels.tokenizer(m.file()) : null;
             int[] ids = prompt != null ? tok.encode(prompt, true, false) : promptIds;
             if (ids.length == 0) {

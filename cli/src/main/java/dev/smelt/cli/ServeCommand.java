@@ -107,7 +107,7 @@ final class ServeCommand implements Callable<Integer> {
                 OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();
-        ServedModels served = ServedModels.resolve(models, aliasSpecs, adapterSpecs, ModelRefs::resolve);
+        ServedModels served = ServedModels.resolve(models, aliasSpecs, adapterSpecs, ModelRefs::resolve, StoreCommands.store());
         served.checkLora(loraOptions.lora);
         servedNames = served.names();
         return served.server(cfg, (name, m) -> loraOptions.applyTo(m), Clock.systemUTC());

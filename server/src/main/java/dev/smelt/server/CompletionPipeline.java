@@ -41,6 +41,11 @@ final class CompletionPipeline {
         this.models = models;
     }
 
+    /** The models requests run on (handlers look up a stored model's defaults there). */
+    ModelRegistry models() {
+        return models;
+    }
+
     void run(Context ctx, CompletionRequest r, Writers writers) throws IOException {
         long t0 = System.nanoTime();
         try (ModelRegistry.Lease lease = models.acquire(r.model())) {

@@ -7,6 +7,10 @@ import dev.smelt.model.lora.LoraAdapter;
 import dev.smelt.model.lora.LoraApplier;
 import dev.smelt.model.lora.LoraBase;
 import dev.smelt.model.lora.LoraFiles;
+import dev.smelt.model.hub.ModelDownloader;
+import dev.smelt.model.store.ModelStore;
+import dev.smelt.model.store.StorePull;
+import dev.smelt.model.store.StoredModel;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.runtime.engine.BatchEngine;
@@ -19,12 +23,16 @@ import java.util.Map;
 /**
  * Loads GGUF files for the {@link ModelRegistry}: weights, a batching engine with the configured slots,
  * the tokenizer, and the model's chat template (ChatML when the file has none, as llama-server does).
+ * With a {@link ModelStore}, any stored name can be requested too ({@link #discover}); a stored model's
+ * adapter is applied on load and its template replaces the file's.
  */
 public final class GgufModelLoader implements ModelRegistry.Loader {
     private final Map<String, Path> files;
     private final ServerConfig config;
     private final Customizer customizer;
     private final Map<String, Map<String, Path>> adapters; // model → adapter name → PEFT dir or adapter .gguf, in id order
+    private final ModelStore store; // null: only the given files
+    private final Map<String, StoredModel> stored = new java.util.concurrent.ConcurrentHashMap<>(); // served name → stored model
 
     /** Changes a freshly loaded model before it is served (e.g. applies a LoRA adapter). */
     @FunctionalInterface
@@ -45,9 +53,22 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
      *                 the one loaded base with {@link LoraApplier#applyMulti} (ids in map order, from 1)
      */
     public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer, Map<String, Map<String, Path>> adapters) {
+        this(files, config, customizer, adapters, null, Map.of());
+    }
+
+    /**
+     * @param store   the model store whose names may be requested (null: none)
+     * @param stored  stored models served from the start, by served name ({@code smelt serve NAME})
+     */
+    public GgufModelLoader(Map<String, Path> files, ServerConfig config, Customizer customizer, Map<String, Map<String, Path>> adapters,
+                           ModelStore store, Map<String, StoredModel> stored) {
+        this.store = store;
+        this.stored.putAll(stored);
         for (String m : adapters.keySet()) {
             if (!files.containsKey(m)) {
+                if (!stored.containsKey(m)) {
                 throw new IllegalArgumentException("adapters given for unknown model '" + m + "'; models: " + files.keySet());
+            }
             }
         }
         this.files = Map.copyOf(files);
@@ -81,8 +102,41 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
     }
 
     @Override
+    public String discover(String requested) {
+        if (store == null) {
+            return null;
+        }
+        try {
+            StoredModel m = store.find(ModelDownloader.isRemote(requested) ? StorePull.defaultName(requested).toString() : requested);
+            if (m == null) {
+                return null;
+            }
+            stored.put(m.name().servedName(), m);
+            return m.name().servedName();
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            return null; // a damaged entry is not servable; /api/tags and smelt list show the rest
+        }
+    }
+
+    @Override
+    public void forget(String name) {
+        stored.remove(name);
+    }
+
+    @Override
+    public StoredModel stored(String name) {
+        return stored.get(name);
+    }
+
+    @Override
+    public ModelStore store() {
+        return store;
+    }
+
+    @Override
     public ServedModel load(String name) throws Exception {
-        Path p = files.get(name);
+        StoredModel st = stored.get(name);
+        Path p = st != null ? st.model() : files.get(name);
         if (p == null) {
             throw ApiException.notFound("unknown model '" + name + "'", "model", "model_not_found");
         }
@@ -90,6 +144,9 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         ThreadPool pool = null;
         try {
             customizer.customize(name, m);
+            if (st != null && st.adapter() != null) { // the Modelfile's ADAPTER, always on
+                LoraApplier.apply(m, LoraFiles.load(st.adapter(), LoraBase.of(m.file())), 1f);
+            }
             Map<String, Path> mine = adapters.getOrDefault(name, Map.of());
             if (!mine.isEmpty()) {
                 LoraApplier.applyMulti(m, readAdapters(mine, LoraBase.of(m.file())), 1f);
@@ -98,7 +155,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             pool = new ThreadPool(config.threads());
             int ctx = Math.min(config.contextSize(), m.config().contextLength());
             BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
-            String src = m.file().getString("tokenizer.chat_template", null);
+            String src = st != null && st.template() != null ? st.template() : m.file().getString("tokenizer.chat_template", null);
             ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
             return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render, ToolFormat.detect(src),
                     src != null && src.contains("tools"));
@@ -113,7 +170,8 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
 
     @Override
     public Path file(String name) {
-        return files.get(name);
+        StoredModel st = stored.get(name);
+        return st != null ? st.model() : files.get(name);
     }
 
     @Override

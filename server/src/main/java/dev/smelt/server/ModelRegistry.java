@@ -41,6 +41,25 @@ public final class ModelRegistry implements AutoCloseable {
         default java.nio.file.Path adapterFile(String name, String adapter) {
             return null;
         }
+
+        /** The canonical name for {@code requested} when this loader can serve it though it was not registered (a stored name), else null. */
+        default String discover(String requested) {
+            return null;
+        }
+
+        /** Stops serving discovered {@code name} (it left the store). */
+        default void forget(String name) {
+        }
+
+        /** The stored model behind {@code name} (its system message and default options), or null. */
+        default dev.smelt.model.store.StoredModel stored(String name) {
+            return null;
+        }
+
+        /** The model store names are discovered in, or null. */
+        default dev.smelt.model.store.ModelStore store() {
+            return null;
+        }
     }
 
     /** Separates a base model from its adapter in a served name ({@code base+adapter}). */
@@ -171,9 +190,49 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /** The canonical name of {@code nameOrAlias} (with or without {@code :latest}), or null. */
-    public synchronized String canonical(String nameOrAlias) {
-        String c = aliases.get(nameOrAlias);
-        return c != null ? c : aliases.get(untagged(nameOrAlias));
+    public String canonical(String nameOrAlias) {
+        synchronized (this) {
+            String c = aliases.get(nameOrAlias);
+            if (c == null) {
+                c = aliases.get(untagged(nameOrAlias));
+            }
+            if (c != null || closed) {
+                return c;
+            }
+        }
+        String found = loader.discover(nameOrAlias); // file system work, outside the lock
+        if (found != null) {
+            synchronized (this) {
+                aliases.putIfAbsent(found, found);
+            }
+        }
+        return found;
+    }
+
+    /** The stored model behind canonical {@code name}, or null. */
+    public dev.smelt.model.store.StoredModel stored(String name) {
+        return loader.stored(name);
+    }
+
+    /** The model store stored names are discovered in, or null. */
+    public dev.smelt.model.store.ModelStore store() {
+        return loader.store();
+    }
+
+    /**
+     * Stops resolving stored model {@code name} (removed from the store): its names go; a loaded copy answers the requests
+     * that hold it and is unloaded by the sweeper.
+     */
+    public void forget(String name) {
+        synchronized (this) {
+            aliases.values().removeIf(name::equals);
+            ServedModel m = loaded.get(name);
+            if (m != null) {
+                m.keepAlive(Duration.ZERO);
+            }
+        }
+        loader.forget(name);
+        sweep();
     }
 
     public synchronized boolean isLoaded(String canonical) {

@@ -31,12 +31,14 @@ final class OllamaHandlers {
     }
 
     void chat(Context ctx) throws IOException {
-        CompletionRequest r = OllamaCodec.chat(Json.parseObject(ctx), seeds.getAsLong());
+        CompletionRequest r = OllamaCodec.chat(StoredDefaults.apply(pipeline.models(), Json.parseObject(ctx), StoredDefaults.Api.OLLAMA_CHAT),
+                seeds.getAsLong());
         pipeline.run(ctx, r, (model, echo) -> new OllamaWriter(model, true, clock));
     }
 
     void generate(Context ctx) throws IOException {
-        CompletionRequest r = OllamaCodec.generate(Json.parseObject(ctx), seeds.getAsLong());
+        CompletionRequest r = OllamaCodec.generate(StoredDefaults.apply(pipeline.models(), Json.parseObject(ctx),
+                StoredDefaults.Api.OLLAMA_GENERATE), seeds.getAsLong());
         pipeline.run(ctx, r, (model, echo) -> new OllamaWriter(model, false, clock));
     }
 }

@@ -34,7 +34,17 @@ final class OllamaListings {
     void tags(Context ctx) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         ArrayNode arr = o.putArray("models");
+        java.util.Set<String> listed = new java.util.HashSet<>();
         for (String n : models.names()) {
+            dev.smelt.model.store.StoredModel st = models.stored(n);
+            if (st != null) {
+                listed.add(st.name().toString());
+                arr.add(storedEntry(st, tagged(n)));
+                for (String a : models.adapters(n)) {
+                    arr.add(storedEntry(st, tagged(n + ModelRegistry.ADAPTER_SEPARATOR + a)));
+                }
+                continue;
+            }
             ModelInfo info = info(n);
             if (info == null) {
                 continue;
@@ -52,7 +62,29 @@ final class OllamaListings {
         for (String n : embeddings.names()) {
             arr.add(embedderEntry(n));
         }
+        if (models.store() != null) {
+            try {
+                for (dev.smelt.model.store.StoredModel st : models.store().list()) { // every stored name, servable on request
+                    if (listed.add(st.name().toString())) {
+                        arr.add(storedEntry(st, st.name().toString()));
+                    }
+                }
+            } catch (IOException e) {
+                throw new ApiException(500, "server_error", "cannot read the model store " + models.store().root() + ": " + e.getMessage(),
+                        null, null, null);
+            }
+        }
         ctx.json(o);
+    }
+
+    /** A stored model as /api/tags lists it, from its manifest (no hashing: the digest is the store's). */
+    private static ObjectNode storedEntry(dev.smelt.model.store.StoredModel st, String name) {
+        ObjectNode e = Json.MAPPER.createObjectNode().put("name", name).put("model", name).put("modified_at", st.modified().toString())
+                .put("size", st.size()).put("digest", st.digest().substring("sha256:".length()));
+        ObjectNode d = e.putObject("details").put("parent_model", "").put("format", "gguf").put("family", st.family());
+        d.putArray("families").add(st.family());
+        d.put("parameter_size", "").put("quantization_level", st.fileType());
+        return e;
     }
 
     /** {@code name:latest}, as Ollama lists names (a name that has a tag keeps it). */

@@ -22,12 +22,14 @@ final class OpenAiHandlers {
     }
 
     void completions(Context ctx) throws IOException {
-        CompletionRequest r = OpenAiCodec.completions(Json.parseObject(ctx), seeds.getAsLong());
+        CompletionRequest r = OpenAiCodec.completions(StoredDefaults.apply(pipeline.models(), Json.parseObject(ctx),
+                StoredDefaults.Api.OPENAI_COMPLETIONS), seeds.getAsLong());
         pipeline.run(ctx, r, (model, echo) -> writer("cmpl-", model, false, r, echo));
     }
 
     void chat(Context ctx) throws IOException {
-        CompletionRequest r = OpenAiCodec.chat(Json.parseObject(ctx), seeds.getAsLong());
+        CompletionRequest r = OpenAiCodec.chat(StoredDefaults.apply(pipeline.models(), Json.parseObject(ctx), StoredDefaults.Api.OPENAI_CHAT),
+                seeds.getAsLong());
         pipeline.run(ctx, r, (model, echo) -> writer("chatcmpl-", model, true, r, echo));
     }
 

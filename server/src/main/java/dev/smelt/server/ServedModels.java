@@ -7,6 +7,8 @@ import dev.smelt.model.encoder.GgufBertLoader;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.lora.LoraBase;
 import dev.smelt.model.lora.LoraFiles;
+import dev.smelt.model.store.ModelStore;
+import dev.smelt.model.store.StoredModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +40,16 @@ public final class ServedModels {
     private final Map<String, String> aliases = new LinkedHashMap<>();      // chat model aliases, "default" first
     private final Map<String, String> classifierAliases = new LinkedHashMap<>();
     private final Map<String, Map<String, Path>> adapters = new LinkedHashMap<>();
+    private final Map<String, StoredModel> stored = new LinkedHashMap<>();  // chat models from the store, by served name
+    private ModelStore store;                                               // null: no stored names
 
     private ServedModels() {
+    }
+
+    /** {@link #resolve(List, List, List, Resolver)} where a model argument may also be a name in {@code store}. */
+    public static ServedModels resolve(List<Path> refs, List<String> aliasSpecs, List<String> adapterSpecs, Resolver resolver,
+                                       ModelStore store) throws Exception {
+        return resolveAll(refs, aliasSpecs, adapterSpecs, resolver, store);
     }
 
     /**
@@ -48,7 +58,13 @@ public final class ServedModels {
      */
     public static ServedModels resolve(List<Path> refs, List<String> aliasSpecs, List<String> adapterSpecs, Resolver resolver)
             throws Exception {
+        return resolveAll(refs, aliasSpecs, adapterSpecs, resolver, null);
+    }
+
+    private static ServedModels resolveAll(List<Path> refs, List<String> aliasSpecs, List<String> adapterSpecs, Resolver resolver,
+                                           ModelStore store) throws Exception {
         ServedModels s = new ServedModels();
+        s.store = store;
         for (Path ref : refs) {
             Map.Entry<String, Path> clf = classifierRef(ref);
             if (clf != null) {
@@ -60,6 +76,12 @@ public final class ServedModels {
             String embedder = embedderRef(ref);
             if (embedder != null) {
                 s.embedders.put(embedderName(embedder), embedder);
+                continue;
+            }
+            StoredModel st = store == null || Files.exists(ref) ? null : store.find(ref.toString());
+            if (st != null) { // a stored name: served under it (without :latest), with what its Modelfile added
+                s.stored.put(st.name().servedName(), st);
+                s.files.put(st.name().servedName(), st.model());
                 continue;
             }
             Path p = resolver.resolve(ref);
@@ -102,7 +124,7 @@ public final class ServedModels {
     public SmeltServer server(ServerConfig cfg, GgufModelLoader.Customizer customizer, Clock clock) {
         cfg.validate();
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
-                new GgufModelLoader(files, cfg, customizer, adapters), cfg.keepAlive());
+                new GgufModelLoader(files, cfg, customizer, adapters, store, stored), cfg.keepAlive());
         ClassifierModels clf = new ClassifierModels(new ArrayList<>(classifiers.keySet()), classifierAliases, new ClassifierModels.Opener() {
             @Override
             public TextClassifier open(String name) throws Exception {
@@ -114,7 +136,8 @@ public final class ServedModels {
                 return classifiers.get(name);
             }
         }, cfg.keepAlive());
-        return new SmeltServer(cfg, registry, embeddings(embedders, cfg.threads()), clf, clock);
+        SmeltServer server = new SmeltServer(cfg, registry, embeddings(embedders, cfg.threads()), clf, clock);
+        return store == null ? server : server.enableStore(dev.smelt.model.hub.ModelDownloader.fromEnvironment(System.getenv()));
     }
 
     /** Embedding models by served name → built-in name or path, each opened on first use with {@code threads} threads. */

@@ -82,6 +82,24 @@ public final class SmeltServer implements AutoCloseable {
         app.get("/api/version", ollama::version);
     }
 
+    /**
+     * Adds Ollama's model management (/api/pull, /api/delete, /api/copy, /api/create) over the registry's model store,
+     * pulling from {@code hub}; call before {@link #start}. Without it those paths are 404s.
+     *
+     * @throws IllegalStateException when the registry has no store
+     */
+    public SmeltServer enableStore(dev.smelt.model.hub.ModelDownloader hub) {
+        if (models.store() == null) {
+            throw new IllegalStateException("the models are not served from a model store");
+        }
+        OllamaStore s = new OllamaStore(models.store(), hub, models);
+        app.post("/api/pull", s::pull);
+        app.delete("/api/delete", s::delete);
+        app.post("/api/copy", s::copy);
+        app.post("/api/create", s::create);
+        return this;
+    }
+
     /** Counts in-flight POSTs (graceful shutdown waits for them) and refuses new ones while shutting down. */
     private void admit(Context ctx) {
         if (ctx.method().name().equals("POST")) {

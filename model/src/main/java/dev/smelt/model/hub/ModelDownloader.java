@@ -59,6 +59,16 @@ public final class ModelDownloader {
                 offline, env.get("HF_TOKEN"));
     }
 
+    /** The same settings downloading into {@code otherCache} (the model store keeps its partial downloads in its own folder). */
+    public ModelDownloader withCache(Path otherCache) {
+        return new ModelDownloader(http, base, otherCache, offline, token);
+    }
+
+    /** The same settings against another hub (tests, mirrors: {@code --hub URL}). */
+    public ModelDownloader withBase(URI otherBase) {
+        return new ModelDownloader(http, otherBase, cache, offline, token);
+    }
+
     public static boolean isRemote(String ref) {
         return ref.startsWith("hf:");
     }
