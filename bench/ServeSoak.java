@@ -37,6 +37,25 @@ public class ServeSoak {
         double heapStart = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\"", true);
         double oldStart = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]*Old[^\"]*\"", true);
         long end = System.currentTimeMillis() + durationMs;
+        // live heap after each GC, sampled every 30 s: flat over the run means no leak
+        StringBuilder liveSeries = new StringBuilder();
+        Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+            while (System.currentTimeMillis() < end) {
+                try {
+                    Thread.sleep(30_000);
+                    double l = metric(http, base, "jvm_gc_live_data_size_bytes", false);
+                    double stall = metric(http, base, "smelt_engine_stalled_seconds", false);
+                    synchronized (liveSeries) {
+                        liveSeries.append(liveSeries.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.1f", l / 1e6));
+                    }
+                    if (stall >= 30) {
+                        count("engine_stalled_30s");
+                    }
+                } catch (Exception e) {
+                    count("sampler_" + e.getClass().getSimpleName());
+                }
+            }
+        });
         Thread[] ts = new Thread[clients];
         for (int c = 0; c < clients; c++) {
             Random rnd = new Random(seed + c);
@@ -64,12 +83,18 @@ public class ServeSoak {
         double oldStart0 = oldStart;
         double oldEnd = metric(http, base, "jvm_memory_used_bytes\\{area=\"heap\",id=\"[^\"]*Old[^\"]*\"", true);
         double live = metric(http, base, "jvm_gc_live_data_size_bytes", false);
+        double unhealthy = metric(http, base, "smelt_engines_unhealthy", false);
+        double failedRequests = metric(http, base, "smelt_engine_failed_requests_total", false);
+        int healthEnd = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+        sampler.join();
         StringBuilder o = new StringBuilder();
         outcomes.forEach((k, v) -> o.append(o.isEmpty() ? "" : ",").append('"').append(k).append("\":").append(v.get()));
         System.out.printf(Locale.ROOT, "{\"duration_s\":%d,\"clients\":%d,\"outcomes\":{%s},\"slots_in_use_at_end\":%.0f,"
                 + "\"queue_depth_at_end\":%.0f,\"heap_used_mb_start\":%.1f,\"heap_used_mb_end\":%.1f,\"old_gen_mb_start\":%.1f,"
-                + "\"old_gen_mb_end\":%.1f,\"live_after_last_gc_mb\":%.1f}%n", durationMs / 1000, clients, o,
-                active, queue, heapStart / 1e6, heapEnd / 1e6, oldStart0 / 1e6, oldEnd / 1e6, live / 1e6);
+                + "\"old_gen_mb_end\":%.1f,\"live_after_last_gc_mb\":%.1f,\"live_after_gc_mb_every_30s\":[%s],"
+                + "\"engines_unhealthy_at_end\":%.0f,\"engine_failed_requests\":%.0f,\"health_at_end\":%d}%n", durationMs / 1000, clients, o,
+                active, queue, heapStart / 1e6, heapEnd / 1e6, oldStart0 / 1e6, oldEnd / 1e6, live / 1e6, liveSeries,
+                unhealthy, failedRequests, healthEnd);
     }
 
     static void count(String k) {
@@ -81,8 +106,8 @@ public class ServeSoak {
             HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(), HttpResponse.BodyHandlers.ofString());
             count("health_" + h.statusCode());
         }
-        int kind = rnd.nextInt(8);
-        if (kind >= 6) {
+        int kind = rnd.nextInt(9);
+        if (kind >= 7) {
             malformed(http, base, model, rnd);
             return;
         }
@@ -113,6 +138,21 @@ public class ServeSoak {
                 body = "{\"model\":\"" + model + "\",\"messages\":[" + user + "],\"max_tokens\":" + (max + 40) + ",\"stream\":" + stream
                         + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\","
                         + "\"properties\":{\"x\":{\"enum\":[\"a\",\"b\"]}},\"required\":[\"x\"]}}}],\"tool_choice\":\"required\"}";
+            }
+            case 5 -> {
+                path = "/v1/chat/completions"; // structured output with non-ASCII literals: the content must be one of them
+                body = "{\"model\":\"" + model + "\",\"messages\":[" + user + "],\"max_tokens\":" + (max + 16) + ",\"stream\":false"
+                        + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"t\",\"schema\":"
+                        + "{\"enum\":[\"中\",\"😀\",\"é\"]}}}}";
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                boolean one = false;
+                for (String v : new String[] {"中", "😀", "é"}) {
+                    one |= r.body().contains("\"content\":\"\\\"" + v + "\\\"\"");
+                }
+                count(r.statusCode() != 200 ? Integer.toString(r.statusCode()) : one ? "utf8_enum_ok" : "utf8_enum_wrong");
+                return;
             }
             case 4 -> {
                 path = "/api/generate";
@@ -155,6 +195,9 @@ public class ServeSoak {
         "{\"model\":\"M\",\"messages\":" + "[".repeat(3000) + "]".repeat(3000) + "}",
         "{\"model\":\"M\",\"prompt\":\"x\"}{\"model\":\"M\"}",
         "{\"model\":\"M\",\"model\":\"N\",\"prompt\":\"x\"}",
+        "{\"model\":\"M\",\"prompt\":\"x\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":"
+                + "{\"type\":\"string\",\"maxLength\":-5}}}}",
+        "{\"model\":\"M\",\"prompt\":\"x\",\"max_tokens\":2147483647,\"stream\":true}",
     };
 
     static void malformed(HttpClient http, String base, String model, Random rnd) throws Exception {

@@ -74,15 +74,20 @@ final class RunCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the prompt is empty");
             }
             KvCache cache = m.newCache(modelOptions.contextFor(m.config().contextLength()));
-            if (ids.length + maxTokens > cache.capacity()) {
+            if ((long) ids.length + maxTokens > cache.capacity()) { // long: -n may be Integer.MAX_VALUE
                 throw new IllegalArgumentException("prompt (" + ids.length + " tokens) + max tokens (" + maxTokens
                         + ") exceed the context of " + cache.capacity() + " tokens; raise --ctx");
             }
             int vocab = m.config().vocab();
-            float[] logits = dumpLogits != null ? new float[(ids.length + maxTokens) * vocab] : null;
-            if (dumpLogits != null && ids.length + maxTokens + 1 > cache.capacity()) {
+            if (dumpLogits != null && (long) ids.length + maxTokens + 1 > cache.capacity()) {
                 throw new IllegalArgumentException("--dump-logits needs prompt + max tokens + 1 <= context " + cache.capacity());
             }
+            long logitFloats = (long) (ids.length + maxTokens) * vocab;
+            if (dumpLogits != null && logitFloats > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("--dump-logits of " + (ids.length + maxTokens) + " rows x " + vocab
+                        + " tokens exceeds one Java array (2^31 floats); lower -n");
+            }
+            float[] logits = dumpLogits != null ? new float[(int) logitFloats] : null;
             Generator g = new Generator(m, pool);
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             int[] count = {0};

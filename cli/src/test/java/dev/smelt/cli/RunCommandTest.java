@@ -86,6 +86,10 @@ class RunCommandTest {
             assertThat(Main.execute("run", "/nonexistent/model.gguf", "-p", "hi")).isEqualTo(1);
             assertThat(Main.execute("run", SharedData.model("llama.gguf").toString(), "--prompt-ids", "1,99999", "-n", "2")).isEqualTo(1);
             assertThat(Main.execute("run", SharedData.model("llama.gguf").toString(), "--prompt-ids", "1,2", "-n", "5000", "--ctx", "64")).isEqualTo(1);
+            // prompt + max tokens overflowed int: the context check was skipped and an array of negative size followed
+            assertThat(Main.execute("run", SharedData.model("llama.gguf").toString(), "-p", "hi", "-n", "2147483647")).isEqualTo(1);
+            assertThat(Main.execute("run", SharedData.model("llama.gguf").toString(), "--prompt-ids", "1,2", "-n", "2147483647",
+                    "--dump-logits", "/nonexistent/l.safetensors")).isEqualTo(1);
         } finally {
             System.setErr(oldErr);
         }
@@ -93,6 +97,7 @@ class RunCommandTest {
         assertThat(e).contains("smelt: error: no such file: /nonexistent/model.gguf");
         assertThat(e).contains("token id 99999").contains("outside the vocabulary");
         assertThat(e).contains("exceed the context of 64 tokens");
+        assertThat(e).contains("max tokens (2147483647) exceed the context of").doesNotContain("NegativeArraySize");
         assertThat(e).doesNotContain("\tat ");
     }
 }

@@ -89,9 +89,12 @@ public final class Generator {
         long t0 = System.nanoTime();
         float[] logits = prefill(prompt, cache, null);
         long t1 = System.nanoTime();
-        int[] history = Arrays.copyOf(prompt, prompt.length + maxTokens);
+        // Sized by what the cache can hold, not by maxTokens (which may be Integer.MAX_VALUE): generation cannot go
+        // past the context, the forward after the last position that fits throws ContextOverflowException.
+        int room = (int) Math.min(maxTokens, Math.max(0L, (long) cache.capacity() - cache.length()) + 1); // the prompt is in the cache
+        int[] history = Arrays.copyOf(prompt, prompt.length + room);
         int historyLen = prompt.length;
-        int[] out = new int[maxTokens];
+        int[] out = new int[room];
         int produced = 0;
         StopReason reason = StopReason.MAX_TOKENS;
         int vocab = model.config().vocab();

@@ -79,6 +79,9 @@ final class CompletionPipeline {
             throw new ApiException(429, "rate_limit_error", e.getMessage(), null, "rate_limit_exceeded", 1);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage(), r.prompt() instanceof Prompt.Chat ? "messages" : "prompt");
+        } catch (IllegalStateException e) { // the engine has stopped (shutting down, or dead: /health says so too)
+            throw new ApiException(503, "server_error", "model '" + m.name() + "' cannot generate now: " + e.getMessage(), null,
+                    "engine_unavailable", 5);
         }
     }
 
@@ -170,7 +173,7 @@ final class CompletionPipeline {
                     case CompletionJob.Done d -> {
                         if (d.error() != null) {
                             job.cancel();
-                            w.error(out, "generation failed: " + d.error().getMessage());
+                            w.error(out, "generation failed: " + describe(d.error()));
                             return;
                         }
                         ToolStreamFilter f = filters[d.index()];
@@ -197,8 +200,13 @@ final class CompletionPipeline {
     private static void failed(CompletionJob job, CompletionJob.Done d) {
         if (d.error() != null) {
             job.cancel();
-            throw new ApiException(500, "server_error", "generation failed: " + d.error().getMessage(), null, null, null);
+            throw new ApiException(500, "server_error", "generation failed: " + describe(d.error()), null, null, null);
         }
+    }
+
+    /** An engine failure for the client: its message, or its type when it has none (a NullPointerException). */
+    private static String describe(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
     /** @param parsed the choice's text split into content and tool calls, or null without tools */

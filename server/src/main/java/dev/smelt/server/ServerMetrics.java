@@ -15,7 +15,7 @@ final class ServerMetrics implements AutoCloseable {
     /** GC notifications (live data after a collection: the "memory stays flat" signal of a soak); closed with the server. */
     private final io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
 
-    ServerMetrics(ModelRegistry models) {
+    ServerMetrics(ModelRegistry models, EngineWatchdog watchdog) {
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry); // heap use, for soak runs
         gc.bindTo(registry);
         gauge("smelt_models_loaded", "models in memory", models, m -> m.loadedModels().size());
@@ -23,6 +23,14 @@ final class ServerMetrics implements AutoCloseable {
         gauge("smelt_requests_active", "requests holding a slot", models, m -> sum(m, s -> s.engine().activeRequests()));
         gauge("smelt_kv_cache_used_tokens", "KV positions in use", models, m -> sum(m, s -> s.engine().kvUsage()[0]));
         gauge("smelt_kv_cache_capacity_tokens", "KV positions allocated for slots", models, m -> sum(m, s -> s.engine().kvUsage()[1]));
+        Gauge.builder("smelt_engines_unhealthy", watchdog, w -> w.problems().size())
+                .description("engines stopped or without progress while work waits (/health is 503 while > 0)").register(registry);
+        Gauge.builder("smelt_engine_stalled_seconds", watchdog, EngineWatchdog::maxStallSeconds)
+                .description("longest time any engine has gone without a step while work waits").register(registry);
+        FunctionCounter.builder("smelt_engine_failed_requests", models, m -> sum(m, s -> s.engine().stats().failedRequests.get()))
+                .description("generations ended by an error inside the engine (answered 500; the engine went on)").register(registry);
+        FunctionCounter.builder("smelt_engine_failed_steps", models, m -> sum(m, s -> s.engine().stats().failedSteps.get()))
+                .description("forward steps that threw (their requests failed; the engine went on)").register(registry);
         FunctionCounter.builder("smelt_prompt_tokens", models, m -> sum(m, s -> s.engine().stats().promptTokens.get()))
                 .description("prompt tokens processed").register(registry);
         FunctionCounter.builder("smelt_prompt_tokens_reused", models, m -> sum(m, s -> s.engine().stats().promptTokensReused.get()))

@@ -24,6 +24,7 @@ public final class SmeltServer implements AutoCloseable {
     private final ServerConfig config;
     private final ModelRegistry models;
     private final ServerMetrics metrics;
+    private final EngineWatchdog watchdog;
     private final Javalin app;
     private final RequestLog log;
     private final EmbeddingModels embeddings;
@@ -49,7 +50,8 @@ public final class SmeltServer implements AutoCloseable {
         this.classifiers = classifiers;
         this.config = config;
         this.models = models;
-        this.metrics = new ServerMetrics(models);
+        this.watchdog = new EngineWatchdog(models, EngineWatchdog.DEFAULT_STALL);
+        this.metrics = new ServerMetrics(models, watchdog);
         this.startedAt = clock.instant().getEpochSecond();
         AtomicLong seeds = new AtomicLong(clock.millis());
         CompletionPipeline pipeline = new CompletionPipeline(models);
@@ -60,7 +62,7 @@ public final class SmeltServer implements AutoCloseable {
         this.app = HttpApp.create(config.http(), log);
         app.before(this::admit);
         app.after(this::finished);
-        app.get("/health", ctx -> HttpApp.health(ctx, ready, "loading"));
+        app.get("/health", this::health);
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
         app.get("/v1/models", this::listModels);
         app.get("/v1/models/{id}", this::getModel);
@@ -158,6 +160,18 @@ public final class SmeltServer implements AutoCloseable {
             }
         }
         return Json.MAPPER.createObjectNode().put("id", id).put("object", "model").put("created", created).put("owned_by", "smelt");
+    }
+
+    /** 200 {"status":"ok"}; 503 while loading, and while an engine has stopped or is wedged ({@link EngineWatchdog}). */
+    private void health(Context ctx) {
+        java.util.List<String> problems = ready ? watchdog.problems() : java.util.List.of();
+        if (problems.isEmpty()) {
+            HttpApp.health(ctx, ready, "loading");
+            return;
+        }
+        ObjectNode o = Json.MAPPER.createObjectNode().put("status", "error");
+        problems.forEach(o.putArray("problems")::add);
+        ctx.status(503).json(o);
     }
 
     /** Ends an in-flight request and records its metrics (the shared rules write its log line). */

@@ -4,7 +4,8 @@ import java.util.function.IntPredicate;
 
 /**
  * Constrains generation to JSON documents accepted by a compiled schema {@link Node}: a token is
- * allowed when its bytes extend the text so far to a prefix of some valid document; end-of-generation
+ * allowed when its bytes (UTF-8, whatever the vocabulary: SentencePiece pieces and byte fallback, byte-level BPE)
+ * extend the text so far to a prefix of some valid document, multi-byte characters included; end-of-generation
  * tokens are allowed only once the document is complete. Tokens that produce no bytes (control tokens)
  * are never allowed inside the document, so decoding cannot stall on them. Not thread-safe.
  */
@@ -21,7 +22,7 @@ public final class JsonConstraint implements TokenConstraint {
         this(root, tokenBytes, isEnd, JsonMatcher.MAX_WS);
     }
 
-    /** @param maxWhitespace blank bytes allowed in a row between JSON tokens (0: compact output only) */
+    /** @param maxWhitespace blank bytes allowed between JSON tokens ({@link JsonMatcher#start(Node, int)}; 0: compact output only) */
     public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd, int maxWhitespace) {
         this.tokenBytes = tokenBytes;
         this.isEnd = isEnd;

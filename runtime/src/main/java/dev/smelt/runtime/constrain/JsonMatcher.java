@@ -1,5 +1,6 @@
 package dev.smelt.runtime.constrain;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,11 +8,16 @@ import java.util.List;
  * Byte-level recognizer of the JSON documents a compiled {@link Node} accepts, as a set of pushdown
  * states (persistent linked stacks, so branching for unions and copying per candidate token are cheap).
  * {@link #feed} advances by bytes; an empty state set means the prefix can no longer be completed.
- * Whitespace between tokens is allowed up to {@link #MAX_WS} bytes in a row, so decoding cannot loop
- * on blanks. Immutable: every operation returns a new matcher; thread-safe.
+ * Whitespace between tokens is bounded as in llama.cpp's json-schema grammar: one space, or one newline
+ * and then an indent of at most {@link #MAX_WS} − 1 spaces or tabs, so decoding cannot loop on blanks and a
+ * document with a fixed number of tokens ends within a fixed number of bytes (before: any 8 blanks per gap,
+ * runs of newlines and tabs included). Immutable: every operation returns a new matcher; thread-safe.
  */
 public final class JsonMatcher {
-    static final int MAX_WS = 8;
+    /** Blank bytes allowed in one gap between JSON tokens: a newline and an indent of up to 8 (2 spaces × 4 levels). */
+    static final int MAX_WS = 9;
+    /** Gap state after a single space: nothing more may follow. Other states: 0 = no blank yet; k ≥ 1 = a newline and k − 1 indent bytes. */
+    private static final int WS_SPACE = Integer.MAX_VALUE;
 
     /** Stack frame kinds. */
     private sealed interface Frame permits Value, Lit, Str, Num, Obj, Arr {
@@ -28,9 +34,11 @@ public final class JsonMatcher {
     /**
      * Inside a string (after the opening quote). {@code keys}: for object keys, the allowed property
      * indexes (null = free); {@code typed}: raw characters so far when keys must match; {@code esc}:
-     * 0 none, 1 after backslash, 2..5 hex digits left; {@code len}: characters so far.
+     * 0 none, 1 after backslash, 2..5 hex digits left; {@code len}: characters so far; {@code utf8}: the
+     * multi-byte character in progress ({@link #utf8Start}), 0 between characters. Keys and literals are
+     * compared as UTF-8 bytes, one char per byte ({@link #utf8(String)}).
      */
-    private record Str(Node node, List<Integer> keys, String typed, int esc, int len, int utf8Left) implements Frame {
+    private record Str(Node node, List<Integer> keys, String typed, int esc, int len, int utf8) implements Frame {
     }
 
     /** Inside a number; state per RFC 8259's grammar. */
@@ -80,8 +88,9 @@ public final class JsonMatcher {
     }
 
     /**
-     * A matcher allowing at most {@code maxWhitespace} blank bytes in a row between tokens (0 = compact
-     * JSON only: used for tool calls, whose whitespace carries nothing and costs tokens).
+     * A matcher allowing at most {@code maxWhitespace} blank bytes between tokens: one space, or a newline and up
+     * to {@code maxWhitespace − 1} spaces or tabs (0 = compact JSON only; 1 = one space or one newline, used for
+     * tool calls, whose whitespace carries nothing and costs tokens).
      */
     public static JsonMatcher start(Node root, int maxWhitespace) {
         if (maxWhitespace < 0) {
@@ -97,7 +106,7 @@ public final class JsonMatcher {
         return states.isEmpty() && !done;
     }
 
-    /** True when a complete document has been read (only whitespace may follow; callers end generation). */
+    /** True when a complete document has been read (nothing may follow; callers end generation). */
     public boolean complete() {
         if (done) {
             return true;
@@ -123,7 +132,7 @@ public final class JsonMatcher {
     }
 
     JsonMatcher feed(int c) {
-        if (done && !isWs(c)) {
+        if (done) { // nothing after the document: trailing blanks in its last token would end up in the content
             return new JsonMatcher(List.of(), false, maxWs);
         }
         List<Stack> out = new ArrayList<>(states.size());
@@ -153,8 +162,9 @@ public final class JsonMatcher {
         switch (f) {
             case Value v -> {
                 if (isWs(c)) {
-                    if (s.below != null && s.ws < maxWs) { // no blanks before the document
-                        out.add(new Stack(f, s.below, s.ws + 1));
+                    int w = s.below != null ? gap(s.ws, c) : -1; // no blanks before the document
+                    if (w >= 0) {
+                        out.add(new Stack(f, s.below, w));
                     }
                     return false;
                 }
@@ -264,7 +274,7 @@ public final class JsonMatcher {
                 return step(s.replace(new Lit(List.of("null"), 0)), c, out);
             }
             case CONST -> {
-                return step(s.replace(new Lit(n.literals(), 0)), c, out);
+                return step(s.replace(new Lit(utf8(n.literals()), 0)), c, out);
             }
         }
         return false;
@@ -288,9 +298,10 @@ public final class JsonMatcher {
     }
 
     private boolean string(Stack s, Str str, int c, List<Stack> out) {
-        if (str.utf8Left() > 0) {
-            if ((c & 0xC0) == 0x80) {
-                addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len(), str.utf8Left() - 1), out);
+        if (str.utf8() != 0) {
+            int next = utf8Next(str.utf8(), c);
+            if (next >= 0) {
+                addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len(), next), out);
             }
             return false;
         }
@@ -314,7 +325,7 @@ public final class JsonMatcher {
                 Obj o = (Obj) s.below.top;
                 for (int idx : str.keys()) {
                     Node.Property p = o.node().properties().get(idx);
-                    if (p.encodedKey().equals("\"" + str.typed() + "\"")) {
+                    if (utf8(p.encodedKey()).equals("\"" + str.typed() + "\"")) {
                         out.add(new Stack(new Obj(o.node(), idx + 1, AFTER_KEY, p.value()), s.below.below, 0));
                     }
                 }
@@ -338,12 +349,61 @@ public final class JsonMatcher {
             addStr(s, new Str(str.node(), str.keys(), append(str, c), 1, str.len(), 0), out);
             return false;
         }
-        int extra = c >= 0xF0 && c < 0xF8 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : (c >= 0x80 ? -1 : 0);
-        if (extra < 0) {
+        int utf8 = utf8Start(c);
+        if (utf8 < 0) {
             return false;
         }
-        addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, extra), out);
+        addStr(s, new Str(str.node(), str.keys(), append(str, c), 0, str.len() + 1, utf8), out);
         return false;
+    }
+
+    /*
+     * UTF-8 inside strings, checked as RFC 3629 does (no overlong forms, no surrogates, nothing past U+10FFFF), so
+     * the output always decodes. State of a character in progress: continuation bytes left, and the range the next
+     * one must fall in (only the first continuation byte has a narrower range): left | lo << 8 | hi << 16; 0 = none.
+     */
+
+    /** The state after lead byte {@code c}: 0 for ASCII, −1 when c cannot start a character. */
+    static int utf8Start(int c) {
+        if (c < 0x80) {
+            return 0;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            return utf8State(1, 0x80, 0xBF);
+        }
+        if (c >= 0xE0 && c <= 0xEF) {
+            return utf8State(2, c == 0xE0 ? 0xA0 : 0x80, c == 0xED ? 0x9F : 0xBF);
+        }
+        if (c >= 0xF0 && c <= 0xF4) {
+            return utf8State(3, c == 0xF0 ? 0x90 : 0x80, c == 0xF4 ? 0x8F : 0xBF);
+        }
+        return -1;
+    }
+
+    /** The state after continuation byte {@code c} (0 when the character is complete), or −1 when c is not allowed. */
+    static int utf8Next(int state, int c) {
+        int left = state & 0xFF;
+        if (c < ((state >> 8) & 0xFF) || c > (state >> 16)) {
+            return -1;
+        }
+        return left == 1 ? 0 : utf8State(left - 1, 0x80, 0xBF);
+    }
+
+    private static int utf8State(int left, int lo, int hi) {
+        return left | lo << 8 | hi << 16;
+    }
+
+    /** {@code s} as its UTF-8 bytes, one char per byte (ISO-8859-1), to compare with bytes as they are fed. */
+    static String utf8(String s) {
+        return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
+
+    private static List<String> utf8(List<String> literals) {
+        List<String> out = new ArrayList<>(literals.size());
+        for (String l : literals) {
+            out.add(utf8(l));
+        }
+        return out;
     }
 
     /** Keeps a string state; for object keys only while the typed text can still become an allowed key. */
@@ -360,7 +420,7 @@ public final class JsonMatcher {
     private static boolean keyPrefixPossible(Stack s, Str str) {
         Obj o = (Obj) s.below.top;
         for (int idx : str.keys()) {
-            if (o.node().properties().get(idx).encodedKey().startsWith("\"" + str.typed())) {
+            if (utf8(o.node().properties().get(idx).encodedKey()).startsWith("\"" + str.typed())) {
                 return true;
             }
         }
@@ -369,8 +429,9 @@ public final class JsonMatcher {
 
     private boolean object(Stack s, Obj o, int c, List<Stack> out) {
         if (isWs(c)) {
-            if (s.ws < maxWs) {
-                out.add(new Stack(o, s.below, s.ws + 1));
+            int w = gap(s.ws, c);
+            if (w >= 0) {
+                out.add(new Stack(o, s.below, w));
             }
             return false;
         }
@@ -441,8 +502,9 @@ public final class JsonMatcher {
 
     private boolean array(Stack s, Arr a, int c, List<Stack> out) {
         if (isWs(c)) {
-            if (s.ws < maxWs) {
-                out.add(new Stack(a, s.below, s.ws + 1));
+            int w = gap(s.ws, c);
+            if (w >= 0) {
+                out.add(new Stack(a, s.below, w));
             }
             return false;
         }
@@ -496,6 +558,17 @@ public final class JsonMatcher {
 
     private static boolean numberComplete(int st) {
         return st == N_ZERO || st == N_INT || st == N_FRAC || st == N_EXP;
+    }
+
+    /** The gap's whitespace state after blank {@code c}, or −1 when c is not allowed there (see {@link #WS_SPACE}). */
+    private int gap(int state, int c) {
+        if (maxWs == 0 || state == WS_SPACE) {
+            return -1;
+        }
+        if (state == 0) {
+            return c == ' ' ? WS_SPACE : c == '\n' ? 1 : -1;
+        }
+        return (c == ' ' || c == '\t') && state < maxWs ? state + 1 : -1;
     }
 
     private static boolean isWs(int c) {

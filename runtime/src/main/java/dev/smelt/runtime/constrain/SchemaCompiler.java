@@ -113,21 +113,38 @@ public final class SchemaCompiler {
             case "object" -> object(s, ptr, depth);
             case "array" -> {
                 Node items = s.has("items") ? node(s.get("items"), ptr + "/items", depth + 1) : Node.ANY;
-                int min = s.path("minItems").asInt(0);
-                int max = s.has("maxItems") ? s.get("maxItems").asInt() : Integer.MAX_VALUE;
-                if (min < 0 || max < min) {
+                int min = count(s, "minItems", 0, ptr);
+                int max = count(s, "maxItems", Integer.MAX_VALUE, ptr);
+                if (max < min) {
                     throw new SchemaException(ptr, "minItems " + min + " / maxItems " + max + " are inconsistent");
                 }
                 yield new Node(Node.Kind.ARRAY, List.of(), false, items, min, max, List.of(), List.of(), Integer.MAX_VALUE);
             }
             case "string" -> new Node(Node.Kind.STRING, List.of(), false, null, 0, Integer.MAX_VALUE, List.of(), List.of(),
-                    s.has("maxLength") ? s.get("maxLength").asInt() : Integer.MAX_VALUE);
+                    count(s, "maxLength", Integer.MAX_VALUE, ptr));
             case "number" -> Node.of(Node.Kind.NUMBER);
             case "integer" -> Node.of(Node.Kind.INTEGER);
             case "boolean" -> Node.of(Node.Kind.BOOLEAN);
             case "null" -> Node.of(Node.Kind.NULL);
             default -> throw new SchemaException(ptr + "/type", "unknown type '" + type + "'");
         };
+    }
+
+    /**
+     * A count keyword (maxLength, minItems, maxItems): a non-negative integer as JSON Schema requires (5.0 counts as
+     * 5); beyond int it means no limit. Anything else was read as 0 or a negative limit before: an error now.
+     */
+    private static int count(JsonNode s, String key, int absent, String ptr) {
+        JsonNode v = s.get(key);
+        if (v == null) {
+            return absent;
+        }
+        boolean integral = v.isIntegralNumber() || v.isFloatingPointNumber() && v.doubleValue() == Math.rint(v.doubleValue())
+                && !Double.isInfinite(v.doubleValue());
+        if (!integral || v.doubleValue() < 0) {
+            throw new SchemaException(ptr + "/" + key, "must be a non-negative integer, got " + v);
+        }
+        return v.canConvertToInt() ? v.intValue() : Integer.MAX_VALUE;
     }
 
     private Node object(JsonNode s, String ptr, int depth) {

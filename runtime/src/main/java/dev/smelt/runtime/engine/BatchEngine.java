@@ -13,6 +13,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * Continuous batching: one engine thread owns every sequence slot and, each step, runs one shared
@@ -22,6 +23,11 @@ import java.util.concurrent.locks.LockSupport;
  * and skips that prefix (only a cache filled with the same LoRA adapter counts: keys and values depend
  * on it); when a busy slot holds a longer prefix of the prompt, its keys/values are copied over first. Rows carry their request's adapter id, so sequences on different adapters of one shared base
  * share a step. Cancellation frees a slot at the next step. The wait queue is bounded.
+ *
+ * <p>The engine thread cannot be killed by a request: an exception while starting a request, sampling for it or
+ * delivering its token fails that request only; one in the shared forward step fails the requests of that step (their
+ * caches are reset) and the loop goes on. {@link #alive()} and {@link #stalledNanos()} let a watchdog see an engine
+ * that stopped or stopped making progress while work waits (a wedged listener, a bug).
  *
  * <p>Thread-safety: {@link #submit} and {@link #close} may be called from any thread; listeners run
  * on the engine thread. Owns a thread: close it.
@@ -46,6 +52,8 @@ public final class BatchEngine implements AutoCloseable {
     private final AtomicLong active = new AtomicLong();
     private volatile boolean closing;
     private volatile boolean cancelOnClose;
+    private final LongSupplier clock; // nanoseconds, for the watchdog (tests inject a manual clock)
+    private volatile long lastProgressNanos; // the last time the loop finished an iteration (a step, or an idle wait)
 
     /**
      * @param slots          concurrent sequences
@@ -53,6 +61,12 @@ public final class BatchEngine implements AutoCloseable {
      * @param queueCapacity  requests allowed to wait for a slot before {@link QueueFullException}
      */
     public BatchEngine(DecoderModel model, ThreadPool pool, int slots, int contextPerSlot, int queueCapacity, int stepTokens) {
+        this(model, pool, slots, contextPerSlot, queueCapacity, stepTokens, System::nanoTime);
+    }
+
+    /** @param nanoClock monotonic nanoseconds for {@link #stalledNanos()} */
+    public BatchEngine(DecoderModel model, ThreadPool pool, int slots, int contextPerSlot, int queueCapacity, int stepTokens,
+                       LongSupplier nanoClock) {
         if (slots < 1 || contextPerSlot < 2 || queueCapacity < 0 || stepTokens < 1) {
             throw new IllegalArgumentException("invalid engine sizes: slots " + slots + ", context " + contextPerSlot
                     + ", queue " + queueCapacity + ", step tokens " + stepTokens);
@@ -75,6 +89,8 @@ public final class BatchEngine implements AutoCloseable {
         this.stepTokens = stepTokens;
         this.queueCapacity = queueCapacity;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, queueCapacity + slots));
+        this.clock = nanoClock;
+        this.lastProgressNanos = nanoClock.getAsLong();
         this.thread = Thread.ofPlatform().name("smelt-engine").daemon().start(this::loop);
     }
 
@@ -105,6 +121,22 @@ public final class BatchEngine implements AutoCloseable {
         return active.get();
     }
 
+    /** False once the engine thread has ended (after {@link #close}, or through a bug): nothing queued will run. */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
+    /**
+     * How long the engine has gone without progress (a finished step or idle wait) while requests wait or run; 0 when
+     * there is no work. A large value means a wedged engine: a step that does not return.
+     */
+    public long stalledNanos() {
+        if (queue.isEmpty() && active.get() == 0) {
+            return 0;
+        }
+        return Math.max(0, clock.getAsLong() - lastProgressNanos);
+    }
+
     /** Total KV positions in use across slots, and capacity, for metrics. */
     public long[] kvUsage() {
         long used = 0;
@@ -122,15 +154,15 @@ public final class BatchEngine implements AutoCloseable {
      * @throws QueueFullException       when the wait queue is full
      */
     public RequestHandle submit(GenerationRequest request) {
-        if (closing) {
-            throw new IllegalStateException("engine is shutting down");
+        if (closing || !thread.isAlive()) { // a dead engine would leave the request queued forever
+            throw new IllegalStateException(closing ? "engine is shutting down" : "the engine thread has stopped");
         }
         if (request.adapter() > adapters) {
             throw new IllegalArgumentException("adapter id " + request.adapter() + " is not attached to this model (it has " + adapters + ")");
         }
-        int need = request.prompt().length + request.maxTokens();
+        long need = (long) request.prompt().length + request.maxTokens(); // in long: max tokens may be Integer.MAX_VALUE
         if (need > contextPerSlot) {
-            throw new ContextOverflowException(need, contextPerSlot);
+            throw new ContextOverflowException((int) Math.min(need, Integer.MAX_VALUE), contextPerSlot);
         }
         for (int t : request.prompt()) {
             if (t < 0 || t >= model.config().vocab()) {
@@ -160,31 +192,39 @@ public final class BatchEngine implements AutoCloseable {
         List<Slot> logitSlots = new ArrayList<>();
         while (true) {
             try {
-                admit();
-                boolean any = dropCancelled();
-                if (!any) {
-                    if (closing && queue.isEmpty()) {
-                        return;
-                    }
-                    if (queue.isEmpty()) {
-                        LockSupport.parkNanos(this, IDLE_PARK_NANOS); // submit() unparks us
-                    }
-                    if (Thread.interrupted()) {
-                        return;
-                    }
-                    continue;
+                if (!iterate(batch, logitSlots)) {
+                    return;
                 }
-                batch.clear();
-                logitSlots.clear();
-                buildBatch(batch, logitSlots);
-                long t0 = System.nanoTime();
-                float[] logits = model.forward(pool, batch);
-                stats.recordStep(batch.size(), System.nanoTime() - t0);
-                afterStep(batch, logitSlots, logits);
-            } catch (Throwable t) {
+            } catch (Throwable t) { // the step's state is unknown: fail its requests, never the loop
+                stats.failedSteps.incrementAndGet();
                 failAll(t);
             }
+            lastProgressNanos = clock.getAsLong();
         }
+    }
+
+    /** One step (or an idle wait); false when the engine is closed and drained. */
+    private boolean iterate(SequenceBatch batch, List<Slot> logitSlots) {
+        admit();
+        boolean any = dropCancelled();
+        if (!any) {
+            if (closing && queue.isEmpty()) {
+                return false;
+            }
+            if (queue.isEmpty()) {
+                LockSupport.parkNanos(this, IDLE_PARK_NANOS); // submit() unparks us
+            }
+            Thread.interrupted(); // only close() ends the loop
+            return true;
+        }
+        batch.clear();
+        logitSlots.clear();
+        buildBatch(batch, logitSlots);
+        long t0 = System.nanoTime();
+        float[] logits = model.forward(pool, batch);
+        stats.recordStep(batch.size(), System.nanoTime() - t0);
+        afterStep(batch, logitSlots, logits);
+        return true;
     }
 
     private void admit() {
@@ -214,9 +254,25 @@ public final class BatchEngine implements AutoCloseable {
                         System.nanoTime() - h.submittedNanos, 0, System.nanoTime() - h.submittedNanos, null));
                 continue;
             }
-            bestPrefix = Math.max(bestPrefix, copyLongerPrefix(best, bestPrefix, h.request));
-            start(best, h, bestPrefix);
+            try {
+                start(best, h, Math.max(bestPrefix, copyLongerPrefix(best, bestPrefix, h.request)));
+            } catch (Throwable t) { // this request only: the slot stays idle, its cache is emptied (it may be half-copied)
+                if (best.handle == h) { // only finishing a max_tokens 0 request comes after the slot is taken
+                    best.handle = null;
+                    active.decrementAndGet();
+                }
+                resetCache(best);
+                stats.failedRequests.incrementAndGet();
+                h.result.completeExceptionally(t);
+            }
         }
+    }
+
+    private static void resetCache(Slot s) {
+        if (s.cache != null) {
+            s.cache.truncate(0);
+        }
+        s.cached = new int[0];
     }
 
     /**
@@ -262,21 +318,25 @@ public final class BatchEngine implements AutoCloseable {
         return longest;
     }
 
+    /** Gives slot {@code s} to {@code h}; the slot stays idle when this throws (everything that can fail comes first). */
     private void start(Slot s, RequestHandle h, int prefix) {
         GenerationRequest r = h.request;
         if (s.cache == null) {
             s.cache = model.newCache(contextPerSlot);
         }
+        Sampler sampler = new Sampler(r.sampling());
+        int[] history = Arrays.copyOf(r.prompt(), r.prompt().length + r.maxTokens() + 1); // ≤ context + 1: checked at submit
+        int[] generated = new int[r.maxTokens()];
         int reuse = Math.min(prefix, r.prompt().length - 1); // feed at least one token to get logits
         s.cache.truncate(reuse);
         s.cachedAdapter = r.adapter();
         s.handle = h;
-        s.sampler = new Sampler(r.sampling());
+        s.sampler = sampler;
         s.promptPos = reuse;
         s.reused = reuse;
-        s.history = Arrays.copyOf(r.prompt(), r.prompt().length + r.maxTokens() + 1);
+        s.history = history;
         s.historyLen = r.prompt().length;
-        s.generated = new int[r.maxTokens()];
+        s.generated = generated;
         s.generatedLen = 0;
         s.pendingToken = -1;
         s.startNanos = System.nanoTime();
@@ -370,16 +430,32 @@ public final class BatchEngine implements AutoCloseable {
         // and listeners stay on this thread, in batch order.
         int[] sampled = new int[owners.size()];
         Arrays.fill(sampled, -1);
+        Throwable[] failed = new Throwable[owners.size()];
         if (owners.size() > 1) {
             pool.parallelFor(owners.size(), i -> {
                 Slot s = owners.get(i);
-                if (s.handle.request.constraint() == null) {
-                    sampled[i] = s.sampler.sample(rows.get(i), 0, vocab, s.history, s.historyLen);
+                try {
+                    if (s.handle.request.constraint() == null) {
+                        sampled[i] = s.sampler.sample(rows.get(i), 0, vocab, s.history, s.historyLen);
+                    }
+                } catch (Throwable t) {
+                    failed[i] = t;
                 }
             });
         }
         for (int i = 0; i < owners.size(); i++) {
-            onLogits(owners.get(i), rows.get(i), sampled[i]);
+            Slot s = owners.get(i);
+            try {
+                if (failed[i] != null) {
+                    throw failed[i];
+                }
+                onLogits(s, rows.get(i), sampled[i]);
+            } catch (Throwable t) { // a sampler, constraint or listener failure ends this request only
+                if (!s.idle()) {
+                    stats.failedRequests.incrementAndGet();
+                    finish(s, "error", t);
+                }
+            }
         }
     }
 
@@ -411,13 +487,7 @@ public final class BatchEngine implements AutoCloseable {
         s.history[s.historyLen++] = token;
         s.generated[s.generatedLen++] = token;
         stats.generatedTokens.incrementAndGet();
-        boolean keep;
-        try {
-            keep = r.listener() == null || r.listener().onToken(token, logits);
-        } catch (RuntimeException e) {
-            finish(s, "error", e);
-            return;
-        }
+        boolean keep = r.listener() == null || r.listener().onToken(token, logits); // a throw fails this request (afterStep)
         if (r.isEndOfGeneration().test(token) || !keep) {
             finish(s, "stop", null);
         } else if (s.generatedLen >= r.maxTokens()) {
@@ -430,7 +500,7 @@ public final class BatchEngine implements AutoCloseable {
     private void finish(Slot s, String reason, Throwable error) {
         RequestHandle h = s.handle;
         long now = System.nanoTime();
-        GenerationResult res = new GenerationResult(Arrays.copyOf(s.generated, s.generatedLen), reason,
+        GenerationResult res = new GenerationResult(s.generated == null ? new int[0] : Arrays.copyOf(s.generated, s.generatedLen), reason,
                 h.request.prompt().length, s.reused, s.startNanos - h.submittedNanos,
                 s.firstTokenNanos == 0 ? 0 : s.firstTokenNanos - h.submittedNanos, now - h.submittedNanos, error);
         s.handle = null;
@@ -446,13 +516,23 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** Fails every request holding a slot after a failed step; never throws (the loop must go on). */
     private void failAll(Throwable t) {
         for (Slot s : slots) {
-            if (!s.idle()) {
-                if (s.cache != null) {
-                    s.cache.truncate(0); // cache state is unknown after a failed step
-                }
+            if (s.idle()) {
+                continue;
+            }
+            RequestHandle h = s.handle;
+            stats.failedRequests.incrementAndGet();
+            try {
+                resetCache(s); // cache state is unknown after a failed step
                 finish(s, "error", t);
+            } catch (Throwable again) {
+                if (s.handle != null) { // finish did not get as far as freeing the slot
+                    s.handle = null;
+                    active.decrementAndGet();
+                }
+                h.result.completeExceptionally(t);
             }
         }
     }

@@ -17,6 +17,10 @@ public final class EngineStats {
     public final AtomicLong stepNanos = new AtomicLong();
     public final AtomicLong firstTokenNanosTotal = new AtomicLong();
     public final AtomicLong firstTokenCount = new AtomicLong();
+    /** Requests that ended with an error (an exception while running them, or in a step they were part of). */
+    public final AtomicLong failedRequests = new AtomicLong();
+    /** Forward steps that threw (every request in the step failed; the engine went on). */
+    public final AtomicLong failedSteps = new AtomicLong();
 
     void recordStep(int tokens, long nanos) {
         steps.incrementAndGet();
