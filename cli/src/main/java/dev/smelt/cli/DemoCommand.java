@@ -213,7 +213,7 @@ final class DemoCommand implements Callable<Integer> {
         LabeledTexts data = LabeledTexts.read(split.resolve("train.jsonl"), "text", "label");
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         // threshold 0: the classifier always names a label; the cascade decides what is too unsure
-        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, 0);
+        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, dev.smelt.model.classify.Abstention.none());
         say("classify-train: " + data.texts().size() + " examples on " + Embedders.DEFAULT + " (" + nCal + " held out for calibration)");
         try (BertEmbedder e = Embedders.open(Embedders.DEFAULT, n)) {
             float[][] x = ClassifyCommands.embedAll(e, data.texts(), "embedding");
