@@ -111,7 +111,11 @@ final class DemoCommand implements Callable<Integer> {
             try (Router r = Playbook.router(routerFile, spec)) {
                 double th = RouteEval.calibrate(r, spec, cal, teacherShare, 8, DemoCommand::say);
                 ph.mark("calibrate_seconds");
-                RouteEval.Result res = RouteEval.run(r, spec, test, th, 8, DemoCommand::say);
+                // the share is a budget: start at the calibrated threshold, hold the share online over the test stream
+                var controller = dev.smelt.router.RouterConfig.load(routerFile).controller(teacherShare, th, null,
+                        a -> say(String.format(java.util.Locale.ROOT, "budget: threshold %.4f -> %.4f after %d requests (last window %.3f)",
+                                a.from(), a.to(), a.request(), a.windowShare())));
+                RouteEval.Result res = RouteEval.run(r, spec, test, th, controller, 8, DemoCommand::say);
                 ph.mark("route_eval_seconds");
                 out = report(dir, spec, res);
                 writeRouter(dir, taskFile, stand.url(), 1 - th); // the calibrated router, for `smelt route`
@@ -241,7 +245,8 @@ final class DemoCommand implements Callable<Integer> {
                 + "  teacher: {type: openai, url: '" + teacherUrl + "', model: " + ReplayTeacher.MODEL + ", price_in: " + PRICE_IN
                 + ", price_out: " + PRICE_OUT + ", cache: teacher-cache.jsonl}\n"
                 + "policy: {type: cascade, weak: classifier, strong: teacher, min_confidence: " + minConfidence + "}\n"
-                + "fallbacks: [teacher]\n";
+                + "fallbacks: [teacher]\n"
+                + "budget_share: " + teacherShare + "   # held over every window of budget_window requests; mode: quality keeps the threshold instead\n";
         Path f = dir.resolve("router.yaml");
         DistillOutput.atomicWrite(f, yaml);
         return f;
