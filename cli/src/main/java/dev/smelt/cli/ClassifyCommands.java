@@ -214,7 +214,7 @@ final class ClassifyCommands {
 
     @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout. "
             + "label is the best label, or 'unknown' when the classifier abstains (only when trained with an out-of-scope label, "
-            + "--oos-threshold or --abstain-rate); best_label is always the best label.")
+            + "--oos-threshold or --abstain-rate); raw_label is always the best label (as in /v1/classify).")
     static final class Classify implements Callable<Integer> {
         @Option(names = {"-m", "--model"}, required = true, description = "Directory written by classify-train.")
         Path model;
@@ -251,7 +251,7 @@ final class ClassifyCommands {
 
     static String line(TextClassifier c, SoftmaxClassifier.Prediction p, int topK, boolean raw) {
         String best = c.bestLabel(p);
-        ObjectNode o = JSON.createObjectNode().put("label", raw ? best : p.label()).put("probability", p.probability()).put("best_label", best);
+        ObjectNode o = JSON.createObjectNode().put("label", raw ? best : p.label()).put("probability", p.probability()).put("raw_label", best);
         if (!Double.isNaN(p.distanceConfidence())) {
             o.put("distance_confidence", p.distanceConfidence());
         }

@@ -110,9 +110,9 @@ class ClassifyCommandTest {
         assertThat(JSON.readTree(c.resolve("classifier.json").toFile()).path("abstention").path("mode").asText()).isEqualTo("threshold");
         line = JSON.readTree(EmbedCommandTest.run(far, "classify", "--model", c.toString()).out().strip());
         assertThat(line.path("label").asText()).isEqualTo("unknown");
-        assertThat(line.path("best_label").asText()).isIn("card", "refund");
+        assertThat(line.path("raw_label").asText()).isIn("card", "refund");
         line = JSON.readTree(EmbedCommandTest.run(far, "classify", "--model", c.toString(), "--raw").out().strip());
-        assertThat(line.path("label").asText()).isEqualTo(line.path("best_label").asText());
+        assertThat(line.path("label").asText()).isEqualTo(line.path("raw_label").asText());
 
         EmbedCommandTest.Result both = EmbedCommandTest.run("", "classify-train", "--data", plain.toString(), "--out", dir.resolve("d").toString(),
                 "--method", "head", "--oos-threshold", "0.5", "--abstain-rate", "0.1");
