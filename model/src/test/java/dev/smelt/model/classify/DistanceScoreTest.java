@@ -11,6 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DistanceScoreTest {
     /** Largest |(A·A⁻¹ − I)ᵢⱼ| accepted for a well-conditioned matrix in double precision. */
     static final double INVERSE_TOLERANCE = 1e-9;
+    /** Relative difference allowed between the expanded distance and the definition (cancellation in xᵀPx − 2μᵀPx). */
+    static final double EXPANSION_TOLERANCE = 1e-6;
 
     @Test
     void choleskyInverseTimesTheMatrixIsTheIdentityAtAnOddSize() {
@@ -60,6 +62,11 @@ class DistanceScoreTest {
         float[] near = {3, 0, 0, 0, 0};
         float[] far = {0, 0, 0, 0, 3};
         assertThat(s.distance(near)).isLessThan(s.distance(far));
+        for (float[] p : new float[][] {near, far, x[0], x[17], {1, -2, 0.5f, 0, 7}}) {
+            double ref = s.distanceReference(p);
+            assertThat(s.distance(p)).as("expanded form vs one class at a time at %s", java.util.Arrays.toString(p))
+                    .isCloseTo(ref, org.assertj.core.api.Assertions.within(EXPANSION_TOLERANCE * (1 + ref)));
+        }
         assertThat(s.confidence(near)).isGreaterThan(0.5);
         assertThat(s.confidence(far)).isLessThan(0.01);
         s.save(dir);
