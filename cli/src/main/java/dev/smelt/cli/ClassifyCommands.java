@@ -3,6 +3,7 @@ package dev.smelt.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.LabeledTexts;
 import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
@@ -87,43 +88,65 @@ final class ClassifyCommands {
         @Option(names = "--seed", defaultValue = "42")
         long seed;
 
-        @Option(names = "--oos-threshold", defaultValue = "auto",
-                description = "Top probability below which the answer is 'unknown': a number, 0 to disable, or auto (keeps 95% of correct validation answers).")
-        String threshold;
+        @Option(names = "--oos-threshold",
+                description = "Answer 'unknown' when the top probability is below this (in [0, 1)). Default: no abstention, unless the data has an out-of-scope label.")
+        Double threshold;
+
+        @Option(names = "--abstain-rate",
+                description = "Answer 'unknown' for this share of validation queries (the least confident ones), in (0, 1).")
+        Double abstainRate;
+
+        @Option(names = "--oos-label",
+                description = "Label of out-of-scope examples: not trained as a class; the threshold is fitted on them. Default: a label named "
+                        + "oos, out_of_scope or other, when the data has one.")
+        String oosLabel;
 
         @Option(names = {"-t", "--threads"})
         Integer threads;
 
+        /** The abstention of this run: asked for by the options, or learnable from the data's labels. */
+        Abstention abstention(LabeledTexts train) {
+            if (threshold != null && !(threshold >= 0 && threshold < 1)) {
+                throw new IllegalArgumentException("--oos-threshold must be a number in [0, 1), got " + threshold);
+            }
+            if (abstainRate != null && !(abstainRate > 0 && abstainRate < 1)) {
+                throw new IllegalArgumentException("--abstain-rate must be in (0, 1), got " + abstainRate);
+            }
+            return Abstention.resolve(train.labels(), oosLabel, threshold, abstainRate);
+        }
+
         @Override
         public Integer call() throws Exception {
-            double th = threshold.equals("auto") ? -1 : parseThreshold(threshold);
-            if (method.equals("full")) {
-                return FullFineTune.run(this, th);
-            }
-            if (!method.equals("head")) {
+            if (!method.equals("full") && !method.equals("head")) {
                 throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
+            }
+            LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
+            Abstention ab = abstention(train);
+            if (method.equals("full")) {
+                return FullFineTune.run(this, train, ab);
             }
             int epochs = this.epochs != null ? this.epochs : 200;
             LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience != null ? patience : 8, 64,
-                    lr != null ? lr : 3e-3, l2, seed, th);
-            LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
+                    lr != null ? lr : 3e-3, l2, seed, ab);
             LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
             long t0 = System.nanoTime();
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            SoftmaxClassifier head;
+            LogisticTrainer.Fitted fitted;
             ObjectNode m;
             try (BertEmbedder e = Embedders.open(model, n)) {
                 float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
                 double embedSeconds = (System.nanoTime() - t0) / 1e9;
                 Progress p = new Progress(System.err, "training head", epochs);
-                head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(model, x, train.labels());
+                fitted = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).fit(model, x, train.labels());
                 p.update(epochs, "early stop");
-                m = head.metrics();
+                m = fitted.head().metrics();
                 m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
             }
+            SoftmaxClassifier head = fitted.head();
+            fitted.distance().save(out);
             head.save(out);
             if (held != null) {
-                testSaved(out, n, held, test, m);
+                testSaved(out, n, held, test, m, ab);
                 head.save(out); // with the test metrics
             }
             System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
@@ -132,27 +155,49 @@ final class ClassifyCommands {
     }
 
     /** Test metrics of the saved directory {@code dir}, loaded exactly as {@code smelt classify --model DIR} loads it. */
-    static void testSaved(Path dir, int threads, LabeledTexts held, Path test, ObjectNode m) throws java.io.IOException {
+    static void testSaved(Path dir, int threads, LabeledTexts held, Path test, ObjectNode m, Abstention ab) throws java.io.IOException {
         try (TextClassifier c = TextClassifier.open(dir, threads)) {
-            testMetrics(c, held, test, m);
+            testMetrics(c, held, test, m, ab);
         }
     }
 
-    /** Test accuracy (top label, and with the out-of-scope threshold) of classifier {@code c}, into m. */
-    static void testMetrics(TextClassifier c, LabeledTexts held, Path test, ObjectNode m) {
+    /**
+     * Test accuracy of classifier {@code c} into m: of the top label, and of the answer (with abstention: an
+     * out-of-scope example is right when answered "unknown"); in-scope and out-of-scope parts separately.
+     */
+    static void testMetrics(TextClassifier c, LabeledTexts held, Path test, ObjectNode m, Abstention ab) {
         List<SoftmaxClassifier.Prediction> pr = predictAll(c, held.texts(), "classifying " + test.getFileName());
         int ok = 0;
-        int okInScope = 0;
+        int answered = 0;
         int unknown = 0;
+        int in = 0;
+        int inOk = 0;
+        int inUnknown = 0;
+        int oosRejected = 0;
         for (int i = 0; i < pr.size(); i++) {
             SoftmaxClassifier.Prediction p = pr.get(i);
-            ok += c.bestLabel(p).equals(held.labels().get(i)) ? 1 : 0;
-            unknown += p.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
-            okInScope += p.label().equals(held.labels().get(i)) ? 1 : 0;
+            String gold = held.labels().get(i);
+            boolean oos = ab.isOos(gold);
+            boolean unk = p.label().equals(SoftmaxClassifier.UNKNOWN);
+            ok += c.bestLabel(p).equals(gold) ? 1 : 0;
+            unknown += unk ? 1 : 0;
+            answered += (oos ? unk : p.label().equals(gold)) ? 1 : 0;
+            if (oos) {
+                oosRejected += unk ? 1 : 0;
+            } else {
+                in++;
+                inOk += p.label().equals(gold) ? 1 : 0;
+                inUnknown += unk ? 1 : 0;
+            }
         }
         m.put("test_examples", pr.size()).put("test_accuracy", (double) ok / pr.size())
-                .put("test_accuracy_with_threshold", (double) okInScope / pr.size())
+                .put("test_accuracy_with_threshold", (double) answered / pr.size())
                 .put("test_unknown_rate", (double) unknown / pr.size());
+        if (in < pr.size()) {
+            m.put("test_in_scope_examples", in).put("test_in_scope_accuracy", in == 0 ? Double.NaN : (double) inOk / in)
+                    .put("test_in_scope_unknown_rate", in == 0 ? Double.NaN : (double) inUnknown / in)
+                    .put("test_oos_examples", pr.size() - in).put("test_oos_recall", (double) oosRejected / (pr.size() - in));
+        }
     }
 
     /** Predictions for every text, batch by batch with a progress bar. */
@@ -167,25 +212,18 @@ final class ClassifyCommands {
         return out;
     }
 
-    static double parseThreshold(String s) {
-        try {
-            double v = Double.parseDouble(s);
-            if (v >= 0 && v < 1) {
-                return v;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException("--oos-threshold must be 'auto' or a number in [0, 1), got '" + s + "'");
-    }
-
-    @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout.")
+    @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout. "
+            + "label is the best label, or 'unknown' when the classifier abstains (only when trained with an out-of-scope label, "
+            + "--oos-threshold or --abstain-rate); raw_label is always the best label (as in /v1/classify).")
     static final class Classify implements Callable<Integer> {
         @Option(names = {"-m", "--model"}, required = true, description = "Directory written by classify-train.")
         Path model;
 
         @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels.")
         int topK;
+
+        @Option(names = "--raw", description = "Never abstain: label is the best label even below the classifier's threshold.")
+        boolean raw;
 
         @Option(names = {"-t", "--threads"})
         Integer threads;
@@ -201,7 +239,7 @@ final class ClassifyCommands {
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
                 for (List<String> chunk = in.next(BertEmbedder.BATCH); !chunk.isEmpty(); chunk = in.next(BertEmbedder.BATCH)) {
                     for (SoftmaxClassifier.Prediction p : c.predict(chunk)) {
-                        out.write(line(c, p, topK));
+                        out.write(line(c, p, topK, raw));
                         out.write('\n');
                     }
                     out.flush();
@@ -211,8 +249,12 @@ final class ClassifyCommands {
         }
     }
 
-    static String line(TextClassifier c, SoftmaxClassifier.Prediction p, int topK) {
-        ObjectNode o = JSON.createObjectNode().put("label", p.label()).put("probability", p.probability());
+    static String line(TextClassifier c, SoftmaxClassifier.Prediction p, int topK, boolean raw) {
+        String best = c.bestLabel(p);
+        ObjectNode o = JSON.createObjectNode().put("label", raw ? best : p.label()).put("probability", p.probability()).put("raw_label", best);
+        if (!Double.isNaN(p.distanceConfidence())) {
+            o.put("distance_confidence", p.distanceConfidence());
+        }
         if (topK > 0) {
             ArrayNode top = o.putArray("top");
             for (TextClassifier.Ranked r : c.top(p, topK)) {

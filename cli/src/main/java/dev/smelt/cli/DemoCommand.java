@@ -111,7 +111,11 @@ final class DemoCommand implements Callable<Integer> {
             try (Router r = Playbook.router(routerFile, spec)) {
                 double th = RouteEval.calibrate(r, spec, cal, teacherShare, 8, DemoCommand::say);
                 ph.mark("calibrate_seconds");
-                RouteEval.Result res = RouteEval.run(r, spec, test, th, 8, DemoCommand::say);
+                // the share is a budget: start at the calibrated threshold, hold the share online over the test stream
+                var controller = dev.smelt.router.RouterConfig.load(routerFile).controller(teacherShare, th, null,
+                        a -> say(String.format(java.util.Locale.ROOT, "budget: threshold %.4f -> %.4f after %d requests (last window %.3f)",
+                                a.from(), a.to(), a.request(), a.windowShare())));
+                RouteEval.Result res = RouteEval.run(r, spec, test, th, controller, 8, DemoCommand::say);
                 ph.mark("route_eval_seconds");
                 out = report(dir, spec, res);
                 writeRouter(dir, taskFile, stand.url(), 1 - th); // the calibrated router, for `smelt route`
@@ -213,7 +217,7 @@ final class DemoCommand implements Callable<Integer> {
         LabeledTexts data = LabeledTexts.read(split.resolve("train.jsonl"), "text", "label");
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         // threshold 0: the classifier always names a label; the cascade decides what is too unsure
-        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, 0);
+        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, dev.smelt.model.classify.Abstention.none());
         say("classify-train: " + data.texts().size() + " examples on " + Embedders.DEFAULT + " (" + nCal + " held out for calibration)");
         try (BertEmbedder e = Embedders.open(Embedders.DEFAULT, n)) {
             float[][] x = ClassifyCommands.embedAll(e, data.texts(), "embedding");
@@ -241,7 +245,8 @@ final class DemoCommand implements Callable<Integer> {
                 + "  teacher: {type: openai, url: '" + teacherUrl + "', model: " + ReplayTeacher.MODEL + ", price_in: " + PRICE_IN
                 + ", price_out: " + PRICE_OUT + ", cache: teacher-cache.jsonl}\n"
                 + "policy: {type: cascade, weak: classifier, strong: teacher, min_confidence: " + minConfidence + "}\n"
-                + "fallbacks: [teacher]\n";
+                + "fallbacks: [teacher]\n"
+                + "budget_share: " + teacherShare + "   # held over every window of budget_window requests; mode: quality keeps the threshold instead\n";
         Path f = dir.resolve("router.yaml");
         DistillOutput.atomicWrite(f, yaml);
         return f;

@@ -2,6 +2,7 @@ package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.LabeledTexts;
 import dev.smelt.model.encoder.BertEmbedder;
 import dev.smelt.model.encoder.Embedders;
@@ -16,7 +17,7 @@ final class FullFineTune {
     private FullFineTune() {
     }
 
-    static int run(ClassifyCommands.Train a, double threshold) throws Exception {
+    static int run(ClassifyCommands.Train a, LabeledTexts train, Abstention abstention) throws Exception {
         EncoderFineTuner.Options d = EncoderFineTuner.Options.defaults();
         EncoderFineTuner.Options opt = new EncoderFineTuner.Options(a.epochs != null ? a.epochs : d.epochs(), a.batchSize,
                 a.lr != null ? (float) (double) a.lr : d.lr(), d.headLrFactor(), d.warmupFraction(), d.weightDecay(), a.dropout,
@@ -24,7 +25,6 @@ final class FullFineTune {
         if (!(a.valFraction >= 0 && a.valFraction < 1)) {
             throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + a.valFraction);
         }
-        LabeledTexts train = LabeledTexts.read(a.data, a.textColumn, a.labelColumn);
         LabeledTexts held = a.test == null ? null : LabeledTexts.read(a.test, a.textColumn, a.labelColumn);
         int n = a.threads != null ? a.threads : Runtime.getRuntime().availableProcessors();
         long t0 = System.nanoTime();
@@ -49,13 +49,13 @@ final class FullFineTune {
                             epoch, trainLoss, valAccuracy, valLoss);
                 }
             };
-            o = ClassifierFineTune.train(base, a.model, train.texts(), train.labels(), a.valFraction, opt, threshold, pool, l);
+            o = ClassifierFineTune.train(base, a.model, train.texts(), train.labels(), a.valFraction, opt, abstention, pool, l);
         }
         ObjectNode m = o.head().metrics();
         m.put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
         ClassifierFineTune.save(o, a.model, a.out);
         if (held != null) {
-            ClassifyCommands.testSaved(a.out, n, held, a.test, m);
+            ClassifyCommands.testSaved(a.out, n, held, a.test, m, abstention);
             o.head().save(a.out); // with the test metrics
         }
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));

@@ -11,7 +11,11 @@ import dev.smelt.eval.HtmlReport;
 import dev.smelt.eval.Metrics;
 import dev.smelt.router.RouteEval;
 import dev.smelt.router.Router;
+import dev.smelt.router.RouterConfig;
 import dev.smelt.router.RoutingCurve;
+import dev.smelt.router.ShareController;
+import java.util.Locale;
+import java.util.function.Consumer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +36,13 @@ final class RouteEvalCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task spec (default: the router file's 'task').")
     Path task;
 
-    @Option(names = "--calibrate-share", description = "Pick the threshold that sends this share of requests to the strong target.")
+    @Option(names = "--calibrate-share", description = "Teacher budget: start from the threshold that sends this share of the calibration data "
+            + "to the strong target, then hold the share online over every window of requests (see --mode).")
     Double share;
+
+    @Option(names = "--mode", description = "budget: hold the teacher share over every window, adjusting the threshold online (default); "
+            + "quality: keep the calibrated threshold and let the share float. Default: the router file's 'mode', else budget.")
+    String mode;
 
     @Option(names = "--calibration-data", description = "Labelled data to calibrate on (default: the test data, reported as such).")
     Path calibrationData;
@@ -54,15 +63,25 @@ final class RouteEvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TaskSpec spec = Playbook.task(task, router);
         List<DataFile.Row> rows = limit(DataFile.read(data, spec.inputField(), spec.labelField(), true));
+        ShareController.Mode m = mode == null ? null : ShareController.Mode.parse(mode, "--mode");
+        RouterConfig cfg = RouterConfig.load(router);
         try (Router r = Playbook.router(router, spec)) {
             Double threshold = null;
             String calibratedOn = null;
+            ShareController controller = null;
+            Consumer<ShareController.Adjustment> log = a -> System.err.printf(Locale.ROOT,
+                    "route-eval: teacher-share threshold %.4f -> %.4f after %d requests (last window %.3f)%n", a.from(), a.to(), a.request(), a.windowShare());
             if (share != null) {
                 List<DataFile.Row> cal = calibrationData != null ? limit(DataFile.read(calibrationData, spec.inputField(), spec.labelField(), true)) : rows;
                 threshold = RouteEval.calibrate(r, spec, cal, share, concurrency, System.err::println);
                 calibratedOn = calibrationData != null ? calibrationData.toString() : "the test data";
+                controller = cfg.controller(share, threshold, m, log);
+            } else if (cfg.budgetShare() != null) {
+                controller = cfg.controller(cfg.budgetShare(), r.policy().threshold(), m, log);
+            } else if (m != null) {
+                throw new IllegalArgumentException("--mode needs a teacher budget: --calibrate-share, or budget_share in " + router);
             }
-            RouteEval.Result res = RouteEval.run(r, spec, rows, threshold, concurrency, System.err::println);
+            RouteEval.Result res = RouteEval.run(r, spec, rows, threshold, controller, concurrency, System.err::println);
             ObjectNode o = RouteEval.json(res);
             if (calibratedOn != null) {
                 o.put("calibrated_share", share).put("calibrated_on", calibratedOn);

@@ -106,8 +106,8 @@ class DemoCommandTest {
         JsonNode o = onlyJsonLine(r);
         assertInRange(o);
         assertThat(o.get("n").asInt()).isEqualTo(3080);
-        // calibrated to 25% on the ~960 held-out examples; on the test set the share lands within sampling error of it
-        assertThat(o.get("teacher_share").asDouble()).isBetween(0.20, 0.30);
+        // calibrated to 25% on the ~960 held-out examples, then held online as a budget (issue 15): at most 25% + 1 point
+        assertThat(o.get("teacher_share").asDouble()).isBetween(0.20, 0.26);
         assertThat(o.get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.98);
     }
 }

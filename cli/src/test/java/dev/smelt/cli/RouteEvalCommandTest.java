@@ -98,6 +98,31 @@ class RouteEvalCommandTest {
     }
 
     @Test
+    void calibratedShareIsABudgetAndItsSettingsAreChecked() throws Exception {
+        Path router = setUp("  type: cascade\n  min_confidence: 0.5\n");
+        String test = dir.resolve("test.jsonl").toString();
+        JsonNode c = Canonical.JSON.readTree(CliRun.run("route-eval", "--router", router.toString(), "--data", test, "--json",
+                "--calibrate-share", "0.5")[1]);
+        assertThat(c.path("mode").asText()).isEqualTo("budget");
+        assertThat(c.path("target_share").asDouble()).isEqualTo(0.5);
+        assertThat(c.path("teacher_share").asDouble()).isLessThanOrEqualTo(0.5);
+        assertThat(c.path("max_window_share").asDouble()).isLessThanOrEqualTo(0.5);
+        assertThat(c.has("fixed_threshold_teacher_share")).isTrue();
+        JsonNode q = Canonical.JSON.readTree(CliRun.run("route-eval", "--router", router.toString(), "--data", test, "--json",
+                "--calibrate-share", "0.5", "--mode", "quality")[1]);
+        assertThat(q.path("mode").asText()).isEqualTo("quality");
+        assertThat(q.path("teacher_share").asDouble()).isEqualTo(q.path("fixed_threshold_teacher_share").asDouble());
+
+        String[] bad = CliRun.run("route-eval", "--router", router.toString(), "--data", test, "--calibrate-share", "0.5", "--mode", "cheap");
+        assertThat(bad[0]).isEqualTo("1");
+        assertThat(bad[2]).contains("--mode must be budget or quality").doesNotContain("at dev.smelt");
+        Files.writeString(router, Files.readString(router) + "budget_share: 2\n");
+        bad = CliRun.run("route-eval", "--router", router.toString(), "--data", test);
+        assertThat(bad[0]).isEqualTo("1");
+        assertThat(bad[2]).contains("'budget_share' must be a number in [0, 1]").doesNotContain("at dev.smelt");
+    }
+
+    @Test
     void evalThenRouteTrainThenALearnedRouter() throws Exception {
         Path router = setUp("  type: learned\n  model: router-model.json\n  threshold: 0.5\n");
         String weakUrl = "http://127.0.0.1:" + weak.getAddress().getPort() + "/v1";

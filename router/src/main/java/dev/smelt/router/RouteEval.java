@@ -38,26 +38,46 @@ public final class RouteEval {
     public record Row(EvalRecord weak, EvalRecord strong, double score, double decisionMs) {
     }
 
-    /** The evaluation. */
-    public record Result(Policy policy, double threshold, List<Row> rows, boolean[] toStrong, RoutingCurve curve) {
+    /**
+     * An evaluation replayed through a {@link ShareController} in data order: its decisions, and those of the fixed
+     * (calibrated) threshold it started from, for comparison.
+     */
+    public record Controlled(ShareController controller, boolean[] fixedToStrong) {
+    }
+
+    /** The evaluation; {@code controlled} is null when routing at a fixed threshold. */
+    public record Result(Policy policy, double threshold, List<Row> rows, boolean[] toStrong, RoutingCurve curve, Controlled controlled) {
+        public Result(Policy policy, double threshold, List<Row> rows, boolean[] toStrong, RoutingCurve curve) {
+            this(policy, threshold, rows, toStrong, curve, null);
+        }
+
+        /** Accuracy of routing by {@code strong} decisions. */
+        public double accuracy(boolean[] strong) {
+            int c = 0;
+            for (int i = 0; i < rows.size(); i++) {
+                c += (strong[i] ? rows.get(i).strong() : rows.get(i).weak()).correct() ? 1 : 0;
+            }
+            return (double) c / rows.size();
+        }
+
+        public static double share(boolean[] strong) {
+            int s = 0;
+            for (boolean b : strong) {
+                s += b ? 1 : 0;
+            }
+            return strong.length == 0 ? 0 : (double) s / strong.length;
+        }
+
         public int n() {
             return rows.size();
         }
 
         public double accuracy() {
-            int c = 0;
-            for (int i = 0; i < rows.size(); i++) {
-                c += (toStrong[i] ? rows.get(i).strong() : rows.get(i).weak()).correct() ? 1 : 0;
-            }
-            return (double) c / rows.size();
+            return accuracy(toStrong);
         }
 
         public double teacherShare() {
-            int s = 0;
-            for (boolean b : toStrong) {
-                s += b ? 1 : 0;
-            }
-            return (double) s / toStrong.length;
+            return share(toStrong);
         }
 
         /** Cost of the routed system: teacher answers where routed there, plus the weak target's (all of it for cascades). */
@@ -97,6 +117,15 @@ public final class RouteEval {
     /** @param threshold routing threshold to report at, or null for the policy's own */
     public static Result run(Router router, TaskSpec task, List<DataFile.Row> data, Double threshold, int concurrency,
                              Consumer<String> progress) throws InterruptedException {
+        return run(router, task, data, threshold, null, concurrency, progress);
+    }
+
+    /**
+     * @param threshold  routing threshold to report at (the controller's starting point), or null for the policy's own
+     * @param controller when not null, decides in data order as the router would online (a fresh one: it keeps state)
+     */
+    public static Result run(Router router, TaskSpec task, List<DataFile.Row> data, Double threshold, ShareController controller,
+                             int concurrency, Consumer<String> progress) throws InterruptedException {
         Policy p = router.policy();
         Target weak = router.targets().get(p.weak());
         Target strong = router.targets().get(p.strong());
@@ -119,7 +148,15 @@ public final class RouteEval {
         }
         double[] wq = w.stream().mapToDouble(r -> r.correct() ? 1 : 0).toArray();
         double[] sq = s.stream().mapToDouble(r -> r.correct() ? 1 : 0).toArray();
-        return new Result(used, t, rows, toStrong, RoutingCurve.of(wq, sq, score));
+        RoutingCurve curve = RoutingCurve.of(wq, sq, score);
+        if (controller == null) {
+            return new Result(used, t, rows, toStrong, curve);
+        }
+        boolean[] online = new boolean[data.size()];
+        for (int i = 0; i < online.length; i++) {
+            online[i] = controller.decide(score[i]);
+        }
+        return new Result(used, t, rows, online, curve, new Controlled(controller, toStrong));
     }
 
     private static void scoreAll(Policy p, TaskSpec task, List<DataFile.Row> data, List<EvalRecord> w, double[] score, double[] ms, int conc)
@@ -160,6 +197,9 @@ public final class RouteEval {
                 .put("weak", r.policy().weak()).put("strong", r.policy().strong()).put("n", r.n());
         putNum(o, "threshold", r.threshold());
         o.put("accuracy", r.accuracy()).put("teacher_share", r.teacherShare());
+        if (r.controlled() != null) {
+            budget(o, r);
+        }
         RoutingCurve c = r.curve();
         putNum(o, "apgr", c.apgr());
         putNum(o, "cpt50", c.cpt(0.5));
@@ -181,6 +221,40 @@ public final class RouteEval {
             putNum(x, "pgr", pt.pgr());
         }
         return o;
+    }
+
+    /** Points of the realized-share curve: one per this many requests. */
+    static final int SHARE_CURVE_POINTS = 50;
+
+    /** The controller's report: target, mode, realized share (overall and worst window), the fixed threshold's outcome, adjustments, share curve. */
+    private static void budget(ObjectNode o, Result r) {
+        ShareController c = r.controlled().controller();
+        boolean[] fixed = r.controlled().fixedToStrong();
+        o.put("mode", c.mode().name().toLowerCase(java.util.Locale.ROOT)).put("target_share", c.target()).put("window", c.window())
+                .put("max_window_share", ShareController.maxWindowShare(r.toStrong(), c.window()))
+                .put("fixed_threshold_accuracy", r.accuracy(fixed)).put("fixed_threshold_teacher_share", Result.share(fixed))
+                .put("fixed_threshold_max_window_share", ShareController.maxWindowShare(fixed, c.window()));
+        putNum(o, "final_threshold", c.threshold());
+        var adj = o.putArray("adjustments");
+        for (ShareController.Adjustment a : c.adjustments()) {
+            ObjectNode x = adj.addObject().put("request", a.request());
+            putNum(x, "from", a.from());
+            putNum(x, "to", a.to());
+            x.put("window_share", a.windowShare());
+        }
+        var curve = o.putArray("share_curve"); // realized share of the teacher over the last window, along the stream
+        boolean[] s = r.toStrong();
+        int step = Math.max(1, s.length / SHARE_CURVE_POINTS);
+        int in = 0;
+        for (int i = 0; i < s.length; i++) {
+            in += s[i] ? 1 : 0;
+            if (i >= c.window()) {
+                in -= s[i - c.window()] ? 1 : 0;
+            }
+            if ((i + 1) % step == 0 || i == s.length - 1) {
+                curve.addObject().put("request", i + 1).put("window_share", (double) in / Math.min(i + 1, c.window()));
+            }
+        }
     }
 
     /** At most {@link #CURVE_POINTS} points: for each share on an even grid, the last point at or below it. */

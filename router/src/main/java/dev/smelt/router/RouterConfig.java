@@ -40,6 +40,7 @@ import java.util.regex.PatternSyntaxException;
  *   strong: teacher               # the target escalated to
  *   min_confidence: 0.8           # cascade: accept the weak answer at confidence above this
  *   require_valid: true           # cascade: escalate answers that are not a label / schema-valid JSON
+ *   confidence: probability       # cascade over a classifier target: probability | distance | combined
  *   model: router-model.json      # learned: logistic regression from `smelt route-train`
  *   threshold: 0.5                # learned: P(weak is wrong) at which to go to the strong target
  *   embedding: hashed-ngrams      # learned: the embedding the model was trained on
@@ -49,12 +50,17 @@ import java.util.regex.PatternSyntaxException;
  * fallbacks: [teacher, small]     # tried in order when a target errs or times out
  * timeout_seconds: 30
  * budget_usd: 10                  # paid targets are skipped once spent; free ones never are
+ * budget_share: 0.25              # teacher share held over every window of requests (ShareController), starting
+ *                                 # from the policy's threshold; each threshold move is logged
+ * budget_window: 200              # requests the share is held over
+ * mode: budget                    # budget (hold the share) | quality (keep the threshold, report the share)
  * </pre>
  * Immutable.
  */
 public record RouterConfig(Path file, Map<String, JsonNode> targets, JsonNode policy, List<String> fallbacks, Duration timeout,
-                           BigDecimal budgetUsd, Path task) {
-    private static final Set<String> FIELDS = Set.of("task", "targets", "policy", "fallbacks", "timeout_seconds", "budget_usd");
+                           BigDecimal budgetUsd, Path task, Double budgetShare, int budgetWindow, ShareController.Mode mode) {
+    private static final Set<String> FIELDS = Set.of("task", "targets", "policy", "fallbacks", "timeout_seconds", "budget_usd",
+            "budget_share", "budget_window", "mode");
 
     public static RouterConfig load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -116,7 +122,39 @@ public record RouterConfig(Path file, Map<String, JsonNode> targets, JsonNode po
         }
         Path base = file.toAbsolutePath().getParent();
         Path task = root.hasNonNull("task") ? base.resolve(root.get("task").asText()) : null;
-        return new RouterConfig(file, Map.copyOf(targets), p, List.copyOf(fb), to > 0 ? Duration.ofMillis((long) (to * 1000)) : null, budget, task);
+        Double share = null;
+        if (root.hasNonNull("budget_share")) {
+            share = root.get("budget_share").asDouble(-1);
+            if (!root.get("budget_share").isNumber() || !(share >= 0 && share <= 1)) {
+                throw new IOException(file + ": 'budget_share' must be a number in [0, 1], got " + root.get("budget_share"));
+            }
+        }
+        int window = root.path("budget_window").asInt(ShareController.DEFAULT_WINDOW);
+        if (root.has("budget_window") && (!root.get("budget_window").isInt() || window < 10)) {
+            throw new IOException(file + ": 'budget_window' must be a whole number of requests >= 10, got " + root.get("budget_window"));
+        }
+        ShareController.Mode mode;
+        try {
+            mode = ShareController.Mode.parse(root.path("mode").asText("budget"), "'mode'");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+        if (p.has("confidence")) {
+            String conf = p.get("confidence").asText();
+            if (!Set.of("probability", "distance", "combined").contains(conf)) {
+                throw new IOException(file + ": policy.confidence must be probability, distance or combined, got " + p.get("confidence"));
+            }
+            JsonNode weak = targets.get(p.get("weak").asText());
+            if (!conf.equals("probability") && !weak.path("type").asText().equals("classifier")) {
+                throw new IOException(file + ": policy.confidence '" + conf + "' needs a weak target of type classifier, '"
+                        + p.get("weak").asText() + "' is " + weak.path("type").asText());
+            }
+            if (weak.path("type").asText().equals("classifier")) {
+                targets.put(p.get("weak").asText(), ((com.fasterxml.jackson.databind.node.ObjectNode) weak.deepCopy()).put("confidence", conf));
+            }
+        }
+        return new RouterConfig(file, Map.copyOf(targets), p, List.copyOf(fb), to > 0 ? Duration.ofMillis((long) (to * 1000)) : null, budget, task,
+                share, window, mode);
     }
 
     /**
@@ -145,7 +183,22 @@ public record RouterConfig(Path file, Map<String, JsonNode> targets, JsonNode po
             }
             throw ex;
         }
+        if (budgetShare != null) {
+            policy = new BudgetedPolicy(policy, controller(budgetShare, policy.threshold(), null, null));
+        }
         return new Router(file.getFileName().toString(), built, policy, fallbacks, timeout, new Budget(budgetUsd));
+    }
+
+    /**
+     * A share controller with this file's window: {@code mode} when given (a command-line option), else the file's.
+     * Adjustments are logged to {@code log}, or to standard error when null.
+     */
+    public ShareController controller(double share, double startThreshold, ShareController.Mode mode,
+                                      java.util.function.Consumer<ShareController.Adjustment> log) {
+        String who = file.getFileName().toString();
+        return new ShareController(share, startThreshold, budgetWindow, mode != null ? mode : this.mode, log != null ? log
+                : a -> System.err.printf(java.util.Locale.ROOT, "router %s: teacher-share threshold %.4f -> %.4f after %d requests (last window %.3f, target %.3f)%n",
+                who, a.from(), a.to(), a.request(), a.windowShare(), share));
     }
 
     Policy policy(TaskSpec task, Map<String, Function<List<String>, float[][]>> embeddings) throws IOException {

@@ -25,7 +25,7 @@ import java.util.function.Function;
  *                timeout_seconds, retries, cache (JSONL path), logprobs (default true)
  * type: gguf     path, threads (default: all cores), ctx (default 2048)
  * type: classifier  path (a folder from smelt classify-train), threads: frozen-encoder classifier;
- *                confidence = its calibrated probability
+ *                confidence: probability (default) | distance | combined (see ClassifierTarget)
  * type: replay   data (labelled .csv/.jsonl), input_field, label_field, price_in, price_out, cache: the
  *                replay teacher STAND-IN (looks labels up; not a model) served locally over HTTP
  * </pre>
@@ -41,7 +41,8 @@ public final class StandardTargets {
         m.put("gguf", (name, s, base) -> new LocalModelTarget(name, base.resolve(need(name, s, "path")),
                 s.path("threads").asInt(Runtime.getRuntime().availableProcessors()), s.path("ctx").asInt(2048)));
         m.put("classifier", (name, s, base) -> new dev.smelt.eval.ClassifierTarget(name, base.resolve(need(name, s, "path")),
-                s.path("threads").asInt(Runtime.getRuntime().availableProcessors())));
+                s.path("threads").asInt(Runtime.getRuntime().availableProcessors()),
+                dev.smelt.eval.ClassifierTarget.Confidence.parse(s.path("confidence").asText("probability"), "target '" + name + "': confidence")));
         m.put("replay", (name, s, base) -> {
             Path data = base.resolve(need(name, s, "data"));
             ReplayTeacher rt = new ReplayTeacher(DataFile.read(data, s.path("input_field").asText("text"), s.path("label_field").asText("label"), true),

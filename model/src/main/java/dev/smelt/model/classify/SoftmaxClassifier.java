@@ -47,8 +47,18 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         return weights.length / labels.size();
     }
 
-    /** One prediction: label (or {@link #UNKNOWN}), its calibrated probability, and every class's probability. */
-    public record Prediction(String label, double probability, double[] probabilities) {
+    /**
+     * One prediction: label (or {@link #UNKNOWN}), its calibrated probability, every class's probability, and the
+     * embedding-distance confidence ({@link DistanceScore#confidence}; NaN when the classifier has no distance model).
+     */
+    public record Prediction(String label, double probability, double[] probabilities, double distanceConfidence) {
+        public Prediction(String label, double probability, double[] probabilities) {
+            this(label, probability, probabilities, Double.NaN);
+        }
+
+        public Prediction withDistanceConfidence(double c) {
+            return new Prediction(label, probability, probabilities, c);
+        }
     }
 
     /** Calibrated class probabilities of one embedding. */
@@ -119,6 +129,9 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         ArrayNode b = o.putArray("bias");
         for (float f : bias) {
             b.add(f);
+        }
+        if (metrics != null && metrics.has("abstention")) {
+            o.set("abstention", metrics.get("abstention")); // how the threshold was set, beside it
         }
         o.set("metrics", metrics == null ? JSON.createObjectNode() : metrics);
         Path tmp = Files.createTempFile(dir, FILE, ".tmp");

@@ -25,11 +25,13 @@ public final class TextClassifier implements AutoCloseable {
     private final Path dir;
     private final SoftmaxClassifier head;
     private final BertEmbedder embedder;
+    private final DistanceScore distance;
 
-    private TextClassifier(Path dir, SoftmaxClassifier head, BertEmbedder embedder) {
+    private TextClassifier(Path dir, SoftmaxClassifier head, BertEmbedder embedder, DistanceScore distance) {
         this.dir = dir;
         this.head = head;
         this.embedder = embedder;
+        this.distance = distance;
     }
 
     /** Whether {@code dir} looks like a classifier directory (has {@code classifier.json}). */
@@ -47,13 +49,18 @@ public final class TextClassifier implements AutoCloseable {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         SoftmaxClassifier head = SoftmaxClassifier.load(dir);
+        DistanceScore distance = DistanceScore.load(dir);
+        if (distance != null && distance.dimension() != head.dimension()) {
+            throw new IOException(dir.resolve(DistanceScore.FILE) + ": " + distance.dimension() + "-dimensional, the head is "
+                    + head.dimension() + "-dimensional");
+        }
         BertEmbedder e = Embedders.open(encoderOf(dir, head), threads);
         if (e.dimension() != head.dimension()) {
             e.close();
             throw new IOException(dir + ": the head expects " + head.dimension() + "-dimensional embeddings, encoder '"
                     + head.encoder() + "' gives " + e.dimension());
         }
-        return new TextClassifier(dir, head, e);
+        return new TextClassifier(dir, head, e, distance);
     }
 
     /** The head's encoder: a fine-tuned one saved inside the classifier directory, else a built-in name or path. */
@@ -78,11 +85,17 @@ public final class TextClassifier implements AutoCloseable {
         return head.labels();
     }
 
+    /** The embedding-distance model ({@code distance.json}), or null when the directory has none. */
+    public DistanceScore distance() {
+        return distance;
+    }
+
     /** Predictions for {@code texts}, in order (embedded in batches of {@link BertEmbedder#BATCH}). */
     public List<SoftmaxClassifier.Prediction> predict(List<String> texts) {
         List<SoftmaxClassifier.Prediction> out = new ArrayList<>(texts.size());
         for (float[] v : embedder.embed(texts)) {
-            out.add(head.predict(v));
+            SoftmaxClassifier.Prediction p = head.predict(v);
+            out.add(distance == null ? p : p.withDistanceConfidence(distance.confidence(v)));
         }
         return out;
     }

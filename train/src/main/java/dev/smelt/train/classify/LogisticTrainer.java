@@ -16,9 +16,9 @@ import java.util.function.IntConsumer;
  * a seed. Not thread-safe (one training run per instance).
  */
 public final class LogisticTrainer {
-    /** Training knobs; {@code threshold} &lt; 0 means "pick from validation data" (see {@link #autoThreshold}). */
+    /** Training knobs; {@code abstention} says when the head answers "unknown" (see {@link Abstention}). */
     public record Options(double validationFraction, int maxEpochs, int patience, int batchSize, double learningRate,
-                          double l2, long seed, double threshold) {
+                          double l2, long seed, Abstention abstention) {
         public Options {
             if (!(validationFraction > 0 && validationFraction < 1)) {
                 throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
@@ -27,19 +27,20 @@ public final class LogisticTrainer {
                 throw new IllegalArgumentException("epochs, patience and batch size must be >= 1, got " + maxEpochs + ", "
                         + patience + ", " + batchSize);
             }
-            if (!(learningRate > 0) || l2 < 0 || threshold >= 1) {
-                throw new IllegalArgumentException("need learning rate > 0, l2 >= 0, threshold < 1; got " + learningRate
-                        + ", " + l2 + ", " + threshold);
+            if (!(learningRate > 0) || l2 < 0 || abstention == null) {
+                throw new IllegalArgumentException("need learning rate > 0, l2 >= 0, an abstention; got " + learningRate
+                        + ", " + l2 + ", " + abstention);
             }
         }
 
         public static Options defaults() {
-            return new Options(0.1, 200, 8, 64, 3e-3, 1e-4, 42, -1);
+            return new Options(0.1, 200, 8, 64, 3e-3, 1e-4, 42, Abstention.none());
         }
     }
 
-    /** Share of correctly classified validation examples an automatic threshold keeps in scope. */
-    static final double KEEP_IN_SCOPE = 0.95;
+    /** A trained head and the embedding-distance out-of-scope score fitted on the same embeddings. */
+    public record Fitted(SoftmaxClassifier head, DistanceScore distance) {
+    }
 
     private final Options opt;
     private final IntConsumer onEpoch;
@@ -55,14 +56,33 @@ public final class LogisticTrainer {
      * @param labels label of each example
      */
     public SoftmaxClassifier train(String encoder, float[][] x, List<String> labels) {
+        return fit(encoder, x, labels).head();
+    }
+
+    /**
+     * Trains on the in-scope examples (those not of the abstention's out-of-scope label), fits the temperature and
+     * the threshold on the validation split (and the out-of-scope examples), and the distance score.
+     */
+    public Fitted fit(String encoder, float[][] x, List<String> labels) {
         if (x.length != labels.size() || x.length < 2) {
             throw new IllegalArgumentException("need >= 2 examples with one label each, got " + x.length + " and " + labels.size());
         }
-        List<String> names = labels.stream().distinct().sorted().toList();
-        if (names.size() < 2) {
-            throw new IllegalArgumentException("need at least 2 distinct labels, got " + names);
+        Abstention ab = opt.abstention();
+        List<float[]> inX = new ArrayList<>();
+        List<String> inL = new ArrayList<>();
+        List<float[]> oosX = new ArrayList<>();
+        for (int i = 0; i < x.length; i++) {
+            (ab.isOos(labels.get(i)) ? oosX : inX).add(x[i]);
+            if (!ab.isOos(labels.get(i))) {
+                inL.add(labels.get(i));
+            }
         }
-        int[] y = labels.stream().mapToInt(names::indexOf).toArray();
+        x = inX.toArray(float[][]::new);
+        List<String> names = inL.stream().distinct().sorted().toList();
+        if (names.size() < 2) {
+            throw new IllegalArgumentException("need at least 2 distinct in-scope labels, got " + names);
+        }
+        int[] y = inL.stream().mapToInt(names::indexOf).toArray();
         int[][] split = stratifiedSplit(y, names.size());
         int[] train = split[0];
         int[] val = split[1];
@@ -97,7 +117,10 @@ public final class LogisticTrainer {
         }
         double temperature = fitTemperature(x, y, val, bestW, bestB, c);
         SoftmaxClassifier raw = new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, 0, null);
-        double threshold = opt.threshold() >= 0 ? opt.threshold() : autoThreshold(raw, x, y, val);
+        float[][] xx = x;
+        float[][] valX = java.util.stream.IntStream.of(val).mapToObj(i -> xx[i]).toArray(float[][]::new);
+        int[] valY = java.util.stream.IntStream.of(val).map(i -> y[i]).toArray();
+        double threshold = fitThreshold(ab, raw, valX, valY, oosX.toArray(float[][]::new), (double) oosX.size() / labels.size());
         ObjectNode m = new ObjectMapper().createObjectNode();
         m.put("train_examples", train.length).put("validation_examples", val.length).put("epochs", epoch)
                 .put("best_epoch", bestEpoch + 1).put("validation_loss", best)
@@ -105,7 +128,34 @@ public final class LogisticTrainer {
                 .put("validation_accuracy", accuracy(raw, x, y, val)).put("temperature", temperature)
                 .put("threshold", threshold).put("train_seconds", (System.nanoTime() - t0) / 1e9)
                 .put("learning_rate", opt.learningRate()).put("l2", opt.l2()).put("seed", opt.seed());
-        return new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, threshold, m);
+        m.set("abstention", ab.json(threshold, oosX.size()));
+        float[][] trX = java.util.stream.IntStream.of(train).mapToObj(i -> xx[i]).toArray(float[][]::new);
+        int[] trY = java.util.stream.IntStream.of(train).map(i -> y[i]).toArray();
+        DistanceScore dist = DistanceScore.fit(trX, trY, c, valX);
+        return new Fitted(new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, threshold, m), dist);
+    }
+
+    /**
+     * The threshold {@code ab} sets for head {@code raw} (temperature already fitted): from the top probabilities of
+     * the in-scope validation embeddings {@code valX} (labels {@code valY}) and the out-of-scope ones {@code oosX}.
+     *
+     * @param oosPrior share of out-of-scope examples in the training data
+     */
+    public static double fitThreshold(Abstention ab, SoftmaxClassifier raw, float[][] valX, int[] valY, float[][] oosX, double oosPrior) {
+        double[] inTop = new double[valX.length];
+        boolean[] ok = new boolean[valX.length];
+        for (int i = 0; i < valX.length; i++) {
+            double[] p = raw.probabilities(valX[i]);
+            int best = SoftmaxClassifier.argmax(p);
+            inTop[i] = p[best];
+            ok[i] = best == valY[i];
+        }
+        double[] oosTop = new double[oosX.length];
+        for (int i = 0; i < oosX.length; i++) {
+            double[] p = raw.probabilities(oosX[i]);
+            oosTop[i] = p[SoftmaxClassifier.argmax(p)];
+        }
+        return ab.fit(inTop, ok, oosTop, oosPrior);
     }
 
     int[][] stratifiedSplit(int[] y, int classes) {
@@ -199,26 +249,6 @@ public final class LogisticTrainer {
             }
         }
         return Math.exp((lo + hi) / 2);
-    }
-
-    /**
-     * The calibrated top probability below which only {@code 1 − KEEP_IN_SCOPE} of the correctly classified
-     * validation examples fall: a rejection rule tuned without out-of-scope data.
-     */
-    public static double autoThreshold(SoftmaxClassifier head, float[][] x, int[] y, int[] val) {
-        List<Double> correct = new ArrayList<>();
-        for (int i : val) {
-            double[] p = head.probabilities(x[i]);
-            int best = SoftmaxClassifier.argmax(p);
-            if (best == y[i]) {
-                correct.add(p[best]);
-            }
-        }
-        if (correct.isEmpty()) {
-            return 0;
-        }
-        double[] s = correct.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return s[(int) Math.floor((1 - KEEP_IN_SCOPE) * s.length)];
     }
 
     public static double accuracy(SoftmaxClassifier head, float[][] x, int[] y, int[] idx) {

@@ -2,6 +2,8 @@ package dev.smelt.train.encoder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.Abstention;
+import dev.smelt.model.classify.DistanceScore;
 import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertConfig;
@@ -38,17 +40,29 @@ public final class ClassifierFineTune {
     private ClassifierFineTune() {
     }
 
-    /** The trained classifier, its encoder and training record. */
-    public record Output(TrainableBert model, SoftmaxClassifier head, EncoderFineTuner.Result result) {
+    /** The trained classifier, its encoder, training record and embedding-distance out-of-scope score. */
+    public record Output(TrainableBert model, SoftmaxClassifier head, EncoderFineTuner.Result result, DistanceScore distance) {
     }
 
     /**
      * @param base       the pretrained encoder (weights and tokenizer)
      * @param baseName   how the user named it (recorded in the metrics)
-     * @param threshold  out-of-scope threshold, or negative for auto (keeps 95% of correct validation answers)
+     * @param abstention when the classifier answers "unknown"; examples of its out-of-scope label are not trained as a
+     *                   class, they fit the threshold
      */
-    public static Output train(BertEmbedder base, String baseName, List<String> texts, List<String> labels, double valFraction,
-                               EncoderFineTuner.Options opt, double threshold, ThreadPool pool, EncoderFineTuner.Listener listener) {
+    public static Output train(BertEmbedder base, String baseName, List<String> allTexts, List<String> allLabels, double valFraction,
+                               EncoderFineTuner.Options opt, Abstention abstention, ThreadPool pool, EncoderFineTuner.Listener listener) {
+        List<String> texts = new java.util.ArrayList<>();
+        List<String> labels = new java.util.ArrayList<>();
+        List<String> oosTexts = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(allTexts.size(), allLabels.size()); i++) {
+            if (abstention.isOos(allLabels.get(i))) {
+                oosTexts.add(allTexts.get(i));
+            } else {
+                texts.add(allTexts.get(i));
+                labels.add(allLabels.get(i));
+            }
+        }
         if (texts.size() != labels.size() || texts.size() < 2) {
             throw new IllegalArgumentException("need >= 2 examples with one label each, got " + texts.size() + " and " + labels.size());
         }
@@ -76,7 +90,12 @@ public final class ClassifierFineTune {
         float[] b = model.headBias();
         double temperature = val.length == 0 ? 1.0 : LogisticTrainer.fitTemperature(vx, vy, all, w, b, names.size());
         SoftmaxClassifier raw = new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, 0, null);
-        double th = threshold >= 0 ? threshold : val.length == 0 ? 0 : LogisticTrainer.autoThreshold(raw, vx, vy, all);
+        int[][] oosSeqs = oosTexts.stream().map(base::tokens).toArray(int[][]::new);
+        float[][] oosX = oosSeqs.length == 0 ? new float[0][] : tuner.embed(oosSeqs, IntStream.range(0, oosSeqs.length).toArray());
+        double th = LogisticTrainer.fitThreshold(abstention, raw, vx, vy, oosX, (double) oosTexts.size() / allTexts.size());
+        float[][] trX = tuner.embed(seqs, split[0]);
+        int[] trY = IntStream.of(split[0]).map(i -> y[i]).toArray();
+        DistanceScore distance = DistanceScore.fit(trX, trY, names.size(), vx);
         ObjectNode m = JSON.createObjectNode();
         m.put("method", "full").put("base_encoder", baseName).put("train_examples", split[0].length)
                 .put("validation_examples", val.length).put("epochs", r.epochsRun()).put("best_epoch", r.bestEpoch())
@@ -89,13 +108,14 @@ public final class ClassifierFineTune {
                     .put("validation_loss_calibrated", LogisticTrainer.loss(vx, vy, all, w, b, names.size(), temperature));
         }
         m.put("early_stopping", "validation_loss");
+        m.set("abstention", abstention.json(th, oosTexts.size()));
         var per = m.putArray("validation_accuracy_per_epoch");
         r.valAccuracy().forEach(per::add);
         var vl = m.putArray("validation_loss_per_epoch");
         r.valLoss().forEach(vl::add);
         var tl = m.putArray("train_loss_per_epoch");
         r.trainLoss().forEach(tl::add);
-        return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, th, m), r);
+        return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, th, m), r, distance);
     }
 
     /** Writes the classifier directory (see the class comment); {@code base} names the tokenizer to copy. */
@@ -119,6 +139,7 @@ public final class ClassifierFineTune {
         writeJson(enc.resolve("modules.json"), modules);
         Embedders.copyTokenizer(base, enc.resolve("tokenizer.json"));
         o.model().saveEncoder(enc.resolve("model.safetensors"));
+        o.distance().save(dir);
         o.head().save(dir);
     }
 

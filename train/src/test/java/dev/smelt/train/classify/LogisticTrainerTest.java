@@ -1,5 +1,6 @@
 package dev.smelt.train.classify;
 
+import dev.smelt.model.classify.Abstention;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.model.classify.SoftmaxClassifier;
@@ -35,7 +36,7 @@ class LogisticTrainerTest {
     void learnsSeparableClassesCalibratesAndRoundTrips(@TempDir Path dir) throws Exception {
         List<String> labels = new ArrayList<>();
         float[][] x = clusters(new SplittableRandom(1), 60, labels, 0.15);
-        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.2, 300, 10, 16, 0.05, 1e-4, 7, -1);
+        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.2, 300, 10, 16, 0.05, 1e-4, 7, Abstention.abstainRate(0.05));
         SoftmaxClassifier head = new LogisticTrainer(opt, null).train("test-encoder", x, labels);
         assertThat(head.labels()).containsExactly("class0", "class1", "class2");
         assertThat(head.metrics().path("validation_accuracy").asDouble()).isEqualTo(1.0);
@@ -61,7 +62,7 @@ class LogisticTrainerTest {
         List<String> l2 = new ArrayList<>();
         float[][] x1 = clusters(new SplittableRandom(2), 20, l1, 0.5);
         float[][] x2 = clusters(new SplittableRandom(2), 20, l2, 0.5);
-        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.25, 30, 5, 8, 0.01, 1e-3, 3, 0);
+        LogisticTrainer.Options opt = new LogisticTrainer.Options(0.25, 30, 5, 8, 0.01, 1e-3, 3, Abstention.none());
         assertThat(new LogisticTrainer(opt, null).train("e", x1, l1).weights())
                 .containsExactly(new LogisticTrainer(opt, null).train("e", x2, l2).weights());
     }
@@ -72,7 +73,7 @@ class LogisticTrainerTest {
         for (int i = 0; i < y.length; i++) {
             y[i] = i < 90 ? 0 : 1;
         }
-        int[][] s = new LogisticTrainer(new LogisticTrainer.Options(0.1, 1, 1, 1, 0.1, 0, 1, 0), null).stratifiedSplit(y, 2);
+        int[][] s = new LogisticTrainer(new LogisticTrainer.Options(0.1, 1, 1, 1, 0.1, 0, 1, Abstention.none()), null).stratifiedSplit(y, 2);
         assertThat(s[0].length + s[1].length).isEqualTo(100);
         assertThat(java.util.Arrays.stream(s[1]).map(i -> y[i]).distinct().count()).isEqualTo(2);
     }

@@ -135,7 +135,7 @@ class EncoderFineTunerTest {
         }
         EncoderFineTuner.Options opt = new EncoderFineTuner.Options(4, 8, 2e-4f, 50f, 0.1f, 0.01f, 0.1f, 1f, 4, 7);
         try (BertEmbedder base = Embedders.open("all-minilm-l6-v2", 1); ThreadPool pool = new ThreadPool(2)) {
-            ClassifierFineTune.Output o = ClassifierFineTune.train(base, "all-minilm-l6-v2", texts, labels, 0.2, opt, -1, pool, null);
+            ClassifierFineTune.Output o = ClassifierFineTune.train(base, "all-minilm-l6-v2", texts, labels, 0.2, opt, dev.smelt.model.classify.Abstention.none(), pool, null);
             List<Double> loss = o.result().trainLoss();
             assertThat(loss.getLast()).as("train loss per epoch %s", loss).isLessThan(loss.getFirst() * 0.8);
             double valAcc = o.head().metrics().path("validation_accuracy").asDouble();
