@@ -3,9 +3,9 @@ package dev.smelt.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smelt.distill.Canonical;
-import dev.smelt.distill.DataFile;
-import dev.smelt.distill.TaskSpec;
+import dev.smelt.client.Canonical;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.TaskSpec;
 import dev.smelt.eval.Query;
 import java.math.BigDecimal;
 import java.util.ArrayList;

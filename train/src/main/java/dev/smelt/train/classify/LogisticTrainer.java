@@ -2,6 +2,8 @@ package dev.smelt.train.classify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.Abstention;
+import dev.smelt.model.classify.DistanceScore;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.train.optim.AdamW;
 import java.util.ArrayList;
