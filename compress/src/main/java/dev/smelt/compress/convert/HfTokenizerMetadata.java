@@ -231,8 +231,7 @@ public final class HfTokenizerMetadata {
         try {
             return JSON.readTree(p.toFile());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException(p + ": invalid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            throw new IOException(p + ": invalid JSON at " + dev.smelt.model.JsonErrors.describe(e));
         }
     }
 }

@@ -68,7 +68,7 @@ public final class JsonlExamples {
         try {
             n = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new DataException(source, "invalid JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            throw new DataException(source, "invalid JSON at " + dev.smelt.model.JsonErrors.describeColumn(e));
         }
         if (n == null || !n.isObject()) {
             throw new DataException(source, "expected a JSON object, got " + (n == null ? "nothing" : n.getNodeType().toString().toLowerCase()));
