@@ -34,7 +34,7 @@ final class InfoCommand implements Callable<Integer> {
                     f.version(), f.alignment(), f.metadata().size(), f.tensors().size());
             out.println("metadata:");
             for (Map.Entry<String, GgufValue> e : f.metadata().entrySet()) {
-                out.printf("  %-44s %s%n", e.getKey(), show(e.getValue()));
+                out.printf("  %-44s %s%n", truncate(e.getKey()), show(e.getValue()));
             }
             long params = 0;
             Map<GgmlType, long[]> byType = new TreeMap<>();
@@ -45,7 +45,7 @@ final class InfoCommand implements Callable<Integer> {
                 acc[1] += t.elementCount();
                 acc[2] += t.byteSize();
                 if (listTensors) {
-                    out.printf("  tensor %-40s %-7s %s%n", t.name(), t.type(), java.util.Arrays.toString(t.dims()));
+                    out.printf("  tensor %-40s %-7s %s%n", truncate(t.name()), t.type(), java.util.Arrays.toString(t.dims()));
                 }
             }
             out.println("tensor types:");
@@ -53,6 +53,15 @@ final class InfoCommand implements Callable<Integer> {
                 out.printf("  %-7s %5d tensors %,15d params %10s%n", e.getKey(), e.getValue()[0], e.getValue()[1], human(e.getValue()[2]));
             }
             out.printf("parameters:    %,d (%.3f B)%n", params, params / 1e9);
+            java.util.List<dev.smelt.model.gguf.TensorScan.NonFinite> bad = dev.smelt.model.gguf.TensorScan.nonFinite(f);
+            if (bad.isEmpty()) {
+                out.println("non-finite:    none (every weight is a finite number)");
+            } else {
+                out.printf("non-finite:    %d tensor(s) hold NaN or Inf: output will be garbage%n", bad.size());
+                for (var nf : bad) {
+                    out.printf("  %s%n", nf);
+                }
+            }
             long weightBytes = byType.values().stream().mapToLong(a -> a[2]).sum();
             out.printf("weights:       %s, %.2f bits/weight%n", human(weightBytes), params == 0 ? 0 : weightBytes * 8.0 / params);
             Runtime rt = Runtime.getRuntime();

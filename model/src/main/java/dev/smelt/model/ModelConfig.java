@@ -61,10 +61,14 @@ public record ModelConfig(String architecture, int dim, int layers, int heads, i
         if ("linear".equals(scaling) && factor > 0) {
             ropeScale = 1f / factor;
         } else if (!"none".equals(scaling) && !"linear".equals(scaling)) {
-            throw new ModelException(f.path() + ": " + p + "rope.scaling.type '" + scaling + "' is not supported (none, linear; llama3 scaling via rope_freqs)");
+            throw new ModelException(f.path() + ": " + p + "rope.scaling.type " + Quote.of(scaling) + " is not supported (none, linear; llama3 scaling via rope_freqs)");
+        }
+        int context = 2048;
+        if (f.has(p + "context_length")) {
+            context = required(f, p + "context_length");
         }
         return new ModelConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab,
-                f.getInt(p + "context_length", 2048), eps, base, arch.equals("gemma3") ? 10000f : base, ropeDim, ropeScale,
+                context, eps, base, arch.equals("gemma3") ? 10000f : base, ropeDim, ropeScale,
                 f.getInt(p + "attention.sliding_window", 0),
                 f.getFloat(p + "attn_logit_softcapping", 0f), f.getFloat(p + "final_logit_softcapping", 0f));
     }
@@ -72,7 +76,8 @@ public record ModelConfig(String architecture, int dim, int layers, int heads, i
     private static int required(GgufFile f, String key) {
         long v = f.getLong(key, -1);
         if (v <= 0 || v > Integer.MAX_VALUE) {
-            throw new ModelException(f.path() + ": metadata '" + key + "' is " + (f.has(key) ? "invalid: " + f.get(key) : "missing"));
+            throw new ModelException(f.path() + ": metadata '" + key + "' is " + (f.has(key) ? "invalid: " + Quote.cut(f.get(key))
+                    + " (must be a positive integer)" : "missing"));
         }
         return (int) v;
     }

@@ -3,7 +3,6 @@ package dev.smelt.router;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.smelt.task.Prompts;
 import dev.smelt.task.SchemaCheck;
 import dev.smelt.task.TaskSpec;
@@ -67,13 +66,13 @@ public record RouterConfig(Path file, Map<String, JsonNode> targets, JsonNode po
             throw new NoSuchFileException(file.toString());
         }
         boolean json = file.getFileName().toString().endsWith(".json");
-        ObjectMapper m = json ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+        ObjectMapper m = json ? new ObjectMapper() : dev.smelt.task.YamlFiles.MAPPER;
         JsonNode root;
         try {
             root = m.readTree(file.toFile());
         } catch (JsonProcessingException e) {
             var loc = e.getLocation();
-            throw new IOException(file + (loc != null ? ":" + loc.getLineNr() : "") + ": cannot parse the router file: " + e.getOriginalMessage());
+            throw new IOException(file + (loc != null ? ":" + loc.getLineNr() : "") + ": cannot parse the router file: " + dev.smelt.task.YamlFiles.cut(e.getOriginalMessage()));
         }
         if (root == null || !root.isObject()) {
             throw new IOException(file + ": the router file must be a mapping");

@@ -3,7 +3,6 @@ package dev.smelt.task;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.smelt.client.Canonical;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,13 +54,20 @@ public record TaskSpec(String name, String instructions, List<String> labels, Js
             throw new NoSuchFileException(file.toString());
         }
         boolean json = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".json");
-        ObjectMapper m = json ? Canonical.JSON : new ObjectMapper(new YAMLFactory());
+        ObjectMapper m = json ? Canonical.JSON : YamlFiles.MAPPER;
         JsonNode root;
         try {
-            root = m.readTree(file.toFile());
+            String text = Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+            root = m.readTree(text);
+            if (!json) {
+                YamlFiles.keepListsAsWritten(text, root, Set.of("labels"));
+            }
         } catch (JsonProcessingException e) {
             var loc = e.getLocation();
-            throw new IOException(file + (loc != null ? ":" + loc.getLineNr() : "") + ": cannot parse the task: " + e.getOriginalMessage());
+            throw new IOException(file + (loc != null ? ":" + loc.getLineNr() : "") + ": cannot parse the task: "
+                    + YamlFiles.cut(e.getOriginalMessage()));
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new IOException(file + ": not valid UTF-8 text");
         }
         return parse(file.toString(), root);
     }
@@ -86,11 +92,11 @@ public record TaskSpec(String name, String instructions, List<String> labels, Js
                 throw new IOException(where + ": field 'labels' must be a non-empty list of strings");
             }
             for (JsonNode x : l) {
-                if (!x.isValueNode() || x.asText().isBlank()) {
-                    throw new IOException(where + ": field 'labels' must be a list of non-empty strings, got " + x);
+                if (!x.isValueNode() || x.isNull() || x.asText().isBlank()) {
+                    throw new IOException(where + ": field 'labels' must be a list of non-empty strings, got " + YamlFiles.cut(x));
                 }
                 if (labels.contains(x.asText())) {
-                    throw new IOException(where + ": label '" + x.asText() + "' is listed twice");
+                    throw new IOException(where + ": label " + "'" + YamlFiles.cut(x.asText()) + "'" + " is listed twice");
                 }
                 labels.add(x.asText());
             }

@@ -17,7 +17,9 @@ import java.util.Map;
  * {@code lora.<base>.A} [r, in], {@code lora.<base>.B} [out, r], and AdamW moments
  * {@code adam.m.<base>.A|B}, {@code adam.v.<base>.A|B} (same shapes). {@code __metadata__}:
  * format = smelt-lora-checkpoint, version = 1, step, adam_step, data_epoch, data_index,
- * data_examples, seed, rank, alpha, rs_lora, modules (comma-separated), pairs (base names, comma-separated).
+ * data_examples, seed, rank, alpha, rs_lora, modules (comma-separated), pairs (base names, comma-separated),
+ * and what the run was trained from ({@code base_sha256}, {@code data_sha256}, {@code val_sha256}: see
+ * {@link FinetuneJob}), so a resume against another model or data set with the same shapes is refused.
  * Stateless, thread-safe.
  */
 public final class Checkpoint {
@@ -30,8 +32,11 @@ public final class Checkpoint {
     public record State(LoraAdapter adapter, long step, int epoch, int index, float[][] m, float[][] v) {
     }
 
-    static void write(Path file, LoraAdapter ad, TrainConfig cfg, long step, int epoch, int index, int examples, AdamW opt) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter()
+    static void write(Path file, LoraAdapter ad, TrainConfig cfg, long step, int epoch, int index, int examples, AdamW opt,
+                      Map<String, String> provenance) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter();
+        provenance.forEach(w::metadata);
+        w
                 .metadata("format", FORMAT).metadata("version", "1")
                 .metadata("step", Long.toString(step)).metadata("adam_step", Long.toString(opt.step()))
                 .metadata("data_epoch", Integer.toString(epoch)).metadata("data_index", Integer.toString(index))

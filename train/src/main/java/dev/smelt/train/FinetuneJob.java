@@ -39,6 +39,9 @@ public final class FinetuneJob {
     public static final String MLFLOW_ID = "mlflow_run_id";
     /** metrics.csv columns after {@code step}; eval_loss is empty on steps without an evaluation. */
     static final List<String> METRIC_COLUMNS = List.of("loss", "lr", "grad_norm", "tokens_per_s", "eval_loss");
+    static final String BASE_SHA = "base_sha256";
+    static final String DATA_SHA = "data_sha256";
+    static final String VAL_SHA = "val_sha256";
 
     /**
      * @param val         validation JSONL, or null to hold out {@code valFraction} of the training file
@@ -53,6 +56,11 @@ public final class FinetuneJob {
         void onStart(long firstStep, long totalSteps, int trainExamples, int valExamples);
 
         void onStep(Trainer.StepResult r, double evalLoss);
+
+        /** Something the user should know that does not stop the run (skipped or cut examples). */
+        default void onWarning(String message) {
+            System.err.println("smelt: warning: " + message);
+        }
     }
 
     /** What the run ended with. */
@@ -74,21 +82,30 @@ public final class FinetuneJob {
         if (Files.exists(ckpt) && !o.resume()) {
             throw new IllegalArgumentException(o.out() + " already holds a checkpoint; pass --resume to continue it or choose another --out");
         }
+        if (o.resume() && !Files.exists(ckpt)) {
+            // a silent fresh start would throw away the steps the user meant to continue
+            throw new IllegalArgumentException("--resume: no checkpoint to continue in " + o.out() + " (expected " + ckpt
+                    + "); leave out --resume to start a new run");
+        }
+        Map<String, String> provenance = provenance(o);
+        if (o.resume()) {
+            checkProvenance(ckpt, provenance);
+        }
         try (LoraModel model = LoraModel.open(o.model()); ThreadPool pool = new ThreadPool(o.threads())) {
             Tokenizer tok = Tokenizers.fromGguf(model.file());
             ChatFormat format = ChatFormat.forModel(model.file(), tok);
             boolean kd = o.cfg().kdAlpha() > 0;
             TrainingData.Split split = TrainingData.prepare(o.data(), o.val(), o.valFraction(), o.cfg().seed(), kd ? format.withTeacherLogprobs() : format,
-                    new TrainingData.Options(o.cfg().batchTokens(), TrainingData.Overflow.TRUNCATE));
+                    new TrainingData.Options(o.cfg().batchTokens(), TrainingData.Overflow.TRUNCATE), listener::onWarning);
             List<TokenizedExample> train = split.train();
             if (kd && train.stream().noneMatch(e -> e.teacherIds() != null)) {
                 throw new IllegalArgumentException("--kd-alpha " + o.cfg().kdAlpha() + " needs teacher logprobs, but no example of " + o.data()
                         + " carries any (an assistant message's or a prompt/completion line's \"logprobs\": {\"content\": [{\"token\", \"logprob\", \"top_logprobs\"}]})");
             }
             List<TokenizedExample> val = split.validation();
-            boolean resuming = o.resume() && Files.exists(ckpt);
-            Trainer t = resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
-                    : Trainer.start(model, train, o.cfg(), pool, nanoClock);
+            boolean resuming = o.resume();
+            Trainer t = (resuming ? Trainer.resume(model, train, o.cfg(), pool, nanoClock, ckpt)
+                    : Trainer.start(model, train, o.cfg(), pool, nanoClock)).provenance(provenance);
             Path metrics = o.out().resolve(METRICS);
             MetricsCsv csv = resuming && Files.exists(metrics) ? MetricsCsv.resume(metrics, METRIC_COLUMNS, t.step())
                     : MetricsCsv.create(metrics, METRIC_COLUMNS);
@@ -177,5 +194,51 @@ public final class FinetuneJob {
         Files.writeString(tmp, run.runId());
         Files.move(tmp, idFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return run;
+    }
+
+    /** SHA-256 of the base model and the data files, recorded in every checkpoint of the run. */
+    static Map<String, String> provenance(Options o) throws IOException {
+        Map<String, String> p = new java.util.LinkedHashMap<>();
+        p.put(BASE_SHA, sha256(o.model()));
+        p.put(DATA_SHA, sha256(o.data()));
+        if (o.val() != null) {
+            p.put(VAL_SHA, sha256(o.val()));
+        }
+        return p;
+    }
+
+    /**
+     * Refuses to resume against other inputs: the same shapes and line count would load without complaint and
+     * silently mix two trainings. Checkpoints written before digests were recorded are resumed as they were.
+     */
+    static void checkProvenance(Path ckpt, Map<String, String> now) throws IOException {
+        Map<String, String> saved;
+        try (dev.smelt.model.safetensors.SafetensorsFile f = dev.smelt.model.safetensors.SafetensorsFile.open(ckpt)) {
+            saved = f.metadata();
+        }
+        String[][] what = {{BASE_SHA, "base model (--model)"}, {DATA_SHA, "training data (--data)"}, {VAL_SHA, "validation data (--val)"}};
+        for (String[] w : what) {
+            String was = saved.get(w[0]);
+            if (was != null && !was.equals(now.get(w[0]))) {
+                throw new IllegalArgumentException(ckpt + ": this checkpoint was trained on a different " + w[1] + " (SHA-256 "
+                        + was + ", now " + now.getOrDefault(w[0], "none") + "); resume with the same files or start a new --out");
+            }
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        java.security.MessageDigest md;
+        try {
+            md = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 }

@@ -25,6 +25,7 @@ import java.util.function.LongSupplier;
  * run continues bit for bit. Not thread-safe; parallel inside on the pool.
  */
 public final class Trainer {
+    private java.util.Map<String, String> provenance = java.util.Map.of();
     private final LoraModel model;
     private final TrainConfig cfg;
     private final ThreadPool pool;
@@ -179,6 +180,12 @@ public final class Trainer {
 
     /** Writes the complete training state atomically (temp file, then rename). */
     public void saveCheckpoint(Path file) throws IOException {
-        Checkpoint.write(file, model.adapter(), cfg, step, data.epoch(), data.index(), data.size(), opt);
+        Checkpoint.write(file, model.adapter(), cfg, step, data.epoch(), data.index(), data.size(), opt, provenance);
+    }
+
+    /** Extra checkpoint metadata naming what this run trains from (file digests); empty by default. */
+    public Trainer provenance(java.util.Map<String, String> values) {
+        this.provenance = java.util.Map.copyOf(values);
+        return this;
     }
 }

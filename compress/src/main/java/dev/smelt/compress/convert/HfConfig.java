@@ -34,7 +34,7 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
         String hf = archs.get(0).asText();
         String arch = ARCHITECTURES.get(hf);
         if (arch == null) {
-            throw new IOException(file + ": architectures[0] = '" + hf + "' is not supported; supported: "
+            throw new IOException(file + ": architectures[0] = " + dev.smelt.model.Quote.of(hf) + " is not supported; supported: "
                     + List.copyOf(new java.util.TreeSet<>(ARCHITECTURES.keySet())));
         }
         int dim = positive(j, "hidden_size", file);
@@ -47,16 +47,25 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
         if (!j.has("head_dim") && dim % heads != 0) {
             throw new IOException(file + ": hidden_size " + dim + " is not a multiple of num_attention_heads " + heads);
         }
+        int context = j.hasNonNull("max_position_embeddings") ? positive(j, "max_position_embeddings", file) : 2048;
+        double theta = j.hasNonNull("rope_theta") ? number(j, "rope_theta", file) : 10000;
+        if (!(theta > 0) || Double.isInfinite(theta)) {
+            throw new IOException(file + ": field 'rope_theta' must be a positive number, got " + theta);
+        }
+        double eps = number(j, "rms_norm_eps", file);
+        if (!(eps >= 0) || Double.isInfinite(eps)) {
+            throw new IOException(file + ": field 'rms_norm_eps' must be a non-negative number, got " + eps);
+        }
         return new HfConfig(file, j, hf, arch, dim, positive(j, "num_hidden_layers", file), heads, kv, hd,
                 positive(j, "intermediate_size", file), positive(j, "vocab_size", file),
-                j.path("max_position_embeddings").asInt(2048), j.path("rope_theta").asDouble(10000),
-                number(j, "rms_norm_eps", file), j.path("tie_word_embeddings").asBoolean(false));
+                context, theta, eps, j.path("tie_word_embeddings").asBoolean(false));
     }
 
     private static int positive(JsonNode j, String field, Path file) throws IOException {
         JsonNode v = j.get(field);
-        if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
-            throw new IOException(file + ": field '" + field + "' must be a positive integer, got " + (v == null ? "nothing" : v.toString()));
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
+            throw new IOException(file + ": field '" + field + "' must be a positive integer, got "
+                    + (v == null ? "nothing" : dev.smelt.model.Quote.cut(v)));
         }
         return v.asInt();
     }
@@ -64,7 +73,7 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
     private static double number(JsonNode j, String field, Path file) throws IOException {
         JsonNode v = j.get(field);
         if (v == null || !v.isNumber()) {
-            throw new IOException(file + ": field '" + field + "' must be a number, got " + (v == null ? "nothing" : v.toString()));
+            throw new IOException(file + ": field '" + field + "' must be a number, got " + (v == null ? "nothing" : dev.smelt.model.Quote.cut(v)));
         }
         return v.asDouble();
     }

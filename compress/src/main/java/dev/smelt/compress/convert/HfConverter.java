@@ -15,6 +15,13 @@ import java.util.HashSet;
 
 import java.util.Set;
 
+import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Models;
+import dev.smelt.model.gguf.GgufFile;
+import dev.smelt.model.tokenizer.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+
 /**
  * Converts a Hugging Face checkpoint directory (config.json, safetensors, tokenizer files) of a llama,
  * mistral, qwen2 or qwen3 model into an unquantized GGUF, as llama.cpp's {@code convert_hf_to_gguf.py}
@@ -41,16 +48,35 @@ public final class HfConverter {
     private HfConverter() {
     }
 
-    /** Converts checkpoint directory {@code dir} and writes the GGUF to {@code out} (atomically). */
+    /**
+     * Converts checkpoint directory {@code dir} and writes the GGUF to {@code out}. The file is written beside
+     * {@code out}, loaded back with smelt's own checks and only then renamed into place: a failure leaves no
+     * output, and smelt never writes a file it would refuse to load.
+     */
     public static void convert(Path dir, Path out) throws IOException {
         HfConfig c = HfConfig.read(dir);
+        Path tmp = out.resolveSibling(out.getFileName() + ".converting");
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
-            convert(dir, c, ckpt).write(out);
+            convert(dir, c, ckpt).write(tmp);
+            verify(tmp, out);
+            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Loads {@code written} as {@code smelt run} would (model, tokenizer); a refusal is an error about {@code out}. */
+    private static void verify(Path written, Path out) throws IOException {
+        try (DecoderModel m = Models.load(written, w -> { }); GgufFile f = GgufFile.open(written)) {
+            Tokenizers.fromGguf(f);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(out + ": not written: the converted model would not load (" + e.getMessage() + ")", e);
         }
     }
 
     /** Builds the GGUF (not yet written) for checkpoint {@code dir}; {@code ckpt} must stay open until it is written. */
     public static GgufWriter convert(Path dir, HfConfig c, HfCheckpoint ckpt) throws IOException {
+        checkVocabulary(c, ckpt);
         GgufWriter w = new GgufWriter();
         String a = c.arch();
         w.put("general.architecture", GgufValue.string(a));
@@ -128,6 +154,23 @@ public final class HfConverter {
         }
         requireAll(c, seen, dir);
         return w;
+    }
+
+    /**
+     * config.json's vocab_size sizes the tokenizer arrays: check it against the embedding's rows first, so a
+     * hostile 10^9 is an error naming the field, not an OutOfMemoryError while padding the vocabulary.
+     */
+    private static void checkVocabulary(HfConfig c, HfCheckpoint ckpt) throws IOException {
+        String embName = HfTensorNames.toHf("token_embd.weight");
+        SafetensorsFile f = ckpt.names().contains(embName) ? ckpt.file(embName) : null;
+        if (f == null) {
+            throw new IOException(c.file().getParent() + ": checkpoint has no " + embName + " (GGUF token_embd.weight)");
+        }
+        long[] shape = f.entry(embName).shape();
+        if (shape.length != 2 || shape[0] != c.vocab()) {
+            throw new IOException(c.file() + ": field 'vocab_size' is " + c.vocab() + " but " + f.path() + " tensor '" + embName
+                    + "' has shape " + Arrays.toString(shape) + " (vocab_size rows)");
+        }
     }
 
     private static void requireAll(HfConfig c, Set<String> seen, Path dir) throws IOException {

@@ -98,6 +98,7 @@ public final class HfTokenizerMetadata {
         if (m.pieces().size() > n) {
             throw new IOException(spm + ": " + m.pieces().size() + " pieces, more than config.json's vocab_size " + n);
         }
+        checkPadding(spm, m.pieces().size(), n);
         List<String> tokens = new ArrayList<>(m.pieces());
         float[] scores = java.util.Arrays.copyOf(m.scores(), n);
         int[] types = java.util.Arrays.copyOf(m.types(), n);
@@ -122,14 +123,36 @@ public final class HfTokenizerMetadata {
         }
         Map<Integer, String> byId = new HashMap<>();
         Map<Integer, Boolean> added = new HashMap<>();
-        model.path("vocab").fields().forEachRemaining(e -> byId.put(e.getValue().asInt(), e.getKey()));
-        for (JsonNode a : root.path("added_tokens")) {
-            int id = a.path("id").asInt();
+        JsonNode vocab = model.path("vocab");
+        if (!vocab.isObject()) {
+            throw new IOException(tj + ": model.vocab must be an object of piece → id");
+        }
+        JsonNode addedTokens = root.path("added_tokens");
+        // Ids index arrays sized by the vocabulary: bound them by what the file holds before allocating.
+        int entries = vocab.size() + addedTokens.size();
+        int limit = vocabSize > 0 ? vocabSize : entries;
+        for (var it = vocab.fields(); it.hasNext(); ) {
+            var e = it.next();
+            int id = tokenId(tj, "model.vocab[" + dev.smelt.model.Quote.of(e.getKey()) + "]", e.getValue(), limit, vocabSize);
+            String prev = byId.put(id, e.getKey());
+            if (prev != null) {
+                throw new IOException(tj + ": model.vocab gives id " + id + " to both " + dev.smelt.model.Quote.of(prev) + " and "
+                        + dev.smelt.model.Quote.of(e.getKey()));
+            }
+        }
+        int k = 0;
+        for (JsonNode a : addedTokens) {
+            String where = "added_tokens[" + k++ + "]";
+            int id = tokenId(tj, where + ".id", a.path("id"), limit, vocabSize);
+            if (!a.path("content").isTextual()) {
+                throw new IOException(tj + ": " + where + ".content must be a string");
+            }
             byId.put(id, a.path("content").asText());
             added.put(id, a.path("special").asBoolean(false));
         }
         int max = byId.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
         int n = Math.max(max, vocabSize);
+        checkPadding(tj, byId.size(), n);
         String[] tokens = new String[n];
         int[] types = new int[n];
         for (int i = 0; i < n; i++) {
@@ -145,16 +168,78 @@ public final class HfTokenizerMetadata {
                 types[i] = NORMAL;
             }
         }
-        List<String> merges = new ArrayList<>();
-        for (JsonNode m : model.path("merges")) {
-            merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
-        }
+        List<String> merges = merges(tj, model.path("merges"), vocab);
         out.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
         out.put("tokenizer.ggml.pre", GgufValue.string(preName(root.path("pre_tokenizer"), tj)));
         out.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens));
         out.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
         out.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, merges.toArray(String[]::new)));
         return List.of(tokens);
+    }
+
+    /**
+     * Real checkpoints pad the embedding to a multiple of 64 or 128 rows (Qwen2.5: 151,665 tokens, 151,936 rows,
+     * under 0.2%); a tokenizer that covers far fewer rows belongs to another model, and the padded ids would
+     * decode as "[PADn]" text.
+     */
+    static final double MAX_PADDED_FRACTION = 0.125;
+
+    private static void checkPadding(Path file, int tokens, int rows) throws IOException {
+        if (rows - tokens > MAX_PADDED_FRACTION * rows) {
+            throw new IOException(file + ": the tokenizer has " + tokens + " tokens but config.json's vocab_size (the embedding rows) is "
+                    + rows + ": more than " + (int) (MAX_PADDED_FRACTION * 100) + "% of the rows would have no token; is this the model's tokenizer?");
+        }
+    }
+
+    /** A token id: a non-negative integer below {@code limit} (the vocabulary size, or the number of entries). */
+    private static int tokenId(Path file, String where, JsonNode v, int limit, int vocabSize) throws IOException {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+            throw new IOException(file + ": " + where + " = " + dev.smelt.model.Quote.cut(v) + " is not a token id (a non-negative integer)");
+        }
+        if (v.asLong() >= limit) {
+            throw new IOException(file + ": " + where + " = " + v.asLong() + " is outside the vocabulary [0, " + limit + ")"
+                    + (vocabSize > 0 ? " (config.json vocab_size)" : " (the file has " + limit + " entries)"));
+        }
+        return v.asInt();
+    }
+
+    /** Merges as "left right", each part and their concatenation in the vocabulary (as tokenizers requires). */
+    private static List<String> merges(Path file, JsonNode arr, JsonNode vocab) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (arr.isMissingNode() || arr.isNull()) {
+            return out;
+        }
+        if (!arr.isArray()) {
+            throw new IOException(file + ": model.merges must be an array");
+        }
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode m = arr.get(i);
+            String left = null;
+            String right = null;
+            if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
+                left = m.get(0).asText();
+                right = m.get(1).asText();
+            } else if (m.isTextual()) {
+                String s = m.asText();
+                int sp = s.indexOf(' ', 1);
+                if (sp > 0) {
+                    left = s.substring(0, sp);
+                    right = s.substring(sp + 1);
+                }
+            }
+            if (left == null || left.isEmpty() || right.isEmpty()) {
+                throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.Quote.cut(m)
+                        + " is neither \"left right\" nor [left, right]");
+            }
+            for (String piece : new String[] {left, right, left + right}) {
+                if (!vocab.has(piece)) {
+                    throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.Quote.cut(m) + ": "
+                            + dev.smelt.model.Quote.of(piece) + " is not in model.vocab");
+                }
+            }
+            out.add(left + " " + right);
+        }
+        return out;
     }
 
     /** llama.cpp's pre-tokenizer name for a tokenizer.json pre_tokenizer, recognised by its split regex. */
@@ -231,8 +316,7 @@ public final class HfTokenizerMetadata {
         try {
             return JSON.readTree(p.toFile());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException(p + ": invalid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            throw new IOException(p + ": invalid JSON at " + dev.smelt.model.JsonErrors.describe(e));
         }
     }
 }

@@ -23,7 +23,10 @@ final class RopeScaling {
             return null;
         }
         String type = rs.has("rope_type") ? rs.path("rope_type").asText() : rs.path("type").asText();
-        double factor = rs.path("factor").asDouble(1);
+        if (type.equals("default")) {
+            return null;
+        }
+        double factor = positive(c, rs, "factor", 1);
         switch (type) {
             case "linear" -> {
                 w.put(c.arch() + ".rope.scaling.type", GgufValue.string("linear"));
@@ -31,15 +34,31 @@ final class RopeScaling {
                 return null;
             }
             case "llama3" -> {
-                return llama3(c.headDim(), c.ropeTheta(), factor, rs.path("low_freq_factor").asDouble(1),
-                        rs.path("high_freq_factor").asDouble(4), rs.path("original_max_position_embeddings").asDouble(8192));
+                double low = positive(c, rs, "low_freq_factor", 1);
+                double high = positive(c, rs, "high_freq_factor", 4);
+                if (!(high > low)) {
+                    throw new IOException(c.file() + ": rope_scaling.high_freq_factor " + high + " must be greater than low_freq_factor " + low);
+                }
+                return llama3(c.headDim(), c.ropeTheta(), factor, low, high, positive(c, rs, "original_max_position_embeddings", 8192));
             }
             case "default" -> {
                 return null;
             }
-            default -> throw new IOException(c.file() + ": rope_scaling.rope_type '" + type
-                    + "' is not supported (linear, llama3)");
+            default -> throw new IOException(c.file() + ": rope_scaling.rope_type " + dev.smelt.model.Quote.of(type)
+                    + " is not supported (linear, llama3)");
         }
+    }
+
+    /** A positive finite number (a factor of 0 would divide every frequency by zero), or {@code def} when absent. */
+    private static double positive(HfConfig c, JsonNode rs, String field, double def) throws IOException {
+        JsonNode v = rs.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+            throw new IOException(c.file() + ": rope_scaling." + field + " must be a positive number, got " + dev.smelt.model.Quote.cut(v));
+        }
+        return v.asDouble();
     }
 
     /** Divisor per rotary frequency: 1 for short wavelengths, factor for long ones, smooth between. */

@@ -1,5 +1,6 @@
 package dev.smelt.model.gguf;
 
+import dev.smelt.model.Quote;
 import dev.smelt.tensor.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -7,7 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -259,16 +260,20 @@ public final class GgufFile implements AutoCloseable {
                 throw error(at, what + ": string length " + Long.toUnsignedString(len) + " exceeds the " + (size - pos) + " bytes that remain");
             }
             byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
+            long start = pos;
             pos += len;
-            try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
-                // llama.cpp tolerates invalid UTF-8 in vocab pieces; keep the bytes as well as Java can.
-                return new String(bytes, StandardCharsets.UTF_8);
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+            java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length);
+            CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(in, out, true);
+            if (r.isError()) {
+                // A lossy decode would hand the tokenizer pieces whose lengths no longer match their bytes.
+                throw error(start + in.position(), what + " is not valid UTF-8 (bad byte 0x"
+                        + String.format("%02X", bytes[in.position()] & 0xFF) + " at index " + in.position() + " of the string)");
             }
+            return out.flip().toString();
         }
 
         GgufFile parse(Path path, Arena arena) throws GgufException {
@@ -300,13 +305,13 @@ public final class GgufFile implements AutoCloseable {
                 long at = pos;
                 String key = string("metadata key #" + i);
                 if (metadata.containsKey(key)) {
-                    throw error(at, "duplicate metadata key '" + key + "'");
+                    throw error(at, "duplicate metadata key " + Quote.of(key));
                 }
                 long typeAt = pos;
-                int typeId = u32("type of '" + key + "'");
+                int typeId = u32("type of " + Quote.of(key));
                 GgufValueType type = GgufValueType.fromId(typeId);
                 if (type == null) {
-                    throw error(typeAt, "unknown metadata value type " + typeId + " for key '" + key + "'");
+                    throw error(typeAt, "unknown metadata value type " + typeId + " for key " + Quote.of(key));
                 }
                 metadata.put(key, new GgufValue(type, value(type, key, 0)));
             }
@@ -326,47 +331,47 @@ public final class GgufFile implements AutoCloseable {
                 long at = pos;
                 String tname = string("tensor name #" + i);
                 if (seen.containsKey(tname)) {
-                    throw error(at, "duplicate tensor name '" + tname + "' (first at offset " + seen.get(tname) + ")");
+                    throw error(at, "duplicate tensor name " + Quote.of(tname) + " (first at offset " + seen.get(tname) + ")");
                 }
                 seen.put(tname, at);
                 long dimsAt = pos;
-                int nDims = u32("n_dims of '" + tname + "'");
+                int nDims = u32("n_dims of " + Quote.of(tname));
                 if (nDims < 1 || nDims > MAX_DIMS) {
-                    throw error(dimsAt, "tensor '" + tname + "' has " + Integer.toUnsignedString(nDims) + " dimensions (1.." + MAX_DIMS + " allowed)");
+                    throw error(dimsAt, "tensor " + Quote.of(tname) + " has " + Integer.toUnsignedString(nDims) + " dimensions (1.." + MAX_DIMS + " allowed)");
                 }
                 long[] dims = new long[nDims];
                 long elements = 1;
                 for (int d = 0; d < nDims; d++) {
                     long dAt = pos;
-                    dims[d] = u64("dimension " + d + " of '" + tname + "'");
+                    dims[d] = u64("dimension " + d + " of " + Quote.of(tname));
                     if (dims[d] <= 0) {
-                        throw error(dAt, "tensor '" + tname + "' dimension " + d + " is " + Long.toUnsignedString(dims[d]) + " (must be positive)");
+                        throw error(dAt, "tensor " + Quote.of(tname) + " dimension " + d + " is " + Long.toUnsignedString(dims[d]) + " (must be positive)");
                     }
                     try {
                         elements = Math.multiplyExact(elements, dims[d]);
                     } catch (ArithmeticException e) {
-                        throw error(dAt, "tensor '" + tname + "' element count overflows 64 bits");
+                        throw error(dAt, "tensor " + Quote.of(tname) + " element count overflows 64 bits");
                     }
                 }
                 long typeAt = pos;
-                int typeId = u32("type of '" + tname + "'");
+                int typeId = u32("type of " + Quote.of(tname));
                 GgmlType type = GgmlType.fromId(typeId);
                 if (type == null) {
-                    throw error(typeAt, "tensor '" + tname + "' has unknown or unsupported ggml type id " + typeId);
+                    throw error(typeAt, "tensor " + Quote.of(tname) + " has unknown or unsupported ggml type id " + typeId);
                 }
                 if (dims[0] % type.blockSize() != 0) {
-                    throw error(dimsAt, "tensor '" + tname + "' row length " + dims[0] + " is not a multiple of " + type + "'s block size " + type.blockSize());
+                    throw error(dimsAt, "tensor " + Quote.of(tname) + " row length " + dims[0] + " is not a multiple of " + type + "'s block size " + type.blockSize());
                 }
                 long bytes;
                 try {
                     bytes = type.bytesFor(elements);
                 } catch (ArithmeticException e) {
-                    throw error(dimsAt, "tensor '" + tname + "' byte size overflows 64 bits");
+                    throw error(dimsAt, "tensor " + Quote.of(tname) + " byte size overflows 64 bits");
                 }
                 long offAt = pos;
-                long rel = u64("data offset of '" + tname + "'");
+                long rel = u64("data offset of " + Quote.of(tname));
                 if (rel < 0 || rel % alignment != 0) {
-                    throw error(offAt, "tensor '" + tname + "' data offset " + Long.toUnsignedString(rel) + " is not a multiple of the alignment " + alignment);
+                    throw error(offAt, "tensor " + Quote.of(tname) + " data offset " + Long.toUnsignedString(rel) + " is not a multiple of the alignment " + alignment);
                 }
                 infos.add(new GgufTensorInfo(tname, dims, type, 0, bytes));
                 infoOffsets.add(offAt);
@@ -382,16 +387,40 @@ public final class GgufFile implements AutoCloseable {
                 long rel = relOffsets.get(i);
                 long abs = dataStart + rel;
                 if (rel > size || abs < 0 || abs > size || t.byteSize() > size - abs) {
-                    throw error(infoOffsets.get(i), "tensor '" + t.name() + "' data [" + abs + ", " + (abs + t.byteSize())
+                    throw error(infoOffsets.get(i), "tensor " + Quote.of(t.name()) + " data [" + abs + ", " + (abs + t.byteSize())
                             + ") lies beyond the end of the file (" + size + " bytes): truncated or corrupt");
                 }
                 placed.add(new GgufTensorInfo(t.name(), t.dims(), t.type(), abs, t.byteSize()));
             }
+            checkNoOverlap(placed, infoOffsets);
             return new GgufFile(path, arena, seg, version, metadata, placed, dataStart, alignment);
         }
 
+        /**
+         * Tensor byte ranges must not share bytes: an overlap means a wrong offset or a type id whose block size
+         * does not match the data written for it, and either way one tensor would read another's weights.
+         */
+        private void checkNoOverlap(List<GgufTensorInfo> placed, List<Long> infoOffsets) throws GgufException {
+            Integer[] order = new Integer[placed.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> placed.get(i).fileOffset()));
+            for (int k = 1; k < order.length; k++) {
+                GgufTensorInfo prev = placed.get(order[k - 1]);
+                GgufTensorInfo cur = placed.get(order[k]);
+                long prevEnd = prev.fileOffset() + prev.byteSize();
+                if (cur.fileOffset() < prevEnd) {
+                    throw error(infoOffsets.get(order[k]), "tensor " + Quote.of(cur.name()) + " data [" + cur.fileOffset() + ", "
+                            + (cur.fileOffset() + cur.byteSize()) + ") overlaps tensor " + Quote.of(prev.name()) + " [" + prev.fileOffset()
+                            + ", " + prevEnd + ") (" + prev.type() + " " + java.util.Arrays.toString(prev.dims())
+                            + "): wrong data offset, or a type id that does not match the data");
+                }
+            }
+        }
+
         private Object value(GgufValueType type, String key, int depth) throws GgufException {
-            String what = "value of '" + key + "'";
+            String what = "value of " + Quote.of(key);
             return switch (type) {
                 case UINT8 -> { need(1, what); yield (long) (seg.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF); }
                 case INT8 -> { need(1, what); yield (long) seg.get(ValueLayout.JAVA_BYTE, pos++); }
@@ -419,18 +448,18 @@ public final class GgufFile implements AutoCloseable {
         private GgufArray array(String key, int depth) throws GgufException {
             long at = pos;
             if (depth >= MAX_NESTING) {
-                throw error(at, "array '" + key + "' nests deeper than " + MAX_NESTING + " levels");
+                throw error(at, "array " + Quote.of(key) + " nests deeper than " + MAX_NESTING + " levels");
             }
-            int typeId = u32("array element type of '" + key + "'");
+            int typeId = u32("array element type of " + Quote.of(key));
             GgufValueType et = GgufValueType.fromId(typeId);
             if (et == null) {
-                throw error(at, "unknown array element type " + typeId + " for key '" + key + "'");
+                throw error(at, "unknown array element type " + typeId + " for key " + Quote.of(key));
             }
             long countAt = pos;
-            long count = u64("array length of '" + key + "'");
+            long count = u64("array length of " + Quote.of(key));
             long minElem = et.size() > 0 ? et.size() : (et == GgufValueType.STRING ? 8 : 12);
             if (count < 0 || count > (size - pos) / minElem || count > Integer.MAX_VALUE - 8) {
-                throw error(countAt, "array '" + key + "' claims " + Long.toUnsignedString(count) + " elements of " + et
+                throw error(countAt, "array " + Quote.of(key) + " claims " + Long.toUnsignedString(count) + " elements of " + et
                         + " but only " + (size - pos) + " bytes remain");
             }
             int n = (int) count;
@@ -445,7 +474,7 @@ public final class GgufFile implements AutoCloseable {
                 case UINT64, INT64 -> {
                     long[] a = new long[n];
                     for (int i = 0; i < n; i++) {
-                        a[i] = u64("element " + i + " of '" + key + "'");
+                        a[i] = u64("element " + i + " of " + Quote.of(key));
                     }
                     yield new GgufArray(et, a);
                 }
@@ -471,7 +500,7 @@ public final class GgufFile implements AutoCloseable {
                 case STRING -> {
                     String[] a = new String[n];
                     for (int i = 0; i < n; i++) {
-                        a[i] = string("element " + i + " of '" + key + "'");
+                        a[i] = string("element " + i + " of " + Quote.of(key));
                     }
                     yield new GgufArray(et, a);
                 }

@@ -12,7 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -93,10 +96,25 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
                 entries.put(e.getKey(), entry(path, e.getKey(), e.getValue(), body.byteSize()));
             }
+            checkNoOverlap(path, entries);
             return new SafetensorsFile(path, arena, body, entries, meta);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** Two tensors sharing bytes would read each other's weights (and a converter would copy them twice). */
+    private static void checkNoOverlap(Path path, Map<String, Entry> entries) throws IOException {
+        List<Entry> sorted = new ArrayList<>(entries.values());
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        for (int i = 1; i < sorted.size(); i++) {
+            Entry a = sorted.get(i - 1);
+            Entry b = sorted.get(i);
+            if (b.begin() < a.end() && b.end() > b.begin()) {
+                throw new IOException(path + ": tensor " + dev.smelt.model.Quote.of(b.name()) + " data_offsets [" + b.begin() + ", " + b.end()
+                        + "] overlap tensor " + dev.smelt.model.Quote.of(a.name()) + " [" + a.begin() + ", " + a.end() + "]");
+            }
         }
     }
 
@@ -117,17 +135,22 @@ public final class SafetensorsFile implements AutoCloseable {
         for (int i = 0; i < shape.length; i++) {
             shape[i] = sh.get(i).asLong(-1);
             if (shape[i] < 0) {
-                throw new IOException(where + "negative dimension in shape " + sh);
+                throw new IOException(where + "negative or non-integer dimension in shape " + dev.smelt.model.Quote.cut(sh));
             }
-            elements = Math.multiplyExact(elements, shape[i]);
+            try {
+                elements = Math.multiplyExact(elements, shape[i]);
+            } catch (ArithmeticException overflow) {
+                throw new IOException(where + "shape " + dev.smelt.model.Quote.cut(sh) + " has more elements than 64 bits can count");
+            }
         }
         long begin = off.get(0).asLong(-1);
         long end = off.get(1).asLong(-1);
         if (begin < 0 || end < begin || end > dataSize) {
             throw new IOException(where + "data_offsets [" + begin + ", " + end + "] lie outside the data (" + dataSize + " bytes)");
         }
-        if (end - begin != elements * es) {
-            throw new IOException(where + "holds " + (end - begin) + " bytes but shape " + sh + " of " + dtype + " needs " + elements * es);
+        if (elements > Long.MAX_VALUE / es || end - begin != elements * es) {
+            throw new IOException(where + "holds " + (end - begin) + " bytes but shape " + dev.smelt.model.Quote.cut(sh) + " of " + dtype + " needs "
+                    + (elements > Long.MAX_VALUE / es ? "more than 2^63" : Long.toString(elements * es)));
         }
         return new Entry(name, dtype, shape, begin, end);
     }

@@ -62,8 +62,8 @@ final class GgufTokenizerLoader {
                 v.addBos = true;
                 v.addEos = true;
             }
-            default -> throw new TokenizerFormatException(file + ": unsupported tokenizer.ggml.model '" + model
-                    + "'; supported: " + MODELS);
+            default -> throw new TokenizerFormatException(file + ": unsupported tokenizer.ggml.model " + dev.smelt.model.Quote.of(model)
+                    + "; supported: " + MODELS);
         }
         v.bos = id(f, "tokenizer.ggml.bos_token_id", v.bos, tokens.length, file);
         v.eos = id(f, "tokenizer.ggml.eos_token_id", v.eos, tokens.length, file);

@@ -49,8 +49,7 @@ final class HfJsonReader {
     }
 
     private static TokenizerFormatException malformed(Path p, JsonProcessingException e) {
-        return new TokenizerFormatException(p + ": malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-                + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        return new TokenizerFormatException(p + ": malformed JSON at " + dev.smelt.model.JsonErrors.describe(e));
     }
 
     static HfJsonReader read(Path p) throws IOException {

@@ -3,7 +3,6 @@ package dev.smelt.train.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,22 +43,45 @@ public final class JsonlExamples {
             throw new NoSuchFileException(file.toString(), null, "training data not found");
         }
         List<RawExample> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (!line.isBlank()) {
-                    out.add(parse(line, file.getFileName() + ":" + n));
-                }
+        byte[] bytes = Files.readAllBytes(file);
+        int n = 0;
+        for (int start = 0; start < bytes.length; ) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
             }
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new IOException(file + ": not UTF-8 text", e);
+            n++;
+            String source = file.getFileName() + ":" + n;
+            String line = utf8Line(bytes, start, end, source);
+            if (!line.isBlank()) {
+                out.add(parse(line, source));
+            }
+            start = end + 1;
         }
         if (out.isEmpty()) {
             throw new IOException(file + ": no examples (the file is empty)");
         }
         return out;
+    }
+
+    /** Strict UTF-8 decoding of one line (a trailing CR dropped), naming the line and byte on failure. */
+    private static String utf8Line(byte[] b, int start, int end, String source) {
+        int len = end - start;
+        if (len > 0 && b[end - 1] == '\r') {
+            len--;
+        }
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b, start, len);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(len);
+        java.nio.charset.CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                .decode(in, out, true);
+        if (r.isError()) {
+            int at = in.position() - start;
+            throw new DataException(source, "not valid UTF-8: byte 0x" + String.format("%02X", b[in.position()] & 0xFF)
+                    + " at byte " + at + " of the line (save the file as UTF-8)");
+        }
+        return out.flip().toString();
     }
 
     /** Parses one line; {@code source} is its {@code file:line}. */
@@ -68,7 +90,7 @@ public final class JsonlExamples {
         try {
             n = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new DataException(source, "invalid JSON at column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            throw new DataException(source, "invalid JSON at " + dev.smelt.model.JsonErrors.describeColumn(e));
         }
         if (n == null || !n.isObject()) {
             throw new DataException(source, "expected a JSON object, got " + (n == null ? "nothing" : n.getNodeType().toString().toLowerCase()));

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Loads a JSONL training file into {@link TokenizedExample}s (see {@link JsonlExamples} for the
@@ -58,14 +59,66 @@ public final class TrainingData {
     private TrainingData() {
     }
 
-    /** Reads, renders and tokenizes every line of {@code file}. */
+    /** How many examples a warning names by {@code file:line} before it only counts. */
+    static final int NAMED_IN_WARNING = 5;
+
+    /** Reads, renders and tokenizes every line of {@code file}; warnings are dropped. */
     public static Loaded load(Path file, ChatFormat format, Options options) throws IOException {
+        return load(file, format, options, w -> { });
+    }
+
+    /**
+     * Reads, renders and tokenizes every line of {@code file}. Examples with nothing to learn (an empty
+     * completion, empty prompt and completion, empty text) are skipped; they and examples cut to the length
+     * limit are reported to {@code warnings}, naming the first few by {@code file:line}.
+     *
+     * @throws DataException when no example is left to train on
+     */
+    public static Loaded load(Path file, ChatFormat format, Options options, Consumer<String> warnings) throws IOException {
         ChatFormat.Stats stats = new ChatFormat.Stats();
         List<TokenizedExample> out = new ArrayList<>();
-        for (RawExample r : JsonlExamples.read(file)) {
+        List<String> empty = new ArrayList<>();
+        List<String> cut = new ArrayList<>();
+        List<RawExample> raw = JsonlExamples.read(file);
+        for (RawExample r : raw) {
+            String why = emptyReason(r);
+            if (why != null) {
+                empty.add(r.source() + " (" + why + ")");
+                continue;
+            }
+            int before = stats.truncated;
             out.add(limit(format.tokenize(r, stats), options, stats));
+            if (stats.truncated > before) {
+                cut.add(r.source());
+            }
+        }
+        if (!empty.isEmpty()) {
+            warnings.accept(file + ": skipped " + empty.size() + " of " + raw.size() + " examples with nothing to learn: " + named(empty));
+        }
+        if (!cut.isEmpty()) {
+            warnings.accept(file + ": " + cut.size() + " examples were cut to " + options.maxSeqLen()
+                    + " tokens (the micro-batch, --batch-tokens); their ends are not trained: " + named(cut));
+        }
+        if (out.isEmpty()) {
+            throw new DataException(file.toString(), "nothing to train on: all " + raw.size() + " examples are empty ("
+                    + named(empty) + ")");
         }
         return new Loaded(List.copyOf(out), stats);
+    }
+
+    /** Why {@code r} has nothing to learn, or null when it has. */
+    static String emptyReason(RawExample r) {
+        return switch (r) {
+            case RawExample.Text t when t.text().isEmpty() -> "empty text";
+            case RawExample.PromptCompletion pc when pc.prompt().isEmpty() && pc.completion().isEmpty() -> "empty prompt and completion";
+            case RawExample.PromptCompletion pc when pc.completion().isEmpty() -> "empty completion";
+            default -> null;
+        };
+    }
+
+    private static String named(List<String> sources) {
+        String shown = String.join(", ", sources.subList(0, Math.min(NAMED_IN_WARNING, sources.size())));
+        return sources.size() > NAMED_IN_WARNING ? shown + " and " + (sources.size() - NAMED_IN_WARNING) + " more" : shown;
     }
 
     /**
@@ -77,9 +130,15 @@ public final class TrainingData {
      */
     public static Split prepare(Path trainFile, Path valFile, double valFraction, long seed, ChatFormat format, Options options)
             throws IOException {
-        Loaded train = load(trainFile, format, options);
+        return prepare(trainFile, valFile, valFraction, seed, format, options, w -> { });
+    }
+
+    /** As {@link #prepare(Path, Path, double, long, ChatFormat, Options)}, reporting skipped and cut examples. */
+    public static Split prepare(Path trainFile, Path valFile, double valFraction, long seed, ChatFormat format, Options options,
+                                Consumer<String> warnings) throws IOException {
+        Loaded train = load(trainFile, format, options, warnings);
         if (valFile != null) {
-            return new Split(train.examples(), load(valFile, format, options).examples());
+            return new Split(train.examples(), load(valFile, format, options, warnings).examples());
         }
         return split(train.examples(), valFraction, seed);
     }
