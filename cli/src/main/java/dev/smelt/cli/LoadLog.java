@@ -36,8 +36,33 @@ final class LoadLog {
 
     /** {@link #timed} for a model file: its name and size on disk. */
     static <T> T timed(PrintStream err, Path file, Load<T> load) throws Exception {
-        long bytes = Files.isRegularFile(file) ? Files.size(file) : -1;
-        return timed(err, file.getFileName().toString(), bytes, load);
+        return timed(err, String.valueOf(file.getFileName()), bytes(file), load);
+    }
+
+    /** A file's size, or the total of a model directory's files; -1 when there is nothing to measure. */
+    static long bytes(Path p) {
+        try {
+            if (Files.isRegularFile(p)) {
+                return Files.size(p);
+            }
+            if (!Files.isDirectory(p)) {
+                return -1;
+            }
+            try (var s = Files.walk(p, 3)) {
+                return s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return -1; // the load itself reports the unreadable file
+        }
+    }
+
+    /** {@link #timed} for an embedding model: a built-in name (its weights' size) or a path. */
+    static <T> T timedEmbedder(PrintStream err, String nameOrPath, Load<T> load) throws Exception {
+        java.net.URL builtin = dev.smelt.model.encoder.Embedders.builtinWeights(nameOrPath);
+        if (builtin != null) {
+            return timed(err, nameOrPath, builtin.openConnection().getContentLengthLong(), load);
+        }
+        return timed(err, Path.of(nameOrPath), load);
     }
 
     /** Bytes as a short human size (binary units, as ls -h). */
