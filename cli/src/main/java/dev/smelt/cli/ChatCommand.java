@@ -1,41 +1,37 @@
 package dev.smelt.cli;
 
-import dev.smelt.model.KvCache;
-import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
-import dev.smelt.model.chat.ChatTemplate;
+import dev.smelt.model.arch.Models;
 import dev.smelt.model.tokenizer.Tokenizer;
-import dev.smelt.runtime.Generator;
-import dev.smelt.runtime.sampling.Sampler;
 import dev.smelt.tensor.ThreadPool;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jline.terminal.TerminalBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code smelt chat MODEL}: interactive chat with the model's own template (ChatML when it has none).
- * Each turn re-renders the conversation and feeds only the tokens after the longest cached prefix.
+ * {@code smelt chat MODEL}: interactive chat with the model's own template (ChatML when it has none). On a
+ * terminal the input has line editing and history (JLine); piped input is read as plain lines, one turn each.
  */
-@Command(name = "chat", description = "Chat interactively (stdin lines; empty line or /bye ends).")
+@Command(name = "chat", description = {"Chat interactively with a model (type /help for commands).",
+        "On a terminal: line editing, history kept across runs in $SMELT_HOME/chat_history (default ~/.smelt), "
+                + "multi-line input with a trailing \\ or \"\"\"...\"\"\". Piped stdin: one turn per line; end of input ends."})
 final class ChatCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF model")
+    @Parameters(index = "0", description = "GGUF model (a path or hf:OWNER/REPO/FILE.gguf)")
     Path model;
 
-    @Option(names = "--system", description = "System prompt.")
+    @Option(names = "--system", description = "System prompt (change it in the chat with /system).")
     String system;
 
-    @Option(names = {"-n", "--max-tokens"}, defaultValue = "512")
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "512", description = "Most tokens per reply (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
     @Mixin
@@ -49,64 +45,34 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
+        ChatSettings settings = new ChatSettings(sampling.toConfig(), maxTokens);
+        Path file = ModelRefs.resolve(model);
+        try (DecoderModel m = LoadLog.timed(System.err, file, () -> Models.load(file)); ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
             Tokenizer tok = TextModels.tokenizer(m.file());
-            String src = m.file().getString("tokenizer.chat_template", null);
-            ChatTemplate template = src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "",
-                    tok.eos() >= 0 ? tok.piece(tok.eos()) : "") : ChatTemplate.chatml();
-            List<Map<String, Object>> messages = new ArrayList<>();
-            if (system != null) {
-                messages.add(Map.of("role", "system", "content", system));
-            }
-            KvCache cache = m.newCache(modelOptions.contextFor(m.config().contextLength()));
-            int[] cached = new int[0];
-            Generator g = new Generator(m, pool);
-            Sampler sampler = new Sampler(sampling.toConfig());
+            System.err.println(ChatResponder.describe(m));
+            ChatResponder responder = new ChatResponder(m, tok, ChatResponder.template(m, tok), pool,
+                    modelOptions.contextFor(m.config().contextLength()));
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            while (true) {
-                out.print("> ");
-                out.flush();
-                String line = in.readLine();
-                if (line == null || line.isBlank() || line.trim().equals("/bye")) {
-                    return 0;
+            ChatSession session = new ChatSession(responder, settings, system, file.getFileName().toString(), out);
+            boolean terminal = System.console() != null && System.console().isTerminal();
+            if (terminal) {
+                System.err.println("Type /help for commands, Ctrl-D or /bye to end.");
+            }
+            try (ChatInput in = terminal ? new ChatTerminalInput(TerminalBuilder.builder().system(true).build(), historyFile(System.getenv()))
+                    : ChatInput.plain(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
+                for (String s = in.read(); s != null && session.handle(s); s = in.read()) {
+                    // each input handled in the loop condition
                 }
-                messages.add(Map.of("role", "user", "content", line));
-                int[] prompt = tok.encode(template.render(messages, null, true), false, true);
-                int common = 0;
-                while (common < Math.min(cached.length, prompt.length - 1) && cached[common] == prompt[common]) {
-                    common++;
-                }
-                cache.truncate(Math.min(common, cache.length()));
-                int[] fresh = Arrays.copyOfRange(prompt, cache.length(), prompt.length);
-                int budget = Math.min(maxTokens, cache.capacity() - prompt.length - 1);
-                if (budget <= 0) {
-                    throw new IllegalArgumentException("the conversation (" + prompt.length + " tokens) fills the context of "
-                            + cache.capacity() + "; start a new chat or raise --ctx");
-                }
-                RunCommand.Utf8Printer text = new RunCommand.Utf8Printer(out);
-                java.io.ByteArrayOutputStream reply = new java.io.ByteArrayOutputStream();
-                Generator.Result r = g.generate(fresh, cache, sampler, budget, tok::isEndOfGeneration, (t, l) -> {
-                    if (!tok.isEndOfGeneration(t)) {
-                        text.write(TextModels.visibleBytes(tok, t));
-                        reply.writeBytes(TextModels.visibleBytes(tok, t));
-                    }
-                    return true;
-                });
-                text.flush();
-                out.println();
-                cached = concat(prompt, r.tokens());
-                // the last sampled token was not fed: the cache holds prompt + all but the last generated token
-                cache.truncate(Math.min(cache.length(), cached.length - 1));
-                messages.add(Map.of("role", "assistant", "content", reply.toString(StandardCharsets.UTF_8).trim()));
             }
         }
+        return 0;
     }
 
-    private static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
+    /** $SMELT_HOME/chat_history, with SMELT_HOME defaulting to ~/.smelt. */
+    static Path historyFile(Map<String, String> env) {
+        String home = env.get("SMELT_HOME");
+        Path dir = home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".smelt");
+        return dir.resolve("chat_history");
     }
 }

@@ -133,7 +133,7 @@ final class ClassifyCommands {
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
             LogisticTrainer.Fitted fitted;
             ObjectNode m;
-            try (BertEmbedder e = Embedders.open(model, n)) {
+            try (BertEmbedder e = LoadLog.timedEmbedder(System.err, model, () -> Embedders.open(model, n))) {
                 float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
                 double embedSeconds = (System.nanoTime() - t0) / 1e9;
                 Progress p = new Progress(System.err, "training head", epochs);
@@ -234,7 +234,7 @@ final class ClassifyCommands {
                 throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
             }
             int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            try (TextClassifier c = TextClassifier.open(model, n)) {
+            try (TextClassifier c = LoadLog.timed(System.err, model, () -> TextClassifier.open(model, n))) {
                 JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
                 for (List<String> chunk = in.next(BertEmbedder.BATCH); !chunk.isEmpty(); chunk = in.next(BertEmbedder.BATCH)) {

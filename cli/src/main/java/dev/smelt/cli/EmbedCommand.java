@@ -37,7 +37,7 @@ final class EmbedCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (BertEmbedder e = Embedders.open(model, n)) {
+        try (BertEmbedder e = LoadLog.timedEmbedder(System.err, model, () -> Embedders.open(model, n))) {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
             run(e, new JsonlTexts(in, "stdin"), out, batch);

@@ -124,7 +124,8 @@ public final class ServedModels {
     public SmeltServer server(ServerConfig cfg, GgufModelLoader.Customizer customizer, Clock clock) {
         cfg.validate();
         ModelRegistry registry = new ModelRegistry(new ArrayList<>(files.keySet()), aliases,
-                new GgufModelLoader(files, cfg, customizer, adapters, store, stored), cfg.keepAlive());
+                logged(new GgufModelLoader(files, cfg, customizer, adapters, store, stored), dev.smelt.server.http.RequestLog.stderr(clock), clock),
+                cfg.keepAlive());
         ClassifierModels clf = new ClassifierModels(new ArrayList<>(classifiers.keySet()), classifierAliases, new ClassifierModels.Opener() {
             @Override
             public TextClassifier open(String name) throws Exception {
@@ -138,6 +139,22 @@ public final class ServedModels {
         }, cfg.keepAlive());
         SmeltServer server = new SmeltServer(cfg, registry, embeddings(embedders, cfg.threads()), clf, clock);
         return store == null ? server : server.enableStore(dev.smelt.model.hub.ModelDownloader.fromEnvironment(System.getenv()));
+    }
+
+    /**
+     * {@code loader} with a log line before and after each load ({@code model_loading}, {@code model_loaded} with
+     * {@code bytes} and {@code seconds}): a first request that waits seconds for its model says why.
+     */
+    ModelRegistry.Loader logged(ModelRegistry.Loader loader, dev.smelt.server.http.RequestLog log, Clock clock) {
+        return name -> {
+            Path p = files.get(name);
+            long bytes = p != null && java.nio.file.Files.isRegularFile(p) ? java.nio.file.Files.size(p) : -1;
+            log.write(log.event("model_loading").put("model", name).put("bytes", bytes));
+            long t0 = clock.millis();
+            ServedModel m = loader.load(name);
+            log.write(log.event("model_loaded").put("model", name).put("bytes", bytes).put("seconds", (clock.millis() - t0) / 1000.0));
+            return m;
+        };
     }
 
     /** Embedding models by served name → built-in name or path, each opened on first use with {@code threads} threads. */

@@ -102,24 +102,39 @@ public final class Embedders {
         return openPath(p, threads);
     }
 
+    /** The built-in model under its canonical name (see {@link #builtinName}), or null. */
+    static Builtin builtin(String canonicalName) {
+        return BUILTIN.get(canonicalName);
+    }
+
     private static BertEmbedder openBuiltin(Builtin b, int threads) throws IOException {
-        Tokenizer tok;
-        int truncation;
+        return openBuiltin(b, threads, BuiltinCache.fromEnvironment(System.getenv()));
+    }
+
+    /** From {@code cache} when it holds this model, else from the ONNX graph in the jar (then cached). */
+    static BertEmbedder openBuiltin(Builtin b, int threads, BuiltinCache cache) throws IOException {
+        Path folder = cache.folder(b);
+        BertEmbedder cached = cache.open(b, folder, threads);
+        if (cached != null) {
+            return cached;
+        }
         Path tmp = Files.createTempFile("smelt-tokenizer-", ".json");
         try {
             try (InputStream in = resource(b.tokenizer())) {
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             }
-            tok = Tokenizers.fromHuggingFace(tmp, null);
-            truncation = truncation(tmp);
+            Tokenizer tok = Tokenizers.fromHuggingFace(tmp, null);
+            int truncation = truncation(tmp);
+            Map<String, float[]> derived = new java.util.HashMap<>();
+            BertWeights w;
+            try (InputStream in = resource(b.onnx()); OnnxModel m = OnnxModel.read("classpath:" + b.onnx(), in)) {
+                w = OnnxBertLoader.load(m, 0, BERT_EPS, b.pooling(), b.normalize(), truncation, derived::put);
+            }
+            cache.store(folder, w.config(), derived, tmp);
+            return new BertEmbedder(b.name(), tok, w, new ThreadPool(threads), true);
         } finally {
             Files.deleteIfExists(tmp);
         }
-        BertWeights w;
-        try (InputStream in = resource(b.onnx()); OnnxModel m = OnnxModel.read("classpath:" + b.onnx(), in)) {
-            w = OnnxBertLoader.load(m, 0, BERT_EPS, b.pooling(), b.normalize(), truncation);
-        }
-        return new BertEmbedder(b.name(), tok, w, new ThreadPool(threads), true);
     }
 
     private static InputStream resource(String name) throws IOException {

@@ -29,20 +29,27 @@ public final class OnnxBertLoader {
      * @param eps   LayerNorm epsilon (BERT: 1e-12)
      */
     public static BertWeights load(OnnxModel m, int heads, float eps, Pooling pooling, boolean normalize, int maxTokens) {
+        return load(m, heads, eps, pooling, normalize, maxTokens, (name, v) -> { });
+    }
+
+    /** As above; {@code derived} also receives every tensor by Hugging Face name ([out, in] weights), e.g. to cache them. */
+    public static BertWeights load(OnnxModel m, int heads, float eps, Pooling pooling, boolean normalize, int maxTokens,
+                                   java.util.function.BiConsumer<String, float[]> derived) {
         Map<String, float[]> byName = matmulWeights(m);
         java.util.function.Function<String, float[]> tensor = name -> {
             float[] v = byName.get(name);
-            if (v != null) {
-                return v;
+            if (v == null) {
+                OnnxModel.Initializer t = m.initializers().get(name);
+                if (t == null) {
+                    t = m.initializers().get("bert." + name);
+                }
+                if (t == null) {
+                    throw new OnnxFormatException(m.source() + ": no initializer for BERT parameter '" + name + "'");
+                }
+                v = t.floats();
             }
-            OnnxModel.Initializer t = m.initializers().get(name);
-            if (t == null) {
-                t = m.initializers().get("bert." + name);
-            }
-            if (t == null) {
-                throw new OnnxFormatException(m.source() + ": no initializer for BERT parameter '" + name + "'");
-            }
-            return t.floats();
+            derived.accept(name, v);
+            return v;
         };
         OnnxModel.Initializer word = init(m, "embeddings.word_embeddings.weight");
         OnnxModel.Initializer pos = init(m, "embeddings.position_embeddings.weight");

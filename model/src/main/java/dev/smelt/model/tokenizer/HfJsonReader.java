@@ -21,7 +21,11 @@ import java.util.zip.GZIPInputStream;
  * one instance per file.
  */
 final class HfJsonReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Vocabulary pieces arrive as field names, each seen once: Jackson's symbol table and String.intern of
+    // them (on by default, for repeated keys) cost most of a tokenizer.json parse at start-up.
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES).build());
 
     /** Everything except model.vocab and model.merges. */
     ObjectNode root;

@@ -21,6 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Loading paths besides the built-in ONNX resources, and their errors. */
 class BertLoadingTest {
+    /** Differences between the Vector API's interpreted and compiled reductions on a unit-length embedding. */
+    static final float JIT_TIER_TOLERANCE = 1e-6f;
+
     static final double MIN_COSINE = EncoderGoldenTest.MIN_COSINE;
 
     /**
@@ -83,7 +86,9 @@ class BertLoadingTest {
             assertThat(bge.countTokens(longText)).isEqualTo(512);
             assertThat(bge.countTokens("banking banking")).isEqualTo(4);
             float[][] v = minilm.embed(List.of(longText, longText + " something else entirely"));
-            assertThat(v[1]).containsExactly(v[0]);
+            // same tokens, same vector up to rounding: reduceLanes(ADD) sums in another order interpreted than
+            // C2-compiled, and a fast load (the derived-weights cache) can start embedding before C2 takes over
+            assertThat(v[1]).containsExactly(v[0], org.assertj.core.data.Offset.offset(JIT_TIER_TOLERANCE));
             double norm = 0;
             for (float f : v[0]) {
                 norm += f * f;
