@@ -123,17 +123,26 @@ final class DemoCommand implements Callable<Integer> {
                 String url = "http://127.0.0.1:" + p + "/v1";
                 JsonNode reply = ask(url, test.getFirst().input());
                 ph.mark("serve_check_seconds");
-                say("router endpoint: " + url + "/chat/completions (metrics: http://127.0.0.1:" + p + "/metrics)");
+                say("router endpoint: " + url + "/chat/completions (metrics: http://127.0.0.1:" + p + "/metrics)"
+                        + (serve ? "" : "; checked with one request and stopped with the demo (--serve keeps it running)"));
                 say("asked \"" + test.getFirst().input() + "\": answered '" + reply.path("choices").path(0).path("message").path("content").asText()
                         + "' by " + reply.path("smelt").path("target").asText());
                 say("report: " + dir.resolve("eval/report.html") + " (result.json beside it); router file: " + routerFile);
-                out.put("router_url", url).put("router_answered_by", reply.path("smelt").path("target").asText())
+                if (serve) {
+                    out.put("router_url", url); // only while it answers: without --serve it stops when the demo ends
+                } else {
+                    out.put("router_endpoint", "stopped");
+                }
+                out.put("router_answered_by", reply.path("smelt").path("target").asText())
                         .put("seconds", (System.nanoTime() - t0) / 1e9).set("phases", ph.json);
                 System.out.println(out);
                 System.out.flush();
                 if (serve) {
                     say("serving until Ctrl-C; try: curl " + url + "/chat/completions -H 'Content-Type: application/json' "
                             + "-d '{\"messages\":[{\"role\":\"user\",\"content\":\"my card has not arrived\"}]}'");
+                    say("the teacher is the replay stand-in: a question outside " + dataset + " that the classifier is unsure of gets "
+                            + "the classifier's answer marked \"smelt\": {\"unavailable\": [\"teacher\"], \"warning\": \"teacher unavailable ...\"} "
+                            + "(header X-Smelt-Unavailable)");
                     CountDownLatch forever = new CountDownLatch(1);
                     Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
                     forever.await();
