@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -22,11 +23,11 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", description = "Measure prompt and decode tokens/s (like llama-bench).")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF model")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
-    @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = {"-p", "--prompt"}, defaultValue = "128", description = "Prompt tokens (default ${DEFAULT-VALUE}; 0 skips).")
     int prompt;
@@ -34,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-n", "--gen"}, defaultValue = "64", description = "Generated tokens (default ${DEFAULT-VALUE}; 0 skips).")
     int gen;
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "3")
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "3", description = "Runs of each test; the mean and spread are reported (default ${DEFAULT-VALUE}).")
     int repetitions;
 
     @Option(names = "--no-membw", description = "Skip the memory read bandwidth measurement.")
@@ -51,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
         if (prompt < 0 || gen < 0 || repetitions < 1) {
             throw new IllegalArgumentException("--prompt and --gen must be >= 0 and --repetitions >= 1");
         }
-        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int nThreads = threads.count();
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = new ThreadPool(nThreads)) {
             loraOptions.applyTo(m);
             long modelBytes = m.file().tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
         "On a terminal: line editing, history kept across runs in $SMELT_HOME/chat_history (default ~/.smelt), "
                 + "multi-line input with a trailing \\ or \"\"\"...\"\"\". Piped stdin: one turn per line; end of input ends."})
 final class ChatCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF model (a path or hf:OWNER/REPO/FILE.gguf)")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
     @Option(names = "--system", description = "System prompt (change it in the chat with /system).")

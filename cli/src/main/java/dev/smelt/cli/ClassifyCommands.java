@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.LabeledTexts;
-import dev.smelt.train.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
@@ -19,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code smelt classify-train} and {@code smelt classify}: a softmax head over a frozen encoder. */
@@ -26,18 +26,6 @@ final class ClassifyCommands {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ClassifyCommands() {
-    }
-
-    static float[][] embedAll(BertEmbedder e, List<String> texts, String label) {
-        Progress p = new Progress(System.err, label, texts.size());
-        float[][] out = new float[texts.size()][];
-        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
-            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
-            float[][] v = e.embed(texts.subList(i, end));
-            System.arraycopy(v, 0, out, i, v.length);
-            p.update(end, end + "/" + texts.size());
-        }
-        return out;
     }
 
     @Command(name = "classify-train", description = "Train a text classifier: fine-tune an encoder with a calibrated softmax head (or a head on frozen embeddings).")
@@ -48,10 +36,10 @@ final class ClassifyCommands {
         @Option(names = "--data", required = true, description = "Training data, .csv (header row) or .jsonl.")
         Path data;
 
-        @Option(names = "--text-column", defaultValue = "text")
+        @Option(names = "--text-column", defaultValue = "text", description = "Column (CSV) or field (JSONL) holding the text (default ${DEFAULT-VALUE}).")
         String textColumn;
 
-        @Option(names = "--label-column", defaultValue = "label")
+        @Option(names = "--label-column", defaultValue = "label", description = "Column or field holding the label (default ${DEFAULT-VALUE}).")
         String labelColumn;
 
         @Option(names = "--out", required = true, description = "Output directory (classifier.json).")
@@ -60,11 +48,12 @@ final class ClassifyCommands {
         @Option(names = "--test", description = "Optional held-out data (same columns): its accuracy is reported and stored.")
         Path test;
 
-        @Option(names = "--val-fraction", defaultValue = "0.1")
+        @Option(names = "--val-fraction", defaultValue = "0.1",
+                description = "Share of the training data held out (seeded) for early stopping and the threshold (default ${DEFAULT-VALUE}).")
         double valFraction;
 
         @Option(names = "--method", defaultValue = "full",
-                description = "full: fine-tune every encoder weight with the head (default); head: a head on frozen embeddings (fast, less accurate).")
+                description = "full: fine-tune every encoder weight with the head; head: a head on frozen embeddings (fast, less accurate). Default ${DEFAULT-VALUE}.")
         String method;
 
         @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200; early stopping may end sooner).")
@@ -76,16 +65,16 @@ final class ClassifyCommands {
         @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3).")
         Double lr;
 
-        @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning).")
+        @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning; default ${DEFAULT-VALUE}).")
         int batchSize;
 
-        @Option(names = "--dropout", defaultValue = "0.1", description = "Hidden dropout while fine-tuning (BERT's 0.1).")
+        @Option(names = "--dropout", defaultValue = "0.1", description = "Hidden dropout while fine-tuning (default ${DEFAULT-VALUE}, as BERT).")
         float dropout;
 
-        @Option(names = "--l2", defaultValue = "1e-4")
+        @Option(names = "--l2", defaultValue = "1e-4", description = "L2 penalty on the head's weights (--method head; default ${DEFAULT-VALUE}).")
         double l2;
 
-        @Option(names = "--seed", defaultValue = "42")
+        @Option(names = "--seed", defaultValue = "42", description = "Seed of the split, the data order and dropout (default ${DEFAULT-VALUE}).")
         long seed;
 
         @Option(names = "--oos-threshold",
@@ -93,7 +82,7 @@ final class ClassifyCommands {
         Double threshold;
 
         @Option(names = "--abstain-rate",
-                description = "Answer 'unknown' for this share of validation queries (the least confident ones), in (0, 1).")
+                description = "Answer 'unknown' for this share of validation queries (the least confident ones), in (0, 1). Default: none.")
         Double abstainRate;
 
         @Option(names = "--oos-label",
@@ -101,8 +90,8 @@ final class ClassifyCommands {
                         + "oos, out_of_scope or other, when the data has one.")
         String oosLabel;
 
-        @Option(names = {"-t", "--threads"})
-        Integer threads;
+        @Mixin
+        ThreadsOption threads;
 
         /** The abstention of this run: asked for by the options, or learnable from the data's labels. */
         Abstention abstention(LabeledTexts train) {
@@ -120,96 +109,14 @@ final class ClassifyCommands {
             if (!method.equals("full") && !method.equals("head")) {
                 throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
             }
+            if (!(valFraction >= 0 && valFraction < 1)) {
+                throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
+            }
             LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
-            Abstention ab = abstention(train);
-            if (method.equals("full")) {
-                return FullFineTune.run(this, train, ab);
-            }
-            int epochs = this.epochs != null ? this.epochs : 200;
-            LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience != null ? patience : 8, 64,
-                    lr != null ? lr : 3e-3, l2, seed, ab);
-            LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
-            long t0 = System.nanoTime();
-            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            LogisticTrainer.Fitted fitted;
-            ObjectNode m;
-            try (BertEmbedder e = LoadLog.timedEmbedder(System.err, model, () -> Embedders.open(model, n))) {
-                float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
-                double embedSeconds = (System.nanoTime() - t0) / 1e9;
-                Progress p = new Progress(System.err, "training head", epochs);
-                fitted = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).fit(model, x, train.labels());
-                p.update(epochs, "early stop");
-                m = fitted.head().metrics();
-                m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
-            }
-            SoftmaxClassifier head = fitted.head();
-            fitted.distance().save(out);
-            head.save(out);
-            if (held != null) {
-                testSaved(out, n, held, test, m, ab);
-                head.save(out); // with the test metrics
-            }
-            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
-            return 0;
+            ClassifierTrainSpec spec = new ClassifierTrainSpec(model, data, textColumn, labelColumn, out, test, valFraction, epochs,
+                    patience, lr, batchSize, dropout, l2, seed, abstention(train), threads.count());
+            return method.equals("full") ? FullFineTune.run(spec, train) : HeadTraining.run(spec, train);
         }
-    }
-
-    /** Test metrics of the saved directory {@code dir}, loaded exactly as {@code smelt classify --model DIR} loads it. */
-    static void testSaved(Path dir, int threads, LabeledTexts held, Path test, ObjectNode m, Abstention ab) throws java.io.IOException {
-        try (TextClassifier c = TextClassifier.open(dir, threads)) {
-            testMetrics(c, held, test, m, ab);
-        }
-    }
-
-    /**
-     * Test accuracy of classifier {@code c} into m: of the top label, and of the answer (with abstention: an
-     * out-of-scope example is right when answered "unknown"); in-scope and out-of-scope parts separately.
-     */
-    static void testMetrics(TextClassifier c, LabeledTexts held, Path test, ObjectNode m, Abstention ab) {
-        List<SoftmaxClassifier.Prediction> pr = predictAll(c, held.texts(), "classifying " + test.getFileName());
-        int ok = 0;
-        int answered = 0;
-        int unknown = 0;
-        int in = 0;
-        int inOk = 0;
-        int inUnknown = 0;
-        int oosRejected = 0;
-        for (int i = 0; i < pr.size(); i++) {
-            SoftmaxClassifier.Prediction p = pr.get(i);
-            String gold = held.labels().get(i);
-            boolean oos = ab.isOos(gold);
-            boolean unk = p.label().equals(SoftmaxClassifier.UNKNOWN);
-            ok += c.bestLabel(p).equals(gold) ? 1 : 0;
-            unknown += unk ? 1 : 0;
-            answered += (oos ? unk : p.label().equals(gold)) ? 1 : 0;
-            if (oos) {
-                oosRejected += unk ? 1 : 0;
-            } else {
-                in++;
-                inOk += p.label().equals(gold) ? 1 : 0;
-                inUnknown += unk ? 1 : 0;
-            }
-        }
-        m.put("test_examples", pr.size()).put("test_accuracy", (double) ok / pr.size())
-                .put("test_accuracy_with_threshold", (double) answered / pr.size())
-                .put("test_unknown_rate", (double) unknown / pr.size());
-        if (in < pr.size()) {
-            m.put("test_in_scope_examples", in).put("test_in_scope_accuracy", in == 0 ? Double.NaN : (double) inOk / in)
-                    .put("test_in_scope_unknown_rate", in == 0 ? Double.NaN : (double) inUnknown / in)
-                    .put("test_oos_examples", pr.size() - in).put("test_oos_recall", (double) oosRejected / (pr.size() - in));
-        }
-    }
-
-    /** Predictions for every text, batch by batch with a progress bar. */
-    static List<SoftmaxClassifier.Prediction> predictAll(TextClassifier c, List<String> texts, String label) {
-        Progress p = new Progress(System.err, label, texts.size());
-        List<SoftmaxClassifier.Prediction> out = new java.util.ArrayList<>(texts.size());
-        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
-            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
-            out.addAll(c.predict(texts.subList(i, end)));
-            p.update(end, end + "/" + texts.size());
-        }
-        return out;
     }
 
     @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout. "
@@ -219,21 +126,21 @@ final class ClassifyCommands {
         @Option(names = {"-m", "--model"}, required = true, description = "Directory written by classify-train.")
         Path model;
 
-        @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels.")
+        @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels (0 = none; default ${DEFAULT-VALUE}).")
         int topK;
 
         @Option(names = "--raw", description = "Never abstain: label is the best label even below the classifier's threshold.")
         boolean raw;
 
-        @Option(names = {"-t", "--threads"})
-        Integer threads;
+        @Mixin
+        ThreadsOption threads;
 
         @Override
         public Integer call() throws Exception {
             if (topK < 0) {
                 throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
             }
-            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            int n = threads.count();
             try (TextClassifier c = LoadLog.timed(System.err, model, () -> TextClassifier.open(model, n))) {
                 JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);

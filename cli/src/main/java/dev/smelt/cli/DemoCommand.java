@@ -40,6 +40,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,8 +83,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the sampling and the split (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = {"-t", "--threads"}, description = "Encoder threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -126,17 +127,26 @@ final class DemoCommand implements Callable<Integer> {
                 String url = "http://127.0.0.1:" + p + "/v1";
                 JsonNode reply = ask(url, test.getFirst().input());
                 ph.mark("serve_check_seconds");
-                say("router endpoint: " + url + "/chat/completions (metrics: http://127.0.0.1:" + p + "/metrics)");
+                say("router endpoint: " + url + "/chat/completions (metrics: http://127.0.0.1:" + p + "/metrics)"
+                        + (serve ? "" : "; checked with one request and stopped with the demo (--serve keeps it running)"));
                 say("asked \"" + test.getFirst().input() + "\": answered '" + reply.path("choices").path(0).path("message").path("content").asText()
                         + "' by " + reply.path("smelt").path("target").asText());
                 say("report: " + dir.resolve("eval/report.html") + " (result.json beside it); router file: " + routerFile);
-                out.put("router_url", url).put("router_answered_by", reply.path("smelt").path("target").asText())
+                if (serve) {
+                    out.put("router_url", url); // only while it answers: without --serve it stops when the demo ends
+                } else {
+                    out.put("router_endpoint", "stopped");
+                }
+                out.put("router_answered_by", reply.path("smelt").path("target").asText())
                         .put("seconds", (System.nanoTime() - t0) / 1e9).set("phases", ph.json);
                 System.out.println(out);
                 System.out.flush();
                 if (serve) {
                     say("serving until Ctrl-C; try: curl " + url + "/chat/completions -H 'Content-Type: application/json' "
                             + "-d '{\"messages\":[{\"role\":\"user\",\"content\":\"my card has not arrived\"}]}'");
+                    say("the teacher is the replay stand-in: a question outside " + dataset + " that the classifier is unsure of gets "
+                            + "the classifier's answer marked \"smelt\": {\"unavailable\": [\"teacher\"], \"warning\": \"teacher unavailable ...\"} "
+                            + "(header X-Smelt-Unavailable)");
                     CountDownLatch forever = new CountDownLatch(1);
                     Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
                     forever.await();
@@ -159,9 +169,7 @@ final class DemoCommand implements Callable<Integer> {
         if (port != null && (port < 0 || port > 65535)) {
             throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         }
-        if (threads != null && threads < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        }
+        threads.count(); // checks --threads before anything runs
         if (!Files.isRegularFile(dataset.resolve("task.yaml"))) {
             throw new IllegalArgumentException("--dataset " + dataset + ": no task.yaml there (run from the smelt checkout, or give --dataset examples/banking77)");
         }
@@ -215,12 +223,12 @@ final class DemoCommand implements Callable<Integer> {
         DistillOutput.atomicWrite(split.resolve("calibration.jsonl"), jsonl(cal));
         DistillOutput.atomicWrite(split.resolve("train.jsonl"), jsonl(rows.subList(nCal, rows.size())));
         LabeledTexts data = LabeledTexts.read(split.resolve("train.jsonl"), "text", "label");
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads.count();
         // threshold 0: the classifier always names a label; the cascade decides what is too unsure
         LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, dev.smelt.model.classify.Abstention.none());
         say("classify-train: " + data.texts().size() + " examples on " + Embedders.DEFAULT + " (" + nCal + " held out for calibration)");
         try (BertEmbedder e = Embedders.open(Embedders.DEFAULT, n)) {
-            float[][] x = ClassifyCommands.embedAll(e, data.texts(), "embedding");
+            float[][] x = ClassifierRuns.embedAll(e, data.texts(), "embedding");
             SoftmaxClassifier head = new LogisticTrainer(opt, ep -> { }).train(Embedders.DEFAULT, x, data.labels());
             head.save(dir.resolve("classifier"));
         }
@@ -236,7 +244,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private Path writeRouter(Path dir, Path taskFile, String teacherUrl, double minConfidence) throws IOException {
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads.count();
         String yaml = "# written by smelt demo. The teacher is the demo's replay STAND-IN, listening only while `smelt demo` runs\n"
                 + "# (--serve keeps it up): replace url/model/api_key_env by a real endpoint, or use {type: replay, data: test.csv}.\n"
                 + "task: '" + taskFile.toAbsolutePath() + "'\n"

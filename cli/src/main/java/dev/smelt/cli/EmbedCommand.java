@@ -22,11 +22,11 @@ final class EmbedCommand implements Callable<Integer> {
     private static final JsonFactory JSON = new JsonFactory();
 
     @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT,
-            description = "all-minilm-l6-v2 (default, built in), bge-small-en-v1.5, a llama.cpp bert .gguf, an .onnx file or a Hugging Face BERT directory.")
+            description = "Built-in all-minilm-l6-v2 or bge-small-en-v1.5, a llama.cpp bert .gguf, an .onnx file or a Hugging Face BERT directory (default ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Option(names = "--batch", defaultValue = "32", description = "Texts per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -36,7 +36,7 @@ final class EmbedCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads.count();
         try (BertEmbedder e = LoadLog.timedEmbedder(System.err, model, () -> Embedders.open(model, n))) {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);

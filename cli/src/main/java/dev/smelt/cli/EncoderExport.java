@@ -36,7 +36,7 @@ final class EncoderExport {
         return false;
     }
 
-    static int run(Path input, Path output, String typeName, Integer threads) throws IOException {
+    static int run(Path input, Path output, String typeName, int threads) throws IOException {
         GgmlType type;
         try {
             type = GgmlType.valueOf(typeName.toUpperCase(Locale.ROOT));
@@ -50,7 +50,7 @@ final class EncoderExport {
         if (input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("output " + output + " must differ from the input");
         }
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads;
         try (BertEmbedder e = Embedders.open(input.toString(), n); ThreadPool pool = new ThreadPool(n)) {
             BertGgufExporter.export(e, type, output, pool);
             System.err.printf("wrote %s: bert encoder %s, %d layers, pooling %s, %s, %.1f MiB%n", output, e.name(),

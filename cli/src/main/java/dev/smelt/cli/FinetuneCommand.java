@@ -30,7 +30,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--val", description = "Validation JSONL (same format): eval loss in metrics.csv.")
     Path val;
 
-    @Option(names = "--val-fraction", defaultValue = "0", description = "Without --val: hold out this fraction of --data (seeded).")
+    @Option(names = "--val-fraction", defaultValue = "0", description = "Without --val: hold out this fraction of --data (seeded; default ${DEFAULT-VALUE}).")
     double valFraction;
 
     @Option(names = "--out", required = true, description = "Output directory (PEFT adapter, adapter.gguf, checkpoint, metrics.csv).")
@@ -88,7 +88,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--save-every", defaultValue = "50", description = "Checkpoint every N steps (default ${DEFAULT-VALUE}).")
     int saveEvery;
 
-    @Option(names = "--eval-every", defaultValue = "0", description = "Eval loss every N steps (0: at the end only).")
+    @Option(names = "--eval-every", defaultValue = "0", description = "Eval loss every N steps (0: at the end only; default ${DEFAULT-VALUE}).")
     int evalEvery;
 
     @Option(names = "--resume", description = "Continue from DIR/checkpoint.safetensors.")
@@ -100,18 +100,15 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--kd-temperature", defaultValue = "1", description = "Distillation temperature (default ${DEFAULT-VALUE}).")
     float kdTemperature;
 
-    @Option(names = {"-t", "--threads"}, description = "Threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         TrainConfig cfg = new TrainConfig(rank, alpha != null ? alpha : 2f * rank, rsLora, dropout,
                 targets == null ? LoraModel.ALL_MODULES : targets, lr, weightDecay, warmup, LrSchedule.kind(schedule),
                 maxGradNorm, steps, batchTokens, gradAccum, !noCheckpointing, seed, kdAlpha, kdTemperature);
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (t < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + t);
-        }
+        int t = threads.count();
         dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before training
         FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, valFraction, out, cfg, t, saveEvery, evalEvery, resume);
         AtomicBoolean stop = new AtomicBoolean();

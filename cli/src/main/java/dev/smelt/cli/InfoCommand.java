@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt info MODEL}: metadata, tensors, types, parameter count, memory. */
 @Command(name = "info", description = "Show a GGUF model's metadata, tensors, types, parameters and memory.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF file")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
     @Option(names = "--tensors", description = "List every tensor.")

@@ -49,8 +49,8 @@ final class LowRankCommand implements Callable<Integer> {
     @Option(names = "--type", description = "Type of the factors (default: each tensor's own type; F16 where a row does not fit it).")
     String type;
 
-    @Option(names = {"-t", "--threads"})
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -63,7 +63,7 @@ final class LowRankCommand implements Callable<Integer> {
         RankRule rule = rank != null ? RankRule.ofRank(rank) : RankRule.ofEnergy(energy);
         BlockProjections select = BlockProjections.parse(tensors);
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
-        try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (ThreadPool pool = threads.newPool()) {
             ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);
             try (GgufFile in = GgufFile.open(ModelRefs.resolve(input))) {
                 long total = in.tensors().stream().filter(t -> select.matches(t.name())).count();

@@ -39,6 +39,7 @@ import picocli.CommandLine.Command;
                 StoreCommands.Rm.class,
                 StoreCommands.Cp.class,
                 StoreCommands.Create.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
@@ -48,8 +49,11 @@ public final class Main {
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        return cl.execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The whole command tree, configured as {@code ./smelt} runs it (help, version, errors: {@link CommandTree}). */
+    static CommandLine commandLine() {
+        return CommandTree.configure(new CommandLine(new Main()));
     }
 }

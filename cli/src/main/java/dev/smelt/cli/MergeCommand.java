@@ -38,15 +38,15 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--no-modelfile", description = "Do not write an Ollama Modelfile next to the output.")
     boolean noModelfile;
 
-    @Option(names = {"-t", "--threads"})
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         LlamaFileType ft = type == null ? null : LlamaFileType.fromName(type);
         dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before the work
         try (DecoderModel m = Models.load(ModelRefs.resolve(model));
-             ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+             ThreadPool pool = threads.newPool()) {
             LoraAdapter a = LoraOptions.load(m, lora, scale);
             LoraMerger.Result r = LoraMerger.merge(m, a, scale, ft, pool, output);
             System.err.printf("wrote %s: %d tensors, %d with the adapter merged (rank %d, scale %.4g × %.4g), %.1f MiB%n", output,

@@ -16,7 +16,7 @@ final class ModelCommand {
 
     @Command(name = "random", description = "Write a random-weight GGUF of a real model's shape (for benchmarks).")
     static final class Random implements Callable<Integer> {
-        @Option(names = "--shape", required = true, description = "qwen2.5-0.5b, llama3.2-1b or smollm2-135m")
+        @Option(names = "--shape", required = true, description = "qwen2.5-0.5b, llama3.2-1b or smollm2-135m.")
         String shape;
 
         @Option(names = "--type", defaultValue = "Q8_0", description = "File type as llama.cpp names it, e.g. F32, F16, Q8_0, Q4_0, Q4_K_M (default ${DEFAULT-VALUE}).")
@@ -25,17 +25,17 @@ final class ModelCommand {
         @Option(names = {"-o", "--output"}, required = true, description = "Output GGUF file.")
         Path output;
 
-        @Option(names = "--seed", defaultValue = "1")
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = {"-t", "--threads"})
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        ThreadsOption threads;
 
         @Override
         public Integer call() throws Exception {
             ModelShape s = ModelShape.named(shape);
             LlamaFileType ft = LlamaFileType.fromName(type);
-            try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            try (ThreadPool pool = threads.newPool()) {
                 long t0 = System.nanoTime();
                 RandomModelWriter.write(s, ft, seed, pool, output);
                 System.err.printf("wrote %s (%s, %s, %.1f MiB) in %.1f s%n", output, s.name(), ft, Files.size(output) / 1048576.0,
@@ -65,7 +65,7 @@ final class ModelCommand {
         @Option(names = {"-o", "--output"}, required = true, description = "Output directory.")
         Path output;
 
-        @Option(names = "--seed", defaultValue = "1")
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
         long seed;
 
         @Override

@@ -1,26 +1,32 @@
 package dev.smelt.cli;
 
 import dev.smelt.tensor.ThreadPool;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Options shared by commands that run a model. */
+/** Options shared by commands that run a decoder model: its threads and its context. */
 final class ModelOptions {
-    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
-    @Option(names = {"-c", "--ctx"}, description = "Context size in tokens (default: min(model context, 4096)).")
+    @Option(names = {"-c", "--ctx"}, paramLabel = "TOKENS", description = "Context size in tokens (default: min(model context, 4096); eval: 2048).")
     Integer ctx;
 
     ThreadPool newPool() {
-        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (n < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + n);
-        }
-        return new ThreadPool(n);
+        return threads.newPool();
+    }
+
+    int threadCount() {
+        return threads.count();
     }
 
     int contextFor(int modelContext) {
-        int c = ctx != null ? ctx : Math.min(modelContext, 4096);
+        return contextOr(Math.min(modelContext, 4096));
+    }
+
+    /** {@code --ctx} if given, else {@code fallback}. */
+    int contextOr(int fallback) {
+        int c = ctx != null ? ctx : fallback;
         if (c < 1) {
             throw new IllegalArgumentException("--ctx must be >= 1, got " + c);
         }

@@ -104,8 +104,7 @@ final class Playbook {
         }
         if (spec.startsWith("classifier:")) {
             Path dir = Path.of(spec.substring(11));
-            int threads = model.threads != null ? model.threads : Runtime.getRuntime().availableProcessors();
-            return new dev.smelt.eval.ClassifierTarget(name != null ? name : dir.getFileName().toString(), dir, threads);
+            return new dev.smelt.eval.ClassifierTarget(name != null ? name : dir.getFileName().toString(), dir, model.threadCount());
         }
         if (spec.startsWith("replay:")) {
             Path data = Path.of(spec.substring(7));
@@ -121,8 +120,7 @@ final class Playbook {
         }
         Path p = ModelRefs.resolve(Path.of(spec));
         String n = name != null ? name : p.getFileName().toString().replaceFirst("\\.gguf$", "");
-        int threads = model.threads != null ? model.threads : Runtime.getRuntime().availableProcessors();
-        return new LocalModelTarget(n, p, threads, model.ctx != null ? model.ctx : 2048);
+        return new LocalModelTarget(n, p, model.threadCount(), model.contextOr(2048));
     }
 
     private static Path cache(Path dir, String name) {

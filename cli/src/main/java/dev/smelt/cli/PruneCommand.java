@@ -48,8 +48,8 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--type", description = "Type of the pruned tensors (default: each tensor's own type), e.g. Q8_0, F16.")
     String type;
 
-    @Option(names = {"-t", "--threads"})
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
@@ -63,7 +63,7 @@ final class PruneCommand implements Callable<Integer> {
         PruneMethod m = PruneMethod.parse(method);
         BlockProjections select = BlockProjections.parse(tensors, true);
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
-        try (ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (ThreadPool pool = threads.newPool()) {
             ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);
             if (m == PruneMethod.MAGNITUDE && im != null) {
                 System.err.println("note: magnitude pruning ignores activation statistics (they still guide re-quantization)");

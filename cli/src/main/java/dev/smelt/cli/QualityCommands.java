@@ -28,14 +28,14 @@ final class QualityCommands {
         @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Chunk size in tokens (default ${DEFAULT-VALUE}, as llama-perplexity).")
         int ctx;
 
-        @Option(names = {"-t", "--threads"})
-        Integer threads;
+        @picocli.CommandLine.Mixin
+        ThreadsOption threads;
 
-        @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many chunks (default: all).")
+        @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many chunks (-1 = all; default ${DEFAULT-VALUE}).")
         int chunks;
 
         ThreadPool pool() {
-            return new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            return threads.newPool();
         }
 
         int[] tokens(Tokenizer t) throws java.io.IOException {
@@ -53,10 +53,10 @@ final class QualityCommands {
 
     @Command(name = "perplexity", description = "Perplexity of a model on a text (llama-perplexity's method).")
     static final class PerplexityCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", description = "GGUF model")
+        @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
         Path model;
 
-        @Option(names = "--json")
+        @Option(names = "--json", description = "Print one JSON object instead of text.")
         boolean json;
 
         @Override
@@ -85,7 +85,7 @@ final class QualityCommands {
         @Parameters(index = "1", description = "Compressed GGUF")
         Path other;
 
-        @Option(names = "--json")
+        @Option(names = "--json", description = "Print one JSON object instead of text.")
         boolean json;
 
         @Override
@@ -110,7 +110,7 @@ final class QualityCommands {
 
     @Command(name = "imatrix", description = "Collect an importance matrix on calibration text (llama-imatrix's method).")
     static final class ImatrixCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", description = "GGUF model (F32/F16 preferred)")
+        @Parameters(index = "0", paramLabel = "MODEL", description = {HelpText.MODEL, "F32/F16 weights are preferred."})
         Path model;
 
         @Option(names = {"-o", "--output"}, required = true, description = "Output imatrix GGUF.")

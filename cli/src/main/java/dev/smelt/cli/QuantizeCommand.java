@@ -36,13 +36,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--imatrix", description = "Importance matrix GGUF (from smelt imatrix or llama-imatrix).")
     Path imatrix;
 
-    @Option(names = {"-t", "--threads"})
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
         if (EncoderExport.isEncoder(input)) {
-            return EncoderExport.run(input, output, type, threads);
+            return EncoderExport.run(input, output, type, threads.count());
         }
         if (!Files.isDirectory(input)) {
             return quantize(input);
@@ -65,7 +65,7 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.load(imatrix);
         try (GgufFile in = GgufFile.open(ModelRefs.resolve(input));
-             ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+             ThreadPool pool = threads.newPool()) {
             long total = in.tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
             Progress bar = new Progress(System.err, "quantize " + ft, total);
             List<Object[]> outTensors = new ArrayList<>();

@@ -25,7 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code smelt route-eval}: a router's accuracy, teacher share, routing curve (APGR, CPT) and cost on labelled data. */
-@Command(name = "route-eval", description = "Evaluate a router file on labelled data: accuracy, teacher_share, APGR, CPT(50%/80%), cost.")
+@Command(name = "route-eval", description = "Evaluate a router file on labelled data: accuracy, teacher_share, APGR, CPT(50%%/80%%), cost.")
 final class RouteEvalCommand implements Callable<Integer> {
     @Option(names = "--router", required = true, description = "Router file (YAML/JSON).")
     Path router;
@@ -50,7 +50,7 @@ final class RouteEvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Only the first N examples.")
     Integer limit;
 
-    @Option(names = "--concurrency", defaultValue = "8", description = "Examples in flight for thread-safe targets.")
+    @Option(names = "--concurrency", defaultValue = "8", description = "Examples in flight for thread-safe targets (default ${DEFAULT-VALUE}).")
     int concurrency;
 
     @Option(names = "--out", description = "Folder for report.html and predictions.")

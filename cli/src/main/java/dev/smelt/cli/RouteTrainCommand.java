@@ -41,7 +41,7 @@ final class RouteTrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Router model file (JSON) to write.")
     Path out;
 
-    @Option(names = "--concurrency", defaultValue = "8")
+    @Option(names = "--concurrency", defaultValue = "8", description = "Examples in flight when running the weak target (default ${DEFAULT-VALUE}).")
     int concurrency;
 
     @Override

@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt run MODEL -p TEXT}: generate a continuation, streamed to stdout. */
 @Command(name = "run", description = "Generate text from a prompt (streams to stdout).")
 final class RunCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Model: a GGUF path")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
     @Option(names = {"-p", "--prompt"}, description = "Prompt text (BOS added as the model specifies).")

@@ -49,8 +49,8 @@ final class ServeCommand implements Callable<Integer> {
             + "(repeatable; .example.com for a domain and its subdomains, * for any). Other Host headers get 403 (DNS rebinding).")
     List<String> allowedHosts = new ArrayList<>();
 
-    @Option(names = {"-t", "--threads"})
-    Integer threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads;
 
     @Option(names = {"-np", "--parallel"}, defaultValue = "4", description = "Sequence slots per model (default ${DEFAULT-VALUE}).")
     int slots;
@@ -103,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
     /** Checks the options and models and builds the server (not started yet); the serving logic is in {@link ServedModels}. */
     SmeltServer build() throws Exception {
         ServerConfig cfg = new ServerConfig(host, ServerConfig.port(port, ollama), ApiKeys.collect(apiKeys, System.getenv(), apiKeyFile),
-                noAuth, cors, threads != null ? threads : Runtime.getRuntime().availableProcessors(), slots, ctx, queue,
+                noAuth, cors, threads.count(), slots, ctx, queue,
                 OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();

@@ -18,10 +18,10 @@ final class TeacherOptions {
     @Option(names = "--concurrency", defaultValue = "8", description = "Requests in flight (default ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--rpm", defaultValue = "0", description = "Requests per minute limit (0 = none).")
+    @Option(names = "--rpm", defaultValue = "0", description = "Requests per minute limit (0 = none; default ${DEFAULT-VALUE}).")
     double rpm;
 
-    @Option(names = "--tpm", defaultValue = "0", description = "Tokens per minute limit (0 = none).")
+    @Option(names = "--tpm", defaultValue = "0", description = "Tokens per minute limit (0 = none; default ${DEFAULT-VALUE}).")
     double tpm;
 
     @Option(names = "--price-in", defaultValue = "0", description = "USD per 1M input tokens (default ${DEFAULT-VALUE}).")
@@ -36,7 +36,7 @@ final class TeacherOptions {
     @Option(names = "--retries", defaultValue = "6", description = "Retries per request (default ${DEFAULT-VALUE}).")
     int retries;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the backoff jitter.")
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the backoff jitter (default ${DEFAULT-VALUE}).")
     long seed;
 
     TeacherConfig config(String url, String defaultModel, Path cache) {

@@ -14,16 +14,16 @@ final class TeacherReplayCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Labelled .jsonl or .csv.")
     Path data;
 
-    @Option(names = "--input-field", defaultValue = "text")
+    @Option(names = "--input-field", defaultValue = "text", description = "Field (column) holding the input text (default ${DEFAULT-VALUE}).")
     String inputField;
 
-    @Option(names = "--label-field", defaultValue = "label")
+    @Option(names = "--label-field", defaultValue = "label", description = "Field (column) holding the label it answers (default ${DEFAULT-VALUE}).")
     String labelField;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1")
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8090")
+    @Option(names = "--port", defaultValue = "8090", description = "Port to listen on (0 = any free port; default ${DEFAULT-VALUE}).")
     int port;
 
     @Override

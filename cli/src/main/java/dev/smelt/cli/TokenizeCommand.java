@@ -11,10 +11,10 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt tokenize MODEL TEXT}: token ids and pieces, like llama-tokenize. */
 @Command(name = "tokenize", description = "Show how a model tokenizes a text.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF model")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
-    @Parameters(index = "1", description = "Text")
+    @Parameters(index = "1", paramLabel = "TEXT", description = "Text to tokenize.")
     String text;
 
     @Option(names = "--ids", description = "Print only the ids.")

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt bench-train MODEL}: LoRA training tokens/s and peak memory, as tools/torch_lora_bench.py measures PyTorch. */
 @Command(name = "bench-train", description = "Measure LoRA training throughput (random tokens, LoRA on all linear layers, AdamW).")
 final class TrainBenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "Model GGUF")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
     @Option(names = "--seq", defaultValue = "256", description = "Tokens per step (default ${DEFAULT-VALUE}).")
@@ -23,16 +23,17 @@ final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--rank", defaultValue = "16", description = "LoRA rank (default ${DEFAULT-VALUE}).")
     int rank;
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Threads (default ${DEFAULT-VALUE}).")
-    int threads;
+    @picocli.CommandLine.Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--grad-checkpointing", description = "Recompute blocks in backward (less memory, ~1/3 more compute).")
     boolean checkpointing;
 
     @Override
     public Integer call() throws Exception {
-        if (seq < 2 || steps < 1 || rank < 1 || threads < 1) {
-            throw new IllegalArgumentException("--seq (≥ 2), --steps, --rank, --threads (≥ 1) got " + seq + ", " + steps + ", " + rank + ", " + threads);
+        int threads = threadsOption.count();
+        if (seq < 2 || steps < 1 || rank < 1) {
+            throw new IllegalArgumentException("--seq (≥ 2), --steps, --rank (≥ 1) got " + seq + ", " + steps + ", " + rank);
         }
         TrainBench.Result r = TrainBench.run(ModelRefs.resolve(model), seq, steps, threads, rank, checkpointing);
         System.out.printf(Locale.ROOT, "smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, %.2f CPU s/step (%.1f ms/token), peak RSS %d MiB%n",

@@ -31,7 +31,8 @@ import java.util.UUID;
  * {@code /metrics}. Every answer says which target answered and what it cost: headers
  * {@code X-Smelt-Target}, {@code X-Smelt-Cost-USD}, {@code X-Smelt-Escalations} and a {@code smelt}
  * object in the body (streams carry it in the last chunk, since headers go out before the target is
- * known). A fallback after a mid-stream failure that cannot continue the streamed text sends a chunk
+ * known). When a target the policy escalated to fails (or the budget skips it), the answer that stands says so:
+ * {@code smelt.unavailable}, {@code smelt.warning} and {@code X-Smelt-Unavailable}. A fallback after a mid-stream failure that cannot continue the streamed text sends a chunk
  * {@code {"smelt_restart": REASON}}: the client should drop what it has and take what follows.
  * Auth, the Host check, content types, the error shape and the request log are {@code smelt serve}'s
  * ({@link HttpApp}). Thread-safe; owns the HTTP server (not the router).
@@ -140,6 +141,9 @@ public final class RouterServer implements AutoCloseable {
         ObjectNode o = completion(reply, a);
         ctx.header("X-Smelt-Target", a.target()).header("X-Smelt-Cost-USD", a.costUsd().toPlainString())
                 .header("X-Smelt-Escalations", String.join(",", a.escalations()));
+        if (!unavailable(a).isEmpty()) {
+            ctx.header("X-Smelt-Unavailable", String.join(",", unavailable(a)));
+        }
         ctx.contentType("application/json").result(o.toString());
     }
 
@@ -228,6 +232,19 @@ public final class RouterServer implements AutoCloseable {
         if (!Double.isNaN(a.confidence())) {
             s.put("confidence", a.confidence());
         }
+        List<String> down = unavailable(a);
+        if (!down.isEmpty()) {
+            // the policy wanted a better answer than this one and could not get it: say so rather than pass it off as routed
+            s.putArray("unavailable").addAll(down.stream().map(com.fasterxml.jackson.databind.node.TextNode::valueOf).toList());
+            s.put("warning", String.join(", ", down) + " unavailable (it failed or was skipped); this is " + a.target()
+                    + "'s answer, which the router would have checked with " + String.join(", ", down));
+        }
+    }
+
+    /** Targets the router tried after the answering one and could not use (escalations marked "(error)" or "(budget)"). */
+    static List<String> unavailable(Answer a) {
+        return a.escalations().stream().filter(p -> p.endsWith("(error)") || p.endsWith("(budget)"))
+                .map(p -> p.substring(0, p.lastIndexOf('('))).distinct().toList();
     }
 
     private static void send(OutputStream out, ObjectNode chunk) {
