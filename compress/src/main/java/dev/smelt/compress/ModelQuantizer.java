@@ -33,6 +33,20 @@ public final class ModelQuantizer {
         void accept(GgufTensorInfo source, GgmlType type, byte[] data);
     }
 
+    /**
+     * Quantizes one 2-D weight matrix another way than importance-weighted rounding (GPTQ), or returns
+     * null to keep the default.
+     */
+    @FunctionalInterface
+    public interface MatrixQuantizer {
+        /**
+         * @param x          [rows, cols] the weights to quantize (after any replacement)
+         * @param importance [cols] the importance the default path would use, or null
+         * @return rows × type.bytesFor(cols) bytes, or null
+         */
+        byte[] quantize(GgufTensorInfo t, GgmlType type, float[] x, int rows, int cols, float[] importance);
+    }
+
     private ModelQuantizer() {
     }
 
@@ -45,6 +59,19 @@ public final class ModelQuantizer {
      */
     public static Map<String, GgmlType> quantize(GgufFile source, LlamaFileType ftype, ImportanceMatrix importance,
             ThreadPool pool, TensorSink sink) {
+        return quantize(source, ftype, importance, pool, sink, Map.of(), null);
+    }
+
+    /**
+     * As {@link #quantize(GgufFile, LlamaFileType, ImportanceMatrix, ThreadPool, TensorSink)}, with some
+     * tensors' values replaced before quantization (AWQ's rescaled weights and norms; a replaced tensor
+     * kept in its source type is re-encoded) and an optional other quantizer for 2-D matrices.
+     *
+     * @param replaced tensor name → [elementCount] values used instead of the file's
+     * @param custom   GPTQ and the like, or null
+     */
+    public static Map<String, GgmlType> quantize(GgufFile source, LlamaFileType ftype, ImportanceMatrix importance,
+            ThreadPool pool, TensorSink sink, Map<String, float[]> replaced, MatrixQuantizer custom) {
         if (source == null || ftype == null || sink == null) {
             throw new IllegalArgumentException("source, ftype and sink are required");
         }
@@ -52,6 +79,12 @@ public final class ModelQuantizer {
         for (GgufTensorInfo t : source.tensors()) {
             GgmlType target = types.get(t.name());
             MemorySegment seg = source.tensorData(t);
+            float[] replacement = replaced.get(t.name());
+            if (target == t.type() && replacement != null) {
+                sink.accept(t, target, target == GgmlType.F32 ? f32Bytes(replacement)
+                        : Quantizers.quantizeMatrix(target, replacement, (int) t.rows(), (int) t.ne0(), null, pool));
+                continue;
+            }
             if (target == t.type()) {
                 sink.accept(t, target, seg.toArray(ValueLayout.JAVA_BYTE));
                 continue;
@@ -61,7 +94,7 @@ public final class ModelQuantizer {
                 throw new IllegalArgumentException(source.path() + ": tensor " + t.name() + " has " + n
                         + " elements, more than one Java array holds");
             }
-            float[] x = toFloat(source, t, seg);
+            float[] x = replacement != null ? replacement : toFloat(source, t, seg);
             int cols = (int) t.ne0();
             int rows = (int) t.rows();
             float[] qw = importance == null ? null : importance.forTensor(t.name());
@@ -73,8 +106,10 @@ public final class ModelQuantizer {
                 }
                 qw = null;
             }
-            byte[] out;
-            if (qw == null || experts == 1) {
+            byte[] out = experts == 1 && custom != null ? custom.quantize(t, target, x, rows, cols, qw) : null;
+            if (out != null) {
+                // the custom quantizer's bytes
+            } else if (qw == null || experts == 1) {
                 out = Quantizers.quantizeMatrix(target, x, rows, cols, qw, pool);
             } else {
                 out = quantizeExperts(target, x, rows, cols, (int) experts, qw, pool);
@@ -98,7 +133,14 @@ public final class ModelQuantizer {
         return out;
     }
 
-    private static float[] toFloat(GgufFile f, GgufTensorInfo t, MemorySegment seg) {
+    private static byte[] f32Bytes(float[] v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
+    }
+
+    /** The tensor's values as fp32 (from F32, F16 or BF16). */
+    public static float[] toFloat(GgufFile f, GgufTensorInfo t, MemorySegment seg) {
         return switch (t.type()) {
             case F32 -> seg.toArray(F32_LE);
             case F16 -> {

@@ -38,9 +38,20 @@ public final class ImatrixCollector {
 
     /** Runs every whole chunk of {@code tokens} through {@code m}, reporting progress per chunk. */
     public void collect(DecoderModel m, ThreadPool pool, int[] tokens, int ctx, int bos, IntConsumer progress) {
+        chunks += runChunks(m, pool, tokens, ctx, bos, f16Cache, this::observe, progress);
+    }
+
+    /**
+     * Runs every whole chunk of {@code tokens} (each from an empty cache, first token replaced by
+     * {@code bos} when ≥ 0) through {@code m} with {@code observer} seeing every block matmul's input.
+     *
+     * @return the number of chunks run
+     */
+    public static int runChunks(DecoderModel m, ThreadPool pool, int[] tokens, int ctx, int bos, boolean f16Cache,
+            DecoderModel.MatmulObserver observer, IntConsumer progress) {
         Perplexity.validate(tokens.length, ctx);
         int n = ChunkScorer.chunkCount(tokens.length, ctx);
-        m.setMatmulObserver(this::observe);
+        m.setMatmulObserver(observer);
         try {
             for (int c = 0; c < n; c++) {
                 int[] chunk = Arrays.copyOfRange(tokens, c * ctx, (c + 1) * ctx);
@@ -52,7 +63,6 @@ public final class ImatrixCollector {
                     int len = Math.min(ChunkScorer.BATCH, ctx - start);
                     m.forward(pool, Arrays.copyOfRange(chunk, start, start + len), len, cache, false);
                 }
-                chunks++;
                 if (progress != null) {
                     progress.accept(c + 1);
                 }
@@ -60,6 +70,7 @@ public final class ImatrixCollector {
         } finally {
             m.setMatmulObserver(null);
         }
+        return n;
     }
 
     private void observe(String name, float[] x, int batch, int cols) {
