@@ -45,7 +45,7 @@ final class QuantizeCommand implements Callable<Integer> {
             return EncoderExport.run(input, output, type, threads);
         }
         if (!Files.isDirectory(input)) {
-            return quantize(input);
+            return quantize(ModelRefs.local(input)); // a stored name quantizes its weights
         }
         // A Hugging Face checkpoint: convert to an unquantized GGUF next to the output first.
         Path converted = output.resolveSibling(output.getFileName() + ".hf.tmp.gguf");
