@@ -64,7 +64,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("output " + output + " must differ from the input");
         }
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.load(imatrix);
-        try (GgufFile in = GgufFile.open(ModelRefs.resolve(input));
+        try (GgufFile in = GgufFile.open(input);
              ThreadPool pool = new ThreadPool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             long total = in.tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
             Progress bar = new Progress(System.err, "quantize " + ft, total);
