@@ -102,6 +102,9 @@ class OllamaStoreHttpTest {
         assertThat(tags.path("digest").asText()).isEqualTo(HubStub.sha256(Files.readAllBytes(SharedData.model("shakespeare.gguf"))));
         assertThat(tags.path("details").path("format").asText()).isEqualTo("gguf");
 
+        JsonNode openAi = M.readTree(send("GET", "/v1/models", "").body());
+        assertThat(openAi.path("data").get(0).path("id").asText()).isEqualTo("shakespeare");
+        assertThat(send("GET", "/v1/models/shakespeare:latest", "").statusCode()).isEqualTo(200);
         JsonNode g = generate("shakespeare:latest", ",\"num_predict\":12");
         assertThat(g.path("response").asText()).startsWith("\nThat is the world"); // the greedy reference of this model
         assertThat(generate(REF, ",\"num_predict\":2").path("eval_count").asInt()).isEqualTo(2); // the hf: reference names it too
