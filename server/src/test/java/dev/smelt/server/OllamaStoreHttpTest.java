@@ -123,6 +123,11 @@ class OllamaStoreHttpTest {
         JsonNode withSystem = M.readTree(send("POST", "/api/chat", "{\"model\":\"short\"," + chat + "}").body());
         assertThat(withSystem.path("prompt_eval_count").asInt()).isGreaterThan(plain.path("prompt_eval_count").asInt()); // SYSTEM was added
 
+        JsonNode show = M.readTree(send("POST", "/api/show", "{\"model\":\"short\"}").body());
+        assertThat(show.path("parameters").asText()).isEqualTo("num_predict 3\n");
+        assertThat(show.path("system").asText()).isEqualTo("You are a bard.");
+        assertThat(show.path("modelfile").asText()).contains("FROM ", "SYSTEM \"\"\"You are a bard.\"\"\"", "PARAMETER num_predict 3");
+
         r = send("POST", "/api/create", "{\"model\":\"legacy\",\"modelfile\":\"FROM shakespeare\\nPARAMETER num_predict 4\"}");
         assertThat(lines(r).getLast().path("status").asText()).as(r.body()).isEqualTo("success");
         assertThat(generate("legacy", "").path("eval_count").asInt()).isEqualTo(4);
