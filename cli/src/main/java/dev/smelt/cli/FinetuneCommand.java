@@ -105,11 +105,11 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before training
         TrainConfig cfg = new TrainConfig(rank, alpha != null ? alpha : 2f * rank, rsLora, dropout,
                 targets == null ? LoraModel.ALL_MODULES : targets, lr, weightDecay, warmup, LrSchedule.kind(schedule),
                 maxGradNorm, steps, batchTokens, gradAccum, !noCheckpointing, seed, kdAlpha, kdTemperature);
         int t = threads.count();
-        dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before training
         FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, valFraction, out, cfg, t, saveEvery, evalEvery, resume);
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);

@@ -15,6 +15,11 @@ import picocli.CommandLine.Command;
                 QuantizeCommand.class,
                 TokenizeCommand.class,
                 ServeCommand.class,
+                StoreCommands.Pull.class,
+                StoreCommands.ListCmd.class,
+                StoreCommands.Rm.class,
+                StoreCommands.Cp.class,
+                StoreCommands.Create.class,
                 ChatCommand.class,
                 QualityCommands.PerplexityCmd.class,
                 QualityCommands.KldCmd.class,
@@ -34,11 +39,6 @@ import picocli.CommandLine.Command;
                 RouteTrainCommand.class,
                 RouteCommand.class,
                 DemoCommand.class,
-                StoreCommands.Pull.class,
-                StoreCommands.ListCmd.class,
-                StoreCommands.Rm.class,
-                StoreCommands.Cp.class,
-                StoreCommands.Create.class,
                 CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -80,7 +80,7 @@ final class QuantizeCommand implements Callable<Integer> {
             return EncoderExport.run(input, output, type, threads.count());
         }
         if (!Files.isDirectory(input)) {
-            return quantize(input);
+            return quantize(ModelRefs.local(input)); // a stored name quantizes its weights
         }
         // A Hugging Face checkpoint: convert to an unquantized GGUF next to the output first.
         Path converted = output.resolveSibling(output.getFileName() + ".hf.tmp.gguf");
@@ -155,7 +155,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (ctx < 2) {
             throw new IllegalArgumentException("--ctx " + ctx + " must be at least 2");
         }
-        try (DecoderModel dm = Models.load(ModelRefs.resolve(model))) {
+        try (DecoderModel dm = Models.load(model)) {
             Tokenizer t = TextModels.tokenizer(dm.file());
             int[] tokens = t.encode(TextModels.readText(calibration), true, false);
             if (chunks > 0 && (long) chunks * ctx < tokens.length) {
@@ -181,7 +181,7 @@ final class QuantizeCommand implements Callable<Integer> {
     }
 
     private int write(Path input, LlamaFileType ft, ImportanceMatrix im, Run run) throws Exception {
-        try (GgufFile in = GgufFile.open(ModelRefs.resolve(input))) {
+        try (GgufFile in = GgufFile.open(input)) {
             long total = in.tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();
             Progress bar = new Progress(System.err, "quantize " + ft, total);
             List<Object[]> outTensors = new ArrayList<>();

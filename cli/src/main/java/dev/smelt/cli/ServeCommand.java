@@ -19,7 +19,9 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt serve MODEL...}: the OpenAI-compatible server. */
 @Command(name = "serve", description = "Serve models over an OpenAI-compatible HTTP API with continuous batching.")
 final class ServeCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default'). "
+    @Parameters(arity = "0..*", description = "GGUF models; each is served under its file name without .gguf (the first also as 'default'); "
+            + "a name from the model store (smelt list) is served under that name, and every stored name is served on request. "
+            + "Without any MODEL: the model store alone, as ollama serve does. "
             + "Embedding models (all-minilm-l6-v2, bge-small-en-v1.5, a bert .gguf, an .onnx file or a BERT directory) are served at /v1/embeddings and /api/embed; "
             + "classifier directories from classify-train (DIR, served under its directory name, or NAME=DIR) at /v1/classify.")
     List<Path> models;
@@ -107,9 +109,15 @@ final class ServeCommand implements Callable<Integer> {
                 OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();
-        ServedModels served = ServedModels.resolve(models, aliasSpecs, adapterSpecs, ModelRefs::resolve, StoreCommands.store());
+        dev.smelt.model.store.ModelStore store = StoreCommands.store();
+        if ((models == null || models.isEmpty()) && store.names().isEmpty()) {
+            throw new IllegalArgumentException("nothing to serve: give MODEL... (a GGUF file, hf:OWNER/REPO/FILE.gguf, an embedding model, "
+                    + "a classifier directory) or add models to the store " + store.root() + " with smelt pull or smelt create");
+        }
+        ServedModels served = ServedModels.resolve(models == null ? List.of() : models, aliasSpecs, adapterSpecs, ModelRefs::resolve, store);
         served.checkLora(loraOptions.lora);
-        servedNames = served.names();
+        servedNames = served.names().isEmpty() ? List.of("the model store " + store.root() + " (" + String.join(", ", store.names()) + ")")
+                : served.names();
         return served.server(cfg, (name, m) -> loraOptions.applyTo(m), Clock.systemUTC());
     }
 }

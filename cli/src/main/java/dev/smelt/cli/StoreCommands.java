@@ -68,6 +68,9 @@ final class StoreCommands {
             for (StoredModel m : all) {
                 System.out.printf(fmt, m.name(), shortDigest(m), size(m.size()), m.type(), ago(Duration.between(m.modified(), now)));
             }
+            for (String d : s.damaged()) {
+                System.err.println("warning: " + d);
+            }
             if (all.isEmpty()) {
                 System.err.println("(the store " + s.root() + " is empty: add models with smelt pull or smelt create)");
             }

@@ -102,9 +102,21 @@ class StoreCommandsTest {
             assertThat(s.models().names()).containsExactly("bard:tuned", "bard-merged");
             assertThat(s.models().stored("bard:tuned").adapter()).isNotNull();
         }
+        ServeCommand whole = new ServeCommand(); // no MODEL: the store, as ollama serve
+        new picocli.CommandLine(whole).parseArgs("--port", "0");
+        try (dev.smelt.server.SmeltServer s = whole.build()) {
+            assertThat(s.models().canonical("bard-merged:latest")).isEqualTo("bard-merged");
+        }
         r = CliRun.run("finetune", "--model", base, "--data", data.toString(), "--out", dir.resolve("x").toString(), "--register", "bad name");
         assertThat(r[0]).isEqualTo("1");
         assertThat(r[2]).contains("'bad name' is not a model name");
+    }
+
+    @Test
+    void serveWithNothingToServeSaysSo() {
+        String[] r = CliRun.run("serve", "--port", "0");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("nothing to serve").contains("smelt pull").doesNotContain("\tat ");
     }
 
     @Test

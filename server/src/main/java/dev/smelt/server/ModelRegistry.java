@@ -60,6 +60,54 @@ public final class ModelRegistry implements AutoCloseable {
         default dev.smelt.model.store.ModelStore store() {
             return null;
         }
+
+        /**
+         * {@code inner} with its loading done by {@code load} (which may call {@code inner.load}, e.g. to log around it) and
+         * every other method forwarded to {@code inner}: a lambda alone would drop them (listings, adapters, stored names).
+         */
+        static Loader around(Loader inner, Loader load) {
+            return new Loader() {
+                @Override
+                public ServedModel load(String name) throws Exception {
+                    return load.load(name);
+                }
+
+                @Override
+                public java.nio.file.Path file(String name) {
+                    return inner.file(name);
+                }
+
+                @Override
+                public List<String> adapters(String name) {
+                    return inner.adapters(name);
+                }
+
+                @Override
+                public java.nio.file.Path adapterFile(String name, String adapter) {
+                    return inner.adapterFile(name, adapter);
+                }
+
+                @Override
+                public String discover(String requested) {
+                    return inner.discover(requested);
+                }
+
+                @Override
+                public void forget(String name) {
+                    inner.forget(name);
+                }
+
+                @Override
+                public dev.smelt.model.store.StoredModel stored(String name) {
+                    return inner.stored(name);
+                }
+
+                @Override
+                public dev.smelt.model.store.ModelStore store() {
+                    return inner.store();
+                }
+            };
+        }
     }
 
     /** Separates a base model from its adapter in a served name ({@code base+adapter}). */

@@ -188,6 +188,17 @@ final class OllamaListings {
                 + (adapter == null ? "" : "ADAPTER " + (adapterFile != null ? adapterFile : adapter) + "\n")); // Ollama's Modelfile keyword
         o.put("parameters", "");
         o.put("template", info.template() == null ? "" : info.template());
+        dev.smelt.model.store.StoredModel st = models.stored(canonical);
+        if (st != null) { // what the Modelfile added, in Ollama's fields
+            o.put("modelfile", o.get("modelfile").asText() + storedModelfile(st));
+            o.put("parameters", storedParameters(st));
+            if (st.template() != null) {
+                o.put("template", st.template());
+            }
+            if (st.system() != null) {
+                o.put("system", st.system());
+            }
+        }
         ObjectNode details = details(info);
         if (adapter != null) {
             details.put("parent_model", canonical); // an adapter is a model derived from its base
@@ -200,6 +211,35 @@ final class OllamaListings {
         }
         o.put("modified_at", info.modified().toString());
         ctx.json(o);
+    }
+
+    /** The Modelfile lines a stored model adds to its FROM (ADAPTER, TEMPLATE, SYSTEM, PARAMETER). */
+    private static String storedModelfile(dev.smelt.model.store.StoredModel st) {
+        StringBuilder sb = new StringBuilder();
+        if (st.adapter() != null) {
+            sb.append("ADAPTER ").append(st.adapter()).append('\n');
+        }
+        if (st.template() != null) {
+            sb.append("TEMPLATE \"\"\"").append(st.template()).append("\"\"\"\n");
+        }
+        if (st.system() != null) {
+            sb.append("SYSTEM \"\"\"").append(st.system()).append("\"\"\"\n");
+        }
+        for (String line : storedParameters(st).lines().toList()) {
+            sb.append("PARAMETER ").append(line).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Ollama's {@code parameters} text: one {@code name value} per line, {@code stop} once per value. */
+    private static String storedParameters(dev.smelt.model.store.StoredModel st) {
+        StringBuilder sb = new StringBuilder();
+        st.parameters().fields().forEachRemaining(e -> {
+            for (com.fasterxml.jackson.databind.JsonNode v : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
+                sb.append(e.getKey()).append(' ').append(v.isTextual() ? "\"" + v.asText() + "\"" : v.toString()).append('\n');
+            }
+        });
+        return sb.toString();
     }
 
     /** /api/show for an embedding model: its vector size from the opened model, capability "embedding". */

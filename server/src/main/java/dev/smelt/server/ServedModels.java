@@ -146,7 +146,7 @@ public final class ServedModels {
      * {@code bytes} and {@code seconds}): a first request that waits seconds for its model says why.
      */
     ModelRegistry.Loader logged(ModelRegistry.Loader loader, dev.smelt.server.http.RequestLog log, Clock clock) {
-        return name -> {
+        return ModelRegistry.Loader.around(loader, name -> {
             Path p = files.get(name);
             long bytes = p != null && java.nio.file.Files.isRegularFile(p) ? java.nio.file.Files.size(p) : -1;
             log.write(log.event("model_loading").put("model", name).put("bytes", bytes));
@@ -154,7 +154,7 @@ public final class ServedModels {
             ServedModel m = loader.load(name);
             log.write(log.event("model_loaded").put("model", name).put("bytes", bytes).put("seconds", (clock.millis() - t0) / 1000.0));
             return m;
-        };
+        });
     }
 
     /** Embedding models by served name → built-in name or path, each opened on first use with {@code threads} threads. */

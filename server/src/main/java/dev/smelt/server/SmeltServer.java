@@ -147,6 +147,16 @@ public final class SmeltServer implements AutoCloseable {
         for (String n : classifiers.names()) {
             out.put(n, modelObject(n, classifiers.file(n)));
         }
+        if (models.store() != null) { // stored models are served on request: list them as Ollama's /api/tags does
+            try {
+                for (dev.smelt.model.store.StoredModel st : models.store().list()) {
+                    out.putIfAbsent(st.name().servedName(), modelObject(st.name().servedName(), st.model()));
+                }
+            } catch (java.io.IOException e) {
+                throw new ApiException(500, "server_error", "cannot read the model store " + models.store().root() + ": " + e.getMessage(),
+                        null, null, null);
+            }
+        }
         return out;
     }
 

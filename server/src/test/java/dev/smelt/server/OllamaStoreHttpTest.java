@@ -102,6 +102,9 @@ class OllamaStoreHttpTest {
         assertThat(tags.path("digest").asText()).isEqualTo(HubStub.sha256(Files.readAllBytes(SharedData.model("shakespeare.gguf"))));
         assertThat(tags.path("details").path("format").asText()).isEqualTo("gguf");
 
+        JsonNode openAi = M.readTree(send("GET", "/v1/models", "").body());
+        assertThat(openAi.path("data").get(0).path("id").asText()).isEqualTo("shakespeare");
+        assertThat(send("GET", "/v1/models/shakespeare:latest", "").statusCode()).isEqualTo(200);
         JsonNode g = generate("shakespeare:latest", ",\"num_predict\":12");
         assertThat(g.path("response").asText()).startsWith("\nThat is the world"); // the greedy reference of this model
         assertThat(generate(REF, ",\"num_predict\":2").path("eval_count").asInt()).isEqualTo(2); // the hf: reference names it too
@@ -119,6 +122,11 @@ class OllamaStoreHttpTest {
         JsonNode plain = M.readTree(send("POST", "/api/chat", "{\"model\":\"shakespeare\"," + chat + "}").body());
         JsonNode withSystem = M.readTree(send("POST", "/api/chat", "{\"model\":\"short\"," + chat + "}").body());
         assertThat(withSystem.path("prompt_eval_count").asInt()).isGreaterThan(plain.path("prompt_eval_count").asInt()); // SYSTEM was added
+
+        JsonNode show = M.readTree(send("POST", "/api/show", "{\"model\":\"short\"}").body());
+        assertThat(show.path("parameters").asText()).isEqualTo("num_predict 3\n");
+        assertThat(show.path("system").asText()).isEqualTo("You are a bard.");
+        assertThat(show.path("modelfile").asText()).contains("FROM ", "SYSTEM \"\"\"You are a bard.\"\"\"", "PARAMETER num_predict 3");
 
         r = send("POST", "/api/create", "{\"model\":\"legacy\",\"modelfile\":\"FROM shakespeare\\nPARAMETER num_predict 4\"}");
         assertThat(lines(r).getLast().path("status").asText()).as(r.body()).isEqualTo("success");

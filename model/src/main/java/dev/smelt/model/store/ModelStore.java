@@ -101,17 +101,30 @@ public final class ModelStore {
         return out;
     }
 
-    /** Every stored model, sorted by name (a damaged manifest is skipped, not fatal for the listing). */
+    /** Every stored model, sorted by name (a damaged entry is skipped, not fatal for the listing: {@link #damaged} names it). */
     public List<StoredModel> list() throws IOException {
         List<StoredModel> out = new ArrayList<>();
         for (ModelName n : manifestNames()) {
             try {
                 out.add(read(n));
             } catch (IOException e) {
-                // listed by `smelt list` as missing would need another type; a broken entry is reported when used
+                // reported by damaged()
             }
         }
         out.sort(java.util.Comparator.comparing(m -> m.name().toString()));
+        return out;
+    }
+
+    /** What is wrong with each stored name that cannot be read (a damaged manifest, a missing blob), one message each. */
+    public List<String> damaged() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (ModelName n : manifestNames()) {
+            try {
+                read(n);
+            } catch (IOException e) {
+                out.add(n + ": " + e.getMessage());
+            }
+        }
         return out;
     }
 

@@ -45,7 +45,12 @@ public final class StorePull {
         Path lockFile = store.downloads().resolve("locks").resolve(hex(ref) + ".lock");
         try (StoreLock lock = StoreLock.acquire(lockFile)) {
             Path done = downloader.resolve(ref, progress);
-            return store.registerMoving(name, done, ref);
+            try {
+                return store.registerMoving(name, done, ref);
+            } catch (IOException e) {
+                java.nio.file.Files.deleteIfExists(done); // e.g. not a GGUF file: the next pull downloads again instead of failing the same way
+                throw e;
+            }
         }
     }
 

@@ -139,6 +139,18 @@ class ModelStoreTest {
         Files.writeString(mp, "{not json");
         assertThatThrownBy(() -> store.get(ModelName.parse("broken"))).hasMessageContaining(mp + ": not a readable manifest");
         assertThat(store.list()).isEmpty();
+        assertThat(store.damaged()).singleElement().asString().startsWith("broken:latest: " + mp + ": not a readable manifest");
+    }
+
+    @Test
+    void aMissingBlobIsNamedWithTheManifest() throws Exception {
+        ModelStore store = new ModelStore(home);
+        StoredModel m = store.register(ModelName.parse("a"), TinyGguf.write(home.resolve("a.gguf"), 1), ModelStore.Extras.NONE, "t");
+        Files.delete(m.model());
+        assertThatThrownBy(() -> store.get(ModelName.parse("a"))).isInstanceOf(NoSuchModelException.class)
+                .hasMessageContaining("blob " + m.digest()).hasMessageContaining("pull or create the model again");
+        assertThatThrownBy(() -> store.find("a")).hasMessageContaining("is missing"); // using the name says what is wrong
+        assertThat(store.damaged()).singleElement().asString().contains("blob " + m.digest());
     }
 
     private List<Path> blobs() throws Exception {

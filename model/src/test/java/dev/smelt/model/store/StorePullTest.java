@@ -92,6 +92,16 @@ class StorePullTest {
     }
 
     @Test
+    void aFileThatIsNotGgufIsNotStoredNorKept() throws Exception {
+        hub.put("acme/tiny-GGUF", "notes.gguf", "just text".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> pull.pull("hf:acme/tiny-GGUF/notes.gguf", ModelName.parse("n"), null)).hasMessageContaining("not a GGUF model");
+        assertThat(store.names()).isEmpty();
+        try (var s = Files.walk(store.root())) {
+            assertThat(s.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".lock")).toList()).isEmpty();
+        }
+    }
+
+    @Test
     void badReferencesAreRefusedByName() {
         assertThatThrownBy(() -> pull.pull("models/x.gguf", ModelName.parse("t"), null)).hasMessageContaining("not a hub reference");
         assertThatThrownBy(() -> pull.pull("hf:acme/tiny-GGUF/missing.gguf", ModelName.parse("t"), null)).hasMessageContaining("HTTP 404");
