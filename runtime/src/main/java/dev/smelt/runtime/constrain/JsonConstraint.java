@@ -1,11 +1,13 @@
 package dev.smelt.runtime.constrain;
 
+import java.util.List;
 import java.util.function.IntPredicate;
 
 /**
  * Constrains generation to JSON documents accepted by a compiled schema {@link Node}: a token is
  * allowed when its bytes (UTF-8, whatever the vocabulary: SentencePiece pieces and byte fallback, byte-level BPE)
- * extend the text so far to a prefix of some valid document, multi-byte characters included; end-of-generation
+ * extend the text so far to a prefix of some valid document, multi-byte characters included, and, inside an enum or
+ * const value, leave a rest that the vocabulary can still spell ({@link Spelling}); end-of-generation
  * tokens are allowed only once the document is complete. Tokens that produce no bytes (control tokens)
  * are never allowed inside the document, so decoding cannot stall on them. Not thread-safe.
  */
@@ -13,6 +15,7 @@ public final class JsonConstraint implements TokenConstraint {
     private final byte[][] tokenBytes;  // [vocab][bytes of each token]
     private final IntPredicate isEnd;
     private JsonMatcher matcher;
+    private Spelling spelling; // what the vocabulary can spell, looked up on first need (shared per vocabulary)
 
     /**
      * @param tokenBytes the bytes each token id decodes to
@@ -41,7 +44,19 @@ public final class JsonConstraint implements TokenConstraint {
         if (b.length == 0) {
             return false;
         }
-        return !matcher.feed(b).dead();
+        JsonMatcher next = matcher.feed(b);
+        if (next.dead()) {
+            return false;
+        }
+        List<String> rest = next.literalRemainders(); // inside an enum/const value: some value must stay spellable
+        return rest == null || spelling().any(rest);
+    }
+
+    private Spelling spelling() {
+        if (spelling == null) {
+            spelling = Spelling.of(tokenBytes);
+        }
+        return spelling;
     }
 
     @Override

@@ -119,6 +119,26 @@ public final class JsonMatcher {
         return false;
     }
 
+    /**
+     * What is left of the enum/const literals being matched, as UTF-8 bytes one char each (see {@link #utf8(String)}),
+     * or null when some state is not inside a literal (anything else can be spelled by any vocabulary's ASCII).
+     */
+    List<String> literalRemainders() {
+        if (states.isEmpty()) {
+            return null; // the document is complete (or dead): no literal in progress
+        }
+        List<String> out = new ArrayList<>();
+        for (Stack s : states) {
+            if (!(s.top instanceof Lit l)) {
+                return null;
+            }
+            for (String o : l.options()) {
+                out.add(o.substring(l.pos()));
+            }
+        }
+        return out;
+    }
+
     /** The matcher after {@code bytes}; {@link #dead()} if they cannot extend a valid document. */
     public JsonMatcher feed(byte[] bytes) {
         JsonMatcher m = this;
