@@ -1,5 +1,6 @@
 package dev.smelt.model;
 
+import dev.smelt.model.text.Quote;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 

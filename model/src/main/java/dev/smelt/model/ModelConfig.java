@@ -1,5 +1,6 @@
 package dev.smelt.model;
 
+import dev.smelt.model.text.Quote;
 import dev.smelt.model.gguf.GgufFile;
 
 /**

@@ -34,7 +34,7 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
         String hf = archs.get(0).asText();
         String arch = ARCHITECTURES.get(hf);
         if (arch == null) {
-            throw new IOException(file + ": architectures[0] = " + dev.smelt.model.Quote.of(hf) + " is not supported; supported: "
+            throw new IOException(file + ": architectures[0] = " + dev.smelt.model.text.Quote.of(hf) + " is not supported; supported: "
                     + List.copyOf(new java.util.TreeSet<>(ARCHITECTURES.keySet())));
         }
         int dim = positive(j, "hidden_size", file);
@@ -65,7 +65,7 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
         JsonNode v = j.get(field);
         if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() <= 0) {
             throw new IOException(file + ": field '" + field + "' must be a positive integer, got "
-                    + (v == null ? "nothing" : dev.smelt.model.Quote.cut(v)));
+                    + (v == null ? "nothing" : dev.smelt.model.text.Quote.cut(v)));
         }
         return v.asInt();
     }
@@ -73,7 +73,7 @@ public record HfConfig(Path file, JsonNode json, String hfArchitecture, String a
     private static double number(JsonNode j, String field, Path file) throws IOException {
         JsonNode v = j.get(field);
         if (v == null || !v.isNumber()) {
-            throw new IOException(file + ": field '" + field + "' must be a number, got " + (v == null ? "nothing" : dev.smelt.model.Quote.cut(v)));
+            throw new IOException(file + ": field '" + field + "' must be a number, got " + (v == null ? "nothing" : dev.smelt.model.text.Quote.cut(v)));
         }
         return v.asDouble();
     }

@@ -133,11 +133,11 @@ public final class HfTokenizerMetadata {
         int limit = vocabSize > 0 ? vocabSize : entries;
         for (var it = vocab.fields(); it.hasNext(); ) {
             var e = it.next();
-            int id = tokenId(tj, "model.vocab[" + dev.smelt.model.Quote.of(e.getKey()) + "]", e.getValue(), limit, vocabSize);
+            int id = tokenId(tj, "model.vocab[" + dev.smelt.model.text.Quote.of(e.getKey()) + "]", e.getValue(), limit, vocabSize);
             String prev = byId.put(id, e.getKey());
             if (prev != null) {
-                throw new IOException(tj + ": model.vocab gives id " + id + " to both " + dev.smelt.model.Quote.of(prev) + " and "
-                        + dev.smelt.model.Quote.of(e.getKey()));
+                throw new IOException(tj + ": model.vocab gives id " + id + " to both " + dev.smelt.model.text.Quote.of(prev) + " and "
+                        + dev.smelt.model.text.Quote.of(e.getKey()));
             }
         }
         int k = 0;
@@ -194,7 +194,7 @@ public final class HfTokenizerMetadata {
     /** A token id: a non-negative integer below {@code limit} (the vocabulary size, or the number of entries). */
     private static int tokenId(Path file, String where, JsonNode v, int limit, int vocabSize) throws IOException {
         if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
-            throw new IOException(file + ": " + where + " = " + dev.smelt.model.Quote.cut(v) + " is not a token id (a non-negative integer)");
+            throw new IOException(file + ": " + where + " = " + dev.smelt.model.text.Quote.cut(v) + " is not a token id (a non-negative integer)");
         }
         if (v.asLong() >= limit) {
             throw new IOException(file + ": " + where + " = " + v.asLong() + " is outside the vocabulary [0, " + limit + ")"
@@ -228,13 +228,13 @@ public final class HfTokenizerMetadata {
                 }
             }
             if (left == null || left.isEmpty() || right.isEmpty()) {
-                throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.Quote.cut(m)
+                throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.text.Quote.cut(m)
                         + " is neither \"left right\" nor [left, right]");
             }
             for (String piece : new String[] {left, right, left + right}) {
                 if (!vocab.has(piece)) {
-                    throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.Quote.cut(m) + ": "
-                            + dev.smelt.model.Quote.of(piece) + " is not in model.vocab");
+                    throw new IOException(file + ": model.merges[" + i + "] = " + dev.smelt.model.text.Quote.cut(m) + ": "
+                            + dev.smelt.model.text.Quote.of(piece) + " is not in model.vocab");
                 }
             }
             out.add(left + " " + right);

@@ -44,7 +44,7 @@ final class RopeScaling {
             case "default" -> {
                 return null;
             }
-            default -> throw new IOException(c.file() + ": rope_scaling.rope_type " + dev.smelt.model.Quote.of(type)
+            default -> throw new IOException(c.file() + ": rope_scaling.rope_type " + dev.smelt.model.text.Quote.of(type)
                     + " is not supported (linear, llama3)");
         }
     }
@@ -56,7 +56,7 @@ final class RopeScaling {
             return def;
         }
         if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
-            throw new IOException(c.file() + ": rope_scaling." + field + " must be a positive number, got " + dev.smelt.model.Quote.cut(v));
+            throw new IOException(c.file() + ": rope_scaling." + field + " must be a positive number, got " + dev.smelt.model.text.Quote.cut(v));
         }
         return v.asDouble();
     }

@@ -5,7 +5,7 @@ import dev.smelt.model.ModelException;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
 import dev.smelt.model.gguf.TensorScan;
-import dev.smelt.model.Quote;
+import dev.smelt.model.text.Quote;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -101,8 +101,8 @@ public final class ChatTemplate {
                     throw cte;
                 }
                 // Jinjava quotes the template text it could not parse: cut it, a template can be long
-                throw new ChatTemplateException("chat template error at line " + e.getLineno() + ": " + dev.smelt.model.Quote.cut(e.getMessage())
-                        + (root != null && root.getMessage() != null ? " (" + dev.smelt.model.Quote.cut(root.getMessage()) + ")" : ""));
+                throw new ChatTemplateException("chat template error at line " + e.getLineno() + ": " + dev.smelt.model.text.Quote.cut(e.getMessage())
+                        + (root != null && root.getMessage() != null ? " (" + dev.smelt.model.text.Quote.cut(root.getMessage()) + ")" : ""));
             }
         }
         return r.getOutput();
@@ -110,7 +110,7 @@ public final class ChatTemplate {
 
     /** {@code raise_exception(msg)} as HF templates call it. */
     public static String raiseException(String message) {
-        throw new ChatTemplateException("chat template raised: " + dev.smelt.model.Quote.cut(message));
+        throw new ChatTemplateException("chat template raised: " + dev.smelt.model.text.Quote.cut(message));
     }
 
     /** {@code strftime_now(fmt)}: the current local time with a C strftime format (common directives). */
@@ -142,7 +142,7 @@ public final class ChatTemplate {
             }
             return JSON.writer(new PythonCompactPrinter()).writeValueAsString(value);
         } catch (java.io.IOException e) {
-            throw new ChatTemplateException("tojson failed: " + dev.smelt.model.Quote.cut(e.getMessage()));
+            throw new ChatTemplateException("tojson failed: " + dev.smelt.model.text.Quote.cut(e.getMessage()));
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.smelt.model.gguf;
 
-import dev.smelt.model.Quote;
+import dev.smelt.model.text.Quote;
 import dev.smelt.tensor.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -112,8 +112,8 @@ public final class SafetensorsFile implements AutoCloseable {
             Entry a = sorted.get(i - 1);
             Entry b = sorted.get(i);
             if (b.begin() < a.end() && b.end() > b.begin()) {
-                throw new IOException(path + ": tensor " + dev.smelt.model.Quote.of(b.name()) + " data_offsets [" + b.begin() + ", " + b.end()
-                        + "] overlap tensor " + dev.smelt.model.Quote.of(a.name()) + " [" + a.begin() + ", " + a.end() + "]");
+                throw new IOException(path + ": tensor " + dev.smelt.model.text.Quote.of(b.name()) + " data_offsets [" + b.begin() + ", " + b.end()
+                        + "] overlap tensor " + dev.smelt.model.text.Quote.of(a.name()) + " [" + a.begin() + ", " + a.end() + "]");
             }
         }
     }
@@ -135,12 +135,12 @@ public final class SafetensorsFile implements AutoCloseable {
         for (int i = 0; i < shape.length; i++) {
             shape[i] = sh.get(i).asLong(-1);
             if (shape[i] < 0) {
-                throw new IOException(where + "negative or non-integer dimension in shape " + dev.smelt.model.Quote.cut(sh));
+                throw new IOException(where + "negative or non-integer dimension in shape " + dev.smelt.model.text.Quote.cut(sh));
             }
             try {
                 elements = Math.multiplyExact(elements, shape[i]);
             } catch (ArithmeticException overflow) {
-                throw new IOException(where + "shape " + dev.smelt.model.Quote.cut(sh) + " has more elements than 64 bits can count");
+                throw new IOException(where + "shape " + dev.smelt.model.text.Quote.cut(sh) + " has more elements than 64 bits can count");
             }
         }
         long begin = off.get(0).asLong(-1);
@@ -149,7 +149,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IOException(where + "data_offsets [" + begin + ", " + end + "] lie outside the data (" + dataSize + " bytes)");
         }
         if (elements > Long.MAX_VALUE / es || end - begin != elements * es) {
-            throw new IOException(where + "holds " + (end - begin) + " bytes but shape " + dev.smelt.model.Quote.cut(sh) + " of " + dtype + " needs "
+            throw new IOException(where + "holds " + (end - begin) + " bytes but shape " + dev.smelt.model.text.Quote.cut(sh) + " of " + dtype + " needs "
                     + (elements > Long.MAX_VALUE / es ? "more than 2^63" : Long.toString(elements * es)));
         }
         return new Entry(name, dtype, shape, begin, end);

@@ -62,7 +62,7 @@ final class GgufTokenizerLoader {
                 v.addBos = true;
                 v.addEos = true;
             }
-            default -> throw new TokenizerFormatException(file + ": unsupported tokenizer.ggml.model " + dev.smelt.model.Quote.of(model)
+            default -> throw new TokenizerFormatException(file + ": unsupported tokenizer.ggml.model " + dev.smelt.model.text.Quote.of(model)
                     + "; supported: " + MODELS);
         }
         v.bos = id(f, "tokenizer.ggml.bos_token_id", v.bos, tokens.length, file);

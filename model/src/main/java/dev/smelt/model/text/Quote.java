@@ -1,4 +1,4 @@
-package dev.smelt.model;
+package dev.smelt.model.text;
 
 /**
  * Quotes a value read from a file or request into an error message. A value is cut at {@link #MAX_CHARS}
