@@ -33,8 +33,8 @@ import picocli.CommandLine.Command;
                 RouteEvalCommand.class,
                 RouteTrainCommand.class,
                 RouteCommand.class,
-                DemoCommand.class,
                 CompletionCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
