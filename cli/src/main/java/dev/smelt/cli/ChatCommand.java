@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "chat", description = "Chat interactively (stdin lines; empty line or /bye ends).")
 final class ChatCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "GGUF model")
+    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
     Path model;
 
     @Option(names = "--system", description = "System prompt.")

@@ -3,8 +3,6 @@ package dev.smelt.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.model.classify.LabeledTexts;
-import dev.smelt.model.classify.LogisticTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
@@ -18,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code smelt classify-train} and {@code smelt classify}: a softmax head over a frozen encoder. */
@@ -25,18 +24,6 @@ final class ClassifyCommands {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ClassifyCommands() {
-    }
-
-    static float[][] embedAll(BertEmbedder e, List<String> texts, String label) {
-        Progress p = new Progress(System.err, label, texts.size());
-        float[][] out = new float[texts.size()][];
-        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
-            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
-            float[][] v = e.embed(texts.subList(i, end));
-            System.arraycopy(v, 0, out, i, v.length);
-            p.update(end, end + "/" + texts.size());
-        }
-        return out;
     }
 
     @Command(name = "classify-train", description = "Train a text classifier: fine-tune an encoder with a calibrated softmax head (or a head on frozen embeddings).")
@@ -59,7 +46,8 @@ final class ClassifyCommands {
         @Option(names = "--test", description = "Optional held-out data (same columns): its accuracy is reported and stored.")
         Path test;
 
-        @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of the training data held out (seeded) for early stopping and calibration (default ${DEFAULT-VALUE}).")
+        @Option(names = "--val-fraction", defaultValue = "0.1",
+                description = "Share of the training data held out (seeded) for early stopping and the threshold (default ${DEFAULT-VALUE}).")
         double valFraction;
 
         @Option(names = "--method", defaultValue = "full",
@@ -91,80 +79,23 @@ final class ClassifyCommands {
                 description = "Top probability below which the answer is 'unknown': a number, 0 to disable, or auto (keeps 95%% of correct validation answers); default ${DEFAULT-VALUE}.")
         String threshold;
 
-        @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Compute threads (default: all cores).")
-        Integer threads;
+        @Mixin
+        ThreadsOption threads;
 
         @Override
         public Integer call() throws Exception {
             double th = threshold.equals("auto") ? -1 : parseThreshold(threshold);
-            if (method.equals("full")) {
-                return FullFineTune.run(this, th);
+            if (!(valFraction >= 0 && valFraction < 1)) {
+                throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
             }
-            if (!method.equals("head")) {
-                throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
-            }
-            int epochs = this.epochs != null ? this.epochs : 200;
-            LogisticTrainer.Options opt = new LogisticTrainer.Options(valFraction, epochs, patience != null ? patience : 8, 64,
-                    lr != null ? lr : 3e-3, l2, seed, th);
-            LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
-            LabeledTexts held = test == null ? null : LabeledTexts.read(test, textColumn, labelColumn);
-            long t0 = System.nanoTime();
-            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-            SoftmaxClassifier head;
-            ObjectNode m;
-            try (BertEmbedder e = Embedders.open(model, n)) {
-                float[][] x = embedAll(e, train.texts(), "embedding " + data.getFileName());
-                double embedSeconds = (System.nanoTime() - t0) / 1e9;
-                Progress p = new Progress(System.err, "training head", epochs);
-                head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(model, x, train.labels());
-                p.update(epochs, "early stop");
-                m = head.metrics();
-                m.put("encoder", model).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
-            }
-            head.save(out);
-            if (held != null) {
-                testSaved(out, n, held, test, m);
-                head.save(out); // with the test metrics
-            }
-            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
-            return 0;
+            ClassifierTrainSpec spec = new ClassifierTrainSpec(model, data, textColumn, labelColumn, out, test, valFraction, epochs,
+                    patience, lr, batchSize, dropout, l2, seed, th, threads.count());
+            return switch (method) {
+                case "full" -> FullFineTune.run(spec);
+                case "head" -> HeadTraining.run(spec);
+                default -> throw new IllegalArgumentException("--method must be full or head, got '" + method + "'");
+            };
         }
-    }
-
-    /** Test metrics of the saved directory {@code dir}, loaded exactly as {@code smelt classify --model DIR} loads it. */
-    static void testSaved(Path dir, int threads, LabeledTexts held, Path test, ObjectNode m) throws java.io.IOException {
-        try (TextClassifier c = TextClassifier.open(dir, threads)) {
-            testMetrics(c, held, test, m);
-        }
-    }
-
-    /** Test accuracy (top label, and with the out-of-scope threshold) of classifier {@code c}, into m. */
-    static void testMetrics(TextClassifier c, LabeledTexts held, Path test, ObjectNode m) {
-        List<SoftmaxClassifier.Prediction> pr = predictAll(c, held.texts(), "classifying " + test.getFileName());
-        int ok = 0;
-        int okInScope = 0;
-        int unknown = 0;
-        for (int i = 0; i < pr.size(); i++) {
-            SoftmaxClassifier.Prediction p = pr.get(i);
-            ok += c.bestLabel(p).equals(held.labels().get(i)) ? 1 : 0;
-            unknown += p.label().equals(SoftmaxClassifier.UNKNOWN) ? 1 : 0;
-            okInScope += p.label().equals(held.labels().get(i)) ? 1 : 0;
-        }
-        m.put("test_examples", pr.size()).put("test_accuracy", (double) ok / pr.size())
-                .put("test_accuracy_with_threshold", (double) okInScope / pr.size())
-                .put("test_unknown_rate", (double) unknown / pr.size());
-    }
-
-    /** Predictions for every text, batch by batch with a progress bar. */
-    static List<SoftmaxClassifier.Prediction> predictAll(TextClassifier c, List<String> texts, String label) {
-        Progress p = new Progress(System.err, label, texts.size());
-        List<SoftmaxClassifier.Prediction> out = new java.util.ArrayList<>(texts.size());
-        for (int i = 0; i < texts.size(); i += BertEmbedder.BATCH) {
-            int end = Math.min(texts.size(), i + BertEmbedder.BATCH);
-            out.addAll(c.predict(texts.subList(i, end)));
-            p.update(end, end + "/" + texts.size());
-        }
-        return out;
     }
 
     static double parseThreshold(String s) {
@@ -187,15 +118,15 @@ final class ClassifyCommands {
         @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels (0 = none; default ${DEFAULT-VALUE}).")
         int topK;
 
-        @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Compute threads (default: all cores).")
-        Integer threads;
+        @Mixin
+        ThreadsOption threads;
 
         @Override
         public Integer call() throws Exception {
             if (topK < 0) {
                 throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
             }
-            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            int n = threads.count();
             try (TextClassifier c = TextClassifier.open(model, n)) {
                 JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);

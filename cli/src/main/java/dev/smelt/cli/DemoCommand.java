@@ -224,7 +224,7 @@ final class DemoCommand implements Callable<Integer> {
         LogisticTrainer.Options opt = new LogisticTrainer.Options(0.1, 200, 8, 64, 3e-3, 1e-4, seed, 0);
         say("classify-train: " + data.texts().size() + " examples on " + Embedders.DEFAULT + " (" + nCal + " held out for calibration)");
         try (BertEmbedder e = Embedders.open(Embedders.DEFAULT, n)) {
-            float[][] x = ClassifyCommands.embedAll(e, data.texts(), "embedding");
+            float[][] x = ClassifierRuns.embedAll(e, data.texts(), "embedding");
             SoftmaxClassifier head = new LogisticTrainer(opt, ep -> { }).train(Embedders.DEFAULT, x, data.labels());
             head.save(dir.resolve("classifier"));
         }

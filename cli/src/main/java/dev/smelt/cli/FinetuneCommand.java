@@ -105,9 +105,6 @@ final class FinetuneCommand implements Callable<Integer> {
                 targets == null ? LoraModel.ALL_MODULES : targets, lr, weightDecay, warmup, LrSchedule.kind(schedule),
                 maxGradNorm, steps, batchTokens, gradAccum, !noCheckpointing, seed, kdAlpha, kdTemperature);
         int t = threads.count();
-        if (t < 1) {
-            throw new IllegalArgumentException("--threads must be >= 1, got " + t); // count() checks it too; kept for a clean merge
-        }
         FinetuneJob.Options o = new FinetuneJob.Options(ModelRefs.resolve(model), data, val, valFraction, out, cfg, t, saveEvery, evalEvery, resume);
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(1);

@@ -16,20 +16,17 @@ final class FullFineTune {
     private FullFineTune() {
     }
 
-    static int run(ClassifyCommands.Train a, double threshold) throws Exception {
+    static int run(ClassifierTrainSpec a) throws Exception {
         EncoderFineTuner.Options d = EncoderFineTuner.Options.defaults();
-        EncoderFineTuner.Options opt = new EncoderFineTuner.Options(a.epochs != null ? a.epochs : d.epochs(), a.batchSize,
-                a.lr != null ? (float) (double) a.lr : d.lr(), d.headLrFactor(), d.warmupFraction(), d.weightDecay(), a.dropout,
-                d.maxGradNorm(), a.patience != null ? a.patience : d.patience(), a.seed);
-        if (!(a.valFraction >= 0 && a.valFraction < 1)) {
-            throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + a.valFraction);
-        }
-        LabeledTexts train = LabeledTexts.read(a.data, a.textColumn, a.labelColumn);
-        LabeledTexts held = a.test == null ? null : LabeledTexts.read(a.test, a.textColumn, a.labelColumn);
-        int n = a.threads != null ? a.threads : Runtime.getRuntime().availableProcessors();
+        EncoderFineTuner.Options opt = new EncoderFineTuner.Options(a.epochs() != null ? a.epochs() : d.epochs(), a.batchSize(),
+                a.lr() != null ? (float) (double) a.lr() : d.lr(), d.headLrFactor(), d.warmupFraction(), d.weightDecay(), a.dropout(),
+                d.maxGradNorm(), a.patience() != null ? a.patience() : d.patience(), a.seed());
+        LabeledTexts train = LabeledTexts.read(a.data(), a.textColumn(), a.labelColumn());
+        LabeledTexts held = a.test() == null ? null : LabeledTexts.read(a.test(), a.textColumn(), a.labelColumn());
+        int n = a.threads();
         long t0 = System.nanoTime();
         ClassifierFineTune.Output o;
-        try (BertEmbedder base = Embedders.open(a.model, 1); ThreadPool pool = new ThreadPool(n)) {
+        try (BertEmbedder base = Embedders.open(a.model(), 1); ThreadPool pool = new ThreadPool(n)) {
             Progress[] bar = new Progress[1];
             EncoderFineTuner.Listener l = new EncoderFineTuner.Listener() {
                 double ema = Double.NaN;
@@ -37,7 +34,7 @@ final class FullFineTune {
                 @Override
                 public void step(long step, long total, double loss, double exPerSec) {
                     if (bar[0] == null) {
-                        bar[0] = new Progress(System.err, "fine-tuning " + a.model, total);
+                        bar[0] = new Progress(System.err, "fine-tuning " + a.model(), total);
                     }
                     ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
                     bar[0].update(step, String.format("loss %.4f, %.1f ex/s,", ema, exPerSec));
@@ -49,14 +46,14 @@ final class FullFineTune {
                             epoch, trainLoss, valAccuracy, valLoss);
                 }
             };
-            o = ClassifierFineTune.train(base, a.model, train.texts(), train.labels(), a.valFraction, opt, threshold, pool, l);
+            o = ClassifierFineTune.train(base, a.model(), train.texts(), train.labels(), a.valFraction(), opt, a.threshold(), pool, l);
         }
         ObjectNode m = o.head().metrics();
         m.put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
-        ClassifierFineTune.save(o, a.model, a.out);
+        ClassifierFineTune.save(o, a.model(), a.out());
         if (held != null) {
-            ClassifyCommands.testSaved(a.out, n, held, a.test, m);
-            o.head().save(a.out); // with the test metrics
+            ClassifierRuns.testSaved(a.out(), n, held, a.test(), m);
+            o.head().save(a.out()); // with the test metrics
         }
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
         return 0;

@@ -33,8 +33,8 @@ import picocli.CommandLine.Command;
                 RouteEvalCommand.class,
                 RouteTrainCommand.class,
                 RouteCommand.class,
-                CompletionCommand.class,
                 DemoCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -1,0 +1,49 @@
+package dev.smelt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.classify.LabeledTexts;
+import dev.smelt.model.classify.LogisticTrainer;
+import dev.smelt.model.classify.SoftmaxClassifier;
+import dev.smelt.model.encoder.BertEmbedder;
+import dev.smelt.model.encoder.Embedders;
+
+/** {@code classify-train --method head}: a softmax head on frozen encoder embeddings, then tests the saved directory. */
+final class HeadTraining {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_EPOCHS = 200;
+    private static final int DEFAULT_PATIENCE = 8;
+    private static final double DEFAULT_LR = 3e-3;
+    private static final int BATCH = 64;
+
+    private HeadTraining() {
+    }
+
+    static int run(ClassifierTrainSpec a) throws Exception {
+        int epochs = a.epochs() != null ? a.epochs() : DEFAULT_EPOCHS;
+        LogisticTrainer.Options opt = new LogisticTrainer.Options(a.valFraction(), epochs,
+                a.patience() != null ? a.patience() : DEFAULT_PATIENCE, BATCH, a.lr() != null ? a.lr() : DEFAULT_LR, a.l2(), a.seed(),
+                a.threshold());
+        LabeledTexts train = LabeledTexts.read(a.data(), a.textColumn(), a.labelColumn());
+        LabeledTexts held = a.test() == null ? null : LabeledTexts.read(a.test(), a.textColumn(), a.labelColumn());
+        long t0 = System.nanoTime();
+        SoftmaxClassifier head;
+        ObjectNode m;
+        try (BertEmbedder e = Embedders.open(a.model(), a.threads())) {
+            float[][] x = ClassifierRuns.embedAll(e, train.texts(), "embedding " + a.data().getFileName());
+            double embedSeconds = (System.nanoTime() - t0) / 1e9;
+            Progress p = new Progress(System.err, "training head", epochs);
+            head = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).train(a.model(), x, train.labels());
+            p.update(epochs, "early stop");
+            m = head.metrics();
+            m.put("encoder", a.model()).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
+        }
+        head.save(a.out());
+        if (held != null) {
+            ClassifierRuns.testSaved(a.out(), a.threads(), held, a.test(), m);
+            head.save(a.out()); // with the test metrics
+        }
+        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m));
+        return 0;
+    }
+}
