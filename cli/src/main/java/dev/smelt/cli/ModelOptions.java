@@ -6,10 +6,13 @@ import picocli.CommandLine.Option;
 
 /** Options shared by commands that run a decoder model: its threads and its context. */
 final class ModelOptions {
+    /** The context a sequence gets when --ctx is not given, capped at the model's own. */
+    static final int DEFAULT_CONTEXT = 4096;
+
     @Mixin
     ThreadsOption threads;
 
-    @Option(names = {"-c", "--ctx"}, paramLabel = "TOKENS", description = "Context size in tokens (default: min(model context, 4096); eval: 2048).")
+    @Option(names = {"-c", "--ctx"}, paramLabel = "TOKENS", description = "Context size in tokens per sequence (default: min(model context, 4096); eval: 2048).")
     Integer ctx;
 
     ThreadPool newPool() {
@@ -21,7 +24,7 @@ final class ModelOptions {
     }
 
     int contextFor(int modelContext) {
-        return contextOr(Math.min(modelContext, 4096));
+        return contextOr(Math.min(modelContext, DEFAULT_CONTEXT));
     }
 
     /** {@code --ctx} if given, else {@code fallback}. */

@@ -52,13 +52,10 @@ final class ServeCommand implements Callable<Integer> {
     List<String> allowedHosts = new ArrayList<>();
 
     @picocli.CommandLine.Mixin
-    ThreadsOption threads;
+    ModelOptions modelOptions; // -t and -c (per slot; the server caps it at each model's context)
 
     @Option(names = {"-np", "--parallel"}, defaultValue = "4", description = "Sequence slots per model (default ${DEFAULT-VALUE}).")
     int slots;
-
-    @Option(names = {"-c", "--ctx"}, defaultValue = "4096", description = "Context per slot (default ${DEFAULT-VALUE}).")
-    int ctx;
 
     @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a slot before 429 (default ${DEFAULT-VALUE}).")
     int queue;
@@ -105,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
     /** Checks the options and models and builds the server (not started yet); the serving logic is in {@link ServedModels}. */
     SmeltServer build() throws Exception {
         ServerConfig cfg = new ServerConfig(host, ServerConfig.port(port, ollama), ApiKeys.collect(apiKeys, System.getenv(), apiKeyFile),
-                noAuth, cors, threads.count(), slots, ctx, queue,
+                noAuth, cors, modelOptions.threadCount(), slots, modelOptions.contextOr(ModelOptions.DEFAULT_CONTEXT), queue,
                 OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();

@@ -11,7 +11,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Usage errors as short as git's: the problem, the nearest command or option when something was mistyped
- * ("did you mean run?"), the command's one-line synopsis and where its help is; never the whole help. Exit code 2.
+ * ("did you mean run?"), the command's one-line synopsis and where its help is; never the whole help, except for a
+ * command that only groups subcommands and was given none ({@code smelt}, {@code smelt model}): then the list. Exit code 2.
  */
 final class UsageErrors implements CommandLine.IParameterExceptionHandler {
     @Override
@@ -20,6 +21,11 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
         CommandSpec spec = cmd.getCommandSpec();
         PrintWriter err = cmd.getErr();
         String path = spec.qualifiedName();
+        if (!cmd.getSubcommands().isEmpty() && String.valueOf(ex.getMessage()).startsWith("Missing required subcommand")) {
+            cmd.usage(err); // `smelt` or `smelt model` alone: the list of commands is the answer
+            err.flush();
+            return spec.exitCodeOnInvalidInput();
+        }
         if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String typed = u.getUnmatched().getFirst();
             boolean option = typed.startsWith("-");

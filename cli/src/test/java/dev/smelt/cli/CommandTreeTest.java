@@ -102,6 +102,14 @@ class CommandTreeTest {
     }
 
     @Test
+    void aGroupWithoutItsSubcommandListsTheSubcommands() {
+        String[] r = CliRun.run("model");
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[2]).contains("Usage: smelt model").contains("random-lora");
+        assertThat(CliRun.run()[2]).contains("Usage: smelt").contains("classify-train").contains("completion");
+    }
+
+    @Test
     void aMistypedOptionGetsTheNearestOption() {
         String[] r = CliRun.run("run", "x.gguf", "--temprature", "0");
         assertThat(r[0]).isEqualTo("2");
