@@ -61,7 +61,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "256", description = "Calibration chunk size in tokens (default ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many calibration chunks (default: all).")
+    @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many calibration chunks (-1 = all; default ${DEFAULT-VALUE}).")
     int chunks;
 
     @Option(names = "--act-order", description = "GPTQ: visit columns by decreasing activation energy.")
