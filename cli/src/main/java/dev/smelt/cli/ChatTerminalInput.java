@@ -41,6 +41,11 @@ final class ChatTerminalInput implements ChatInput {
         this.reader = b.build();
     }
 
+    /** Runs {@code action} on Ctrl-C outside line editing (while a reply is generated); readLine handles its own. */
+    void onInterrupt(Runnable action) {
+        terminal.handle(Terminal.Signal.INT, signal -> action.run());
+    }
+
     @Override
     public String read() throws IOException {
         while (true) {
