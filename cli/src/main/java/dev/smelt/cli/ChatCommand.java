@@ -57,9 +57,9 @@ final class ChatCommand implements Callable<Integer> {
             ChatSession session = new ChatSession(responder, settings, system, file.getFileName().toString(), out);
             boolean terminal = System.console() != null && System.console().isTerminal();
             if (terminal) {
-                System.err.println("Type /help for commands, Ctrl-D or /bye to end.");
+                System.err.println("Type /help for commands, Ctrl-D or /bye to end; Ctrl-C stops a reply.");
             }
-            try (ChatInput in = terminal ? new ChatTerminalInput(TerminalBuilder.builder().system(true).build(), historyFile(System.getenv()))
+            try (ChatInput in = terminal ? terminalInput(responder)
                     : ChatInput.plain(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)))) {
                 for (String s = in.read(); s != null && session.handle(s); s = in.read()) {
                     // each input handled in the loop condition
@@ -67,6 +67,13 @@ final class ChatCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** JLine on the process's terminal; Ctrl-C during a reply ends that reply instead of the chat. */
+    private static ChatInput terminalInput(ChatResponder responder) throws java.io.IOException {
+        ChatTerminalInput in = new ChatTerminalInput(TerminalBuilder.builder().system(true).build(), historyFile(System.getenv()));
+        in.onInterrupt(responder::requestStop);
+        return in;
     }
 
     /** $SMELT_HOME/chat_history, with SMELT_HOME defaulting to ~/.smelt. */

@@ -25,6 +25,7 @@ final class ChatResponder implements ChatSession.Responder {
     private final ChatTemplate template;
     private final KvCache cache;
     private final Generator generator;
+    private final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     private int[] cached = new int[0];
     private Sampler sampler;
     private SamplerConfig samplerConfig;
@@ -72,6 +73,11 @@ final class ChatResponder implements ChatSession.Responder {
         return "custom";
     }
 
+    /** Ends the reply being generated after its current token (Ctrl-C on a terminal); callable from any thread. */
+    void requestStop() {
+        stop.set(true);
+    }
+
     @Override
     public String reply(List<Map<String, Object>> messages, SamplerConfig config, int maxTokens, PrintStream out) {
         if (!config.equals(samplerConfig)) {
@@ -90,6 +96,7 @@ final class ChatResponder implements ChatSession.Responder {
                     + cache.capacity() + " tokens; /clear starts over (or restart with a larger --ctx)");
         }
         int[] fresh = Arrays.copyOfRange(prompt, cache.length(), prompt.length);
+        stop.set(false);
         RunCommand.Utf8Printer text = new RunCommand.Utf8Printer(out);
         ByteArrayOutputStream reply = new ByteArrayOutputStream();
         Generator.Result r = generator.generate(fresh, cache, sampler, budget, tok::isEndOfGeneration, (t, l) -> {
@@ -98,7 +105,7 @@ final class ChatResponder implements ChatSession.Responder {
                 text.write(b);
                 reply.writeBytes(b);
             }
-            return true;
+            return !stop.get();
         });
         text.flush();
         out.println();

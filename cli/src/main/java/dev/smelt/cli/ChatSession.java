@@ -147,7 +147,13 @@ final class ChatSession {
             out.println("usage: /save FILE");
             return;
         }
-        Path p = Path.of(arg).toAbsolutePath();
+        Path p;
+        try {
+            p = Path.of(arg).toAbsolutePath();
+        } catch (java.nio.file.InvalidPathException e) {
+            out.println("error: '" + arg + "' is not a file name: " + e.getReason());
+            return;
+        }
         ObjectNode o = JSON.createObjectNode().put("model", modelName);
         ArrayNode msgs = o.putArray("messages");
         for (Map<String, Object> m : messages()) {

@@ -36,9 +36,30 @@ final class ChatTerminalInput implements ChatInput {
                 .option(LineReader.Option.HISTORY_IGNORE_DUPS, true);
         if (historyFile != null) {
             Files.createDirectories(historyFile.toAbsolutePath().getParent());
+            ownerOnly(historyFile);
             b.variable(LineReader.HISTORY_FILE, historyFile).variable(LineReader.HISTORY_FILE_SIZE, 2000);
         }
         this.reader = b.build();
+    }
+
+    /** Prompts are private: a new history file is readable by its owner only (where the file system has POSIX modes). */
+    static void ownerOnly(Path file) throws IOException {
+        if (Files.exists(file)) {
+            return;
+        }
+        try {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(file);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // another chat made it first
+        }
+    }
+
+    /** Runs {@code action} on Ctrl-C outside line editing (while a reply is generated); readLine handles its own. */
+    void onInterrupt(Runnable action) {
+        terminal.handle(Terminal.Signal.INT, signal -> action.run());
     }
 
     @Override

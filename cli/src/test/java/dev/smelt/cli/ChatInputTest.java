@@ -57,6 +57,7 @@ class ChatInputTest {
         Path history = dir.resolve("home/chat_history");
         assertThat(readAll(terminalInput(TYPED, history))).isEqualTo(TURNS);
         assertThat(Files.readString(history)).contains("hello").contains("don't stop!");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(history))).isEqualTo("rw-------");
         // a second run: Up arrow twice brings back the turn before last, Enter sends it
         String up = "\033OA"; // xterm's key_up in keypad-transmit mode, which JLine switches on
         List<String> again = readAll(terminalInput(up + up + "\r", history));

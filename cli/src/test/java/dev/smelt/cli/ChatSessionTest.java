@@ -133,6 +133,8 @@ class ChatSessionTest {
         assertThat(session.handle("/save " + f)).isTrue();
         assertThat(out()).contains("error: cannot write " + f);
         assertThat(f).doesNotExist();
+        assertThat(session.handle("/save bad\0name")).isTrue();
+        assertThat(out()).contains("error: 'bad\0name' is not a file name");
     }
 
     @Test
