@@ -49,6 +49,7 @@ final class ChatCommand implements Callable<Integer> {
         Path file = ModelRefs.resolve(model);
         try (DecoderModel m = LoadLog.timed(System.err, file, () -> Models.load(file)); ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
+            ModelRefs.applyStoredAdapter(model, m);
             Tokenizer tok = TextModels.tokenizer(m.file());
             System.err.println(ChatResponder.describe(m));
             ChatResponder responder = new ChatResponder(m, tok, ChatResponder.template(m, tok), pool,
