@@ -150,8 +150,8 @@ public final class ModelStore {
             layers.add(move ? moveBlob(gguf, Manifest.MODEL) : copyBlob(gguf, Manifest.MODEL));
             addExtras(layers, extras);
             writeManifest(name, Manifest.of(putBytes(JSON.writeValueAsBytes(config), Manifest.CONFIG_TYPE), layers));
+            return get(name); // read under the lock: a concurrent remove cannot slip in between
         }
-        return get(name);
     }
 
     /** Stores {@code base}'s blobs under {@code name} with {@code extras} replacing the layers they give (Modelfile FROM a stored name). */
@@ -166,8 +166,8 @@ public final class ModelStore {
             }
             addExtras(layers, extras);
             writeManifest(name, Manifest.of(base.manifest().config(), layers));
+            return get(name);
         }
-        return get(name);
     }
 
     /** Names {@code src}'s model also {@code dst} (blobs are shared); replaces an earlier {@code dst}. */
@@ -175,8 +175,8 @@ public final class ModelStore {
         try (StoreLock lock = lock()) {
             Manifest m = readManifest(src);
             writeManifest(dst, m);
+            return get(dst);
         }
-        return get(dst);
     }
 
     /** Removes {@code name}, then every blob no name refers to any more; throws when there is no such name. */

@@ -13,6 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BuiltinCacheTest {
+    /**
+     * The cached weights are the same bits, but the Vector API sum reductions round differently before and after C2
+     * compiles them, so two embeddings of one text in one JVM can differ in the last bits.
+     */
+    private static final float JIT_TOLERANCE = 1e-5f;
+
     static final List<String> TEXTS = List.of("hi", "The cache must give the very same vectors.", "naïve café, 42!");
     static final Embedders.Builtin MINILM = Embedders.builtin(Embedders.DEFAULT);
 
@@ -29,7 +35,7 @@ class BuiltinCacheTest {
     }
 
     @Test
-    void aCachedModelGivesBitIdenticalEmbeddingsAndLeavesNoTemporaryFiles(@TempDir Path root) throws Exception {
+    void aCachedModelGivesTheSameEmbeddingsAndLeavesNoTemporaryFiles(@TempDir Path root) throws Exception {
         BuiltinCache cache = new BuiltinCache(root);
         float[][] fresh = embed(Embedders.openBuiltin(MINILM, 1, new BuiltinCache(null)));
         float[][] first = embed(Embedders.openBuiltin(MINILM, 1, cache)); // parses the ONNX graph, then writes the cache
@@ -40,8 +46,8 @@ class BuiltinCacheTest {
         assertThat(fromCache).as("second open reads the cache").isNotNull();
         float[][] cached = embed(fromCache);
         for (int i = 0; i < TEXTS.size(); i++) {
-            assertThat(first[i]).as("text %d, ONNX path with caching on", i).containsExactly(fresh[i]);
-            assertThat(cached[i]).as("text %d, read back from the cache", i).containsExactly(fresh[i]);
+            assertThat(first[i]).as("text %d, ONNX path with caching on", i).containsExactly(fresh[i], org.assertj.core.data.Offset.offset(JIT_TOLERANCE));
+            assertThat(cached[i]).as("text %d, read back from the cache", i).containsExactly(fresh[i], org.assertj.core.data.Offset.offset(JIT_TOLERANCE));
         }
     }
 
