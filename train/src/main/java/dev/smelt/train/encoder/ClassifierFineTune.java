@@ -2,17 +2,17 @@ package dev.smelt.train.encoder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.train.classify.LogisticTrainer;
+import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertConfig;
 import dev.smelt.model.encoder.BertEmbedder;
 import dev.smelt.model.encoder.Embedders;
 import dev.smelt.model.encoder.Pooling;
 import dev.smelt.tensor.ThreadPool;
+import dev.smelt.train.classify.LogisticTrainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -123,12 +123,6 @@ public final class ClassifierFineTune {
     }
 
     private static void writeJson(Path p, Object node) throws IOException {
-        Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
-        try {
-            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
-            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(p, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
     }
 }
