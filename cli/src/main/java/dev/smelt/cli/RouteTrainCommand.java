@@ -2,14 +2,15 @@ package dev.smelt.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smelt.client.Canonical;
-import dev.smelt.task.DataFile;
-import dev.smelt.task.TaskSpec;
 import dev.smelt.eval.EvalRecord;
 import dev.smelt.eval.EvalRunner;
 import dev.smelt.router.LogisticRegression;
 import dev.smelt.router.RouteTrainer;
 import dev.smelt.router.Router;
 import dev.smelt.router.RouterConfig;
+import dev.smelt.task.DataFile;
+import dev.smelt.task.JsonLines;
+import dev.smelt.task.TaskSpec;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -73,17 +74,9 @@ final class RouteTrainCommand implements Callable<Integer> {
 
     static List<EvalRecord> readPredictions(Path f) throws IOException {
         List<EvalRecord> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(f);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = Canonical.JSON.readTree(lines.get(i));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(f + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
-            }
+        for (JsonLines.Line line : JsonLines.read(f)) {
+            JsonNode n = line.node();
+            int i = line.number() - 1;
             if (!n.path("input").isTextual() || !n.path("correct").isBoolean()) {
                 throw new IOException(f + ":" + (i + 1) + ": needs 'input' (string) and 'correct' (boolean), as smelt eval writes");
             }

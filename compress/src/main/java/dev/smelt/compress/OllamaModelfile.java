@@ -1,11 +1,9 @@
 package dev.smelt.compress;
 
+import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.gguf.GgufFile;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -64,14 +62,7 @@ public final class OllamaModelfile {
     public static Path writeNextTo(GgufFile model, Path gguf) throws IOException {
         Path dir = gguf.toAbsolutePath().getParent();
         Path out = dir.resolve("Modelfile");
-        Path tmp = dir.resolve("Modelfile.tmp");
-        try {
-            Files.writeString(tmp, render(model, gguf), StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(out, render(model, gguf));
         return out;
     }
 }

@@ -7,6 +7,7 @@ import dev.smelt.client.CostMeter;
 import dev.smelt.client.TeacherClient;
 import dev.smelt.client.TeacherException;
 import dev.smelt.client.TeacherResponse;
+import dev.smelt.task.JsonLines;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,19 +57,10 @@ public final class SelfInstruct {
     /** Seed instructions from a Self-Instruct seed file (JSONL with an "instruction" per line). */
     public static List<String> readSeeds(Path file) throws IOException {
         List<String> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = Canonical.JSON.readTree(lines.get(i));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
-            }
+        for (JsonLines.Line line : JsonLines.read(file)) {
+            JsonNode n = line.node();
             if (!n.path("instruction").isTextual() || n.get("instruction").asText().isBlank()) {
-                throw new IOException(file + ":" + (i + 1) + ": missing field 'instruction'");
+                throw new IOException(file + ":" + line.number() + ": missing field 'instruction'");
             }
             out.add(n.get("instruction").asText().strip());
         }

@@ -3,8 +3,8 @@ package dev.smelt.router;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.client.Canonical;
+import dev.smelt.model.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -91,9 +91,7 @@ public final class LogisticRegression {
         for (float v : w) {
             a.add(v);
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, o.toString());
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(file, o.toString());
     }
 
     public static LogisticRegression load(Path file) throws IOException {

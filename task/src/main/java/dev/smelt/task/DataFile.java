@@ -1,8 +1,6 @@
 package dev.smelt.task;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smelt.client.Canonical;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,22 +48,13 @@ public final class DataFile {
 
     private static List<Row> jsonl(Path file, String text, String inputField, String labelField, boolean requireLabel) throws IOException {
         List<Row> rows = new ArrayList<>();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            String l = lines[i].strip();
-            if (l.isEmpty()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = Canonical.JSON.readTree(l);
-            } catch (JsonProcessingException e) {
-                throw new IOException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
-            }
+        for (JsonLines.Line line : JsonLines.parse(file.toString(), text)) {
+            JsonNode n = line.node();
+            int ln = line.number();
             if (!n.isObject()) {
-                throw new IOException(file + ":" + (i + 1) + ": expected a JSON object, got " + n.getNodeType());
+                throw new IOException(file + ":" + ln + ": expected a JSON object, got " + n.getNodeType());
             }
-            rows.add(new Row(i + 1, field(file, i + 1, n, inputField, true), labelField == null ? null : field(file, i + 1, n, labelField, requireLabel)));
+            rows.add(new Row(ln, field(file, ln, n, inputField, true), labelField == null ? null : field(file, ln, n, labelField, requireLabel)));
         }
         return rows;
     }

@@ -1,5 +1,6 @@
 package dev.smelt.train;
 
+import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.lora.LoraBase;
 import dev.smelt.model.lora.LoraFiles;
 import dev.smelt.model.tokenizer.Tokenizer;
@@ -8,13 +9,12 @@ import dev.smelt.tensor.ThreadPool;
 import dev.smelt.train.data.ChatFormat;
 import dev.smelt.train.data.TokenizedExample;
 import dev.smelt.train.data.TrainingData;
+import dev.smelt.train.model.LoraModel;
 import dev.smelt.train.track.MetricsCsv;
 import dev.smelt.train.track.MlflowRun;
-import dev.smelt.train.model.LoraModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -190,9 +190,7 @@ public final class FinetuneJob {
             p.put("kd_temperature", c.kdTemperature());
         }
         run.logParams(p);
-        Path tmp = o.out().resolve(MLFLOW_ID + ".tmp");
-        Files.writeString(tmp, run.runId());
-        Files.move(tmp, idFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(idFile, run.runId());
         return run;
     }
 

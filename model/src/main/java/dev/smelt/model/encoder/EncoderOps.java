@@ -148,19 +148,4 @@ public final class EncoderOps {
             x[i] *= inv;
         }
     }
-
-    /** Σ a·b over [0, n) of two rows (Vector API). */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        int bound = S.loopBound(n);
-        for (; i < bound; i += S.length()) {
-            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += a[ao + i] * b[bo + i];
-        }
-        return s;
-    }
 }

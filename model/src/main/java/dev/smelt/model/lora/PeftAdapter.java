@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.safetensors.SafetensorsFile;
 import dev.smelt.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -68,7 +68,7 @@ public final class PeftAdapter {
             w.f32(path + ".lora_B.weight", new long[] {p.out(), r}, toHf(base, p.baseName(), p.b(), p.out(), r));
         }
         w.write(dir.resolve(WEIGHTS));
-        writeAtomically(dir.resolve(CONFIG), config(adapter, base, dropout, new ArrayList<>(modules)));
+        AtomicFiles.writeString(dir.resolve(CONFIG), config(adapter, base, dropout, new ArrayList<>(modules)));
     }
 
     private static String config(LoraAdapter a, LoraBase base, float dropout, List<String> modules) throws IOException {
@@ -276,16 +276,5 @@ public final class PeftAdapter {
             throw new IOException(p + ": field '" + field + "' must be a positive number, got " + n);
         }
         return n.asDouble();
-    }
-
-    static void writeAtomically(Path out, String text) throws IOException {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -2,6 +2,7 @@ package dev.smelt.train.encoder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.DistanceScore;
 import dev.smelt.train.classify.LogisticTrainer;
@@ -14,7 +15,6 @@ import dev.smelt.tensor.ThreadPool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -144,12 +144,6 @@ public final class ClassifierFineTune {
     }
 
     private static void writeJson(Path p, Object node) throws IOException {
-        Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
-        try {
-            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), node);
-            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.writeString(p, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
     }
 }

@@ -1,5 +1,6 @@
 package dev.smelt.train.track;
 
+import dev.smelt.model.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ public final class MetricsCsv {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        MlflowRun.writeAtomically(file, c.header() + "\n");
+        AtomicFiles.writeString(file, c.header() + "\n");
         return c;
     }
 
@@ -57,7 +58,7 @@ public final class MetricsCsv {
                 throw new IOException(file + ": line " + (i + 1) + ": step '" + l + "' is not a number");
             }
         }
-        MlflowRun.writeAtomically(file, String.join("\n", keep) + "\n");
+        AtomicFiles.writeString(file, String.join("\n", keep) + "\n");
         return c;
     }
 

@@ -1,11 +1,11 @@
 package dev.smelt.train.track;
 
+import dev.smelt.model.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -131,7 +131,7 @@ public final class MlflowRun implements AutoCloseable {
     public void logParam(String name, Object value) throws IOException {
         Files.createDirectories(runDir.resolve("params"));
         String text = value instanceof Double || value instanceof Float ? pythonFloat(((Number) value).doubleValue()) : String.valueOf(value);
-        writeAtomically(runDir.resolve("params").resolve(check(name, "param")), text);
+        AtomicFiles.writeString(runDir.resolve("params").resolve(check(name, "param")), text);
     }
 
     public void logParams(Map<String, ?> params) throws IOException {
@@ -142,7 +142,7 @@ public final class MlflowRun implements AutoCloseable {
 
     public void setTag(String name, String value) throws IOException {
         Files.createDirectories(runDir.resolve("tags"));
-        writeAtomically(runDir.resolve("tags").resolve(check(name, "tag")), value);
+        AtomicFiles.writeString(runDir.resolve("tags").resolve(check(name, "tag")), value);
     }
 
     /** Appends "timestamp value step" to metrics/NAME, timestamp from the clock. */
@@ -178,7 +178,7 @@ public final class MlflowRun implements AutoCloseable {
         }
         Files.createDirectories(exp);
         long now = clock.millis();
-        writeAtomically(meta, "artifact_location: " + uri(exp) + "\n"
+        AtomicFiles.writeString(meta, "artifact_location: " + uri(exp) + "\n"
                 + "creation_time: " + now + "\n"
                 + "experiment_id: '" + EXPERIMENT_ID + "'\n"
                 + "last_update_time: " + now + "\n"
@@ -187,7 +187,7 @@ public final class MlflowRun implements AutoCloseable {
     }
 
     private void writeMeta(Long endTime) throws IOException {
-        writeAtomically(runDir.resolve("meta.yaml"), "artifact_uri: " + uri(runDir.resolve("artifacts")) + "\n"
+        AtomicFiles.writeString(runDir.resolve("meta.yaml"), "artifact_uri: " + uri(runDir.resolve("artifacts")) + "\n"
                 + "end_time: " + (endTime == null ? "null" : endTime) + "\n"
                 + "entry_point_name: ''\n"
                 + "experiment_id: '" + EXPERIMENT_ID + "'\n"
@@ -221,7 +221,7 @@ public final class MlflowRun implements AutoCloseable {
                         keep.add(line);
                     }
                 }
-                writeAtomically(f, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+                AtomicFiles.writeString(f, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
             }
         }
     }
@@ -286,16 +286,5 @@ public final class MlflowRun implements AutoCloseable {
             }
         }
         return m;
-    }
-
-    static void writeAtomically(Path out, String text) throws IOException {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }
