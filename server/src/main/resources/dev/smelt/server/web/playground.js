@@ -30,7 +30,7 @@ function render() {
 
 function messageElement(m, index) {
   const div = el('div', 'message ' + m.role);
-  div.append(el('span', 'role', m.role === 'user' ? 'You' : 'Model'));
+  div.append(el('span', 'role', m.role === 'user' ? 'You' : 'Model' + (m.model ? ' · ' + m.model : '')));
   const body = el('div', 'content', m.content);
   div.append(body);
   m.view = body;
@@ -97,6 +97,7 @@ async function answer() {
       const o = JSON.parse(data);
       if (o.error) throw new Error(o.error.message || JSON.stringify(o.error));
       if (o.usage) usage = o.usage;
+      if (o.model && !reply.model) { reply.model = o.model; reply.view.previousSibling.textContent = 'Model · ' + o.model; }
       const c = (o.choices || [])[0];
       if (!c) return;
       if (c.finish_reason) finish = c.finish_reason;

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -47,8 +48,8 @@ class WebPagesBrowserTest {
     static void start() throws Exception {
         browser = HeadlessChromium.startOrSkip();
         ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 2, 2, 1536, 4, Duration.ofMinutes(5), false);
-        ModelRegistry reg = new ModelRegistry(List.of("shakespeare"), Map.of(),
-                new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
+        ModelRegistry reg = new ModelRegistry(List.of("shakespeare", "bard"), Map.of(),
+                new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf"), "bard", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
         server = new SmeltServer(cfg, reg, Clock.systemUTC());
         base = "http://127.0.0.1:" + server.start();
     }
@@ -70,6 +71,18 @@ class WebPagesBrowserTest {
         d = browser.driver();
         d.get(base + "/health"); // same origin: clear the tab's key so each test starts as a new visitor
         d.executeScript("sessionStorage.clear()");
+    }
+
+    /**
+     * No page may log a Content-Security-Policy violation or a script error. Expected errors are the 401s of the key
+     * prompt's probes, which the browser logs as failed loads.
+     */
+    @AfterEach
+    void noConsoleErrors() {
+        if (d != null) {
+            List<String> errors = browser.consoleErrors().stream().filter(m -> !m.contains("401 (Unauthorized)")).toList();
+            assertThat(errors).as("console errors (CSP violations, script errors)").isEmpty();
+        }
     }
 
     private WebDriverWait waiting() {
@@ -115,6 +128,8 @@ class WebPagesBrowserTest {
         waiting().until(ExpectedConditions.textToBe(By.id("key-error"), "That key was refused; try another."));
         assertThat(d.findElement(By.id("key-dialog")).isDisplayed()).isTrue();
         browser.screenshot("key-prompt");
+        // the console is captured (so noConsoleErrors can fail): the refused probes are there
+        assertThat(browser.consoleErrors()).anyMatch(m -> m.contains("/v1/models") && m.contains("401"));
         d.findElement(By.id("api-key")).sendKeys(KEY);
         d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
         waiting().until(x -> !new Select(d.findElement(By.id("model"))).getOptions().isEmpty());
@@ -139,6 +154,30 @@ class WebPagesBrowserTest {
         waiting().until(x -> status().startsWith("done") && d.findElements(By.cssSelector(".message.assistant")).size() == 1
                 && !lastAssistant().findElements(By.className("stats")).isEmpty());
         assertThat(lastAssistant().findElement(By.className("content")).getText()).isEqualTo(text);
+    }
+
+    @Test
+    void switchingModelsSendsToTheChosenOneAndTheExportsHoldTheConversation() throws Exception {
+        openPlayground();
+        new Select(d.findElement(By.id("model"))).selectByValue("bard");
+        set("system", "You are a poet.");
+        set("temperature", "0");
+        set("max_tokens", "8");
+        send("JULIET:");
+        waiting().until(x -> status().startsWith("done"));
+        assertThat(lastAssistant().findElement(By.className("role")).getText()).isEqualTo("Model · bard");
+        String answer = lastAssistant().findElement(By.className("content")).getText();
+        String jsonl = (String) d.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "import('/ui/playground.js').then(m => done(m.exportJsonl()));");
+        assertThat(jsonl.lines().count()).isEqualTo(1);
+        JsonNode messages = M.readTree(jsonl).path("messages");
+        assertThat(messages.findValuesAsText("role")).containsExactly("system", "user", "assistant");
+        assertThat(messages.get(0).path("content").asText()).isEqualTo("You are a poet.");
+        assertThat(messages.get(1).path("content").asText()).isEqualTo("JULIET:");
+        assertThat(messages.get(2).path("content").asText().strip()).isEqualTo(answer.strip());
+        String json = (String) d.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "import('/ui/playground.js').then(m => done(JSON.stringify(m.exportMessages())));");
+        assertThat(M.readTree(json)).isEqualTo(messages);
     }
 
     @Test
