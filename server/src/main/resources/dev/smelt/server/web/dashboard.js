@@ -51,6 +51,10 @@ async function connect() {
   for (;;) {
     try {
       const r = await apiFetch('/api/smelt/stats', { headers: { Accept: 'text/event-stream' } });
+      if (r.status === 404) { // smelt route: no engines of its own to show
+        $('health').textContent = 'this server has no live engine stats (/api/smelt/stats): it serves no models itself';
+        return;
+      }
       if (!r.ok) throw new Error(await errorText(r));
       $('health').textContent = 'connected';
       await readEvents(r.body, data => onSample(JSON.parse(data)));
