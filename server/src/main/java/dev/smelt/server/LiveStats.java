@@ -2,7 +2,10 @@ package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.server.http.ApiException;
+import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
+import io.javalin.http.sse.SseHandler;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -22,6 +25,7 @@ final class LiveStats {
     private final int slotsPerModel;
     private final LongSupplier nanos;
     private final Duration period;
+    private final SseHandler sse = new SseHandler(this::stream);
     private volatile boolean closed;
 
     LiveStats(ModelRegistry models, EngineWatchdog watchdog, int slotsPerModel, LongSupplier nanos, Duration period) {
@@ -86,6 +90,19 @@ final class LiveStats {
         o.put("healthy", problems.isEmpty());
         problems.forEach(o.putArray("problems")::add);
         return o;
+    }
+
+    /**
+     * The route: an event stream for a client that asks for one ({@code Accept: text/event-stream}, as EventSource and
+     * the dashboard do), else a 406 saying so (Javalin would answer an empty 200).
+     */
+    void handle(Context ctx) throws Exception {
+        String accept = ctx.header("Accept");
+        if (accept == null || !accept.contains("text/event-stream")) {
+            throw new ApiException(406, "invalid_request_error", "/api/smelt/stats is a Server-Sent Events stream: send "
+                    + "'Accept: text/event-stream' (curl -N -H 'Accept: text/event-stream')", null, "not_acceptable", null);
+        }
+        sse.handle(ctx);
     }
 
     /** Streams samples to {@code client} until it disconnects or {@link #close} is called. */

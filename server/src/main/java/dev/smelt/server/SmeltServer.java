@@ -84,7 +84,7 @@ public final class SmeltServer implements AutoCloseable {
         app.get("/api/ps", listings::ps);
         app.get("/api/version", ollama::version);
         this.liveStats = new LiveStats(models, watchdog, config.slots(), System::nanoTime, LiveStats.DEFAULT_PERIOD);
-        app.sse("/api/smelt/stats", liveStats::stream);
+        app.get("/api/smelt/stats", liveStats::handle);
         dev.smelt.server.web.WebUi.install(app);
         dev.smelt.server.web.OpenApi.install(app, "smelt serve");
     }

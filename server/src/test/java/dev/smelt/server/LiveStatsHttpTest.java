@@ -44,10 +44,14 @@ class LiveStatsHttpTest {
     }
 
     @Test
-    void needsTheKey() throws Exception {
+    void needsTheKeyAndAnEventStreamAccept() throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/smelt/stats")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(M.readTree(r.body()).path("error").asText()).contains("API key");
+        HttpResponse<String> plain = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/smelt/stats")).header("Authorization", "Bearer sk-stats")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.statusCode()).isEqualTo(406);
+        assertThat(M.readTree(plain.body()).path("error").asText()).contains("Accept: text/event-stream");
     }
 
     @Test
