@@ -28,10 +28,23 @@ function render() {
   box.scrollTop = box.scrollHeight;
 }
 
+/** A message's text: its content, then one line per tool call, name(arguments). */
+function callsText(m) {
+  const calls = (m.tool_calls || []).map(c => `tool call: ${c.function.name}(${c.function.arguments})`);
+  return [m.content].concat(calls).filter(x => x).join('\n');
+}
+
+/** A message as the API takes it: role and content, and the tool calls an answer made. */
+function wire(m) {
+  const w = { role: m.role, content: m.content };
+  if (m.tool_calls && m.tool_calls.length) w.tool_calls = m.tool_calls;
+  return w;
+}
+
 function messageElement(m, index) {
   const div = el('div', 'message ' + m.role);
   div.append(el('span', 'role', m.role === 'user' ? 'You' : 'Model' + (m.model ? ' · ' + m.model : '')));
-  const body = el('div', 'content', m.content);
+  const body = el('div', 'content', callsText(m));
   div.append(body);
   m.view = body;
   if (m.stats) div.append(el('p', 'stats', m.stats));
@@ -60,11 +73,30 @@ function schema() {
   }
 }
 
-function requestBody(s) {
+function tools() {
+  const text = $('tools').value.trim();
+  if (!text) return null;
+  let t;
+  try { t = JSON.parse(text); } catch (e) { throw new Error('the tool definitions are not valid JSON: ' + e.message); }
+  if (!Array.isArray(t)) throw new Error('the tool definitions must be a JSON array of {"type":"function","function":{...}}');
+  return t;
+}
+
+/** The streamed tool-call deltas of one choice merged into whole calls (OpenAI sends the arguments in pieces). */
+function mergeToolCalls(calls, deltas) {
+  for (const d of deltas) {
+    const c = calls[d.index || 0] || (calls[d.index || 0] = { id: '', type: 'function', function: { name: '', arguments: '' } });
+    if (d.id) c.id = d.id;
+    if (d.function && d.function.name) c.function.name += d.function.name;
+    if (d.function && d.function.arguments) c.function.arguments += d.function.arguments;
+  }
+}
+
+function requestBody(s, t) {
   const messages = [];
   const system = $('system').value.trim();
   if (system) messages.push({ role: 'system', content: system });
-  conversation.filter(m => !m.pending).forEach(m => messages.push({ role: m.role, content: m.content }));
+  conversation.filter(m => !m.pending).forEach(m => messages.push(wire(m)));
   const body = { model: $('model').value, messages, stream: true, stream_options: { include_usage: true } };
   const num = (id, int) => { const v = $(id).value.trim(); return v === '' ? undefined : (int ? parseInt(v, 10) : parseFloat(v)); };
   for (const [id, int] of [['temperature', false], ['top_p', false], ['max_tokens', true], ['seed', true]]) {
@@ -72,15 +104,16 @@ function requestBody(s) {
     if (v !== undefined && !Number.isNaN(v)) body[id] = v;
   }
   if (s) body.response_format = { type: 'json_schema', json_schema: { name: 'playground', schema: s, strict: true } };
+  if (t) { body.tools = t; body.tool_choice = $('tool_choice').value; }
   return body;
 }
 
 /** Streams one answer into a new assistant message; the stop button aborts it. */
 async function answer() {
-  let s;
-  try { s = schema(); } catch (e) { status(e.message, true); return; }
+  let s, t;
+  try { s = schema(); t = tools(); } catch (e) { status(e.message, true); return; }
   const reply = { role: 'assistant', content: '', pending: true };
-  const body = requestBody(s);
+  const body = requestBody(s, t);
   conversation.push(reply);
   running = new AbortController();
   $('stop').disabled = false;
@@ -101,12 +134,17 @@ async function answer() {
       const c = (o.choices || [])[0];
       if (!c) return;
       if (c.finish_reason) finish = c.finish_reason;
+      if (c.delta && c.delta.tool_calls) {
+        if (first === null) first = performance.now();
+        mergeToolCalls(reply.tool_calls || (reply.tool_calls = []), c.delta.tool_calls);
+        reply.view.textContent = callsText(reply);
+      }
       const piece = c.delta && c.delta.content;
       if (piece) {
         if (first === null) first = performance.now();
         chunks++;
         reply.content += piece;
-        reply.view.textContent = reply.content; // text, never HTML
+        reply.view.textContent = callsText(reply); // text, never HTML
       }
     });
     status(finish ? 'done (' + finish + ')' : 'done');
@@ -166,7 +204,7 @@ function download(name, type, text) {
 export function exportMessages() {
   const system = $('system').value.trim();
   return (system ? [{ role: 'system', content: system }] : [])
-    .concat(conversation.filter(m => !m.pending).map(m => ({ role: m.role, content: m.content })));
+    .concat(conversation.filter(m => !m.pending).map(wire));
 }
 
 /** The conversation as one `smelt finetune --data` JSONL line (loss on every assistant turn); empty without an answer. */

@@ -181,6 +181,25 @@ class WebPagesBrowserTest {
     }
 
     @Test
+    void aRequiredToolCallIsShownAndExported() throws Exception {
+        openPlayground();
+        set("tools", "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"weather in a city\","
+                + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"enum\":[\"Paris\",\"Rome\"]}},"
+                + "\"required\":[\"city\"]}}}]");
+        new Select(d.findElement(By.id("tool_choice"))).selectByValue("required");
+        set("max_tokens", "60");
+        send("What is the weather in Paris?");
+        waiting().until(x -> status().startsWith("done"));
+        String text = lastAssistant().findElement(By.className("content")).getText();
+        assertThat(text).matches("(?s).*tool call: get_weather\\(\\{\\s*\"city\"\\s*:\\s*\"(Paris|Rome)\"\\s*}\\).*");
+        String json = (String) d.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                + "import('/ui/playground.js').then(m => done(JSON.stringify(m.exportMessages())));");
+        JsonNode call = M.readTree(json).get(1).path("tool_calls").get(0);
+        assertThat(call.path("function").path("name").asText()).isEqualTo("get_weather");
+        assertThat(M.readTree(call.path("function").path("arguments").asText()).path("city").asText()).isIn("Paris", "Rome");
+    }
+
+    @Test
     void stopEndsTheStreamMidway() {
         openPlayground();
         // an array of at least 1000 items cannot end before max_tokens: the answer is still streaming when stop is clicked
