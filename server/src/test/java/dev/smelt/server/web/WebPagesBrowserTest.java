@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -163,7 +164,7 @@ class WebPagesBrowserTest {
         set("system", "You are a poet.");
         set("temperature", "0");
         set("max_tokens", "8");
-        send("JULIET:");
+        d.findElement(By.cssSelector("textarea[name=prompt]")).sendKeys("JULIET:", Keys.ENTER); // keyboard only: Enter sends
         waiting().until(x -> status().startsWith("done"));
         assertThat(lastAssistant().findElement(By.className("role")).getText()).isEqualTo("Model · bard");
         String answer = lastAssistant().findElement(By.className("content")).getText();
@@ -178,6 +179,10 @@ class WebPagesBrowserTest {
         String json = (String) d.executeAsyncScript("const done = arguments[arguments.length - 1];"
                 + "import('/ui/playground.js').then(m => done(JSON.stringify(m.exportMessages())));");
         assertThat(M.readTree(json)).isEqualTo(messages);
+        // edit: the message goes back to the prompt box and the turns from it on are dropped
+        d.findElement(By.cssSelector(".message.user .edit")).click();
+        assertThat(d.findElement(By.cssSelector("textarea[name=prompt]")).getAttribute("value")).isEqualTo("JULIET:");
+        assertThat(d.findElements(By.cssSelector(".message"))).isEmpty();
     }
 
     @Test
