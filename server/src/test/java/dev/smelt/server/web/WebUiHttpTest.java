@@ -81,4 +81,21 @@ class WebUiHttpTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(401); // only GET is public
     }
+
+    /** The pages follow the server's Host rule (against DNS rebinding): a foreign name gets 403, a loopback one the page. */
+    @Test
+    void theHostRuleAppliesToThePages() throws Exception {
+        assertThat(rawGet("/", "evil.example")).startsWith("HTTP/1.1 403");
+        assertThat(rawGet("/ui/playground.js", "evil.example")).startsWith("HTTP/1.1 403");
+        assertThat(rawGet("/", "localhost")).startsWith("HTTP/1.1 200");
+    }
+
+    /** A GET with a chosen Host header (java.net.http refuses to set Host). */
+    private static String rawGet(String path, String host) throws Exception {
+        URI u = URI.create(base);
+        try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
 }
