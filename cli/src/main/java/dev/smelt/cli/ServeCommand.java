@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         int bound = server.start();
-        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics)%n",
+        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics; playground at /, dashboard at /dashboard, API docs at /docs)%n",
                 String.join(", ", servedNames), host, bound);
         stopped.await();
         return 0;

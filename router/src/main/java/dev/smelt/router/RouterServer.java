@@ -75,6 +75,8 @@ public final class RouterServer implements AutoCloseable {
             ctx.contentType("application/json").result(modelObject().toString());
         });
         app.post("/v1/chat/completions", this::chat);
+        dev.smelt.server.web.WebUi.install(app);
+        dev.smelt.server.web.OpenApi.install(app, "smelt route");
     }
 
     /** Starts listening on the settings' host and port (0 = any free port); returns the port. */

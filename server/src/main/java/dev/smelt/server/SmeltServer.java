@@ -25,6 +25,7 @@ public final class SmeltServer implements AutoCloseable {
     private final ModelRegistry models;
     private final ServerMetrics metrics;
     private final EngineWatchdog watchdog;
+    private final LiveStats liveStats;
     private final Javalin app;
     private final RequestLog log;
     private final EmbeddingModels embeddings;
@@ -82,6 +83,10 @@ public final class SmeltServer implements AutoCloseable {
         app.post("/api/show", listings::show);
         app.get("/api/ps", listings::ps);
         app.get("/api/version", ollama::version);
+        this.liveStats = new LiveStats(models, watchdog, config.slots(), System::nanoTime, LiveStats.DEFAULT_PERIOD);
+        app.get("/api/smelt/stats", liveStats::handle);
+        dev.smelt.server.web.WebUi.install(app);
+        dev.smelt.server.web.OpenApi.install(app, "smelt serve");
     }
 
     /**
@@ -226,6 +231,7 @@ public final class SmeltServer implements AutoCloseable {
     public void close(Duration grace) {
         ready = false;
         shuttingDown = true;
+        liveStats.close();
         long deadline = System.nanoTime() + grace.toNanos();
         while (inFlight.get() > 0 && System.nanoTime() < deadline) {
             try {

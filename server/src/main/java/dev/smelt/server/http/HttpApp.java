@@ -139,7 +139,7 @@ public final class HttpApp {
                     + "IP addresses and its --host; start it with --allowed-host NAME to serve this name", null, "host_not_allowed", null);
         }
         String method = ctx.method().name();
-        if (!keys.isEmpty() && !ctx.path().equals("/health") && !method.equals("OPTIONS")) {
+        if (!keys.isEmpty() && !ctx.path().equals("/health") && !method.equals("OPTIONS") && !isPublicPage(method, ctx.path())) {
             String h = ctx.header("Authorization");
             String key = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : ctx.header("x-api-key");
             if (key == null || !keys.matches(key.strip())) {
@@ -151,6 +151,17 @@ public final class HttpApp {
             requireJson(ctx.header("Content-Type"), ctx.header("Origin"));
         }
     }
+
+    /**
+     * The web pages' shells and static files, served without a key: they hold no data (every model, stat
+     * and answer comes from the keyed API), and the page must load to ask the user for the key.
+     */
+    static boolean isPublicPage(String method, String path) {
+        return (method.equals("GET") || method.equals("HEAD")) && (PUBLIC_PAGES.contains(path) || path.startsWith("/ui/")
+                || path.startsWith("/webjars/"));
+    }
+
+    private static final java.util.Set<String> PUBLIC_PAGES = java.util.Set.of("/", "/dashboard", "/docs", "/openapi.json");
 
     /** 415 unless the body is declared JSON (or undeclared by a non-browser client). */
     static void requireJson(String contentType, String origin) {
