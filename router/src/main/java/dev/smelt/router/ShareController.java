@@ -107,7 +107,7 @@ public final class ShareController {
             // the cap clips windows that would overspend but nothing makes up for those that underspend, so a quantile
             // aimed at the target realizes less (22% for 25% on drifted Banking77): aim above it by the shortfall
             double aim = Math.min(1, target + CATCH_UP * Math.max(0, target - (double) sentInWindow / have));
-            double t = RoutingCurve.thresholdForShare(recent, aim);
+            double t = kthHighest(recent, (int) Math.floor(aim * have + 1e-9));
             if (t != threshold) {
                 Adjustment a = new Adjustment(n, threshold, t, (double) sentInWindow / have);
                 adjustments.add(a);
@@ -116,6 +116,20 @@ public final class ShareController {
             }
         }
         return strong;
+    }
+
+    /**
+     * The k-th highest score (+∞ for k = 0). Unlike offline calibration it does not step above a tie at that
+     * score: when many requests tie (no confidence reported, invalid answers) the cap shares the budget among them,
+     * where stepping above would send none of them.
+     */
+    static double kthHighest(double[] s, int k) {
+        if (k <= 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double[] sorted = s.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[Math.max(0, sorted.length - k)];
     }
 
     public synchronized double threshold() {
