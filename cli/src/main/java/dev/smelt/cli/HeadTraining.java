@@ -35,6 +35,7 @@ final class HeadTraining {
             fitted = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).fit(a.model(), x, train.labels());
             p.update(epochs, "early stop");
             m = fitted.head().metrics();
+            m.put("method", "head");
             m.put("encoder", a.model()).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);
         }
         SoftmaxClassifier head = fitted.head();

@@ -30,7 +30,7 @@ class ClassifyCommandsTest {
         String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "bogus");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("--method must be full or head").contains("bogus").doesNotContain("at dev.smelt");
+        assertThat(r[2]).contains("--method must be auto, full or head").contains("bogus").doesNotContain("at dev.smelt");
         r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--val-fraction", "1.5");
         assertThat(r[0]).isEqualTo("1");
@@ -38,7 +38,26 @@ class ClassifyCommandsTest {
         r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "lora");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("--method must be full or head").contains("lora").doesNotContain("at dev.smelt");
+        assertThat(r[2]).contains("--method must be auto, full or head").contains("lora").doesNotContain("at dev.smelt");
+    }
+
+    @Test
+    void autoPicksTheHeadFewShotAndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
+        dev.smelt.model.classify.LabeledTexts few = dev.smelt.model.classify.LabeledTexts.read(csv(dir), "text", "category");
+        assertThat(ClassifyCommands.Train.autoMethod(few, dev.smelt.model.classify.Abstention.none())).isEqualTo("head"); // 4 per class
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        java.util.List<String> labels = new java.util.ArrayList<>();
+        for (int i = 0; i < 2 * ClassifyCommands.Train.AUTO_FULL_PER_CLASS; i++) {
+            texts.add("text " + i);
+            labels.add(i % 2 == 0 ? "a" : "b");
+        }
+        assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
+                dev.smelt.model.classify.Abstention.none())).isEqualTo("full");
+        // out-of-scope examples are not a class: they do not count toward the examples per class
+        labels.replaceAll(l -> l.equals("b") ? "oos" : l);
+        labels.set(1, "b");
+        assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
+                dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("head");
     }
 
     @Test
@@ -47,7 +66,7 @@ class ClassifyCommandsTest {
         Path data = csv(dir);
         Path out = dir.resolve("clf");
         String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
-                "--label-column", "category", "--out", out.toString(), "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.25");
+                "--label-column", "category", "--out", out.toString(), "--method", "full", "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.25");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).contains("\"method\" : \"full\"");
         com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r[1]);

@@ -123,6 +123,17 @@ class RouteEvalCommandTest {
     }
 
     @Test
+    void distanceConfidenceNeedsAClassifierTarget() throws Exception {
+        Path router = setUp("  type: cascade\n  confidence: distance\n");
+        String[] bad = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString());
+        assertThat(bad[0]).isEqualTo("1");
+        assertThat(bad[2]).contains("policy.confidence 'distance' needs a weak target of type classifier").doesNotContain("at dev.smelt");
+        router = setUp("  type: cascade\n  confidence: vibes\n");
+        bad = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString());
+        assertThat(bad[2]).contains("policy.confidence must be probability, distance or combined");
+    }
+
+    @Test
     void evalThenRouteTrainThenALearnedRouter() throws Exception {
         Path router = setUp("  type: learned\n  model: router-model.json\n  threshold: 0.5\n");
         String weakUrl = "http://127.0.0.1:" + weak.getAddress().getPort() + "/v1";

@@ -51,7 +51,7 @@ import java.util.regex.PatternSyntaxException;
  * budget_usd: 10                  # paid targets are skipped once spent; free ones never are
  * budget_share: 0.25              # teacher share held over every window of requests (ShareController), starting
  *                                 # from the policy's threshold; each threshold move is logged
- * budget_window: 200              # requests the share is held over
+ * budget_window: 1000             # requests the share is held over (default 1000)
  * mode: budget                    # budget (hold the share) | quality (keep the threshold, report the share)
  * </pre>
  * Immutable.

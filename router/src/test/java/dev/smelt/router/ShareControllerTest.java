@@ -106,6 +106,29 @@ class ShareControllerTest {
     }
 
     @Test
+    void aRouterFileWithABudgetShareRoutesThroughTheController(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("router.yaml");
+        java.nio.file.Files.writeString(f, "targets:\n  small: {type: fake}\n  teacher: {type: fake}\n"
+                + "policy: {type: cascade, weak: small, strong: teacher, min_confidence: 0.9}\n"
+                + "budget_share: 0.1\nbudget_window: 20\n");
+        Map<String, TargetFactory> types = Map.of("fake", (name, s, base) -> new Scripted(name, Map.of(), Map.of(), BigDecimal.ZERO));
+        RouterConfig cfg = RouterConfig.load(f);
+        assertThat(cfg.budgetShare()).isEqualTo(0.1);
+        assertThat(cfg.budgetWindow()).isEqualTo(20);
+        assertThat(cfg.mode()).isEqualTo(ShareController.Mode.BUDGET);
+        try (Router r = cfg.build(types, task, Map.of())) {
+            assertThat(r.policy()).isInstanceOf(BudgetedPolicy.class);
+            int teacher = 0;
+            for (int i = 0; i < 40; i++) { // no confidence → score 1 ≥ threshold: every answer wants the teacher
+                teacher += r.answer(Query.of(task, "q" + i, "q" + i)).target().equals("teacher") ? 1 : 0;
+            }
+            assertThat(teacher).isEqualTo(4); // ⌊0.1 · 20⌋ per window of 20, pro rata before: 2 per 20 requests
+        }
+        java.nio.file.Files.writeString(f, java.nio.file.Files.readString(f) + "mode: thrifty\n");
+        assertThatThrownBy(() -> RouterConfig.load(f)).hasMessageContaining("'mode' must be budget or quality");
+    }
+
+    @Test
     void hardCapHoldsEvenWhenEveryScoreIsHigh() {
         ShareController c = new ShareController(0.1, 0.0, 50, ShareController.Mode.BUDGET, null);
         boolean[] sent = new boolean[500];
