@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -110,12 +111,22 @@ public final class ReplicaPool {
     private final List<Replica> replicas;
     private final Settings settings;
     private final LongSupplier nanos;
+    private final Consumer<String> events;
     private final long[] ringHashes; // sorted points of the ring
     private final int[] ringOwners;  // ringOwners[i]: index of the replica at ringHashes[i]
     private int cursor;              // round-robin start among ties
 
-    /** @param ids the replicas' names (URLs), distinct */
+    /** A pool that reports nothing. */
     public ReplicaPool(List<String> ids, Settings settings, LongSupplier nanos) {
+        this(ids, settings, nanos, e -> {
+        });
+    }
+
+    /**
+     * @param ids    the replicas' names (URLs), distinct
+     * @param events told of each ejection and each health change, one line each (called under the pool's lock: keep it quick)
+     */
+    public ReplicaPool(List<String> ids, Settings settings, LongSupplier nanos, Consumer<String> events) {
         if (ids.isEmpty()) {
             throw new IllegalArgumentException("a pool needs at least one replica");
         }
@@ -124,6 +135,7 @@ public final class ReplicaPool {
         }
         this.settings = settings;
         this.nanos = nanos;
+        this.events = events;
         List<Replica> rs = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
             rs.add(new Replica(i, ids.get(i)));
@@ -193,6 +205,8 @@ public final class ReplicaPool {
                     r.ejected = true;
                     r.ejectedUntil = now + t;
                     r.failuresInRow = 0;
+                    events.accept("ejected " + r.id + " for " + t / 1_000_000 + " ms after " + settings.consecutiveFailures()
+                            + " failures in a row (ejection " + r.ejections + ")");
                 }
             }
             case NEUTRAL -> {
@@ -204,11 +218,17 @@ public final class ReplicaPool {
     public synchronized void checked(Replica r, boolean ok) {
         if (ok) {
             r.failedChecks = 0;
+            if (!r.healthy) {
+                events.accept(r.id + " passed its health check: back in service");
+            }
             r.healthy = true;
             if (!ejectedNow(r, nanos.getAsLong()) && r.ejections > 0) {
                 r.ejections--; // a replica that stays well earns back its shorter ejections (Envoy's decay)
             }
         } else if (++r.failedChecks >= settings.unhealthyChecks()) {
+            if (r.healthy) {
+                events.accept(r.id + " failed " + r.failedChecks + " health checks in a row: out of service until one passes");
+            }
             r.healthy = false;
         }
     }

@@ -105,7 +105,7 @@ public final class StandardTargets {
             throw new IllegalArgumentException("target '" + name + "': " + e.getMessage(), e);
         }
         Duration interval = seconds(name, s, "health_interval_seconds", Duration.ofSeconds(5)); // 0: no background checks
-        ReplicaPool pool = new ReplicaPool(ids, settings, time::nanoTime);
+        ReplicaPool pool = new ReplicaPool(ids, settings, time::nanoTime, e -> System.err.println("pool '" + name + "': " + e));
         List<RemoteTarget> clients = new ArrayList<>();
         try {
             for (String u : ids) {

@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 /** The pool's choices on a virtual clock: balancing, ejection and its growth, health, affinity and its bound. */
 class ReplicaPoolTest {
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    private final ReplicaPool pool = new ReplicaPool(List.of("http://a", "http://b", "http://c"), ReplicaPool.Settings.defaults(), now::get);
+    private final List<String> events = new java.util.ArrayList<>();
+    private final ReplicaPool pool = new ReplicaPool(List.of("http://a", "http://b", "http://c"), ReplicaPool.Settings.defaults(), now::get,
+            events::add);
 
     private ReplicaPool.Replica r(int i) {
         return pool.replicas().get(i);
@@ -74,6 +76,7 @@ class ReplicaPoolTest {
         assertThat(pool.ejected(r(0))).isFalse();
         fail(r(0), 1);
         assertThat(pool.ejected(r(0))).isTrue();
+        assertThat(events).containsExactly("ejected http://a for 30000 ms after 5 failures in a row (ejection 1)");
         for (int i = 0; i < 20; i++) {
             ReplicaPool.Replica x = pool.pick(null, Set.of());
             assertThat(x).isNotEqualTo(r(0));
@@ -121,6 +124,8 @@ class ReplicaPoolTest {
         }
         pool.checked(r(1), true);
         assertThat(pool.available(r(1))).isTrue();
+        assertThat(events).containsExactly("http://b failed 2 health checks in a row: out of service until one passes",
+                "http://b passed its health check: back in service");
     }
 
     @Test
