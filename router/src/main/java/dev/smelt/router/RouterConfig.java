@@ -33,6 +33,7 @@ import java.util.regex.PatternSyntaxException;
  *   small: {type: gguf, path: model.gguf}
  *   teacher: {type: openai, url: https://api.openai.com/v1, model: gpt-4o-mini, api_key_env: OPENAI_API_KEY,
  *             price_in: 0.15, price_out: 0.60}
+ *   fleet: {type: pool, model: default, replicas: [http://10.0.0.1:8080, http://10.0.0.2:8080]}  # see StandardTargets
  * policy:
  *   type: cascade                 # cascade | learned | rules
  *   weak: small                   # the cheap target
