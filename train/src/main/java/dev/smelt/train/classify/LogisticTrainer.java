@@ -226,9 +226,14 @@ public final class LogisticTrainer {
         return s / Math.max(1, idx.length);
     }
 
-    /** Golden-section search of log T in [ln 0.05, ln 20] minimizing validation NLL (Guo et al. 2017). */
+    /**
+     * Golden-section search of log T in [ln 0.05, ln 20] minimizing validation NLL (Guo et al. 2017). When every
+     * validation example is already right, NLL only falls as T shrinks, so the search would run to its bound and
+     * report near-certainty for anything (seen with 10 validation rows: T = 0.05, an off-topic query at 0.97): then
+     * there is no evidence to rescale and T stays 1.
+     */
     public static double fitTemperature(float[][] x, int[] y, int[] val, float[] w, float[] b, int c) {
-        if (val.length == 0) {
+        if (val.length == 0 || allRight(x, y, val, w, b, c)) {
             return 1.0;
         }
         double lo = Math.log(0.05), hi = Math.log(20);
@@ -251,6 +256,15 @@ public final class LogisticTrainer {
             }
         }
         return Math.exp((lo + hi) / 2);
+    }
+
+    private static boolean allRight(float[][] x, int[] y, int[] val, float[] w, float[] b, int c) {
+        for (int i : val) {
+            if (SoftmaxClassifier.argmax(SoftmaxClassifier.logits(w, b, x[i], c)) != y[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static double accuracy(SoftmaxClassifier head, float[][] x, int[] y, int[] idx) {

@@ -57,6 +57,28 @@ class LogisticTrainerTest {
     }
 
     @Test
+    void aValidationSetWithNoErrorsLeavesTheTemperatureAtOne() {
+        List<String> labels = new ArrayList<>();
+        float[][] x = clusters(new SplittableRandom(3), 60, labels, 0.15);
+        SoftmaxClassifier head = new LogisticTrainer(new LogisticTrainer.Options(0.2, 300, 10, 16, 0.05, 1e-4, 7, Abstention.none()), null)
+                .train("e", x, labels);
+        assertThat(head.metrics().path("validation_accuracy").asDouble()).isEqualTo(1.0);
+        assertThat(head.temperature()).isEqualTo(1.0); // before: the search's bound, 0.05
+    }
+
+    @Test
+    void aValidationSetWithErrorsStillFitsTheTemperature() {
+        List<String> labels = new ArrayList<>();
+        float[][] x = clusters(new SplittableRandom(4), 60, labels, 1.2); // overlapping clusters: some validation errors
+        SoftmaxClassifier head = new LogisticTrainer(new LogisticTrainer.Options(0.2, 300, 10, 16, 0.05, 1e-4, 7, Abstention.none()), null)
+                .train("e", x, labels);
+        assertThat(head.metrics().path("validation_accuracy").asDouble()).isLessThan(1.0);
+        assertThat(head.temperature()).isNotEqualTo(1.0);
+        assertThat(head.metrics().path("validation_loss_calibrated").asDouble())
+                .isLessThanOrEqualTo(head.metrics().path("validation_loss").asDouble() + 1e-9);
+    }
+
+    @Test
     void sameSeedSameHead() {
         List<String> l1 = new ArrayList<>();
         List<String> l2 = new ArrayList<>();
