@@ -275,8 +275,11 @@ final class DemoCommand implements Callable<Integer> {
         result.set("router", routed);
         DistillOutput.atomicWrite(ev.resolve("result.json"), Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
         ObjectNode o = Canonical.JSON.createObjectNode();
-        for (String k : List.of("n", "accuracy", "teacher_share", "apgr", "cpt50", "cpt80", "threshold")) {
+        for (String k : List.of("n", "accuracy", "teacher_share", "apgr", "cpt50", "cpt80")) {
             o.set(k, routed.get(k));
+        }
+        if (Double.isFinite(res.threshold())) { // the router file's own name and value: one number, one name
+            o.put("min_confidence", 1 - res.threshold());
         }
         o.set("classifier_accuracy", routed.get("weak_accuracy"));
         o.set("teacher_accuracy", routed.get("strong_accuracy"));

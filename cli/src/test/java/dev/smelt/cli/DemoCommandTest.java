@@ -67,7 +67,9 @@ class DemoCommandTest {
         var cal = Files.readAllLines(work.resolve("split/calibration.jsonl"));
         var train = Files.readAllLines(work.resolve("split/train.jsonl"));
         assertThat(cal).isNotEmpty().doesNotContainAnyElementsOf(train);
-        assertThat(Files.readString(work.resolve("router.yaml"))).contains("type: cascade").doesNotContain("min_confidence: 0.5}");
+        assertThat(Files.readString(work.resolve("router.yaml"))).contains("type: cascade").doesNotContain("min_confidence: 0.5}")
+                .contains("min_confidence: " + o.get("min_confidence").asDouble() + "}"); // one number under one name (#13.10)
+        assertThat(o.has("threshold")).isFalse();
     }
 
     @Test
