@@ -51,7 +51,7 @@ public final class SelfInstruct {
     /** Seed instructions from a Self-Instruct seed file (JSONL with an "instruction" per line). */
     public static List<String> readSeeds(Path file) throws IOException {
         List<String> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
+        List<String> lines = java.util.Arrays.asList(DataFile.utf8(file).split("\r?\n"));
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
                 continue;
