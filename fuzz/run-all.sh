@@ -7,10 +7,10 @@ set -u
 cd "$(dirname "$0")/.."
 DURATION="${1:-10m}"
 FILTER="${2:-}"
-TARGETS="ModelFilesFuzzTest#gguf ModelFilesFuzzTest#safetensors ModelFilesFuzzTest#onnx ModelFilesFuzzTest#tokenizerJson
+TARGETS="${FUZZ_TARGETS:-ModelFilesFuzzTest#gguf ModelFilesFuzzTest#safetensors ModelFilesFuzzTest#onnx ModelFilesFuzzTest#tokenizerJson
 ModelFilesFuzzTest#peftAdapter ModelFilesFuzzTest#chatTemplate RequestBodyFuzzTest#openAiChat RequestBodyFuzzTest#openAiCompletions
 RequestBodyFuzzTest#ollamaGenerate RequestBodyFuzzTest#ollamaChat SchemaFuzzTest#jsonSchema TrainingInputsFuzzTest#jsonlTrainingData
-TrainingInputsFuzzTest#csvData TrainingInputsFuzzTest#taskYaml TrainingInputsFuzzTest#routerYaml"
+TrainingInputsFuzzTest#csvData TrainingInputsFuzzTest#taskYaml TrainingInputsFuzzTest#routerYaml}"
 mkdir -p fuzz/target/fuzz-logs
 status=0
 for t in $TARGETS; do

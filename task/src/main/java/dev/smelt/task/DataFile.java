@@ -31,12 +31,35 @@ public final class DataFile {
      * @param labelField   column/field with the expected output, or null to ignore labels
      * @param requireLabel when true a row without the label field is an error
      */
+    /**
+     * Strict UTF-8 naming {@code file:line} and the byte (Files.readString says only "Input length = 1").
+     * distill does not depend on smelt-model, whose {@code Utf8Text} does the same for model files.
+     */
+    static String utf8(Path file) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(b.length);
+        java.nio.charset.CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(in, out, true);
+        if (r.isError()) {
+            int at = in.position();
+            int line = 1;
+            for (int i = 0; i < at; i++) {
+                line += b[i] == '\n' ? 1 : 0;
+            }
+            throw new IOException(file + ":" + line + ": not valid UTF-8: byte 0x" + String.format("%02X", b[at] & 0xFF)
+                    + " at byte offset " + at + " (save the file as UTF-8)");
+        }
+        return out.flip().toString();
+    }
+
     public static List<Row> read(Path file, String inputField, String labelField, boolean requireLabel) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = utf8(file);
         if (name.endsWith(".csv")) {
             return csv(file, text, inputField, labelField, requireLabel);
         }

@@ -24,7 +24,7 @@ public final class JsonLines {
 
     /** The lines of {@code file} (UTF-8). */
     public static List<Line> read(Path file) throws IOException {
-        return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8));
+        return parse(file.toString(), DataFile.utf8(file)); // names the line and byte of invalid UTF-8
     }
 
     /** The non-blank lines of {@code text} ({@code \n} or {@code \r\n}); {@code source} names it in errors. */

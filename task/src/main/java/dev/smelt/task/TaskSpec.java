@@ -57,7 +57,7 @@ public record TaskSpec(String name, String instructions, List<String> labels, Js
         ObjectMapper m = json ? Canonical.JSON : YamlFiles.MAPPER;
         JsonNode root;
         try {
-            String text = Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+            String text = DataFile.utf8(file);
             root = m.readTree(text);
             if (!json) {
                 YamlFiles.keepListsAsWritten(text, root, Set.of("labels"));
@@ -66,8 +66,6 @@ public record TaskSpec(String name, String instructions, List<String> labels, Js
             var loc = e.getLocation();
             throw new IOException(file + (loc != null ? ":" + loc.getLineNr() : "") + ": cannot parse the task: "
                     + YamlFiles.cut(e.getOriginalMessage()));
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new IOException(file + ": not valid UTF-8 text");
         }
         return parse(file.toString(), root);
     }

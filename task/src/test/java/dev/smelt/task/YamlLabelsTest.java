@@ -44,4 +44,16 @@ class YamlLabelsTest {
         assertThatThrownBy(() -> load("name: x\ninstructions: y\nlabels: [yes, 'yes']\n"))
                 .isInstanceOf(IOException.class).hasMessageContaining("label 'yes' is listed twice");
     }
+
+    @Test
+    void nonUtf8DataAndTaskFilesNameTheLine() throws IOException {
+        Path csv = dir.resolve("data.csv");
+        Files.write(csv, new byte[] {'t', 'e', 'x', 't', '\n', 'o', 'k', '\n', 'c', 'a', 'f', (byte) 0xE9, '\n'});
+        assertThatThrownBy(() -> DataFile.read(csv, "text", null, false))
+                .isInstanceOf(IOException.class).hasMessageContaining("data.csv:3: not valid UTF-8: byte 0xE9 at byte offset 11");
+        Path task = dir.resolve("task.yaml");
+        Files.write(task, new byte[] {'n', 'a', 'm', 'e', ':', ' ', (byte) 0xFF, '\n'});
+        assertThatThrownBy(() -> TaskSpec.load(task))
+                .isInstanceOf(IOException.class).hasMessageContaining("task.yaml:1: not valid UTF-8: byte 0xFF");
+    }
 }

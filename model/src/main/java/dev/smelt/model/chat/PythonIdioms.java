@@ -74,7 +74,7 @@ final class PythonIdioms {
             int start = receiverStart(s, dot);
             String receiver = s.substring(start, dot);
             int argsStart = m.end();
-            String replacement = "py_" + m.group(1) + "(" + receiver + (s.charAt(argsStart) == ')' ? "" : ", ");
+            String replacement = "py_" + m.group(1) + "(" + receiver + (argsStart < s.length() && s.charAt(argsStart) == ')' ? "" : ", ");
             s = s.substring(0, start) + replacement + s.substring(argsStart);
         }
     }
@@ -106,7 +106,9 @@ final class PythonIdioms {
                 break;
             }
         }
-        return i + 1;
+        // An unbalanced bracket or unterminated quote scans past the start: take everything before the dot,
+        // and let Jinjava report the malformed template (fuzz finding: StringIndexOutOfBoundsException).
+        return Math.max(0, i + 1);
     }
 
     // ---- functions the rewritten templates call ----

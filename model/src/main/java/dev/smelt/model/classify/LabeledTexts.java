@@ -40,7 +40,7 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
         List<String> t = new ArrayList<>();
         List<String> l = new ArrayList<>();
         int line = 0;
-        for (String s : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String s : dev.smelt.model.Utf8Text.read(file).split("\r?\n", -1)) {
             line++;
             if (s.isBlank()) {
                 continue;
@@ -66,7 +66,7 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
     }
 
     static LabeledTexts csv(Path file, String textColumn, String labelColumn) throws IOException {
-        List<List<String>> rows = parseCsv(Files.readString(file, StandardCharsets.UTF_8), file);
+        List<List<String>> rows = parseCsv(dev.smelt.model.Utf8Text.read(file), file);
         if (rows.isEmpty()) {
             throw new IOException(file + ": empty file (expected a header row)");
         }

@@ -24,7 +24,7 @@ public final class SafetensorsBertLoader {
         }
         String type = cfg.path("model_type").asText("bert");
         if (!type.equals("bert")) {
-            throw new ModelException(cfgPath + ": model_type '" + type + "' is not supported; supported: bert");
+            throw new ModelException(cfgPath + ": model_type " + dev.smelt.model.text.Quote.of(type) + " is not supported; supported: bert");
         }
         String act = cfg.path("hidden_act").asText("gelu");
         if (!act.equals("gelu")) {

@@ -4,7 +4,6 @@ import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.WeightFormat;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,19 +26,16 @@ public final class TensorScan {
     private TensorScan() {
     }
 
-    /** Every tensor of a type smelt can decode that holds NaN or ±Inf, in file order. */
+    /**
+     * Every tensor of a type smelt can decode that holds NaN or ±Inf, in file order. Tensors are scanned in
+     * parallel (common fork-join pool): a multi-GB model is read once at memory speed, not one core's decode speed.
+     */
     public static List<NonFinite> nonFinite(GgufFile f) {
-        List<NonFinite> out = new ArrayList<>();
-        for (GgufTensorInfo t : f.tensors()) {
-            if (!Formats.supports(t.type())) {
-                continue; // integer tensors (I32 positions, etc.) cannot be non-finite
-            }
-            NonFinite nf = scan(f.segment(), t);
-            if (nf != null) {
-                out.add(nf);
-            }
-        }
-        return out;
+        return f.tensors().parallelStream()
+                .filter(t -> Formats.supports(t.type())) // integer tensors (I32 positions, etc.) cannot be non-finite
+                .map(t -> scan(f.segment(), t))
+                .filter(java.util.Objects::nonNull)
+                .toList();
     }
 
     private static NonFinite scan(MemorySegment file, GgufTensorInfo t) {

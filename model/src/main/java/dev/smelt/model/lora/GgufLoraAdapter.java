@@ -135,7 +135,7 @@ public final class GgufLoraAdapter {
         try (GgufFile f = GgufFile.open(path)) {
             String type = f.getString("general.type", "");
             if (!type.equals("adapter")) {
-                throw new IOException(path + ": metadata 'general.type' is '" + type + "', expected 'adapter' (is this a model, not a LoRA adapter?)");
+                throw new IOException(path + ": metadata 'general.type' is " + dev.smelt.model.text.Quote.of(type) + ", expected 'adapter' (is this a model, not a LoRA adapter?)");
             }
             String at = f.getString("adapter.type", "");
             if (!at.equals("lora")) {
@@ -143,7 +143,7 @@ public final class GgufLoraAdapter {
             }
             String arch = f.architecture();
             if (base != null && !base.architecture().equals(arch)) {
-                throw new IOException(path + ": adapter architecture '" + arch + "' does not match the model's '" + base.architecture() + "'");
+                throw new IOException(path + ": adapter architecture " + dev.smelt.model.text.Quote.of(arch) + " does not match the model's '" + base.architecture() + "'");
             }
             float alpha = f.getFloat("adapter.lora.alpha", 0f);
             Map<String, GgufTensorInfo> as = new LinkedHashMap<>();

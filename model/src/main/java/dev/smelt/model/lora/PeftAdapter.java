@@ -127,7 +127,7 @@ public final class PeftAdapter {
         }
         String type = c.path("peft_type").asText("");
         if (!type.equals("LORA")) {
-            throw new IOException(cfgPath + ": field 'peft_type' is '" + type + "'; only LORA adapters are supported");
+            throw new IOException(cfgPath + ": field 'peft_type' is " + dev.smelt.model.text.Quote.of(type) + "; only LORA adapters are supported");
         }
         int r = requireInt(cfgPath, c, "r");
         float alpha = (float) requireNumber(cfgPath, c, "lora_alpha");

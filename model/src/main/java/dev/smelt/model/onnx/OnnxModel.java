@@ -85,11 +85,11 @@ public final class OnnxModel implements AutoCloseable {
         /** The values as floats; only for FLOAT tensors. */
         public float[] floats() {
             if (dataType != FLOAT) {
-                throw new OnnxFormatException("initializer '" + name + "' has data_type " + dataType + ", expected 1 (FLOAT)");
+                throw new OnnxFormatException("initializer " + dev.smelt.model.text.Quote.of(name) + " has data_type " + dataType + ", expected 1 (FLOAT)");
             }
             long n = elements();
             if (n > Integer.MAX_VALUE || data.byteSize() != 4 * n) {
-                throw new OnnxFormatException("initializer '" + name + "' at byte offset " + fileOffset + ": " + data.byteSize()
+                throw new OnnxFormatException("initializer " + dev.smelt.model.text.Quote.of(name) + " at byte offset " + fileOffset + ": " + data.byteSize()
                         + " bytes of data for dims " + java.util.Arrays.toString(dims) + " (expected " + 4 * n + ")");
             }
             float[] out = new float[(int) n];
@@ -100,7 +100,7 @@ public final class OnnxModel implements AutoCloseable {
         /** The values of an INT64 tensor (shape constants). */
         public long[] longs() {
             if (dataType != INT64) {
-                throw new OnnxFormatException("initializer '" + name + "' has data_type " + dataType + ", expected 7 (INT64)");
+                throw new OnnxFormatException("initializer " + dev.smelt.model.text.Quote.of(name) + " has data_type " + dataType + ", expected 7 (INT64)");
             }
             long[] out = new long[(int) (data.byteSize() / 8)];
             MemorySegment.copy(data, LE_LONG, 0, out, 0, out.length);
@@ -343,7 +343,7 @@ public final class OnnxModel implements AutoCloseable {
     public Initializer initializer(String name) {
         Initializer t = initializers.get(name);
         if (t == null) {
-            throw new OnnxFormatException(source + ": no initializer named '" + name + "'");
+            throw new OnnxFormatException(source + ": no initializer named " + dev.smelt.model.text.Quote.of(name) + "");
         }
         return t;
     }

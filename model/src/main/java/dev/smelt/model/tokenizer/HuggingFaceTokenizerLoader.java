@@ -13,6 +13,9 @@ import java.util.List;
  * {@code tokenizer_config.json} (add_bos_token, add_eos_token, bos_token, eos_token). Stateless.
  */
 final class HuggingFaceTokenizerLoader {
+    /** Largest hole in the id space accepted beyond the entries a file lists; real files leave a few hundred ids at most. */
+    static final int MAX_ID_GAP = 1 << 16;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private HuggingFaceTokenizerLoader() {
@@ -38,12 +41,27 @@ final class HuggingFaceTokenizerLoader {
             throw new TokenizerFormatException(file + ": field 'model.vocab' is missing or not an object");
         }
         JsonNode added = root.path("added_tokens");
+        // Ids size the arrays below: bound them by the entries the file holds before allocating (a hostile id
+        // of 10^9 would otherwise ask for gigabytes).
+        long limit = (long) parsed.vocabIds.size() + added.size() + MAX_ID_GAP;
         int n = 0;
-        for (int id : parsed.vocabIds) {
+        for (int k = 0; k < parsed.vocabIds.size(); k++) {
+            int id = parsed.vocabIds.get(k);
+            if (id >= limit) {
+                throw new TokenizerFormatException(file + ": model.vocab[" + dev.smelt.model.text.Quote.of(parsed.vocabPieces.get(k)) + "] = " + id
+                        + " is far beyond the " + (parsed.vocabIds.size() + added.size()) + " entries of the file");
+            }
             n = Math.max(n, id + 1);
         }
+        int j = 0;
         for (JsonNode a : added) {
-            n = Math.max(n, a.path("id").asInt(-1) + 1);
+            JsonNode id = a.path("id");
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= limit) {
+                throw new TokenizerFormatException(file + ": added_tokens[" + j + "].id = " + dev.smelt.model.text.Quote.cut(id)
+                        + " is not a token id below " + limit);
+            }
+            j++;
+            n = Math.max(n, id.asInt() + 1);
         }
         String[] pieces = new String[n];
         TokenType[] types = new TokenType[n];

@@ -59,8 +59,8 @@ final class PreTokenizers {
             case "gpt-4o", "llama4" -> List.of(GPT4O);
             case "poro-chat", "viking" -> List.of(" ?[^(\\s|.,!?…。，、।۔،)]+");
             case "default" -> List.of("[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2, "\\p{N}+", "[0-9][0-9][0-9]");
-            default -> throw new IllegalArgumentException(where + ": unsupported pre-tokenizer '" + name
-                    + "'; supported: " + SUPPORTED);
+            default -> throw new IllegalArgumentException(where + ": unsupported pre-tokenizer " + dev.smelt.model.text.Quote.of(name)
+                    + "; supported: " + SUPPORTED);
         };
     }
 }

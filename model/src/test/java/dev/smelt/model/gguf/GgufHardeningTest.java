@@ -210,4 +210,18 @@ class GgufHardeningTest {
                     .hasMessageContaining("tokenizer.json").hasMessageContaining("nesting depth");
         }
     }
+
+    @Test
+    void hugeOrNegativeTokenizerJsonIdsAreErrorsNotOutOfMemory() throws IOException {
+        Path p = dir.resolve("tokenizer.json");
+        Files.writeString(p, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1000000000}, \"merges\": []}}");
+        assertThatThrownBy(() -> dev.smelt.model.tokenizer.Tokenizers.fromHuggingFace(p))
+                .isInstanceOf(dev.smelt.model.tokenizer.TokenizerFormatException.class)
+                .hasMessageContaining("model.vocab['b'] = 1000000000 is far beyond the 2 entries");
+        Files.writeString(p, "{\"added_tokens\": [{\"id\": -1, \"content\": \"<x>\"}], "
+                + "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
+        assertThatThrownBy(() -> dev.smelt.model.tokenizer.Tokenizers.fromHuggingFace(p))
+                .isInstanceOf(dev.smelt.model.tokenizer.TokenizerFormatException.class)
+                .hasMessageContaining("added_tokens[0].id = -1 is not a token id");
+    }
 }
