@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
  * memory mapping. Q4_0 matrices also get a repacked copy for the integer decode kernel
- * ({@code packed}, null when off: see {@link Q4_0x8#enabled}); prompt batches and row reads still use
+ * ({@code packed}, null unless enabled: see {@link Q4_0x8#enabled}); prompt batches and row reads still use
  * the mapping. Immutable, thread-safe.
  */
 public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols,
