@@ -2,7 +2,9 @@ package dev.smelt.model;
 
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
+import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.quant.MatMul;
+import dev.smelt.tensor.quant.Q4_0x8;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.WeightFormat;
@@ -10,11 +12,19 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
- * memory mapping. Immutable, thread-safe.
+ * memory mapping. Q4_0 matrices also get a repacked copy for the integer decode kernel
+ * ({@code packed}, null unless enabled: see {@link Q4_0x8#enabled}); prompt batches and row reads still use
+ * the mapping. Immutable, thread-safe.
  */
-public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols) implements Linear {
+public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols,
+                           Q4_0x8 packed) implements Linear {
 
-    /** Wraps tensor {@code name} of {@code file}; rows = product of dims[1..]. */
+    /** A matrix without a repacked copy. */
+    public WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols) {
+        this(name, format, data, offset, rows, cols, null);
+    }
+
+    /** Wraps tensor {@code name} of {@code file}; rows = product of dims[1..]. No repacked copy (see {@link #repacked}). */
     public static WeightMatrix of(GgufFile file, GgufTensorInfo t) {
         if (!Formats.supports(t.type())) {
             throw new ModelException(file.path() + ": tensor '" + t.name() + "' has type " + t.type() + ", which smelt cannot compute with yet");
@@ -25,6 +35,18 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
         return new WeightMatrix(t.name(), Formats.of(t.type()), file.segment(), t.fileOffset(), (int) t.rows(), (int) t.ne0());
     }
 
+    /**
+     * This matrix with a repacked copy for the integer decode kernel when its format has one and
+     * repacking is on (Q4_0, {@link Q4_0x8#enabled}); otherwise this matrix. Costs a pass over the
+     * tensor at load and ~1.11× its size off-heap.
+     */
+    public WeightMatrix repacked() {
+        if (packed != null || format.type() != GgmlType.Q4_0 || !Q4_0x8.enabled()) {
+            return this;
+        }
+        return new WeightMatrix(name, format, data, offset, rows, cols, Q4_0x8.repack(data, offset, rows, cols));
+    }
+
     public long rowBytes() {
         return format.type().bytesFor(cols);
     }
@@ -32,6 +54,10 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
     /** out[b, r] = Σ_c W[r, c] · x[b, c]; x is [batch, cols], out is [batch, rows]. */
     @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
+        if (batch == 1 && packed != null) {
+            packed.matmul(pool, x, out);
+            return;
+        }
         MatMul.matmul(pool, format, data, offset, rows, cols, x, batch, out);
     }
 

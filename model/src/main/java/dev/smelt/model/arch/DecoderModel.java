@@ -64,8 +64,10 @@ public abstract class DecoderModel implements AutoCloseable {
         this.file = file;
         this.config = config;
         this.ropeKind = ropeKind;
-        this.tokenEmbedding = matrix("token_embd.weight", config.dim(), -1);
         GgufTensorInfo out = file.tensor("output.weight");
+        // The embedding is only read by rows unless it doubles as the output projection (tied).
+        this.tokenEmbedding = out != null ? rawMatrix("token_embd.weight", config.dim(), -1)
+                : matrix("token_embd.weight", config.dim(), -1);
         this.output = out != null ? matrix("output.weight", config.dim(), config.vocab()) : tokenEmbedding;
         this.outputNorm = vector("output_norm.weight", config.dim());
         this.ropeFreqs = optionalVector("rope_freqs.weight", config.ropeDim() / 2);
@@ -255,8 +257,12 @@ public abstract class DecoderModel implements AutoCloseable {
                 c.attnSoftcap(), new AttentionSpec.RopeSpec(rope, ropeKind, c.headDim()));
     }
 
-    /** A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows. */
+    /** A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows, repacked for decode where that applies. */
     protected WeightMatrix matrix(String name, int cols, int rows) {
+        return rawMatrix(name, cols, rows).repacked();
+    }
+
+    private WeightMatrix rawMatrix(String name, int cols, int rows) {
         GgufTensorInfo t = file.tensor(name);
         if (t == null) {
             throw new ModelException(file.path() + ": missing tensor '" + name + "' required by architecture " + config.architecture());

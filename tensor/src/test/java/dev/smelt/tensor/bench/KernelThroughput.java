@@ -4,6 +4,7 @@ import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.quant.MatMul;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
+import dev.smelt.tensor.quant.Q4_0x8;
 import dev.smelt.tensor.quant.WeightFormat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,6 +31,7 @@ public final class KernelThroughput {
         // A fourth argument ROWSxCOLS measures another shape (e.g. 4864x896, Qwen2.5-0.5B's ffn_up).
         int rows = args.length > 3 ? Integer.parseInt(args[3].split("x")[0]) : 4096;
         int cols = args.length > 3 ? Integer.parseInt(args[3].split("x")[1]) : 4096;
+        boolean batchedMode = args.length > 2 && !args[2].isBlank(); // "" = the default decode/prefill measurement
         String[] types = args.length > 1 ? args[1].split(",") : new String[] {"F32", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"};
         try (ThreadPool pool = new ThreadPool(threads); Arena arena = Arena.ofShared()) {
             for (String tn : types) {
@@ -41,13 +43,13 @@ public final class KernelThroughput {
                 for (long i = 0; i < bytes; i += 2) {
                     w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) (r.nextDouble() * 0.01)));
                 }
-                int maxBatch = args.length > 2 ? java.util.Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).max().getAsInt() : 32;
+                int maxBatch = batchedMode ? java.util.Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).max().getAsInt() : 32;
                 float[] x = new float[Math.max(32, maxBatch) * cols]; // [maxBatch, cols]
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) r.nextGaussian();
                 }
                 float[] out = new float[Math.max(32, maxBatch) * rows];
-                if (args.length > 2) {
+                if (batchedMode) {
                     batched(pool, threads, t, f, w, bytes, rows, cols, x, out, args[2]);
                     continue;
                 }
@@ -70,6 +72,9 @@ public final class KernelThroughput {
                 }
                 System.out.printf("%-5s threads %d: decode %.2f GB/s (%.1f GB/s-f32-equiv), prefill b32 %.1f GFLOP/s%n", t, threads,
                         best / 1e9, best / 1e9 * 32 / t.bitsPerWeight(), bestFlops / 1e9);
+                if (t == GgmlType.Q4_0) {
+                    integerDecode(pool, threads, w, bytes, rows, cols, x, out);
+                }
             }
         }
     }
@@ -96,5 +101,27 @@ public final class KernelThroughput {
             System.out.printf("%-5s threads %d batch %2d: %.2f GB/s of weights x batch (%.2fx batch 1), %.1f GFLOP/s%n", t, threads, b,
                     best / 1e9, base > 0 ? best / base : Double.NaN, best / bytes * 2.0 * rows * cols / 1e9);
         }
+    }
+
+    /**
+     * The integer path (repacked 8-row interleaved Q4_0 × Q8_0 activations) at batch 1, in the same
+     * units as the F32-widening decode above: Q4_0 bytes of the original matrix per second.
+     */
+    private static void integerDecode(ThreadPool pool, int threads, MemorySegment w, long bytes, int rows, int cols,
+                                      float[] x, float[] out) {
+        long t0 = System.nanoTime();
+        Q4_0x8 p = Q4_0x8.repack(w, 0, rows, cols);
+        double repackMs = (System.nanoTime() - t0) / 1e6;
+        for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+            p.matmul(pool, x, out);
+        }
+        double best = 0;
+        for (int rep = 0; rep < 30; rep++) {
+            long s = now(threads);
+            p.matmul(pool, x, out);
+            best = Math.max(best, bytes / ((now(threads) - s) / 1e9));
+        }
+        System.out.printf("Q4_0 int8 (repacked x8, %d-bit lanes x %d) threads %d: decode %.2f GB/s of Q4_0 bytes; repack %.0f ms%n",
+                16, Q4_0x8.rowsPerGroup() * Q4_0x8.elementsPerStep(), threads, best / 1e9, repackMs);
     }
 }
