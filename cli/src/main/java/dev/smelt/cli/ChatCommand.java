@@ -15,7 +15,9 @@ import org.jline.terminal.TerminalBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code smelt chat MODEL}: interactive chat with the model's own template (ChatML when it has none). On a
@@ -43,11 +45,22 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     LoraOptions loraOptions;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         ChatSettings settings = new ChatSettings(sampling.toConfig(), maxTokens);
         Path file = ModelRefs.resolve(model);
-        try (DecoderModel m = LoadLog.timed(System.err, file, () -> Models.load(file)); ThreadPool pool = modelOptions.newPool()) {
+        // a stored model's Modelfile SYSTEM and PARAMETERs are defaults, as the server applies them; flags win
+        dev.smelt.model.store.StoredModel stored = ModelRefs.stored(model);
+        String name = stored != null ? model.toString() : file.getFileName().toString();
+        if (stored != null) {
+            StoredParameters.apply(stored.parameters(), spec.commandLine().getParseResult()::hasMatchedOption, settings);
+        }
+        String sys = system != null || stored == null ? system : stored.system();
+        try (DecoderModel m = LoadLog.timed(System.err, name, LoadLog.bytes(file), () -> Models.load(file));
+             ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
             ModelRefs.applyStoredAdapter(model, m);
             Tokenizer tok = TextModels.tokenizer(m.file());
@@ -55,7 +68,7 @@ final class ChatCommand implements Callable<Integer> {
             ChatResponder responder = new ChatResponder(m, tok, ChatResponder.template(m, tok), pool,
                     modelOptions.contextFor(m.config().contextLength()));
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-            ChatSession session = new ChatSession(responder, settings, system, file.getFileName().toString(), out);
+            ChatSession session = new ChatSession(responder, settings, sys, name, out);
             boolean terminal = System.console() != null && System.console().isTerminal();
             if (terminal) {
                 System.err.println("Type /help for commands, Ctrl-D or /bye to end; Ctrl-C stops a reply.");

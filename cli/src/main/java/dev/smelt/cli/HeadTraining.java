@@ -19,6 +19,11 @@ final class HeadTraining {
     private HeadTraining() {
     }
 
+    /** The progress bar's last note: "early stop at epoch N" only when training ended before {@code epochs}. */
+    static String endNote(int lastEpoch, int epochs) {
+        return lastEpoch < epochs ? "early stop at epoch " + lastEpoch : "done";
+    }
+
     static int run(ClassifierTrainSpec a, LabeledTexts train) throws Exception {
         int epochs = a.epochs() != null ? a.epochs() : DEFAULT_EPOCHS;
         LogisticTrainer.Options opt = new LogisticTrainer.Options(a.valFraction(), epochs,
@@ -32,8 +37,12 @@ final class HeadTraining {
             float[][] x = ClassifierRuns.embedAll(e, train.texts(), "embedding " + a.data().getFileName());
             double embedSeconds = (System.nanoTime() - t0) / 1e9;
             Progress p = new Progress(System.err, "training head", epochs);
-            fitted = new LogisticTrainer(opt, ep -> p.update(ep, "epoch " + ep)).fit(a.model(), x, train.labels());
-            p.update(epochs, "early stop");
+            int[] last = {0};
+            fitted = new LogisticTrainer(opt, ep -> {
+                last[0] = ep;
+                p.update(ep, "epoch " + ep);
+            }).fit(a.model(), x, train.labels());
+            p.update(epochs, endNote(last[0], epochs));
             m = fitted.head().metrics();
             m.put("method", "head");
             m.put("encoder", a.model()).put("embed_seconds", embedSeconds).put("total_train_seconds", (System.nanoTime() - t0) / 1e9);

@@ -9,13 +9,16 @@ import java.util.List;
 
 /**
  * Reads JSONL lines of the form {@code {"text": "…"}} in batches; blank lines are skipped. A bad line fails
- * with its 1-based line number. Not thread-safe (one reader).
+ * with its 1-based line number, after the good lines before it were returned (so a caller streaming results
+ * prints every good line's result before the error). Not thread-safe (one reader).
  */
 final class JsonlTexts {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final BufferedReader in;
     private final String source;
     private int line;
+    /** A bad line met after good lines of the same batch: thrown by the next call. */
+    private IOException pending;
 
     JsonlTexts(BufferedReader in, String source) {
         this.in = in;
@@ -24,6 +27,11 @@ final class JsonlTexts {
 
     /** Up to {@code max} texts, or an empty list at end of input. */
     List<String> next(int max) throws IOException {
+        if (pending != null) {
+            IOException e = pending;
+            pending = null;
+            throw e;
+        }
         List<String> out = new ArrayList<>();
         String s;
         while (out.size() < max && (s = in.readLine()) != null) {
@@ -31,7 +39,15 @@ final class JsonlTexts {
             if (s.isBlank()) {
                 continue;
             }
-            out.add(parse(s));
+            try {
+                out.add(parse(s));
+            } catch (IOException e) {
+                if (out.isEmpty()) {
+                    throw e;
+                }
+                pending = e;
+                break;
+            }
         }
         return out;
     }

@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code smelt run MODEL -p TEXT}: generate a continuation, streamed to stdout. */
 @Command(name = "run", description = "Generate text from a prompt (streams to stdout).")
@@ -56,6 +58,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     LoraOptions loraOptions;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens < 0) {
@@ -64,7 +69,7 @@ final class RunCommand implements Callable<Integer> {
         if ((prompt == null) == (promptIds == null)) {
             throw new IllegalArgumentException("give exactly one of -p TEXT or --prompt-ids 1,2,3");
         }
-        SamplerConfig sc = sampling.toConfig();
+        SamplerConfig sc = storedDefaults();
         try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
             ModelRefs.applyStoredAdapter(model, m);
@@ -116,11 +121,39 @@ final class RunCommand implements Callable<Integer> {
                 new SafetensorsWriter().metadata("prompt_tokens", Integer.toString(ids.length))
                         .f32("logits", new long[] {rows, vocab}, Arrays.copyOf(logits, rows * vocab)).write(dumpLogits);
             }
-            System.err.printf("%d prompt tokens, %d generated; prompt %.1f tokens/s, decode %.1f tokens/s (%s)%n", ids.length,
-                    r.tokens().length, ids.length / (r.promptNanos() / 1e9),
-                    r.tokens().length > 1 ? (r.tokens().length - 1) / (r.decodeNanos() / 1e9) : 0.0, r.reason());
+            System.err.printf("%d prompt tokens, %d generated; prompt %.1f tokens/s, decode %s (%s)%n", ids.length,
+                    r.tokens().length, ids.length / (r.promptNanos() / 1e9), decodeRate(r.tokens().length, r.decodeNanos()), r.reason());
         }
         return 0;
+    }
+
+    /**
+     * The sampling config, with a stored model's Modelfile PARAMETERs (and num_predict, stop) as defaults that
+     * flags override, as the server applies them. run has no chat template, so the Modelfile's SYSTEM is not used.
+     */
+    private SamplerConfig storedDefaults() throws java.io.IOException {
+        dev.smelt.model.store.StoredModel st = ModelRefs.stored(model);
+        if (st == null) {
+            return sampling.toConfig();
+        }
+        java.util.function.Predicate<String> given = spec.commandLine().getParseResult()::hasMatchedOption;
+        ChatSettings s = new ChatSettings(sampling.toConfig(), Math.max(1, maxTokens));
+        StoredParameters.apply(st.parameters(), given, s);
+        if (!given.test("--max-tokens")) {
+            maxTokens = s.maxTokens();
+        }
+        if (!given.test("--stop")) {
+            stops.addAll(StoredParameters.stops(st.parameters()));
+        }
+        return s.config();
+    }
+
+    /** Decode speed over the tokens decoded after the first (which the prompt pass yields); n/a when there are none. */
+    static String decodeRate(int generated, long decodeNanos) {
+        if (generated < 2 || decodeNanos <= 0) {
+            return "n/a (" + generated + (generated == 1 ? " token)" : " tokens)");
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f tokens/s", (generated - 1) / (decodeNanos / 1e9));
     }
 
     private boolean isEnd(DecoderModel m, Tokenizer tok, int t) {

@@ -105,7 +105,13 @@ final class StoreCommands {
 
         @Override
         public Integer call() throws Exception {
-            StoredModel m = store().copy(ModelName.parse(src), ModelName.parse(dst));
+            ModelName from = ModelName.parse(src);
+            ModelName to = ModelName.parse(dst);
+            if (from.equals(to)) { // the store (and Ollama's /api/copy) would just rewrite the manifest: surely a mistake here
+                store().get(from); // a missing name is reported as such first
+                throw new IllegalArgumentException("source and destination are the same model '" + from + "'; give another name to copy to");
+            }
+            StoredModel m = store().copy(from, to);
             System.out.println("copied '" + ModelName.parse(src) + "' to '" + m.name() + "'");
             return 0;
         }

@@ -46,6 +46,11 @@ class ClassifyCommandTest {
         assertThat(first.path("top").get(0).path("label").asText()).isEqualTo("card");
         assertThat(first.path("probability").asDouble()).isBetween(0.0, 1.0);
         assertThat(JSON.readTree(lines[1]).path("top").get(0).path("label").asText()).isEqualTo("refund");
+        // a bad line after good ones: the good lines' results come out first, then the error naming the line
+        EmbedCommandTest.Result partial = EmbedCommandTest.run(in + "{not json\n", "classify", "--model", out.toString());
+        assertThat(partial.code()).isEqualTo(1);
+        assertThat(partial.out().strip().split("\n")).hasSize(2);
+        assertThat(partial.err()).contains("stdin line 3: not valid JSON").doesNotContain("\tat ");
         EmbedCommandTest.Result bad = EmbedCommandTest.run("", "classify-train", "--data", data.toString(), "--label-column", "nope",
                 "--out", dir.resolve("x").toString());
         assertThat(bad.code()).isEqualTo(1);

@@ -32,6 +32,16 @@ class RunCommandTest {
     }
 
     @Test
+    void decodeRateIsNotApplicableWithoutTokensAfterTheFirst() {
+        assertThat(RunCommand.decodeRate(1, 5_000_000)).isEqualTo("n/a (1 token)");
+        assertThat(RunCommand.decodeRate(0, 0)).isEqualTo("n/a (0 tokens)");
+        assertThat(RunCommand.decodeRate(3, 1_000_000_000)).isEqualTo("2.0 tokens/s");
+        String[] r = CliRun.run("run", SharedData.model("llama.gguf").toString(), "--prompt-ids", "1,2", "-n", "1", "--print-ids", "--ignore-eos");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[2]).contains("1 generated", "decode n/a (1 token)").doesNotContain("0.0 tokens/s");
+    }
+
+    @Test
     void printIdsGivesLlamaCppsGreedyContinuation() throws Exception {
         Path model = SharedData.model("llama.gguf");
         try (SafetensorsFile g = SafetensorsFile.open(SharedData.golden("llama.golden.safetensors"))) {

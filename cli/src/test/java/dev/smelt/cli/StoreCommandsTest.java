@@ -45,6 +45,10 @@ class StoreCommandsTest {
 
         r = CliRun.run("cp", "llama-q4_0", "mine:v1");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
+        r = CliRun.run("cp", "mine:v1", "MINE:v1");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[1]).doesNotContain("copied");
+        assertThat(r[2]).contains("source and destination are the same model 'mine:v1'").doesNotContain("\tat ");
         r = CliRun.run("list");
         assertThat(r[1]).contains("NAME", "SIZE", "TYPE", "MODIFIED", "llama-q4_0:latest", "mine:v1", "llama Q4_0", "just now");
 

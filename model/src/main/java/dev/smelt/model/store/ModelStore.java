@@ -82,6 +82,12 @@ public final class ModelStore {
         return n == null || !Files.isRegularFile(n.manifestPath(manifests)) ? null : read(n);
     }
 
+    /** "stored: A, B" for messages about a missing name, or "the store is empty". */
+    String inventory() throws IOException {
+        List<String> n = names();
+        return n.isEmpty() ? "the store is empty" : "stored: " + String.join(", ", n);
+    }
+
     /** The stored model {@code name}; throws naming the stored names when there is none. */
     public StoredModel get(ModelName name) throws IOException {
         if (!Files.isRegularFile(name.manifestPath(manifests))) {
@@ -184,8 +190,7 @@ public final class ModelStore {
         try (StoreLock lock = lock()) {
             Path p = name.manifestPath(manifests);
             if (!Files.isRegularFile(p)) {
-                throw new NoSuchModelException("no model '" + name + "' in the store " + root + " (stored: "
-                        + String.join(", ", names()) + ")");
+                throw new NoSuchModelException("no model '" + name + "' in the store " + root + " (" + inventory() + ")");
             }
             Files.delete(p);
             deleteEmptyParents(p.getParent());

@@ -29,7 +29,7 @@ public final class StoreCreate {
             base = store.find(mf.from());
             if (base == null) {
                 throw new IllegalArgumentException(where + ": FROM " + mf.from() + " is neither a file (" + mf.fromPath()
-                        + ") nor a stored model (stored: " + String.join(", ", store.names()) + ")");
+                        + ") nor a stored model (" + store.inventory() + ")");
             }
             weights = base.model();
         }

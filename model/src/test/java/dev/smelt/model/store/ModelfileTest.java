@@ -58,6 +58,8 @@ class ModelfileTest {
     void createFromAFileAndFromAStoredName() throws Exception {
         ModelStore store = new ModelStore(dir.resolve("home"));
         TinyGguf.write(dir.resolve("base.gguf"), 3);
+        assertThatThrownBy(() -> StoreCreate.create(store, ModelName.parse("c"), parse("FROM nothing"), "Modelfile"))
+                .hasMessageContaining("(the store is empty)").hasMessageNotContaining("stored: )");
         StoredModel a = StoreCreate.create(store, ModelName.parse("a"), parse("FROM base.gguf\nPARAMETER temperature 0.1"), "Modelfile");
         assertThat(a.parameters().get("temperature").asDouble()).isEqualTo(0.1);
         StoredModel b = StoreCreate.create(store, ModelName.parse("b"), parse("FROM a\nSYSTEM be brief\nPARAMETER temperature 0.3"), "Modelfile");
