@@ -22,7 +22,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Whole-model GPTQ/AWQ on the trained shakespeare model: files round-trip, AWQ's folding keeps the function. */
+/**
+ * Whole-model GPTQ/AWQ on the trained shakespeare model: files round-trip, AWQ's folding keeps the function.
+ * The two whole-model cases take minutes on a loaded 2-core machine, so they are tagged slow (run with
+ * {@code -Pslow}); the per-matrix guarantees are in {@link GptqTest} and {@link BlockGridTest}.
+ */
 class CalibratedQuantizerTest {
     static final int CTX = 64;
     /** AWQ + Q8_0 changes logits only by rounding noise; a wrong fold moves them by whole units. */
@@ -59,6 +63,7 @@ class CalibratedQuantizerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("slow")
     void gptqFileRoundTripsThroughTheReader(@TempDir Path dir) throws Exception {
         Path base = SharedData.model("shakespeare.gguf");
         Path out = dir.resolve("gptq.gguf");
@@ -96,6 +101,7 @@ class CalibratedQuantizerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("slow")
     void awqFoldingKeepsTheNetworkFunction(@TempDir Path dir) throws Exception {
         Path base = SharedData.model("shakespeare.gguf");
         Path out = dir.resolve("awq.gguf");
