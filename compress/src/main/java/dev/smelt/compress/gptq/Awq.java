@@ -42,7 +42,7 @@ public final class Awq {
      */
     public static Choice search(List<Member> group, HessianCollector.Stats stats, ThreadPool pool) {
         int cols = stats.cols();
-        double[] h = stats.hessianOrDiagonal();
+        float[] h = Gptq.toFloat(stats.hessianOrDiagonal());
         float[] act = stats.meanAbs();
         float[] imp = stats.meanSquare();
         Choice best = null;
@@ -83,7 +83,7 @@ public final class Awq {
     }
 
     /** ‖(W − Q(W·S)·S⁻¹)X‖² with importance mean x²/s² for the rounding of W·S. */
-    static double error(Member m, float[] s, float[] imp, double[] h, ThreadPool pool) {
+    static double error(Member m, float[] s, float[] imp, float[] h, ThreadPool pool) {
         int rows = m.rows();
         int cols = m.cols();
         float[] ws = new float[rows * cols];
@@ -103,7 +103,7 @@ public final class Awq {
                 deq[r * cols + j] /= s[j];
             }
         }
-        return Gptq.outputError(m.w(), deq, rows, cols, h);
+        return Gptq.outputError(m.w(), deq, rows, cols, h, pool);
     }
 
     /** [rows, cols] values of a quantized matrix, by the scalar reference decoder. */

@@ -95,8 +95,9 @@ public final class CalibratedQuantizer {
             double[] h = s.hessian();
             byte[] g = Gptq.quantize(type, x, rows, cols, h, imp, opt, pool);
             byte[] r = Quantizers.quantizeMatrix(type, x, rows, cols, imp, pool);
-            double eg = Gptq.outputError(x, Awq.dequantize(type, g, rows, cols), rows, cols, h);
-            double er = Gptq.outputError(x, Awq.dequantize(type, r, rows, cols), rows, cols, h);
+            float[] hf = Gptq.toFloat(h);
+            double eg = Gptq.outputError(x, Awq.dequantize(type, g, rows, cols), rows, cols, hf, pool);
+            double er = Gptq.outputError(x, Awq.dequantize(type, r, rows, cols), rows, cols, hf, pool);
             boolean useGptq = eg <= er;
             kept[useGptq ? 0 : 1]++;
             log.accept(String.format(Locale.ROOT, "%s %s: output error rtn %.4g, gptq %.4g (%s)", t.name(), type, er, eg,

@@ -3,6 +3,7 @@ package dev.smelt.compress.gptq;
 import dev.smelt.compress.quant.BlockGrid;
 import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.ThreadPool;
+import dev.smelt.tensor.ops.VectorOps;
 
 /**
  * GPTQ (Frantar et al., 2022) into ggml block formats. With H = XᵀX of the layer's calibration inputs,
@@ -197,28 +198,47 @@ public final class Gptq {
 
     /**
      * ‖(W − Ŵ)X‖² = Σ_rows δ H δᵀ for δ = a row of W − Ŵ: the calibration output error GPTQ minimises.
+     * Per-row sums are added in row order, so the result does not depend on the pool.
      *
      * @param deq [rows, cols] dequantized weights
+     * @param h   [cols, cols] H in float ({@link #toFloat})
+     * @param pool threads, or null
      */
-    public static double outputError(float[] w, float[] deq, int rows, int cols, double[] hessian) {
-        double total = 0;
-        double[] d = new double[cols];
-        for (int r = 0; r < rows; r++) {
+    public static double outputError(float[] w, float[] deq, int rows, int cols, float[] h, ThreadPool pool) {
+        double[] perRow = new double[rows];
+        java.util.function.IntConsumer body = r -> {
+            float[] d = new float[cols];
             for (int j = 0; j < cols; j++) {
-                d[j] = (double) w[r * cols + j] - deq[r * cols + j];
+                d[j] = w[r * cols + j] - deq[r * cols + j];
             }
+            double total = 0;
             for (int a = 0; a < cols; a++) {
-                if (d[a] == 0) {
-                    continue;
+                if (d[a] != 0) {
+                    total += (double) d[a] * VectorOps.dot(h, a * cols, d, 0, cols);
                 }
-                double s = 0;
-                int o = a * cols;
-                for (int b = 0; b < cols; b++) {
-                    s += hessian[o + b] * d[b];
-                }
-                total += d[a] * s;
             }
+            perRow[r] = total;
+        };
+        if (pool == null) {
+            for (int r = 0; r < rows; r++) {
+                body.accept(r);
+            }
+        } else {
+            pool.parallelFor(rows, body);
         }
-        return total;
+        double sum = 0;
+        for (double v : perRow) {
+            sum += v;
+        }
+        return sum;
+    }
+
+    /** H as float, for {@link #outputError}. */
+    public static float[] toFloat(double[] h) {
+        float[] f = new float[h.length];
+        for (int i = 0; i < h.length; i++) {
+            f[i] = (float) h[i];
+        }
+        return f;
     }
 }

@@ -86,8 +86,8 @@ class GptqTest {
                 for (boolean actOrder : new boolean[] {false, true}) {
                     byte[] rtn = Quantizers.quantizeMatrix(t, w, ROWS, COLS, imp, pool);
                     byte[] g = Gptq.quantize(t, w, ROWS, COLS, h, imp, new Gptq.Options(Gptq.DEFAULT_DAMP, actOrder), pool);
-                    double er = Gptq.outputError(w, Awq.dequantize(t, rtn, ROWS, COLS), ROWS, COLS, h);
-                    double eg = Gptq.outputError(w, Awq.dequantize(t, g, ROWS, COLS), ROWS, COLS, h);
+                    double er = Gptq.outputError(w, Awq.dequantize(t, rtn, ROWS, COLS), ROWS, COLS, Gptq.toFloat(h), pool);
+                    double eg = Gptq.outputError(w, Awq.dequantize(t, g, ROWS, COLS), ROWS, COLS, Gptq.toFloat(h), pool);
                     assertThat(eg).as("%s act-order %s: ‖(W−Ŵ)X‖² gptq %s vs rtn %s", t, actOrder, eg, er).isLessThan(er);
                 }
             }
