@@ -83,8 +83,17 @@ final class OllamaListings {
                 .put("size", st.size()).put("digest", st.digest().substring("sha256:".length()));
         ObjectNode d = e.putObject("details").put("parent_model", "").put("format", "gguf").put("family", st.family());
         d.putArray("families").add(st.family());
-        d.put("parameter_size", "").put("quantization_level", st.fileType());
+        d.put("parameter_size", storedParameterSize(st)).put("quantization_level", st.fileType());
         return e;
+    }
+
+    /** The weights' parameter count as for a served file ("1.4M"); "" when the blob's header cannot be read. */
+    private static String storedParameterSize(dev.smelt.model.store.StoredModel st) {
+        try {
+            return ModelInfo.of(st.model()).parameterSize();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     /** {@code name:latest}, as Ollama lists names (a name that has a tag keeps it). */

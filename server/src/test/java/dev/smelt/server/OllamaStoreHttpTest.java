@@ -101,6 +101,9 @@ class OllamaStoreHttpTest {
         assertThat(tags.path("name").asText()).isEqualTo("shakespeare:latest");
         assertThat(tags.path("digest").asText()).isEqualTo(HubStub.sha256(Files.readAllBytes(SharedData.model("shakespeare.gguf"))));
         assertThat(tags.path("details").path("format").asText()).isEqualTo("gguf");
+        // the same weights served by path report a parameter size: the stored name reports the same one
+        assertThat(tags.path("details").path("parameter_size").asText())
+                .isNotEmpty().isEqualTo(ModelInfo.of(SharedData.model("shakespeare.gguf")).parameterSize());
 
         JsonNode openAi = M.readTree(send("GET", "/v1/models", "").body());
         assertThat(openAi.path("data").get(0).path("id").asText()).isEqualTo("shakespeare");
