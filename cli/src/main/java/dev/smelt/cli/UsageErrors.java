@@ -1,5 +1,6 @@
 package dev.smelt.cli;
 
+import dev.smelt.model.text.Suggestions;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -161,8 +162,10 @@ public record Modelfile(String from, Path fromPath, Path adapter, String templat
             value = value.substring(1, value.length() - 1);
         }
         if (!PARAMETERS.contains(name)) {
-            throw new IllegalArgumentException(at + "PARAMETER " + name + " is not supported by smelt (supported: "
-                    + String.join(", ", new java.util.TreeSet<>(PARAMETERS)) + ")");
+            List<String> near = dev.smelt.model.text.Suggestions.nearest(name, PARAMETERS);
+            throw new IllegalArgumentException(at + "PARAMETER " + name + " is not supported by smelt"
+                    + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?")
+                    + " (supported: " + String.join(", ", new java.util.TreeSet<>(PARAMETERS)) + ")");
         }
         if (name.equals("stop")) {
             ArrayNode stops = params.has("stop") ? (ArrayNode) params.get("stop") : params.putArray("stop");

@@ -45,6 +45,8 @@ class ModelfileTest {
         assertThatThrownBy(() -> parse("FROM x\n\nMESSAGE user hi")).hasMessageStartingWith("Modelfile:3: MESSAGE is not supported");
         assertThatThrownBy(() -> parse("FROM x\nQUANTIZE q4")).hasMessageStartingWith("Modelfile:2: unknown instruction 'QUANTIZE'");
         assertThatThrownBy(() -> parse("FROM x\nPARAMETER mirostat 1")).hasMessageStartingWith("Modelfile:2: PARAMETER mirostat is not supported");
+        assertThatThrownBy(() -> parse("FROM x\nPARAMETER temprature 0.2"))
+                .hasMessageStartingWith("Modelfile:2: PARAMETER temprature is not supported by smelt; did you mean temperature?");
         assertThatThrownBy(() -> parse("FROM x\nPARAMETER top_k lots")).hasMessage("Modelfile:2: PARAMETER top_k must be an integer, got 'lots'");
         assertThatThrownBy(() -> parse("FROM x\nPARAMETER temperature")).hasMessageStartingWith("Modelfile:2: PARAMETER needs a name and a value");
         assertThatThrownBy(() -> parse("FROM x\nTEMPLATE \"{{ .Prompt }}\"")).hasMessageStartingWith("Modelfile:2: TEMPLATE is a Go template");

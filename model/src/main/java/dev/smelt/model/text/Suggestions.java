@@ -1,4 +1,4 @@
-package dev.smelt.cli;
+package dev.smelt.model.text;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** "Did you mean …?": the candidates nearest to a mistyped word. Stateless. */
-final class Suggestions {
+public final class Suggestions {
     /** Edits (insert, delete, substitute, swap two neighbours) a word of up to this length may be away from a suggestion. */
     private static final int SHORT_WORD = 4;
 
@@ -18,7 +18,7 @@ final class Suggestions {
      * (1 for words up to {@value #SHORT_WORD} letters, else 2); else the candidates {@code typed} is a prefix of; else none.
      * Case is ignored. Order follows {@code candidates}.
      */
-    static List<String> nearest(String typed, Collection<String> candidates) {
+    public static List<String> nearest(String typed, Collection<String> candidates) {
         String t = typed.toLowerCase(Locale.ROOT);
         int limit = t.length() <= SHORT_WORD ? 1 : 2;
         int best = Integer.MAX_VALUE;
@@ -47,7 +47,7 @@ final class Suggestions {
     }
 
     /** Optimal string alignment distance: Levenshtein plus transposition of two adjacent letters ("rnu" → "run" is 1). */
-    static int distance(String a, String b) {
+    public static int distance(String a, String b) {
         int[][] d = new int[a.length() + 1][b.length() + 1];
         for (int i = 0; i <= a.length(); i++) {
             d[i][0] = i;

@@ -1,4 +1,4 @@
-package dev.smelt.cli;
+package dev.smelt.model.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
