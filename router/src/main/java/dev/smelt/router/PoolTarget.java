@@ -232,16 +232,6 @@ public final class PoolTarget implements Target {
             checker.interrupt();
             checker.join();
         }
-        Exception first = null;
-        for (RemoteTarget t : replicas) {
-            try {
-                t.close();
-            } catch (Exception e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        CloseAll.of(replicas);
     }
 }

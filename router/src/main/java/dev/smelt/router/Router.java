@@ -252,17 +252,7 @@ public final class Router implements Target {
     @Override
     public void close() throws Exception {
         calls.shutdownNow();
-        Exception first = null;
-        for (Target t : targets.values()) {
-            try {
-                t.close();
-            } catch (Exception e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        CloseAll.of(targets.values());
     }
 
     /** Routing failed on every target. */
