@@ -193,7 +193,7 @@ final class OllamaListings {
         }
         ObjectNode o = Json.MAPPER.createObjectNode();
         java.nio.file.Path adapterFile = adapter == null ? null : models.adapterFile(canonical, adapter);
-        o.put("modelfile", "# served by smelt\nFROM " + models.file(canonical) + "\n"
+        o.put("modelfile", "# served by smelt\nFROM " + models.file(canonical).toAbsolutePath() + "\n"
                 + (adapter == null ? "" : "ADAPTER " + (adapterFile != null ? adapterFile : adapter) + "\n")); // Ollama's Modelfile keyword
         o.put("parameters", "");
         o.put("template", info.template() == null ? "" : info.template());
@@ -218,7 +218,7 @@ final class OllamaListings {
         if (info.template() == null || info.template().contains("tools")) {
             caps.add("tools"); // the ChatML fallback renders tools too
         }
-        o.put("modified_at", info.modified().toString());
+        o.put("modified_at", (st != null ? st.modified() : info.modified()).toString()); // as /api/tags lists it
         ctx.json(o);
     }
 

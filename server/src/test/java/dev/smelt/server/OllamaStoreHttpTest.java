@@ -130,6 +130,13 @@ class OllamaStoreHttpTest {
         assertThat(show.path("parameters").asText()).isEqualTo("num_predict 3\n");
         assertThat(show.path("system").asText()).isEqualTo("You are a bard.");
         assertThat(show.path("modelfile").asText()).contains("FROM ", "SYSTEM \"\"\"You are a bard.\"\"\"", "PARAMETER num_predict 3");
+        List<String> listedTimes = new ArrayList<>();
+        M.readTree(send("GET", "/api/tags", "").body()).path("models").forEach(m -> {
+            if (m.path("name").asText().equals("short:latest")) {
+                listedTimes.add(m.path("modified_at").asText());
+            }
+        });
+        assertThat(listedTimes).containsExactly(show.path("modified_at").asText()); // one time for one model, whichever endpoint asks
 
         r = send("POST", "/api/create", "{\"model\":\"legacy\",\"modelfile\":\"FROM shakespeare\\nPARAMETER num_predict 4\"}");
         assertThat(lines(r).getLast().path("status").asText()).as(r.body()).isEqualTo("success");
