@@ -54,15 +54,15 @@ final class QualityCommands {
 
     @Command(name = "perplexity", description = "Perplexity of a model on a text (llama-perplexity's method).")
     static final class PerplexityCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-        Path model;
+        @picocli.CommandLine.Mixin
+        ModelArgument model;
 
         @Option(names = "--json", description = "Print one JSON object instead of text.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 Perplexity.Result r = Perplexity.compute(m, pool, tokens(t), ctx(), bos(t, m));
                 if (json) {
@@ -109,17 +109,17 @@ final class QualityCommands {
         }
     }
 
-    @Command(name = "imatrix", description = "Collect an importance matrix on calibration text (llama-imatrix's method).")
+    @Command(name = "imatrix", description = "Collect an importance matrix on calibration text (llama-imatrix's method; F32/F16 weights are preferred).")
     static final class ImatrixCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = {HelpText.MODEL, "F32/F16 weights are preferred."})
-        Path model;
+        @picocli.CommandLine.Mixin
+        ModelArgument model;
 
         @Option(names = {"-o", "--output"}, required = true, description = "Output imatrix GGUF.")
         Path output;
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 int[] tokens = tokens(t);
                 int total = tokens.length / ctx();

@@ -120,6 +120,31 @@ class CommandTreeTest {
                 "smelt lowrank", "smelt perplexity", "smelt kld", "smelt imatrix");
     }
 
+    @Test
+    void theModelPositionalIsDeclaredOnlyInModelArgument() {
+        List<String> problems = new ArrayList<>();
+        List<String> withModel = new ArrayList<>();
+        List<CommandLine> all = new ArrayList<>();
+        collect(Main.commandLine(), all, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (CommandLine cl : all) {
+            CommandSpec spec = cl.getCommandSpec();
+            for (CommandLine.Model.PositionalParamSpec p : spec.positionalParameters()) {
+                if (!p.paramLabel().equals("MODEL")) {
+                    continue;
+                }
+                Class<?> owner = p.userObject() instanceof java.lang.reflect.Field f ? f.getDeclaringClass() : null;
+                if (owner == ModelArgument.class) {
+                    withModel.add(spec.qualifiedName());
+                } else {
+                    problems.add(spec.qualifiedName() + " MODEL is declared in " + owner + ", not in ModelArgument (use the mixin)");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        assertThat(withModel).contains("smelt run", "smelt chat", "smelt info", "smelt tokenize", "smelt bench", "smelt perplexity",
+                "smelt imatrix", "smelt bench-train");
+    }
+
     private static void collect(CommandLine cl, List<CommandLine> out, Set<CommandLine> seen) {
         if (seen.add(cl)) {
             out.add(cl);
