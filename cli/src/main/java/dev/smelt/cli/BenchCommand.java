@@ -14,7 +14,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code smelt bench MODEL}: prompt processing and decode speed like llama-bench (pp: one batch of
@@ -23,8 +22,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", description = "Measure prompt and decode tokens/s (like llama-bench).")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Mixin
     ThreadsOption threads;
@@ -53,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt and --gen must be >= 0 and --repetitions >= 1");
         }
         int nThreads = threads.count();
-        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = new ThreadPool(nThreads)) {
+        try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = new ThreadPool(nThreads)) {
             loraOptions.applyTo(m);
             long modelBytes = m.file().tensors().stream().mapToLong(GgufTensorInfo::byteSize).sum();
             long params = m.file().tensors().stream().mapToLong(GgufTensorInfo::elementCount).sum();

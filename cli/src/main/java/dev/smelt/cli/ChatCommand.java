@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -27,8 +26,8 @@ import picocli.CommandLine.Spec;
         "On a terminal: line editing, history kept across runs in $SMELT_HOME/chat_history (default ~/.smelt), "
                 + "multi-line input with a trailing \\ or \"\"\"...\"\"\". Piped stdin: one turn per line; end of input ends."})
 final class ChatCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Option(names = "--system", description = "System prompt (change it in the chat with /system).")
     String system;
@@ -51,9 +50,9 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ChatSettings settings = new ChatSettings(sampling.toConfig(), maxTokens);
-        Path file = ModelRefs.resolve(model);
+        Path file = model.resolve();
         // a stored model's Modelfile SYSTEM and PARAMETERs are defaults, as the server applies them; flags win
-        dev.smelt.model.store.StoredModel stored = ModelRefs.stored(model);
+        dev.smelt.model.store.StoredModel stored = ModelRefs.stored(model.ref());
         String name = stored != null ? model.toString() : file.getFileName().toString();
         if (stored != null) {
             StoredParameters.apply(stored.parameters(), spec.commandLine().getParseResult()::hasMatchedOption, settings);
@@ -62,7 +61,7 @@ final class ChatCommand implements Callable<Integer> {
         try (DecoderModel m = LoadLog.timed(System.err, name, LoadLog.bytes(file), () -> Models.load(file));
              ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
-            ModelRefs.applyStoredAdapter(model, m);
+            ModelRefs.applyStoredAdapter(model.ref(), m);
             Tokenizer tok = TextModels.tokenizer(m.file());
             System.err.println(ChatResponder.describe(m));
             ChatResponder responder = new ChatResponder(m, tok, ChatResponder.template(m, tok), pool,

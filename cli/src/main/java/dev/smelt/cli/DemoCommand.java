@@ -109,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
             ph.mark("classify_train_seconds");
             Path routerFile = writeRouter(dir, taskFile, stand.url(), 0.5);
             ObjectNode out;
-            try (Router r = Playbook.router(routerFile, spec)) {
+            try (Router r = Playbook.router(routerFile, spec, threads.count())) {
                 double th = RouteEval.calibrate(r, spec, cal, teacherShare, 8, DemoCommand::say);
                 ph.mark("calibrate_seconds");
                 // the share is a budget: start at the calibrated threshold, hold the share online over the test stream
@@ -121,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                 out = report(dir, spec, res);
                 writeRouter(dir, taskFile, stand.url(), 1 - th); // the calibrated router, for `smelt route`
             }
-            try (Router r = Playbook.router(routerFile, spec); RouterServer s = new RouterServer(r,
+            try (Router r = Playbook.router(routerFile, spec, threads.count()); RouterServer s = new RouterServer(r,
                     HttpSettings.local(port != null ? port : serve ? 8081 : 0), RouterServer.defaultName(routerFile), java.time.Clock.systemUTC())) {
                 int p = s.start();
                 String url = "http://127.0.0.1:" + p + "/v1";

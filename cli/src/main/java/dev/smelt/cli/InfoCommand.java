@@ -13,13 +13,12 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code smelt info MODEL}: metadata, tensors, types, parameter count, memory. */
 @Command(name = "info", description = "Show a GGUF model's metadata, tensors, types, parameters and memory.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Option(names = "--tensors", description = "List every tensor.")
     boolean listTensors;
@@ -27,9 +26,9 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        model = ModelRefs.resolve(model);
-        try (GgufFile f = GgufFile.open(model)) {
-            out.printf("file:          %s (%s)%n", model, human(Files.size(model)));
+        Path file = model.resolve();
+        try (GgufFile f = GgufFile.open(file)) {
+            out.printf("file:          %s (%s)%n", file, human(Files.size(file)));
             out.printf("gguf version:  %d, alignment %d, %d metadata keys, %d tensors%n",
                     f.version(), f.alignment(), f.metadata().size(), f.tensors().size());
             out.println("metadata:");

@@ -40,9 +40,6 @@ final class LowRankCommand implements Callable<Integer> {
     @Option(names = "--calibration", description = "Calibration text: collect activation statistics on it first.")
     Path calibration;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Chunk size for --calibration (default ${DEFAULT-VALUE}).")
-    int ctx;
-
     @Option(names = "--dense", description = "Write B·A in the original tensor layout (runs in llama.cpp; not smaller).")
     boolean dense;
 
@@ -50,7 +47,7 @@ final class LowRankCommand implements Callable<Integer> {
     String type;
 
     @picocli.CommandLine.Mixin
-    ThreadsOption threads;
+    ModelOptions modelOptions; // -t, and -c: the chunk size for --calibration
 
     @Override
     public Integer call() throws Exception {
@@ -63,8 +60,8 @@ final class LowRankCommand implements Callable<Integer> {
         RankRule rule = rank != null ? RankRule.ofRank(rank) : RankRule.ofEnergy(energy);
         BlockProjections select = BlockProjections.parse(tensors);
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
-        try (ThreadPool pool = threads.newPool()) {
-            ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);
+        try (ThreadPool pool = modelOptions.newPool()) {
+            ImportanceMatrix im = Calibration.load(imatrix, calibration, input, modelOptions.contextOr(ModelOptions.CHUNK_CONTEXT), pool);
             try (GgufFile in = GgufFile.open(ModelRefs.resolve(input))) {
                 long total = in.tensors().stream().filter(t -> select.matches(t.name())).count();
                 Progress bar = new Progress(System.err, "lowrank " + rule, total);

@@ -41,11 +41,12 @@ final class Playbook {
         return new LinkedHashMap<>(StandardTargets.factories(http(), System::getenv));
     }
 
-    static Map<String, Function<List<String>, float[][]>> embeddings() {
+    /** The router's embeddings by name; a built-in encoder runs on {@code threads} threads once first used. */
+    static Map<String, Function<List<String>, float[][]>> embeddings(int threads) {
         Map<String, Function<List<String>, float[][]>> m = new LinkedHashMap<>();
         m.put(HashedNgrams.NAME, new HashedNgrams(HASHED_DIM));
         for (String enc : dev.smelt.model.encoder.Embedders.builtinNames()) {
-            m.put(enc, new LazyEncoder(enc));
+            m.put(enc, new LazyEncoder(enc, threads));
         }
         return m;
     }
@@ -53,17 +54,19 @@ final class Playbook {
     /** A built-in sentence encoder opened on first use (loading it costs seconds; most commands never need it). */
     static final class LazyEncoder implements Function<List<String>, float[][]> {
         private final String name;
+        private final int threads;
         private dev.smelt.model.encoder.Embedder embedder;
 
-        LazyEncoder(String name) {
+        LazyEncoder(String name, int threads) {
             this.name = name;
+            this.threads = threads;
         }
 
         @Override
         public synchronized float[][] apply(List<String> texts) {
             if (embedder == null) {
                 try {
-                    embedder = dev.smelt.model.encoder.Embedders.open(name, Runtime.getRuntime().availableProcessors());
+                    embedder = dev.smelt.model.encoder.Embedders.open(name, threads);
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -72,8 +75,8 @@ final class Playbook {
         }
     }
 
-    static Router router(Path file, TaskSpec task) throws Exception {
-        return RouterConfig.load(file).build(targetTypes(), task, embeddings());
+    static Router router(Path file, TaskSpec task, int threads) throws Exception {
+        return RouterConfig.load(file).build(targetTypes(), task, embeddings(threads));
     }
 
     /** The task given on the command line, else the router file's. */
@@ -116,7 +119,7 @@ final class Playbook {
         }
         String low = spec.toLowerCase(java.util.Locale.ROOT);
         if (low.endsWith(".yaml") || low.endsWith(".yml") || low.endsWith(".json")) {
-            return router(Path.of(spec), task);
+            return router(Path.of(spec), task, model.threadCount());
         }
         Path p = ModelRefs.resolve(Path.of(spec));
         String n = name != null ? name : p.getFileName().toString().replaceFirst("\\.gguf$", "");

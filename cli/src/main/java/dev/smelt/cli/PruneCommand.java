@@ -39,9 +39,6 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--calibration", description = "Calibration text: collect activation statistics on it first.")
     Path calibration;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Chunk size for --calibration (default ${DEFAULT-VALUE}).")
-    int ctx;
-
     @Option(names = "--tensors", description = "Comma-separated kinds (default all block projections): attn_q,attn_k,attn_v,attn_qkv,attn_o,ffn_gate,ffn_up,ffn_down; token_embd and output only when listed.")
     String tensors;
 
@@ -49,7 +46,7 @@ final class PruneCommand implements Callable<Integer> {
     String type;
 
     @picocli.CommandLine.Mixin
-    ThreadsOption threads;
+    ModelOptions modelOptions; // -t, and -c: the chunk size for --calibration
 
     @Override
     public Integer call() throws Exception {
@@ -63,8 +60,8 @@ final class PruneCommand implements Callable<Integer> {
         PruneMethod m = PruneMethod.parse(method);
         BlockProjections select = BlockProjections.parse(tensors, true);
         GgmlType ty = type == null ? null : GgmlType.fromName(type);
-        try (ThreadPool pool = threads.newPool()) {
-            ImportanceMatrix im = Calibration.load(imatrix, calibration, input, ctx, pool);
+        try (ThreadPool pool = modelOptions.newPool()) {
+            ImportanceMatrix im = Calibration.load(imatrix, calibration, input, modelOptions.contextOr(ModelOptions.CHUNK_CONTEXT), pool);
             if (m == PruneMethod.MAGNITUDE && im != null) {
                 System.err.println("note: magnitude pruning ignores activation statistics (they still guide re-quantization)");
             }

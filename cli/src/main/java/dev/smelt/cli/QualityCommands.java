@@ -25,23 +25,24 @@ final class QualityCommands {
         @Option(names = {"-f", "--file"}, required = true, description = "Text file (UTF-8).")
         Path file;
 
-        @Option(names = {"-c", "--ctx"}, defaultValue = "512", description = "Chunk size in tokens (default ${DEFAULT-VALUE}, as llama-perplexity).")
-        int ctx;
-
         @picocli.CommandLine.Mixin
-        ThreadsOption threads;
+        ModelOptions modelOptions; // -t, and -c: the chunk size in tokens
 
         @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many chunks (-1 = all; default ${DEFAULT-VALUE}).")
         int chunks;
 
         ThreadPool pool() {
-            return threads.newPool();
+            return modelOptions.newPool();
+        }
+
+        int ctx() {
+            return modelOptions.contextOr(ModelOptions.CHUNK_CONTEXT);
         }
 
         int[] tokens(Tokenizer t) throws java.io.IOException {
             int[] all = t.encode(TextModels.readText(file), true, false);
-            if (chunks > 0 && (long) chunks * ctx < all.length) {
-                return java.util.Arrays.copyOf(all, chunks * ctx);
+            if (chunks > 0 && (long) chunks * ctx() < all.length) {
+                return java.util.Arrays.copyOf(all, chunks * ctx());
             }
             return all;
         }
@@ -53,24 +54,24 @@ final class QualityCommands {
 
     @Command(name = "perplexity", description = "Perplexity of a model on a text (llama-perplexity's method).")
     static final class PerplexityCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-        Path model;
+        @picocli.CommandLine.Mixin
+        ModelArgument model;
 
         @Option(names = "--json", description = "Print one JSON object instead of text.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
-                Perplexity.Result r = Perplexity.compute(m, pool, tokens(t), ctx, bos(t, m));
+                Perplexity.Result r = Perplexity.compute(m, pool, tokens(t), ctx(), bos(t, m));
                 if (json) {
-                    ObjectNode o = new ObjectMapper().createObjectNode().put("model", model.toString()).put("ctx", ctx)
+                    ObjectNode o = new ObjectMapper().createObjectNode().put("model", model.toString()).put("ctx", ctx())
                             .put("chunks", r.chunks()).put("tokens_scored", r.scored()).put("ppl", r.ppl()).put("ppl_error", r.pplError());
                     System.out.println(o);
                 } else {
                     System.out.printf("%s: PPL = %.4f +/- %.4f over %d chunks of %d tokens (%d scored)%n", model, r.ppl(), r.pplError(),
-                            r.chunks(), ctx, r.scored());
+                            r.chunks(), ctx(), r.scored());
                 }
             }
             return 0;
@@ -92,10 +93,10 @@ final class QualityCommands {
         public Integer call() throws Exception {
             try (DecoderModel a = Models.load(ModelRefs.resolve(base)); DecoderModel b = Models.load(ModelRefs.resolve(other)); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(a.file());
-                KlDivergence.Result r = KlDivergence.compute(a, b, pool, tokens(t), ctx, bos(t, a));
+                KlDivergence.Result r = KlDivergence.compute(a, b, pool, tokens(t), ctx(), bos(t, a));
                 if (json) {
                     ObjectNode o = new ObjectMapper().createObjectNode().put("base", base.toString()).put("other", other.toString())
-                            .put("ctx", ctx).put("chunks", r.chunks()).put("tokens_scored", r.scored())
+                            .put("ctx", ctx()).put("chunks", r.chunks()).put("tokens_scored", r.scored())
                             .put("mean_kld", r.meanKld()).put("mean_kld_error", r.kldError()).put("top1_agreement", r.top1Agreement())
                             .put("ppl_base", r.pplBase()).put("ppl_other", r.pplOther()).put("delta_ppl", r.deltaPpl());
                     System.out.println(o);
@@ -108,25 +109,25 @@ final class QualityCommands {
         }
     }
 
-    @Command(name = "imatrix", description = "Collect an importance matrix on calibration text (llama-imatrix's method).")
+    @Command(name = "imatrix", description = "Collect an importance matrix on calibration text (llama-imatrix's method; F32/F16 weights are preferred).")
     static final class ImatrixCmd extends TextOptions implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = {HelpText.MODEL, "F32/F16 weights are preferred."})
-        Path model;
+        @picocli.CommandLine.Mixin
+        ModelArgument model;
 
         @Option(names = {"-o", "--output"}, required = true, description = "Output imatrix GGUF.")
         Path output;
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 int[] tokens = tokens(t);
-                int total = tokens.length / ctx;
+                int total = tokens.length / ctx();
                 Progress bar = new Progress(System.err, "imatrix", total);
                 ImatrixCollector c = new ImatrixCollector();
-                c.collect(m, pool, tokens, ctx, bos(t, m), done -> bar.update(done, "chunk " + done + "/" + total));
-                c.write(output, file.getFileName().toString(), ctx);
-                System.err.printf("wrote %s: %d tensors, %d chunks of %d tokens%n", output, c.sums().size(), c.chunks(), ctx);
+                c.collect(m, pool, tokens, ctx(), bos(t, m), done -> bar.update(done, "chunk " + done + "/" + total));
+                c.write(output, file.getFileName().toString(), ctx());
+                System.err.printf("wrote %s: %d tensors, %d chunks of %d tokens%n", output, c.sums().size(), c.chunks(), ctx());
             }
             return 0;
         }

@@ -34,6 +34,9 @@ import picocli.CommandLine.Parameters;
         + "--method gptq/awq/awq-gptq use calibration text (--calibration) and write the same GGUF types llama.cpp loads; "
         + "an encoder (all-minilm-l6-v2, bge-small-en-v1.5, .onnx, BERT directory) becomes a llama.cpp bert GGUF (F32, F16, BF16, Q8_0).")
 final class QuantizeCommand implements Callable<Integer> {
+    /** Tokens per calibration chunk when --ctx is not given. */
+    static final int CALIBRATION_CONTEXT = 256;
+
     @Parameters(index = "0", description = "Input GGUF (F32, F16 or BF16 tensors), a Hugging Face checkpoint directory (llama, qwen2, qwen3), "
             + "or a BERT encoder: built-in name, .onnx file or directory with config.json model_type bert")
     Path input;
@@ -48,7 +51,7 @@ final class QuantizeCommand implements Callable<Integer> {
     Path imatrix;
 
     @picocli.CommandLine.Mixin
-    ThreadsOption threads;
+    ModelOptions modelOptions; // -t, and -c: the calibration chunk size in tokens
 
     @Option(names = "--method", defaultValue = "rtn", description = "rtn (default: llama-quantize's rounding, byte-exact), "
             + "gptq (error feedback through the inverse Hessian of the calibration inputs), awq (activation-aware channel "
@@ -57,9 +60,6 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--calibration", description = "Calibration text (UTF-8) run through the model to collect XᵀX per projection.")
     Path calibration;
-
-    @Option(names = "--ctx", defaultValue = "256", description = "Calibration chunk size in tokens (default ${DEFAULT-VALUE}).")
-    int ctx;
 
     @Option(names = "--chunks", defaultValue = "-1", description = "Use at most this many calibration chunks (-1 = all; default ${DEFAULT-VALUE}).")
     int chunks;
@@ -77,7 +77,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (EncoderExport.isEncoder(input)) {
-            return EncoderExport.run(input, output, type, threads.count());
+            return EncoderExport.run(input, output, type, modelOptions.threadCount());
         }
         if (!Files.isDirectory(input)) {
             return quantize(ModelRefs.local(input)); // a stored name quantizes its weights
@@ -109,19 +109,15 @@ final class QuantizeCommand implements Callable<Integer> {
             return quantizeCalibrated(input, ft, m);
         }
         if (calibration != null) {
-            try (ThreadPool pool = new ThreadPool(threads())) {
+            try (ThreadPool pool = modelOptions.newPool()) {
                 HessianCollector c = collect(input, pool, 0);
                 return write(input, ft, c.importance(), (src, sink) -> ModelQuantizer.quantize(src, ft, c.importance(), pool, sink));
             }
         }
         ImportanceMatrix im = imatrix == null ? null : ImportanceMatrix.load(imatrix);
-        try (ThreadPool pool = new ThreadPool(threads())) {
+        try (ThreadPool pool = modelOptions.newPool()) {
             return write(input, ft, im, (src, sink) -> ModelQuantizer.quantize(src, ft, im, pool, sink));
         }
-    }
-
-    private int threads() {
-        return threads.count();
     }
 
     /** GPTQ/AWQ: statistics from the calibration text (or the imatrix's diagonal), then the calibrated quantizer. */
@@ -133,7 +129,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--hessian-mib " + hessianMib + " must not be negative");
         }
         long start = System.nanoTime();
-        try (ThreadPool pool = new ThreadPool(threads())) {
+        try (ThreadPool pool = modelOptions.newPool()) {
             HessianCollector stats = calibration != null ? collect(input, pool, hessianMib << 20)
                     : HessianCollector.fromImportance(ImportanceMatrix.load(imatrix));
             Gptq.Options opt = new Gptq.Options(damp, actOrder);
@@ -152,6 +148,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     /** Runs the calibration text through the model, collecting XᵀX (full within {@code budget} bytes). */
     private HessianCollector collect(Path model, ThreadPool pool, long budget) throws Exception {
+        int ctx = modelOptions.contextOr(CALIBRATION_CONTEXT);
         if (ctx < 2) {
             throw new IllegalArgumentException("--ctx " + ctx + " must be at least 2");
         }

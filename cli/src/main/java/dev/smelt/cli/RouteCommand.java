@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
 /** {@code smelt route}: one OpenAI-compatible endpoint in front of a router file's targets, until Ctrl-C. */
 @Command(name = "route", description = "Serve a router (router.yaml) as one OpenAI-compatible endpoint; answers name their target and cost.")
 final class RouteCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads; // the built-in sentence encoders' threads
+
     @Option(names = "--router", required = true, description = "Router file (YAML/JSON).")
     Path router;
 
@@ -48,7 +51,7 @@ final class RouteCommand implements Callable<Integer> {
         http.validate(); // before the router's targets are built
         var spec = task != null || dev.smelt.router.RouterConfig.load(router).task() != null ? Playbook.task(task, router) : null;
         String model = name != null ? name : RouterServer.defaultName(router);
-        try (Router r = Playbook.router(router, spec); RouterServer s = new RouterServer(r, http, model, Clock.systemUTC())) {
+        try (Router r = Playbook.router(router, spec, threads.count()); RouterServer s = new RouterServer(r, http, model, Clock.systemUTC())) {
             int p = s.start();
             System.out.println("router " + model + " (weak " + r.policy().weak() + ", strong " + r.policy().strong() + ") at http://" + host + ":" + p
                     + "/v1/chat/completions; metrics at http://" + host + ":" + p + "/metrics; playground at http://" + host + ":" + p + "/");

@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
 /** {@code smelt route-eval}: a router's accuracy, teacher share, routing curve (APGR, CPT) and cost on labelled data. */
 @Command(name = "route-eval", description = "Evaluate a router file on labelled data: accuracy, teacher_share, APGR, CPT(50%%/80%%), cost.")
 final class RouteEvalCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads; // the built-in sentence encoders' threads
+
     @Option(names = "--router", required = true, description = "Router file (YAML/JSON).")
     Path router;
 
@@ -65,7 +68,7 @@ final class RouteEvalCommand implements Callable<Integer> {
         List<DataFile.Row> rows = limit(DataFile.read(data, spec.inputField(), spec.labelField(), true));
         ShareController.Mode m = mode == null ? null : ShareController.Mode.parse(mode, "--mode");
         RouterConfig cfg = RouterConfig.load(router);
-        try (Router r = Playbook.router(router, spec)) {
+        try (Router r = Playbook.router(router, spec, threads.count())) {
             Double threshold = null;
             String calibratedOn = null;
             ShareController controller = null;

@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
 /** {@code smelt route-train}: fit the learned router (P(weak target is wrong) from the query's embedding) on eval outcomes. */
 @Command(name = "route-train", description = "Train a learned router from the weak target's evaluation outcomes.")
 final class RouteTrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    ThreadsOption threads; // the built-in sentence encoders' threads
+
     @Option(names = "--predictions", description = "predictions-WEAK.jsonl from smelt eval (fields input, correct).")
     Path predictions;
 
@@ -47,9 +50,9 @@ final class RouteTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var embed = Playbook.embeddings().get(embedding);
+        var embed = Playbook.embeddings(threads.count()).get(embedding);
         if (embed == null) {
-            throw new IllegalArgumentException("unknown --embedding '" + embedding + "' (known: " + Playbook.embeddings().keySet() + ")");
+            throw new IllegalArgumentException("unknown --embedding '" + embedding + "' (known: " + Playbook.embeddings(threads.count()).keySet() + ")");
         }
         List<EvalRecord> outcomes;
         if (predictions != null) {
@@ -57,7 +60,7 @@ final class RouteTrainCommand implements Callable<Integer> {
         } else if (router != null && data != null) {
             TaskSpec spec = Playbook.task(task, router);
             RouterConfig cfg = RouterConfig.load(router);
-            try (Router r = cfg.build(Playbook.targetTypes(), spec, Playbook.embeddings())) {
+            try (Router r = cfg.build(Playbook.targetTypes(), spec, Playbook.embeddings(threads.count()))) {
                 outcomes = EvalRunner.run(r.targets().get(r.policy().weak()), spec,
                         DataFile.read(data, spec.inputField(), spec.labelField(), true), concurrency, System.err::println);
             }

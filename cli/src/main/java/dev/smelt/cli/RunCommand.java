@@ -19,14 +19,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code smelt run MODEL -p TEXT}: generate a continuation, streamed to stdout. */
 @Command(name = "run", description = "Generate text from a prompt (streams to stdout).")
 final class RunCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Option(names = {"-p", "--prompt"}, description = "Prompt text (BOS added as the model specifies).")
     String prompt;
@@ -70,9 +69,9 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give exactly one of -p TEXT or --prompt-ids 1,2,3");
         }
         SamplerConfig sc = storedDefaults();
-        try (DecoderModel m = Models.load(ModelRefs.resolve(model)); ThreadPool pool = modelOptions.newPool()) {
+        try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = modelOptions.newPool()) {
             loraOptions.applyTo(m);
-            ModelRefs.applyStoredAdapter(model, m);
+            ModelRefs.applyStoredAdapter(model.ref(), m);
             Tokenizer tok = prompt != null || !printIds ? TextModels.tokenizer(m.file()) : null;
             int[] ids = prompt != null ? tok.encode(prompt, true, false) : promptIds;
             if (ids.length == 0) {
@@ -132,7 +131,7 @@ final class RunCommand implements Callable<Integer> {
      * flags override, as the server applies them. run has no chat template, so the Modelfile's SYSTEM is not used.
      */
     private SamplerConfig storedDefaults() throws java.io.IOException {
-        dev.smelt.model.store.StoredModel st = ModelRefs.stored(model);
+        dev.smelt.model.store.StoredModel st = ModelRefs.stored(model.ref());
         if (st == null) {
             return sampling.toConfig();
         }

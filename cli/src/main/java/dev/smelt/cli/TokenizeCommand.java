@@ -11,8 +11,8 @@ import picocli.CommandLine.Parameters;
 /** {@code smelt tokenize MODEL TEXT}: token ids and pieces, like llama-tokenize. */
 @Command(name = "tokenize", description = "Show how a model tokenizes a text.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Parameters(index = "1", paramLabel = "TEXT", description = "Text to tokenize.")
     String text;
@@ -25,7 +25,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (GgufFile f = GgufFile.open(ModelRefs.resolve(model))) {
+        try (GgufFile f = GgufFile.open(model.resolve())) {
             Tokenizer t = TextModels.tokenizer(f);
             int[] ids = t.encode(text, !noBos, true);
             if (idsOnly) {

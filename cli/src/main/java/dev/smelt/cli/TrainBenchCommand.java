@@ -6,13 +6,12 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code smelt bench-train MODEL}: LoRA training tokens/s and peak memory, as tools/torch_lora_bench.py measures PyTorch. */
 @Command(name = "bench-train", description = "Measure LoRA training throughput (random tokens, LoRA on all linear layers, AdamW).")
 final class TrainBenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = HelpText.MODEL)
-    Path model;
+    @picocli.CommandLine.Mixin
+    ModelArgument model;
 
     @Option(names = "--seq", defaultValue = "256", description = "Tokens per step (default ${DEFAULT-VALUE}).")
     int seq;
@@ -35,7 +34,7 @@ final class TrainBenchCommand implements Callable<Integer> {
         if (seq < 2 || steps < 1 || rank < 1) {
             throw new IllegalArgumentException("--seq (≥ 2), --steps, --rank (≥ 1) got " + seq + ", " + steps + ", " + rank);
         }
-        TrainBench.Result r = TrainBench.run(ModelRefs.resolve(model), seq, steps, threads, rank, checkpointing);
+        TrainBench.Result r = TrainBench.run(model.resolve(), seq, steps, threads, rank, checkpointing);
         System.out.printf(Locale.ROOT, "smelt threads=%d seq=%d rank=%d checkpointing=%s: %.1f train tokens/s, %.2f CPU s/step (%.1f ms/token), peak RSS %d MiB%n",
                 threads, seq, rank, checkpointing, r.tokensPerSecond(), r.cpuSecondsPerStep(), 1000 * r.cpuSecondsPerStep() / seq, r.peakRssMiB());
         return 0;

@@ -85,6 +85,66 @@ class CommandTreeTest {
         assertThat(problems).isEmpty();
     }
 
+    /** The names of the shared option groups; a command that declares one of them itself drifts from the others. */
+    private static final Set<String> SHARED_NAMES = Set.of("-t", "--threads", "-c", "--ctx");
+
+    @Test
+    void threadsAndContextAreDeclaredOnlyInTheirSharedMixins() {
+        List<String> problems = new ArrayList<>();
+        List<String> withThreads = new ArrayList<>();
+        List<String> withContext = new ArrayList<>();
+        List<CommandLine> all = new ArrayList<>();
+        collect(Main.commandLine(), all, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (CommandLine cl : all) {
+            CommandSpec spec = cl.getCommandSpec();
+            for (OptionSpec o : spec.options()) {
+                if (java.util.Arrays.stream(o.names()).noneMatch(SHARED_NAMES::contains)) {
+                    continue;
+                }
+                Class<?> owner = o.userObject() instanceof java.lang.reflect.Field f ? f.getDeclaringClass() : null;
+                String where = spec.qualifiedName() + " " + String.join("/", o.names());
+                if (owner == ThreadsOption.class && List.of(o.names()).equals(List.of("-t", "--threads"))) {
+                    withThreads.add(spec.qualifiedName());
+                } else if (owner == ContextOption.class && List.of(o.names()).equals(List.of("-c", "--ctx"))) {
+                    withContext.add(spec.qualifiedName());
+                } else {
+                    problems.add(where + " is declared in " + owner + ", not in ThreadsOption/ContextOption (use the mixin)");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        assertThat(withThreads).contains("smelt run", "smelt chat", "smelt serve", "smelt eval", "smelt bench", "smelt quantize",
+                "smelt prune", "smelt lowrank", "smelt perplexity", "smelt kld", "smelt imatrix", "smelt merge", "smelt finetune",
+                "smelt bench-train", "smelt model random", "smelt route", "smelt route-train", "smelt route-eval");
+        assertThat(withContext).contains("smelt run", "smelt chat", "smelt serve", "smelt eval", "smelt quantize", "smelt prune",
+                "smelt lowrank", "smelt perplexity", "smelt kld", "smelt imatrix");
+    }
+
+    @Test
+    void theModelPositionalIsDeclaredOnlyInModelArgument() {
+        List<String> problems = new ArrayList<>();
+        List<String> withModel = new ArrayList<>();
+        List<CommandLine> all = new ArrayList<>();
+        collect(Main.commandLine(), all, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (CommandLine cl : all) {
+            CommandSpec spec = cl.getCommandSpec();
+            for (CommandLine.Model.PositionalParamSpec p : spec.positionalParameters()) {
+                if (!p.paramLabel().equals("MODEL")) {
+                    continue;
+                }
+                Class<?> owner = p.userObject() instanceof java.lang.reflect.Field f ? f.getDeclaringClass() : null;
+                if (owner == ModelArgument.class) {
+                    withModel.add(spec.qualifiedName());
+                } else {
+                    problems.add(spec.qualifiedName() + " MODEL is declared in " + owner + ", not in ModelArgument (use the mixin)");
+                }
+            }
+        }
+        assertThat(problems).isEmpty();
+        assertThat(withModel).contains("smelt run", "smelt chat", "smelt info", "smelt tokenize", "smelt bench", "smelt perplexity",
+                "smelt imatrix", "smelt bench-train");
+    }
+
     private static void collect(CommandLine cl, List<CommandLine> out, Set<CommandLine> seen) {
         if (seen.add(cl)) {
             out.add(cl);
