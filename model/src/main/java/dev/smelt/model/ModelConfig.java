@@ -39,6 +39,10 @@ public record ModelConfig(String architecture, int dim, int layers, int heads, i
         String p = arch + ".";
         int dim = required(f, p + "embedding_length");
         int layers = required(f, p + "block_count");
+        if (layers > f.tensors().size()) { // every block has tensors: bound the count before arrays are sized by it
+            throw new ModelException(f.path() + ": metadata '" + p + "block_count' is " + layers + ", more than the file's "
+                    + f.tensors().size() + " tensors");
+        }
         int heads = required(f, p + "attention.head_count");
         int kvHeads = f.getInt(p + "attention.head_count_kv", heads);
         if (f.getArray(p + "attention.head_count_kv") != null || f.getArray(p + "attention.head_count") != null) {
