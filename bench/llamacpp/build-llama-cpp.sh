@@ -10,6 +10,7 @@ DIR="${1:-/tmp/llama.cpp}"
 BUNDLE="$HERE/node_modules/node-llama-cpp/llama/gitRelease.bundle"
 [ -f "$BUNDLE" ] || { echo "missing $BUNDLE: run 'NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install' in $HERE first" >&2; exit 1; }
 [ -d "$DIR/.git" ] || git clone -q "$BUNDLE" "$DIR"
-cmake -S "$DIR" -B "$DIR/build" -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+# LLAMA_BUILD_SERVER defaults to on only when llama.cpp is the top-level project; say it explicitly.
+cmake -S "$DIR" -B "$DIR/build" -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$DIR/build" -j"$(nproc)" --target llama-bench llama-server llama-quantize llama-perplexity
 echo "built: $DIR/build/bin/{llama-bench,llama-server,llama-quantize,llama-perplexity}"
