@@ -32,7 +32,7 @@ const charts = [
 window.addEventListener('resize', () => charts.forEach(c => c.plot.setSize({ width: Math.max(300, c.box.clientWidth), height: 160 })));
 
 /** What the page has shown (the browser tests read it). */
-window.smeltRouter = { samples: 0, last: null, points: 0, lastRequest: 0 };
+window.smeltRouter = { samples: 0, last: null, points: 0, lastRequest: 0, shownRequests: -1 };
 
 function rows(tbody, list) {
   $(tbody).replaceChildren(...list.map(cells => {
@@ -43,6 +43,8 @@ function rows(tbody, list) {
 }
 
 function onSample(s) {
+  window.smeltRouter.samples++;
+  window.smeltRouter.last = s;
   const budget = s.share.target;
   const fresh = s.points.filter(p => p.request > window.smeltRouter.lastRequest); // a reconnect sends the kept points again
   for (const p of fresh) {
@@ -72,15 +74,14 @@ function onSample(s) {
   $('cost-everything').textContent = everything === null ? 'not known yet' : usd(everything);
   $('cost-saved').textContent = everything ? pct(1 - s.cost.total_usd / everything) : '–';
 
+  if (s.requests === window.smeltRouter.shownRequests) return; // nothing new: no redraw under a screen reader
+  window.smeltRouter.shownRequests = s.requests;
   rows('targets', Object.entries(s.targets).map(([t, n]) => [t, n, pct(n / Math.max(1, s.requests))]));
   rows('reasons', Object.entries(s.reasons).sort((a, b) => b[1] - a[1]));
   rows('latency', s.latency.map(l => [l.path, l.count, l.p50_ms.toFixed(1), l.p95_ms.toFixed(1)]));
   rows('adjustments', s.adjustments.slice().reverse().map(a => [a.request, num(a.from), num(a.to), pct(a.window_share)]));
   rows('escalated', s.escalated.map(e => [e.request, new Date(e.at).toLocaleTimeString(), e.prompt, e.path, e.reason,
     e.confidence === null ? '–' : e.confidence.toFixed(3), e.latency_ms.toFixed(1), e.cost_usd.toFixed(6)]));
-
-  window.smeltRouter.samples++;
-  window.smeltRouter.last = s;
 }
 
 function connection(text, bad) {
