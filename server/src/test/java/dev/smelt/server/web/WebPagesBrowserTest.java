@@ -327,6 +327,7 @@ class WebPagesBrowserTest {
         waiting().until(x -> status().startsWith("done"));
         assertThat(lastAssistant().findElement(By.className("content")).getText()).isNotBlank();
         assertThat(d.findElements(By.cssSelector(".message.user")).get(0).getText()).contains("ROMEO:");
+        assertThat(d.findElement(By.id("messages")).getAttribute("aria-busy")).as("the answer is announced once done").isEqualTo("false");
         browser.screenshot("keyboard-only");
     }
 
