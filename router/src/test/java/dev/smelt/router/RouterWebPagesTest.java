@@ -62,10 +62,10 @@ class RouterWebPagesTest {
                     HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(401);
             assertThat(http.send(HttpRequest.newBuilder(stats).header("Authorization", "Bearer k1").build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(406);
-            for (String in : List.of("hi", "hard")) {
+            for (String in : List.of("hi", "hard", "hard, streamed")) { // streamed answers are counted too
                 HttpResponse<String> a = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("Authorization", "Bearer k1")
-                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
-                                "{\"messages\":[{\"role\":\"user\",\"content\":\"" + in + "\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\","
+                                + "\"content\":\"" + in + "\"}],\"stream\":" + in.endsWith("streamed") + "}")).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
             }
             HttpResponse<java.util.stream.Stream<String>> events = http.send(HttpRequest.newBuilder(stats).header("Authorization", "Bearer k1")
@@ -75,12 +75,13 @@ class RouterWebPagesTest {
             try (var lines = events.body()) {
                 first = Canonical.JSON.readTree(lines.filter(l -> l.startsWith("data:")).findFirst().orElseThrow().substring(5).strip());
             }
-            assertThat(first.path("requests").asLong()).isEqualTo(2);
+            assertThat(first.path("requests").asLong()).isEqualTo(3);
             assertThat(first.path("targets").path("small").asLong()).isEqualTo(1);
-            assertThat(first.path("targets").path("teacher").asLong()).isEqualTo(1);
-            assertThat(first.path("share").path("cumulative_share").asDouble()).isEqualTo(0.5);
-            assertThat(first.path("escalated").get(0).path("prompt").asText()).isEqualTo("hard");
-            assertThat(first.path("points").size()).isEqualTo(2);
+            assertThat(first.path("targets").path("teacher").asLong()).isEqualTo(2);
+            assertThat(first.path("share").path("cumulative_share").asDouble()).isEqualTo(2.0 / 3);
+            assertThat(first.path("escalated").get(0).path("prompt").asText()).isEqualTo("hard, streamed");
+            assertThat(first.path("escalated").get(1).path("prompt").asText()).isEqualTo("hard");
+            assertThat(first.path("points").size()).isEqualTo(3);
         }
     }
 }
