@@ -93,6 +93,36 @@ class RouterStatsTest {
     }
 
     @Test
+    void aFailedTargetAndAnAnswerThatFailedEverywhereAreCountedWithTheirReasons() throws Exception {
+        Scripted small = new Scripted("small", Map.of(), Map.of(), BigDecimal.ZERO);
+        Scripted teacher = new Scripted("teacher", Map.of(), Map.of(), BigDecimal.ZERO);
+        small.fail = true;
+        try (Router r = new Router("r", Map.of("small", small, "teacher", teacher), new RulesPolicy(List.of(), "small", "teacher"),
+                List.of("teacher"), null, Budget.unlimited())) {
+            RouterStats stats = new RouterStats(r);
+            Router.Trace fellBack = new Router.Trace();
+            stats.record(Instant.EPOCH, "a", r.answer(q("a"), null, null, fellBack), fellBack, 1);
+            teacher.fail = true;
+            Router.Trace none = new Router.Trace();
+            try {
+                r.answer(q("b"), null, null, none);
+                throw new AssertionError("every target is down: the router must fail");
+            } catch (Router.RouterException expected) {
+                stats.record(Instant.EPOCH, "b", null, none, 1);
+            }
+            JsonNode s = stats.sample(0);
+            assertThat(s.path("targets").path("teacher").asLong()).isEqualTo(1);
+            assertThat(s.path("targets").path("error").asLong()).isEqualTo(1);
+            assertThat(s.path("errors").asLong()).isEqualTo(1);
+            assertThat(s.path("reasons").path("target failed: small is down").asLong()).isEqualTo(2);
+            assertThat(s.path("reasons").path("target failed: teacher is down").asLong()).isEqualTo(1);
+            assertThat(s.path("latency").findValuesAsText("path")).containsExactly("small (failed) → teacher", "small (failed) → teacher (failed)");
+            assertThat(s.path("escalated").get(0).path("answered_by").asText()).isEqualTo("error");
+            assertThat(s.path("share").path("strong_calls").asLong()).as("the teacher was called both times").isEqualTo(2);
+        }
+    }
+
+    @Test
     void nearestRankPercentiles() {
         long[] v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
         assertThat(RouterStats.percentile(v, 0.5)).isEqualTo(5);
