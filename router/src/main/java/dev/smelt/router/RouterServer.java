@@ -34,6 +34,8 @@ import java.util.UUID;
  * known). When a target the policy escalated to fails (or the budget skips it), the answer that stands says so:
  * {@code smelt.unavailable}, {@code smelt.warning} and {@code X-Smelt-Unavailable}. A fallback after a mid-stream failure that cannot continue the streamed text sends a chunk
  * {@code {"smelt_restart": REASON}}: the client should drop what it has and take what follows.
+ * The web pages are {@code smelt serve}'s, with the router dashboard at {@code /dashboard}, live from
+ * {@code GET /api/smelt/router/stats} ({@link RouterStats}, a {@link dev.smelt.server.http.SampleStream}).
  * Auth, the Host check, content types, the error shape and the request log are {@code smelt serve}'s
  * ({@link HttpApp}). Thread-safe; owns the HTTP server (not the router).
  */
