@@ -54,7 +54,7 @@ final class RouteCommand implements Callable<Integer> {
         try (Router r = Playbook.router(router, spec, threads.count()); RouterServer s = new RouterServer(r, http, model, Clock.systemUTC())) {
             int p = s.start();
             System.out.println("router " + model + " (weak " + r.policy().weak() + ", strong " + r.policy().strong() + ") at http://" + host + ":" + p
-                    + "/v1/chat/completions; metrics at http://" + host + ":" + p + "/metrics; playground at http://" + host + ":" + p + "/");
+                    + "/v1/chat/completions; metrics at http://" + host + ":" + p + "/metrics; playground at http://" + host + ":" + p + "/; router dashboard at http://" + host + ":" + p + "/dashboard");
             CountDownLatch forever = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
             forever.await();

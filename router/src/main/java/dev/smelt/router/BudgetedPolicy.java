@@ -41,6 +41,11 @@ public record BudgetedPolicy(Policy inner, ShareController controller) implement
         return inner.score(q, weakAnswer);
     }
 
+    @Override
+    public String reason(Query q, Answer weakAnswer) {
+        return inner.reason(q, weakAnswer);
+    }
+
     /** The controller's current threshold. */
     @Override
     public double threshold() {

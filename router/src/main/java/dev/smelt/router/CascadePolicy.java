@@ -37,6 +37,17 @@ public record CascadePolicy(String weak, String strong, double minConfidence, Pr
     }
 
     @Override
+    public String reason(Query q, Answer a) {
+        if (a == null) {
+            return "sent to the strong target first";
+        }
+        if (valid != null && !valid.test(a.text())) {
+            return "invalid answer";
+        }
+        return Double.isNaN(a.confidence()) ? "no confidence reported" : "low confidence";
+    }
+
+    @Override
     public double threshold() {
         return 1 - minConfidence;
     }

@@ -32,6 +32,14 @@ public interface Policy {
     /** The same policy routing at another threshold. */
     Policy withThreshold(double t);
 
+    /**
+     * Why a request goes to the strong target, in a few words for the router dashboard: after {@code weakAnswer}
+     * (cascades), or before any call ({@code weakAnswer} null, query-only policies).
+     */
+    default String reason(Query q, Answer weakAnswer) {
+        return "routing score at or above the threshold";
+    }
+
     /** Whether {@link #score} needs the weak target's answer (cascades) or only the query. */
     default boolean needsWeakAnswer() {
         return false;

@@ -93,12 +93,20 @@ public final class Router implements Target {
      * already streamed, in which case only the rest is streamed.
      */
     public Answer answer(Query q, Consumer<String> onDelta, Consumer<String> onRestart) throws Exception {
+        return answer(q, onDelta, onRestart, new Trace());
+    }
+
+    /** {@link #answer(Query, Consumer, Consumer)}, telling {@code trace} each target tried and why (the router dashboard's view). */
+    public Answer answer(Query q, Consumer<String> onDelta, Consumer<String> onRestart, Trace trace) throws Exception {
         long t0 = System.nanoTime();
         List<String> tried = new ArrayList<>();
         BigDecimal spent = BigDecimal.ZERO;
         long in = 0;
         long out = 0;
         String next = policy.first(q);
+        if (next.equals(policy.strong()) && !next.equals(policy.weak())) {
+            trace.add(next, Trace.ROUTED, Double.NaN, policy.reason(q, null));
+        }
         Exception last = null;
         Answer accepted = null; // an answer the policy wanted to improve on: it stands if every escalation fails
         List<String> acceptedTried = List.of();
@@ -108,6 +116,7 @@ public final class Router implements Target {
             if (!t.isFree() && !budget.allowsPaid()) {
                 last = new IllegalStateException("budget of paid calls spent; skipped " + next);
                 tried.add(next + "(budget)");
+                trace.add(next, Trace.SKIPPED, Double.NaN, "paid-call budget spent");
                 next = accepted != null ? null : nextFallback(tried);
                 continue;
             }
@@ -118,6 +127,7 @@ public final class Router implements Target {
                 if (esc != null && !isTried(tried, esc) && !esc.equals(next)
                         && (targets.get(esc).isFree() || budget.allowsPaid())) {
                     tried.add(next);
+                    trace.add(next, Trace.ESCALATED, a.confidence(), policy.reason(q, a));
                     acceptedTried = List.copyOf(tried.subList(0, tried.size() - 1));
                     accepted = a;
                     spent = spent.add(a.costUsd());
@@ -126,12 +136,14 @@ public final class Router implements Target {
                     next = esc;
                     continue;
                 }
+                trace.add(next, Trace.ANSWERED, a.confidence(), null);
                 return a.after(tried, spent, in, out).withLatency(System.nanoTime() - t0);
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
                 last = e;
                 tried.add(next + "(error)");
+                trace.add(next, Trace.FAILED, Double.NaN, "target failed: " + e.getMessage());
                 // an escalation that fails falls back to the answer it was meant to improve, not to other targets
                 next = accepted != null ? null : nextFallback(tried);
             }
@@ -253,6 +265,30 @@ public final class Router implements Target {
     public void close() throws Exception {
         calls.shutdownNow();
         CloseAll.of(targets.values());
+    }
+
+    /**
+     * What one request went through: each target tried, in order, with what came of it, the confidence of its answer
+     * (NaN when none or unknown) and, for an escalation or a first choice of the strong target, the policy's reason.
+     * Not thread-safe (one request fills it).
+     */
+    public static final class Trace {
+        public static final String ROUTED = "routed", ESCALATED = "escalated", ANSWERED = "answered", FAILED = "failed",
+                SKIPPED = "skipped";
+
+        /** One step; {@code reason} is null for a plain answer. */
+        public record Step(String target, String outcome, double confidence, String reason) {
+        }
+
+        private final List<Step> steps = new ArrayList<>();
+
+        void add(String target, String outcome, double confidence, String reason) {
+            steps.add(new Step(target, outcome, confidence, reason));
+        }
+
+        public List<Step> steps() {
+            return List.copyOf(steps);
+        }
     }
 
     /** Routing failed on every target. */

@@ -34,10 +34,14 @@ import java.util.UUID;
  * known). When a target the policy escalated to fails (or the budget skips it), the answer that stands says so:
  * {@code smelt.unavailable}, {@code smelt.warning} and {@code X-Smelt-Unavailable}. A fallback after a mid-stream failure that cannot continue the streamed text sends a chunk
  * {@code {"smelt_restart": REASON}}: the client should drop what it has and take what follows.
+ * The web pages are {@code smelt serve}'s, with the router dashboard at {@code /dashboard}, live from
+ * {@code GET /api/smelt/router/stats} ({@link RouterStats}, a {@link dev.smelt.server.http.SampleStream}).
  * Auth, the Host check, content types, the error shape and the request log are {@code smelt serve}'s
  * ({@link HttpApp}). Thread-safe; owns the HTTP server (not the router).
  */
 public final class RouterServer implements AutoCloseable {
+    /** The router dashboard's Server-Sent Events stream of {@link RouterStats}. */
+    public static final String STATS_PATH = "/api/smelt/router/stats";
     /** Answer budget when a request sets no max_tokens. */
     static final int DEFAULT_MAX_TOKENS = 256;
 
@@ -48,6 +52,8 @@ public final class RouterServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Javalin app;
     private final long startedAt; // "created" of the router model: when this server started
+    private final RouterStats stats;
+    private final dev.smelt.server.http.SampleStream statsStream;
 
     /**
      * @param http      where to listen and who may call (the same rules as {@code smelt serve})
@@ -75,7 +81,17 @@ public final class RouterServer implements AutoCloseable {
             ctx.contentType("application/json").result(modelObject().toString());
         });
         app.post("/v1/chat/completions", this::chat);
-        dev.smelt.server.web.WebUi.install(app);
+        this.stats = new RouterStats(router);
+        this.statsStream = new dev.smelt.server.http.SampleStream(STATS_PATH, dev.smelt.server.http.SampleStream.DEFAULT_PERIOD, () -> {
+            long[] after = {0}; // each connection gets every kept point once, then only new ones
+            return () -> {
+                ObjectNode s = stats.sample(after[0]);
+                after[0] = s.get("requests").asLong();
+                return s;
+            };
+        });
+        app.get(STATS_PATH, statsStream::handle);
+        dev.smelt.server.web.WebUi.install(app, "router.html");
         dev.smelt.server.web.OpenApi.install(app, "smelt route");
     }
 
@@ -133,13 +149,14 @@ public final class RouterServer implements AutoCloseable {
             return;
         }
         Answer a;
+        Router.Trace trace = new Router.Trace();
         try {
-            a = router.answer(q);
+            a = router.answer(q, null, null, trace);
         } catch (Router.RouterException e) {
-            count("error", java.math.BigDecimal.ZERO, t0);
+            count(q, null, trace, t0);
             throw new ApiException(502, "upstream_error", e.getMessage(), null, null, null);
         }
-        count(a.target(), a.costUsd(), t0);
+        count(q, a, trace, t0);
         ObjectNode o = completion(reply, a);
         ctx.header("X-Smelt-Target", a.target()).header("X-Smelt-Cost-USD", a.costUsd().toPlainString())
                 .header("X-Smelt-Escalations", String.join(",", a.escalations()));
@@ -173,6 +190,7 @@ public final class RouterServer implements AutoCloseable {
     }
 
     private void stream(Context ctx, Query q, Reply reply, long t0) throws IOException {
+        Router.Trace trace = new Router.Trace();
         ctx.res().setStatus(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setHeader("Cache-Control", "no-cache");
@@ -182,15 +200,15 @@ public final class RouterServer implements AutoCloseable {
                 ObjectNode r = header(reply, "chat.completion.chunk").put("smelt_restart", reason);
                 r.putArray("choices");
                 send(out, r);
-            });
+            }, trace);
             ObjectNode last = chunk(reply, Map.of(), "stop");
             smelt(last, a);
             last.putObject("usage").put("prompt_tokens", a.inputTokens()).put("completion_tokens", a.outputTokens())
                     .put("total_tokens", a.inputTokens() + a.outputTokens());
             send(out, last);
-            count(a.target(), a.costUsd(), t0);
+            count(q, a, trace, t0);
         } catch (Exception e) {
-            count("error", java.math.BigDecimal.ZERO, t0);
+            count(q, null, trace, t0);
             ObjectNode err = Canonical.JSON.createObjectNode();
             err.putObject("error").put("message", e.getMessage()).put("type", "upstream_error");
             send(out, err);
@@ -258,17 +276,23 @@ public final class RouterServer implements AutoCloseable {
         }
     }
 
-    private void count(String target, java.math.BigDecimal cost, long t0) {
+    /** Counts one request in the Prometheus metrics and the dashboard's stats; {@code a} is null when it failed. */
+    private void count(Query q, Answer a, Router.Trace trace, long t0) {
+        long nanos = System.nanoTime() - t0;
+        stats.record(clock.instant(), q.input(), a, trace, nanos);
+        String target = a == null ? "error" : a.target();
+        java.math.BigDecimal cost = a == null ? java.math.BigDecimal.ZERO : a.costUsd();
         Counter.builder("smelt_router_requests").tag("target", target).description("requests answered, by the target that answered")
                 .register(metrics).increment();
         Counter.builder("smelt_router_cost_usd").tag("target", target).description("cost of answers in USD, by target")
                 .register(metrics).increment(cost.doubleValue());
         Timer.builder("smelt_router_request_duration").tag("target", target).publishPercentiles(0.5, 0.95).register(metrics)
-                .record(Duration.ofNanos(System.nanoTime() - t0));
+                .record(Duration.ofNanos(nanos));
     }
 
     @Override
     public void close() {
+        statsStream.close();
         app.stop();
     }
 }

@@ -49,6 +49,11 @@ public record RulesPolicy(List<Rule> rules, String weak, String strong) implemen
     }
 
     @Override
+    public String reason(Query q, Answer weakAnswer) {
+        return "a rule matched";
+    }
+
+    @Override
     public double threshold() {
         return 1;
     }

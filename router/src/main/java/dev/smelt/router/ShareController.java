@@ -63,6 +63,7 @@ public final class ShareController {
     private long n;
     private int sentInWindow;
     private double threshold;
+    private long heldBack; // requests at or above the threshold that the cap kept from the teacher
     private final List<Adjustment> adjustments = new ArrayList<>();
 
     /**
@@ -97,6 +98,7 @@ public final class ShareController {
         // before a window has passed, the cap is pro rata, so a short stream keeps the budget too
         int allowed = n + 1 >= window ? cap : (int) Math.floor(target * (n + 1) + 1e-9);
         boolean strong = score >= threshold && (mode == Mode.QUALITY || sentInWindow + 1 <= allowed);
+        heldBack += score >= threshold && !strong ? 1 : 0;
         scores[slot] = score;
         sent[slot] = strong;
         sentInWindow += strong ? 1 : 0;
@@ -138,6 +140,16 @@ public final class ShareController {
 
     public synchronized List<Adjustment> adjustments() {
         return List.copyOf(adjustments);
+    }
+
+    /** The last {@code max} threshold moves (fewer when there were fewer), oldest first. */
+    public synchronized List<Adjustment> lastAdjustments(int max) {
+        return List.copyOf(adjustments.subList(Math.max(0, adjustments.size() - max), adjustments.size()));
+    }
+
+    /** Requests whose score was at or above the threshold but that the cap kept from the strong target. */
+    public synchronized long heldBack() {
+        return heldBack;
     }
 
     public double target() {

@@ -2,10 +2,8 @@ package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.smelt.server.http.ApiException;
+import dev.smelt.server.http.SampleStream;
 import io.javalin.http.Context;
-import io.javalin.http.sse.SseClient;
-import io.javalin.http.sse.SseHandler;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -17,23 +15,21 @@ import java.util.function.LongSupplier;
  * per connection and no state is shared. Thread-safe; each stream runs on its request's (virtual) thread.
  */
 final class LiveStats {
-    /** How often a sample is sent: often enough for a live chart, rare enough to cost nothing. */
-    static final Duration DEFAULT_PERIOD = Duration.ofSeconds(1);
+    /** How often a sample is sent. */
+    static final Duration DEFAULT_PERIOD = SampleStream.DEFAULT_PERIOD;
 
     private final ModelRegistry models;
     private final EngineWatchdog watchdog;
     private final int slotsPerModel;
     private final LongSupplier nanos;
-    private final Duration period;
-    private final SseHandler sse = new SseHandler(this::stream);
-    private volatile boolean closed;
+    private final SampleStream stream;
 
     LiveStats(ModelRegistry models, EngineWatchdog watchdog, int slotsPerModel, LongSupplier nanos, Duration period) {
         this.models = models;
         this.watchdog = watchdog;
         this.slotsPerModel = slotsPerModel;
         this.nanos = nanos;
-        this.period = period;
+        this.stream = new SampleStream("/api/smelt/stats", period, this::sampler);
     }
 
     /** The engines' cumulative counters at one instant. */
@@ -92,39 +88,23 @@ final class LiveStats {
         return o;
     }
 
-    /**
-     * The route: an event stream for a client that asks for one ({@code Accept: text/event-stream}, as EventSource and
-     * the dashboard do), else a 406 saying so (Javalin would answer an empty 200).
-     */
+    /** The route: the samples as a {@link SampleStream}, each connection with its own previous counters. */
     void handle(Context ctx) throws Exception {
-        String accept = ctx.header("Accept");
-        if (accept == null || !accept.contains("text/event-stream")) {
-            throw new ApiException(406, "invalid_request_error", "/api/smelt/stats is a Server-Sent Events stream: send "
-                    + "'Accept: text/event-stream' (curl -N -H 'Accept: text/event-stream')", null, "not_acceptable", null);
-        }
-        sse.handle(ctx);
+        stream.handle(ctx);
     }
 
-    /** Streams samples to {@code client} until it disconnects or {@link #close} is called. */
-    void stream(SseClient client) {
-        client.keepAlive();
-        Counters prev = null;
-        while (!closed && !client.terminated()) {
+    private SampleStream.Sampler sampler() {
+        Counters[] prev = {null};
+        return () -> {
             Counters now = counters();
-            client.sendEvent("stats", sample(prev, now).toString());
-            prev = now;
-            try {
-                Thread.sleep(period);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        client.close();
+            ObjectNode s = sample(prev[0], now);
+            prev[0] = now;
+            return s;
+        };
     }
 
     /** Ends every stream at its next sample (server shutdown). */
     void close() {
-        closed = true;
+        stream.close();
     }
 }

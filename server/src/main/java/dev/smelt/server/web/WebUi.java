@@ -34,8 +34,13 @@ public final class WebUi {
 
     /** Adds {@code GET /}, {@code /dashboard}, {@code /docs}, {@code /ui/{file}} and {@code /webjars/...} to {@code app}. */
     public static void install(Javalin app) {
+        install(app, "dashboard.html");
+    }
+
+    /** As {@link #install(Javalin)}, with the page file {@code /dashboard} shows ({@code smelt route}: its router dashboard). */
+    public static void install(Javalin app, String dashboardPage) {
         app.get("/", ctx -> page(ctx, "index.html"));
-        app.get("/dashboard", ctx -> page(ctx, "dashboard.html"));
+        app.get("/dashboard", ctx -> page(ctx, dashboardPage));
         app.get("/docs", ctx -> page(ctx, "docs.html"));
         app.get("/ui/{file}", ctx -> page(ctx, ctx.pathParam("file")));
         app.get("/webjars/<path>", ctx -> webjar(ctx, ctx.pathParam("path")));

@@ -88,3 +88,27 @@ export function el(tag, className, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/**
+ * Follows a dashboard's stats stream (GET path, Server-Sent Events, with the key), calling onSample with each
+ * parsed sample and onStatus(text, bad) as the connection changes; reconnects after a pause when it ends or fails.
+ * Resolves only if the server has no such stream (404), after saying so.
+ */
+export async function streamStats(path, onSample, onStatus) {
+  for (;;) {
+    try {
+      const r = await apiFetch(path, { headers: { Accept: 'text/event-stream' } });
+      if (r.status === 404) {
+        onStatus(`this server has no live stats at ${path}`, true);
+        return;
+      }
+      if (!r.ok) throw new Error(await errorText(r));
+      onStatus('connected', false);
+      await readEvents(r.body, data => onSample(JSON.parse(data)));
+      onStatus('disconnected; reconnecting…', true);
+    } catch (e) {
+      onStatus('cannot read the stats: ' + e.message, true);
+    }
+    await new Promise(res => setTimeout(res, 2000));
+  }
+}

@@ -1,6 +1,6 @@
 // The server dashboard: live from the /api/smelt/stats SSE stream (fetch, so the bearer key can be sent).
 import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
-import { apiFetch, errorText, readEvents, el } from '/ui/api.js';
+import { streamStats, el } from '/ui/api.js';
 
 const WINDOW_SECONDS = 300; // the charts show the last five minutes
 const $ = id => document.getElementById(id);
@@ -47,23 +47,7 @@ function onSample(s) {
   }));
 }
 
-async function connect() {
-  for (;;) {
-    try {
-      const r = await apiFetch('/api/smelt/stats', { headers: { Accept: 'text/event-stream' } });
-      if (r.status === 404) { // smelt route: no engines of its own to show
-        $('health').textContent = 'this server has no live engine stats (/api/smelt/stats): it serves no models itself';
-        return;
-      }
-      if (!r.ok) throw new Error(await errorText(r));
-      $('health').textContent = 'connected';
-      await readEvents(r.body, data => onSample(JSON.parse(data)));
-      $('health').textContent = 'disconnected; reconnecting…';
-    } catch (e) {
-      $('health').textContent = 'cannot read the stats: ' + e.message;
-      $('health').className = 'health bad';
-    }
-    await new Promise(res => setTimeout(res, 2000));
-  }
-}
-connect();
+streamStats('/api/smelt/stats', onSample, (text, bad) => {
+  $('health').textContent = text;
+  if (bad) $('health').className = 'health bad';
+});

@@ -117,6 +117,7 @@ async function answer() {
   conversation.push(reply);
   running = new AbortController();
   $('stop').disabled = false;
+  $('messages').setAttribute('aria-busy', 'true'); // screen readers announce the answer once, not every token
   render();
   status('generating…');
   const started = performance.now();
@@ -161,6 +162,7 @@ async function answer() {
     delete reply.pending;
     running = null;
     $('stop').disabled = true;
+    $('messages').setAttribute('aria-busy', 'false');
     render();
   }
 }

@@ -92,8 +92,13 @@ class OpenApiHttpTest {
             }
         }));
         assertThat(undocumented).as("routes registered without a description in openapi-catalog.json").isEmpty();
+        // the catalog describes smelt route's own routes too (tagged Router); smelt serve registers every other one
+        List<String> serveOperations = OpenApiCatalog.operationKeys().stream().filter(k -> {
+            String[] mp = k.split(" ", 2);
+            return !OpenApiCatalog.operation(mp[0], mp[1]).path("tags").toString().contains("\"Router\"");
+        }).toList();
         assertThat(operations()).as("described in openapi-catalog.json but not registered by smelt serve")
-                .containsExactlyInAnyOrderElementsOf(OpenApiCatalog.operationKeys());
+                .containsExactlyInAnyOrderElementsOf(serveOperations);
     }
 
     @Test
