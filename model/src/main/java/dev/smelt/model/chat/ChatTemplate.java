@@ -47,6 +47,7 @@ public final class ChatTemplate {
                 .withProcessors(JinjavaProcessors.newBuilder().withNodePreProcessor(RenderBudget::onNode).build()).build();
         this.jinjava = new Jinjava(cfg);
         jinjava.getGlobalContext().registerTag(new RenderBudget.BoundedForTag()); // replaces the unbounded "for"
+        TemplateFilters.all().forEach(jinjava.getGlobalContext()::registerFilter); // size-checked center, indent, format, replace
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
                 "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class,

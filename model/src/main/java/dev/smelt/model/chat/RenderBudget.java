@@ -36,6 +36,12 @@ final class RenderBudget {
         CURRENT.remove();
     }
 
+    /** The name of the template this thread is rendering, for error messages. */
+    static String template() {
+        RenderBudget b = CURRENT.get();
+        return b == null ? "chat template" : b.template;
+    }
+
     /** Counts steps against the running render's budget (none running: nothing to count). */
     static void charge(long steps) {
         RenderBudget b = CURRENT.get();

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A hostile template (from a GGUF's tokenizer.chat_template or a Modelfile TEMPLATE) cannot make a render
@@ -82,5 +84,25 @@ class ChatTemplateLimitsTest {
         ChatTemplate fine = ChatTemplate.of("{% for a in range(900) %}{% for b in range(900) %}{% endfor %}{% endfor %}ok", "", "");
         assertThat(fine.render(ONE, null, true)).isEqualTo("ok");
         assertThat(fine.render(ONE, null, true)).isEqualTo("ok");
+    }
+
+    /** Filters whose argument sets the size of what they build are checked before they allocate (was an OutOfMemoryError). */
+    @ParameterizedTest
+    @ValueSource(strings = {"{{ 'a'|center(1000000000) }}", "{{ '%01000000000d'|format(1) }}", "{{ '%.1000000000f'|format(1.5) }}",
+            "{{ 'x'|indent(1000000000, true) }}",
+            "{% set s = 'aaaaaaaaaa' %}{% for i in range(4) %}{% set s = s|replace('a', s) %}{% endfor %}{{ s|length }}",
+            "{% set s = 'aaaaaaaaaa' %}{% for i in range(4) %}{% set s = s.replace('a', s) %}{% endfor %}{{ s|length }}"})
+    void filtersThatWouldBuildGigabytesAreRefusedBeforeTheyAllocate(String src) {
+        ChatTemplate t = ChatTemplate.of("Modelfile TEMPLATE", src, "", "");
+        assertThatThrownBy(() -> t.render(ONE, null, true)).isInstanceOf(ChatTemplateException.class)
+                .hasMessageContaining("Modelfile TEMPLATE").hasMessageContaining("over the limit of 16,777,216")
+                .hasMessageNotContaining("OutOfMemoryError");
+    }
+
+    @Test
+    void boundedFiltersStillWorkAsJinjaDoes() {
+        ChatTemplate t = ChatTemplate.of("[{{ 'ab'|center(6) }}][{{ 'a\nb'|indent(2) }}][{{ '%05d'|format(42) }}][{{ 'abc'|replace('b', 'xy') }}]"
+                + "[{{ 'abc'.replace('b', 'xy') }}]", "", "");
+        assertThat(t.render(ONE, null, true)).isEqualTo("[  ab  ][a\n  b][00042][axyc][axyc]");
     }
 }
