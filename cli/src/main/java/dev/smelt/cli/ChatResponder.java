@@ -40,7 +40,7 @@ final class ChatResponder implements ChatSession.Responder {
     /** The model's template, or ChatML when the file has none; {@link #describe} says which. */
     static ChatTemplate template(DecoderModel m, Tokenizer tok) {
         String src = m.file().getString("tokenizer.chat_template", null);
-        return src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "", tok.eos() >= 0 ? tok.piece(tok.eos()) : "")
+        return src != null ? ChatTemplate.of(m.file().path() + ":tokenizer.chat_template", src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "", tok.eos() >= 0 ? tok.piece(tok.eos()) : "")
                 : ChatTemplate.chatml();
     }
 

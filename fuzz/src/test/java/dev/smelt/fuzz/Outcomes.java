@@ -24,6 +24,7 @@ public final class Outcomes {
             "dev.smelt.model.chat.ChatTemplateException",
             "dev.smelt.model.arch.ContextOverflowException",
             "dev.smelt.runtime.constrain.SchemaException",
+            "dev.smelt.runtime.constrain.ConstraintDeadEndException",
             "dev.smelt.train.data.DataException",
             "dev.smelt.server.http.ApiException");
 

@@ -1,6 +1,7 @@
 package dev.smelt.server;
 
 import dev.smelt.model.arch.ContextOverflowException;
+import dev.smelt.runtime.constrain.ConstraintDeadEndException;
 import dev.smelt.runtime.engine.GenerationResult;
 import dev.smelt.runtime.engine.QueueFullException;
 import dev.smelt.server.CompletionRequest.Prompt;
@@ -200,6 +201,11 @@ final class CompletionPipeline {
     private static void failed(CompletionJob job, CompletionJob.Done d) {
         if (d.error() != null) {
             job.cancel();
+            if (d.error() instanceof ConstraintDeadEndException dead) {
+                // the request is sound and the server works, but this model cannot write what the schema asks:
+                // a 4xx (not retried by OpenAI's clients, unlike a 500), never a "stop" on a cut document
+                throw new ApiException(422, "invalid_request_error", "generation failed: " + dead.getMessage(), null, "constraint_dead_end", null);
+            }
             throw new ApiException(500, "server_error", "generation failed: " + describe(d.error()), null, null, null);
         }
     }

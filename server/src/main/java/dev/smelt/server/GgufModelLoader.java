@@ -11,6 +11,7 @@ import dev.smelt.model.hub.ModelDownloader;
 import dev.smelt.model.store.ModelStore;
 import dev.smelt.model.store.StorePull;
 import dev.smelt.model.store.StoredModel;
+import dev.smelt.model.text.Quote;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.runtime.engine.BatchEngine;
@@ -138,7 +139,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         StoredModel st = stored.get(name);
         Path p = st != null ? st.model() : files.get(name);
         if (p == null) {
-            throw ApiException.notFound("unknown model '" + name + "'", "model", "model_not_found");
+            throw ApiException.notFound("unknown model " + Quote.of(name), "model", "model_not_found");
         }
         DecoderModel m = Models.load(p);
         ThreadPool pool = null;
@@ -156,7 +157,8 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             int ctx = Math.min(config.contextSize(), m.config().contextLength());
             BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
             String src = st != null && st.template() != null ? st.template() : m.file().getString("tokenizer.chat_template", null);
-            ChatTemplate template = src != null ? ChatTemplate.of(src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
+            String origin = st != null && st.template() != null ? "the TEMPLATE of stored model '" + name + "'" : p + ":tokenizer.chat_template";
+            ChatTemplate template = src != null ? ChatTemplate.of(origin, src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
             return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render, ToolFormat.detect(src),
                     src != null && src.contains("tools"));
         } catch (RuntimeException | java.io.IOException e) {

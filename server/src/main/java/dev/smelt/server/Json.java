@@ -3,6 +3,7 @@ package dev.smelt.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.server.http.ApiException;
 import dev.smelt.server.http.HttpApp;
 import io.javalin.http.Context;
@@ -42,7 +43,7 @@ final class Json {
         }
         double d = v.asDouble();
         if (!(d >= min && d <= max)) {
-            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + Quote.cut(v), field);
         }
         return d;
     }
@@ -53,11 +54,11 @@ final class Json {
             return def;
         }
         if (!v.isIntegralNumber()) {
-            throw ApiException.badRequest("'" + field + "' must be an integer, got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be an integer, got " + Quote.cut(v), field);
         }
         long l = v.asLong();
         if (l < min || l > max || !v.canConvertToLong()) {
-            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be between " + min + " and " + max + ", got " + Quote.cut(v), field);
         }
         return (int) l;
     }
@@ -68,7 +69,7 @@ final class Json {
             return null;
         }
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw ApiException.badRequest("'" + field + "' must be an integer, got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be an integer, got " + Quote.cut(v), field);
         }
         return v.asLong();
     }
@@ -79,7 +80,7 @@ final class Json {
             return def;
         }
         if (!v.isBoolean()) {
-            throw ApiException.badRequest("'" + field + "' must be a boolean, got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be a boolean, got " + Quote.cut(v), field);
         }
         return v.asBoolean();
     }
@@ -96,7 +97,7 @@ final class Json {
         } else if (v.isArray()) {
             for (JsonNode s : v) {
                 if (!s.isTextual()) {
-                    throw ApiException.badRequest("'stop' entries must be strings, got " + s, "stop");
+                    throw ApiException.badRequest("'stop' entries must be strings, got " + Quote.cut(s), "stop");
                 }
                 out.add(s.asText());
             }

@@ -3,6 +3,7 @@ package dev.smelt.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.runtime.constrain.Node;
 import dev.smelt.runtime.constrain.SchemaCompiler;
 import dev.smelt.runtime.constrain.SchemaException;
@@ -98,7 +99,7 @@ final class OllamaCodec {
         for (int i = 0; i < ids.length; i++) {
             JsonNode t = c.get(i);
             if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
-                throw ApiException.badRequest("'context[" + i + "]' must be a token id (an integer >= 0), got " + t, "context");
+                throw ApiException.badRequest("'context[" + i + "]' must be a token id (an integer >= 0), got " + Quote.cut(t), "context");
             }
             ids[i] = t.asInt();
         }
@@ -141,7 +142,7 @@ final class OllamaCodec {
                 throw ApiException.badRequest("invalid format schema: " + e.getMessage(), "format");
             }
         } else {
-            throw ApiException.badRequest("'format' must be \"json\" or a JSON schema object, got " + f, "format");
+            throw ApiException.badRequest("'format' must be \"json\" or a JSON schema object, got " + Quote.cut(f), "format");
         }
         return new OutputFormat(root, "format");
     }

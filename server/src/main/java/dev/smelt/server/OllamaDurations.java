@@ -1,6 +1,7 @@
 package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.server.http.ApiException;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -38,7 +39,7 @@ public final class OllamaDurations {
             return ofSeconds(v.asDouble());
         }
         if (!v.isTextual()) {
-            throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\" or a number of seconds, got " + v, field);
+            throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\" or a number of seconds, got " + Quote.cut(v), field);
         }
         return parse(v.asText(), field);
     }
@@ -48,7 +49,7 @@ public final class OllamaDurations {
         try {
             return parse(s, option);
         } catch (ApiException e) {
-            throw new IllegalArgumentException(option + " must be a duration such as 5m, 1h30m, 300 (seconds) or -1 (forever), got '" + s + "'");
+            throw new IllegalArgumentException(option + " must be a duration such as 5m, 1h30m, 300 (seconds) or -1 (forever), got " + Quote.of(s));
         }
     }
 
@@ -77,7 +78,7 @@ public final class OllamaDurations {
             pos = m.end();
         }
         if (pos == 0 || pos != t.length()) {
-            throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\", \"1h30m\" or a number of seconds, got '" + s + "'", field);
+            throw ApiException.badRequest("'" + field + "' must be a duration such as \"5m\", \"1h30m\" or a number of seconds, got " + Quote.of(s), field);
         }
         return ofSeconds((negative ? -nanos : nanos) / 1e9);
     }

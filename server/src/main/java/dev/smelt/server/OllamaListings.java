@@ -2,6 +2,7 @@ package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.server.http.ApiException;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -180,16 +181,16 @@ final class OllamaListings {
             canonical = models.canonical(name.substring(0, plus)); // base+adapter, as /api/tags lists it
             adapter = name.substring(plus + 1);
             if (!models.adapters(canonical).contains(adapter)) {
-                throw ApiException.notFound("model '" + name + "' not found: '" + canonical + "' has no adapter '" + adapter
-                        + "'; its adapters: " + String.join(", ", models.adapters(canonical)), "model", "model_not_found");
+                throw ApiException.notFound("model " + Quote.of(name) + " not found: '" + canonical + "' has no adapter " + Quote.of(adapter)
+                        + "; its adapters: " + String.join(", ", models.adapters(canonical)), "model", "model_not_found");
             }
         }
         if (canonical == null) {
-            throw ApiException.notFound("model '" + name + "' not found", "model", "model_not_found");
+            throw ApiException.notFound("model " + Quote.of(name) + " not found", "model", "model_not_found");
         }
         ModelInfo info = info(canonical);
         if (info == null) {
-            throw ApiException.notFound("model '" + name + "' has no file to describe", "model", "model_not_found");
+            throw ApiException.notFound("model " + Quote.of(name) + " has no file to describe", "model", "model_not_found");
         }
         ObjectNode o = Json.MAPPER.createObjectNode();
         java.nio.file.Path adapterFile = adapter == null ? null : models.adapterFile(canonical, adapter);

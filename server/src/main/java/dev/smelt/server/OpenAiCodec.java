@@ -2,6 +2,7 @@ package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.runtime.constrain.Node;
 import dev.smelt.runtime.constrain.SchemaCompiler;
 import dev.smelt.runtime.constrain.SchemaException;
@@ -99,7 +100,7 @@ final class OpenAiCodec {
         for (int i = 0; i < ids.length; i++) {
             JsonNode t = p.get(i);
             if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
-                throw ApiException.badRequest("'prompt[" + i + "]' must be a token id (an integer >= 0), got " + t, "prompt");
+                throw ApiException.badRequest("'prompt[" + i + "]' must be a token id (an integer >= 0), got " + Quote.cut(t), "prompt");
             }
             ids[i] = t.asInt();
         }
@@ -125,11 +126,11 @@ final class OpenAiCodec {
                 id = -1;
             }
             if (id < 0) {
-                throw ApiException.badRequest("'logit_bias' key '" + e.getKey() + "' is not a token id (an integer >= 0)", "logit_bias");
+                throw ApiException.badRequest("'logit_bias' key " + Quote.of(e.getKey()) + " is not a token id (an integer >= 0)", "logit_bias");
             }
             JsonNode v = e.getValue();
             if (!v.isNumber() || !(Math.abs(v.asDouble()) <= MAX_LOGIT_BIAS)) {
-                throw ApiException.badRequest("'logit_bias." + e.getKey() + "' must be a number between -100 and 100, got " + v, "logit_bias");
+                throw ApiException.badRequest("'logit_bias." + Quote.cut(e.getKey()) + "' must be a number between -100 and 100, got " + Quote.cut(v), "logit_bias");
             }
             out.put(id, (float) v.asDouble());
         }
@@ -162,7 +163,7 @@ final class OpenAiCodec {
                     throw ApiException.badRequest("invalid response_format: " + e.getMessage(), "response_format");
                 }
             }
-            default -> throw ApiException.badRequest("'response_format.type' must be text, json_object or json_schema, got '" + type + "'",
+            default -> throw ApiException.badRequest("'response_format.type' must be text, json_object or json_schema, got " + Quote.of(type),
                     "response_format");
         }
         return new OutputFormat(root, "response_format");

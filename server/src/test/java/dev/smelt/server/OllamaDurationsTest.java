@@ -34,4 +34,16 @@ class OllamaDurationsTest {
         assertThatThrownBy(() -> OllamaDurations.parseOption("forever", "--keep-alive")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--keep-alive").hasMessageContaining("forever");
     }
+
+    /** Jazzer finding (ollamaGenerate): a 2,000-character keep_alive was echoed whole into the 400's message. */
+    @Test
+    void longBadDurationsAreCutInTheMessage() throws Exception {
+        String longBad = "5s5m7m".repeat(400) + "x";
+        for (Runnable parse : new Runnable[] {() -> OllamaDurations.parse(longBad, "keep_alive"),
+                () -> OllamaDurations.parseOption(longBad, "--keep-alive"),
+                () -> OllamaDurations.parse(M.valueToTree(java.util.Map.of("k", longBad)), "keep_alive")}) {
+            assertThatThrownBy(parse::run).hasMessageContaining("keep").hasMessageContaining(" characters)")
+                    .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(500));
+        }
+    }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.el.JinjavaProcessors;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -22,20 +23,31 @@ import java.util.Map;
  * no ASCII escaping). Thread-safe: each render uses its own interpreter.
  */
 public final class ChatTemplate {
+    /**
+     * Render steps (template nodes rendered plus loop iterations) one render may take. A real template
+     * takes a few dozen per message, so this leaves room for tens of thousands of messages while a
+     * hostile template's nested loops stop after about a second of work instead of running for days.
+     */
+    public static final long MAX_RENDER_STEPS = 1_000_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final String name;
     private final String source;
     private final String bosToken;
     private final String eosToken;
     private final Jinjava jinjava;
 
-    private ChatTemplate(String source, String bosToken, String eosToken) {
+    private ChatTemplate(String name, String source, String bosToken, String eosToken) {
+        this.name = name;
         this.source = PythonIdioms.rewrite(source);
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         JinjavaConfig cfg = JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withFailOnUnknownTokens(false).withMaxOutputSize(16L << 20).build();
+                .withFailOnUnknownTokens(false).withMaxOutputSize(16L << 20)
+                .withProcessors(JinjavaProcessors.newBuilder().withNodePreProcessor(RenderBudget::onNode).build()).build();
         this.jinjava = new Jinjava(cfg);
+        jinjava.getGlobalContext().registerTag(new RenderBudget.BoundedForTag()); // replaces the unbounded "for"
+        TemplateFilters.all().forEach(jinjava.getGlobalContext()::registerFilter); // size-checked center, indent, format, replace
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
                 "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now", ChatTemplate.class,
@@ -58,10 +70,18 @@ public final class ChatTemplate {
 
     /** A template from its source and the tokenizer's BOS/EOS texts. */
     public static ChatTemplate of(String source, String bosToken, String eosToken) {
+        return of("chat template", source, bosToken, eosToken);
+    }
+
+    /**
+     * A template named for errors by where it came from (e.g. {@code model.gguf:tokenizer.chat_template}
+     * or a Modelfile's TEMPLATE), from its source and the tokenizer's BOS/EOS texts.
+     */
+    public static ChatTemplate of(String name, String source, String bosToken, String eosToken) {
         if (source == null || source.isBlank()) {
-            throw new IllegalArgumentException("chat template source is empty");
+            throw new IllegalArgumentException(name + ": chat template source is empty");
         }
-        return new ChatTemplate(source, bosToken, eosToken);
+        return new ChatTemplate(name, source, bosToken, eosToken);
     }
 
     /** ChatML, the fallback llama-server and Ollama use when a model ships no template. */
@@ -79,7 +99,8 @@ public final class ChatTemplate {
      *
      * @param messages OpenAI-style messages as JSON-like maps (role, content, tool_calls, …)
      * @param tools    tool definitions or null
-     * @throws ChatTemplateException with the template line when rendering fails
+     * @throws ChatTemplateException with the template line when rendering fails, or when it takes more than
+     *                               {@link #MAX_RENDER_STEPS}
      */
     public String render(List<Map<String, Object>> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
         Map<String, Object> ctx = new HashMap<>();
@@ -90,7 +111,13 @@ public final class ChatTemplate {
         ctx.put("add_generation_prompt", addGenerationPrompt);
         ctx.put("bos_token", bosToken);
         ctx.put("eos_token", eosToken);
-        RenderResult r = jinjava.renderForResult(source, ctx);
+        RenderResult r;
+        RenderBudget.start(name, MAX_RENDER_STEPS);
+        try {
+            r = jinjava.renderForResult(source, ctx);
+        } finally {
+            RenderBudget.end();
+        }
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
                 Throwable root = e.getException();
@@ -101,7 +128,7 @@ public final class ChatTemplate {
                     throw cte;
                 }
                 // Jinjava quotes the template text it could not parse: cut it, a template can be long
-                throw new ChatTemplateException("chat template error at line " + e.getLineno() + ": " + dev.smelt.model.text.Quote.cut(e.getMessage())
+                throw new ChatTemplateException(name + " error at line " + e.getLineno() + ": " + dev.smelt.model.text.Quote.cut(e.getMessage())
                         + (root != null && root.getMessage() != null ? " (" + dev.smelt.model.text.Quote.cut(root.getMessage()) + ")" : ""));
             }
         }

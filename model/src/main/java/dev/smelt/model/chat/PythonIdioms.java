@@ -180,7 +180,9 @@ final class PythonIdioms {
     }
 
     public static String replace(Object s, Object a, Object b) {
-        return str(s).replace(str(a), str(b));
+        String text = str(s), old = str(a), by = str(b);
+        TemplateFilters.check("replace", TemplateFilters.replacedLength(text, old, by)); // before building it
+        return text.replace(old, by);
     }
 
     private static String str(Object o) {

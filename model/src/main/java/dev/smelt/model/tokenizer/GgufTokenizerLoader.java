@@ -3,6 +3,7 @@ package dev.smelt.model.tokenizer;
 import dev.smelt.model.gguf.GgufFile;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Builds a tokenizer from GGUF metadata the way llama.cpp's {@code llama_vocab::load} does. Keys read:
@@ -13,6 +14,7 @@ import java.util.List;
  */
 final class GgufTokenizerLoader {
     static final List<String> MODELS = List.of("llama", "gpt2", "bert");
+    private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private GgufTokenizerLoader() {
     }
@@ -38,6 +40,11 @@ final class GgufTokenizerLoader {
         for (int i = 0; i < types.length; i++) {
             types[i] = typeCodes == null ? TokenType.NORMAL
                     : TokenType.fromGguf(typeCodes[i], file + ": tokenizer.ggml.token_type[" + i + "]");
+            // a byte token's piece is decoded as its hex digits: anything else would fail at load with a bare parse error
+            if (types[i] == TokenType.BYTE && !BYTE_PIECE.matcher(tokens[i]).matches()) {
+                throw new TokenizerFormatException(file + ": tokenizer.ggml.tokens[" + i + "] = " + dev.smelt.model.text.Quote.of(tokens[i])
+                        + " has tokenizer.ggml.token_type BYTE but is not a byte piece <0xNN>");
+            }
         }
         Vocabulary v = new Vocabulary(tokens, scores, types);
         switch (model) {

@@ -153,6 +153,25 @@ class GgufHardeningTest {
                 .hasMessageContaining("token_embd.weight has " + tokens.length + " rows");
     }
 
+    /** Found while building a test model: a BYTE-typed token whose piece is not <0xNN> failed with "For input string". */
+    @Test
+    void byteTokenWhosePieceIsNotAByteIsNamed() throws IOException {
+        String[] tokens;
+        try (GgufFile f = GgufFile.open(SharedData.model("llama.gguf"))) {
+            tokens = f.getStringArray("tokenizer.ggml.tokens").clone();
+        }
+        int i = java.util.Arrays.asList(tokens).indexOf("<0xE4>");
+        assertThat(i).isPositive();
+        tokens[i] = "[unused]";
+        Path p = variant(Map.of("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, tokens)), null);
+        assertThatThrownBy(() -> {
+            try (GgufFile f = GgufFile.open(p)) {
+                dev.smelt.model.tokenizer.Tokenizers.fromGguf(f);
+            }
+        }).isInstanceOf(IOException.class).hasMessageContaining(p.toString())
+                .hasMessageContaining("tokenizer.ggml.tokens[" + i + "] = '[unused]' has tokenizer.ggml.token_type BYTE");
+    }
+
     @Test
     void zeroContextLengthNamesTheMetadataKeyNotCtx() throws IOException {
         Path p = variant(Map.of("llama.context_length", GgufValue.uint32(0)), null);

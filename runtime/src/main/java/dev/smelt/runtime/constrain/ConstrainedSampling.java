@@ -19,6 +19,7 @@ public final class ConstrainedSampling {
 
     /**
      * @param endToken an end-of-generation token to force when the constraint is complete
+     * @throws ConstraintDeadEndException when no token may come next (the output so far cannot be completed)
      */
     public static int sample(Sampler sampler, float[] logits, int[] history, int historyLen, TokenConstraint c,
                              int endToken, IntPredicate isEnd) {
@@ -41,7 +42,9 @@ public final class ConstrainedSampling {
             }
         }
         if (found == 0) {
-            return endToken; // no token can continue: end rather than emit invalid output
+            // ending here would report a cut document as finished ("stop"): fail the request instead
+            throw new ConstraintDeadEndException("constrained decoding reached a dead end " + c.position()
+                    + ": no token of this model's vocabulary can continue a valid output (the schema needs text the vocabulary cannot spell)");
         }
         return sampler.sample(masked, 0, masked.length, history, historyLen);
     }

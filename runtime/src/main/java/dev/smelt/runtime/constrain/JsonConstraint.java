@@ -15,6 +15,7 @@ public final class JsonConstraint implements TokenConstraint {
     private final byte[][] tokenBytes;  // [vocab][bytes of each token]
     private final IntPredicate isEnd;
     private JsonMatcher matcher;
+    private long bytes; // of the document so far
     private Spelling spelling; // what the vocabulary can spell, looked up on first need (shared per vocabulary)
 
     /**
@@ -69,6 +70,12 @@ public final class JsonConstraint implements TokenConstraint {
             throw new IllegalStateException("token " + token + " is not allowed by the JSON constraint");
         }
         matcher = next;
+        bytes += tokenBytes[token].length;
+    }
+
+    @Override
+    public String position() {
+        return "at byte " + bytes + " of the JSON document";
     }
 
     @Override

@@ -13,4 +13,9 @@ public interface TokenConstraint {
 
     /** True when the constrained output is complete; only end-of-generation tokens remain allowed. */
     boolean complete();
+
+    /** Where the constrained output stands, for error messages (e.g. "at byte 12 of the JSON document"). */
+    default String position() {
+        return "after the tokens accepted so far";
+    }
 }

@@ -1,6 +1,11 @@
 package dev.smelt.runtime.constrain;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.smelt.runtime.sampling.Sampler;
+import dev.smelt.runtime.sampling.SamplerConfig;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -30,5 +35,26 @@ class ConstrainedSamplingTest {
                 assertThat(logits[id]).as("position %d: id %d vs oracle %d", i, id, oracle[i]).isEqualTo(logits[oracle[i]]);
             }
         }
+    }
+
+    /**
+     * A vocabulary that cannot spell '}' (nor a blank): after {"a":"a" no token may come. Before, the sampler returned
+     * the end token and the answer ended with finish_reason "stop" on a cut document; now the request fails, naming the byte.
+     */
+    @Test
+    void aDeadEndFailsInsteadOfEndingAsIfComplete() throws Exception {
+        final int end = 0;
+        byte[][] vocab = {new byte[0], "{".getBytes(), "\"".getBytes(), "a".getBytes(), ":".getBytes()};
+        Node root = SchemaCompiler.compile(new ObjectMapper().readTree(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},\"required\":[\"a\"]}"));
+        JsonConstraint c = new JsonConstraint(root, vocab, t -> t == end);
+        for (int t : new int[] {1, 2, 3, 2, 4, 2, 3, 2}) { // {"a":"a"
+            assertThat(c.allows(t)).as("token %d", t).isTrue();
+            c.accept(t);
+        }
+        float[] logits = {5f, 1f, 2f, 3f, 4f}; // the model would rather end: that would lie
+        Sampler greedy = new Sampler(SamplerConfig.greedy());
+        assertThatThrownBy(() -> ConstrainedSampling.sample(greedy, logits, new int[8], 0, c, end, t -> t == end))
+                .isInstanceOf(ConstraintDeadEndException.class).hasMessageContaining("dead end at byte 8 of the JSON document");
     }
 }

@@ -3,6 +3,7 @@ package dev.smelt.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smelt.model.text.Quote;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -135,7 +136,7 @@ public final class HttpApp {
         ctx.attribute(START_ATTRIBUTE, System.nanoTime());
         String host = ctx.header("Host");
         if (!hosts.allows(host)) {
-            throw new ApiException(403, "permission_error", "Host '" + host + "' is not allowed: this server answers loopback names, "
+            throw new ApiException(403, "permission_error", "Host " + Quote.of(host) + " is not allowed: this server answers loopback names, "
                     + "IP addresses and its --host; start it with --allowed-host NAME to serve this name", null, "host_not_allowed", null);
         }
         String method = ctx.method().name();

@@ -66,7 +66,7 @@ public final class ChatFormat {
     /** The model's template ({@code tokenizer.chat_template}), or ChatML as llama-server falls back to. */
     public static ChatFormat forModel(GgufFile f, Tokenizer tok) {
         String src = f.getString("tokenizer.chat_template", null);
-        ChatTemplate t = src != null ? ChatTemplate.of(src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "", tok.eos() >= 0 ? tok.piece(tok.eos()) : "")
+        ChatTemplate t = src != null ? ChatTemplate.of(f.path() + ":tokenizer.chat_template", src, tok.bos() >= 0 ? tok.piece(tok.bos()) : "", tok.eos() >= 0 ? tok.piece(tok.eos()) : "")
                 : ChatTemplate.chatml();
         return new ChatFormat(t, tok);
     }
