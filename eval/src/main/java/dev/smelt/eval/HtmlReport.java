@@ -59,8 +59,8 @@ public final class HtmlReport {
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:8px 0}")
-                .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}")
-                .append("table.errors td{text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40em}")
+                .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")
+                .append("table.errors td,table.errors th{text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere;max-width:40em}")
                 .append("svg{background:#fff;border:1px solid #ddd;margin:8px 0}</style></head><body>\n");
         sb.append("<h1>").append(esc(title)).append("</h1>\n<table class=\"targets\"><tr><th>target</th><th>n</th><th>accuracy</th><th>macro-F1</th>")
                 .append("<th>valid</th><th>errors</th><th>p50 ms</th><th>p95 ms</th><th>tokens in/out</th><th>cost USD</th><th>USD / 1k</th><th>paths</th></tr>\n");

@@ -85,8 +85,16 @@ final class RunFiles {
         } catch (JsonProcessingException e) {
             var loc = e.getLocation();
             throw new BadFile(name + ": malformed JSON" + (loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr())
-                    + ": " + e.getOriginalMessage());
+                    + ": " + parserMessage(e));
         }
+    }
+
+    /** Jackson's message without its source-location appendix (the line and column are already given). */
+    private static String parserMessage(JsonProcessingException e) {
+        String m = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
+        int cut = m.indexOf(" (start marker at");
+        m = cut >= 0 ? m.substring(0, cut) : m;
+        return m.lines().findFirst().orElse(m);
     }
 
     /** {@code metrics.csv}: the step column and every other column as a curve. */

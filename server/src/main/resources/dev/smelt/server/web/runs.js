@@ -7,6 +7,8 @@ const $ = id => document.getElementById(id);
 const COLORS = ['#0b5cad', '#a3121f', '#1a6b2f', '#6b3fa0', '#8a5a00'];
 const KINDS = { finetune: 'finetune', classifier: 'classify-train', mlflow: 'MLflow', eval: 'eval' };
 let plots = [];
+/** x-axis tick spacings: steps and epochs are whole numbers. */
+const STEP_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
 
 /** What the browser tests read: how many runs are listed, charts drawn, comparisons shown. */
 window.smeltRuns = { runs: 0, charts: 0, compared: 0, shown: null };
@@ -37,11 +39,12 @@ function row(cells, header) {
   return tr;
 }
 
+/** A table; every column after the first holds numbers (right-aligned, header included). */
 function table(headers, rows) {
   const t = el('table');
   const head = el('thead');
   const tr = el('tr');
-  headers.forEach(h => { const th = el('th', null, h); th.scope = 'col'; tr.append(th); });
+  headers.forEach((h, i) => { const th = el('th', i > 0 ? 'num' : null, h); th.scope = 'col'; tr.append(th); });
   head.append(tr);
   const body = el('tbody');
   rows.forEach(r => body.append(r));
@@ -119,25 +122,32 @@ function fillCompare(evals) {
   $('compare-status').textContent = options.length < 2 ? 'Comparing needs two eval results (smelt eval --out DIR) under the runs folder.' : '';
 }
 
+/** Axis tick labels with enough digits to tell ticks apart (a learning rate of 1e-3 decaying is not "0.001 0.001"). */
+function ticks(u, vals) {
+  return vals.map(v => v === null ? '' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-2) ? v.toExponential(2) : String(+v.toPrecision(4)));
+}
+
 function drawCharts(charts) {
   plots.forEach(p => p.destroy());
   plots = [];
   const box = $('run-charts');
   box.replaceChildren();
-  for (const c of charts) {
-    if (!c.x.length) continue;
+  const drawn = charts.filter(c => c.x.length).map(c => {
     const holder = el('div', 'chart-box');
-    const title = el('h3', null, c.title);
     const area = el('div', 'chart');
     area.setAttribute('role', 'img');
     area.setAttribute('aria-label', `${c.title} over ${c.x.length} ${c.x_name}s: ${c.series.map(s => s.name).join(', ')}`);
-    holder.append(title, area);
+    holder.append(el('h3', null, c.title), area);
     box.append(holder);
+    return [c, area];
+  });
+  // measured once every box is in the grid, so each chart gets its own column's width
+  for (const [c, area] of drawn) {
     plots.push(new uPlot({
-      width: Math.max(320, area.clientWidth || 380), height: 200,
+      width: Math.max(300, area.clientWidth), height: 200,
       scales: { x: { time: false } },
       series: [{ label: c.x_name }, ...c.series.map((s, i) => ({ label: s.name, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true }))],
-      axes: [{ label: c.x_name }, { size: 64 }],
+      axes: [{ label: c.x_name, incrs: STEP_INCRS }, { size: 70, values: ticks }],
     }, [c.x, ...c.series.map(s => s.values)], area));
   }
   window.smeltRuns.charts = plots.length;

@@ -114,7 +114,7 @@ class RunsHttpTest {
         assertThat(byPath.get(RunsFixture.EVAL_A).path("kind").asText()).isEqualTo("eval");
         assertThat(byPath.get(RunsFixture.EVAL_B).path("targets").get(0).asText()).isEqualTo("model " + RunsFixture.XSS);
         assertThat(byPath.get("broken").path("error").asText()).isEqualTo("metrics.csv: line 3: loss 'oops' is not a number");
-        assertThat(byPath.get("bad-eval").path("error").asText()).startsWith("result.json: malformed JSON at line 1");
+        assertThat(byPath.get("bad-eval").path("error").asText()).startsWith("result.json: malformed JSON at line 1").doesNotContain("Source");
         assertThat(byPath.keySet()).as("the finetune run's own MLflow copy is part of it; the link out of the folder is not followed")
                 .noneMatch(p -> p.startsWith(RunsFixture.FINETUNE + "/") || p.startsWith("linked-out"));
         assertThat(byPath).hasSize(6);
