@@ -87,7 +87,7 @@ class RunsBrowserTest {
         WebElement input = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("api-key")));
         input.sendKeys(KEY);
         d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
-        waiting().until(x -> ((Number) d.executeScript("return window.smeltRuns.runs")).intValue() == 6);
+        waiting().until(x -> ((Number) d.executeScript("return window.smeltRuns.runs")).intValue() == 7);
     }
 
     private WebElement runRow(String path) {
@@ -108,7 +108,7 @@ class RunsBrowserTest {
     @Test
     void listsRunsAndDrawsTheFinetuneCurvesWithConfigAndAdapterFiles() throws Exception {
         openRuns();
-        assertThat(d.findElements(By.cssSelector("#runs tr"))).hasSize(6);
+        assertThat(d.findElements(By.cssSelector("#runs tr"))).hasSize(7);
         assertThat(d.findElement(By.id("runs")).getText()).contains(RunsFixture.MLFLOW_NAME); // markup in a run name, as text
         openRun(RunsFixture.FINETUNE);
         waiting().until(x -> ((Number) d.executeScript("return window.smeltRuns.charts")).intValue() >= 2);

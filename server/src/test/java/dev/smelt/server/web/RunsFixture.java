@@ -35,6 +35,7 @@ final class RunsFixture {
     /** Text that would run script if it became HTML. */
     static final String XSS = "<img src=x onerror=alert(1)>";
     static final String FINETUNE = "ft-tiny";
+    static final String CLASSIFIER = "intent-head";
     static final String EVAL_A = "evals/base";
     static final String EVAL_B = "evals/tuned";
     static final String MLFLOW_NAME = "mlflow run " + XSS;
@@ -47,6 +48,7 @@ final class RunsFixture {
     static Path write(Path root) throws Exception {
         finetune(root.resolve(FINETUNE));
         mlflow(root.resolve("tracking/mlruns"));
+        classifier(root.resolve(CLASSIFIER));
         eval(root.resolve(EVAL_A), 6);
         eval(root.resolve(EVAL_B), 8);
         Files.createDirectories(root.resolve("broken"));
@@ -76,6 +78,24 @@ final class RunsFixture {
                     public void onStep(Trainer.StepResult r, double evalLoss) {
                     }
                 }, new AtomicBoolean(), System::nanoTime, CLOCK, new Random(1));
+    }
+
+    /** A classify-train head ({@link dev.smelt.train.classify.LogisticTrainer}) on two separable clusters of 4-d "embeddings". */
+    static void classifier(Path out) throws Exception {
+        Random r = new Random(3);
+        float[][] x = new float[60][4];
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < x.length; i++) {
+            int c = i % 2;
+            for (int j = 0; j < 4; j++) {
+                x[i][j] = (float) ((j == c ? 2 : 0) + 0.3 * r.nextGaussian());
+            }
+            labels.add(c == 0 ? "billing" : "refund");
+        }
+        var fitted = new dev.smelt.train.classify.LogisticTrainer(new dev.smelt.train.classify.LogisticTrainer.Options(0.2, 30, 5, 16, 0.05, 1e-4,
+                7, dev.smelt.model.classify.Abstention.none()), e -> { }).fit("test-encoder", x, labels);
+        fitted.head().metrics().put("method", "head");
+        fitted.head().save(out);
     }
 
     /** An MLflow run with loss and learning-rate curves, params, and a name carrying markup. */

@@ -117,7 +117,9 @@ class RunsHttpTest {
         assertThat(byPath.get("bad-eval").path("error").asText()).startsWith("result.json: malformed JSON at line 1").doesNotContain("Source");
         assertThat(byPath.keySet()).as("the finetune run's own MLflow copy is part of it; the link out of the folder is not followed")
                 .noneMatch(p -> p.startsWith(RunsFixture.FINETUNE + "/") || p.startsWith("linked-out"));
-        assertThat(byPath).hasSize(6);
+        assertThat(byPath.get(RunsFixture.CLASSIFIER).path("kind").asText()).isEqualTo("classifier");
+        assertThat(byPath.get(RunsFixture.CLASSIFIER).path("summary").asText()).startsWith("head classifier, validation accuracy ");
+        assertThat(byPath).hasSize(7);
     }
 
     @Test
@@ -142,6 +144,27 @@ class RunsHttpTest {
         HttpResponse<String> csv = get(run.path("files").get(0).path("url").asText().replaceAll("/files/.*", "/files/metrics.csv"), KEY);
         assertThat(csv.statusCode()).isEqualTo(200);
         assertThat(csv.body()).isEqualTo(Files.readString(dir.resolve("metrics.csv")));
+    }
+
+    @Test
+    void thePageShellLoadsWithoutAKeyUnderTheStrictPolicy() throws Exception {
+        HttpResponse<String> page = get("/runs", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Security-Policy").orElse("")).isEqualTo(WebUi.CSP);
+        assertThat(page.body()).contains("<script type=\"module\" src=\"/ui/runs.js\"></script>").doesNotContain("<script>")
+                .doesNotContain("style=");
+        assertThat(get("/ui/runs.js", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void classifierRunShowsItsTrainingReportAsConfig() throws Exception {
+        JsonNode run = detail(RunsFixture.CLASSIFIER);
+        assertThat(run.path("errors")).isEmpty();
+        assertThat(run.path("config").path("labels").asInt()).isEqualTo(2);
+        assertThat(run.path("config").path("encoder").asText()).isEqualTo("test-encoder");
+        assertThat(run.path("config").path("validation_accuracy").isNumber()).isTrue();
+        assertThat(run.path("config").path("method").asText()).isEqualTo("head");
+        assertThat(names(run.path("files"), "name")).containsExactly("classifier.json");
     }
 
     @Test
