@@ -100,7 +100,7 @@ final class RunFiles {
     /** {@code metrics.csv}: the step column and every other column as a curve. */
     static Curves metricsCsv(Path file, String name) throws BadFile {
         List<String> lines = text(file, name).lines().toList();
-        if (lines.isEmpty() || !lines.getFirst().startsWith("step")) {
+        if (lines.isEmpty() || !lines.getFirst().split(",", -1)[0].strip().equals("step")) {
             throw new BadFile(name + ": line 1: expected a header starting with 'step', got '" + (lines.isEmpty() ? "" : shorten(lines.getFirst())) + "'");
         }
         String[] header = lines.getFirst().split(",", -1);
@@ -148,8 +148,8 @@ final class RunFiles {
         Path dir = runDir.resolve("metrics");
         TreeMap<Double, Map<String, Double>> bySteps = new TreeMap<>();
         List<String> names = new ArrayList<>();
-        for (Path f : regularFiles(dir)) {
-            String metric = f.getFileName().toString();
+        for (Path f : metricFiles(dir)) {
+            String metric = dir.relativize(f).toString().replace('\\', '/'); // "train/loss" is stored as metrics/train/loss
             String fname = prefix + "metrics/" + metric;
             names.add(metric);
             List<String> lines = text(f, fname).lines().toList();
@@ -308,6 +308,21 @@ final class RunFiles {
             return c;
         }
         return n;
+    }
+
+    /** Levels of folders under metrics/: MLflow stores a metric named "a/b" as metrics/a/b. */
+    private static final int METRIC_DEPTH = 4;
+
+    /** The metric files under {@code dir}, links skipped, in name order. */
+    private static List<Path> metricFiles(Path dir) throws BadFile {
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        try (var s = Files.walk(dir, METRIC_DEPTH)) { // walk does not follow links
+            return s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).sorted().limit(RunsDirectory.MAX_FILES).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new BadFile(dir.getFileName() + "/: cannot be listed");
+        }
     }
 
     private static List<Path> regularFiles(Path dir) throws BadFile {

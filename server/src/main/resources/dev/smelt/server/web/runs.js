@@ -203,6 +203,7 @@ async function showRun(id) {
     return tr;
   }));
   window.smeltRuns.shown = run.id;
+  $('run-title').focus(); // keyboard users land on what they opened
 }
 
 function delta(v, better) {

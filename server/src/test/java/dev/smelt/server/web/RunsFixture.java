@@ -105,6 +105,9 @@ final class RunsFixture {
             for (int step = 1; step <= 10; step++) {
                 run.logMetric("loss", 3.0 / step, step);
                 run.logMetric("learning_rate", 2e-4 * (1 - step / 20.0), step);
+                if (step % 5 == 0) {
+                    run.logMetric("eval/accuracy", 0.5 + step / 40.0, step); // stored as metrics/eval/accuracy
+                }
             }
             run.finish(MlflowRun.Status.FINISHED);
         }

@@ -179,6 +179,9 @@ class RunsHttpTest {
         assertThat(loss.path("series").get(0).path("values").get(1).asDouble()).isCloseTo(1.5, within(1e-12));
         assertThat(chart(run, "Learning rate").path("series").get(0).path("values").get(0).asDouble()).isCloseTo(2e-4 * 0.95, within(1e-12));
         assertThat(run.path("config").path("note").asText()).isEqualTo(RunsFixture.XSS);
+        JsonNode acc = chart(run, "Accuracy").path("series").get(0);
+        assertThat(acc.path("name").asText()).isEqualTo("eval/accuracy");
+        assertThat(acc.path("values").toString()).isEqualTo("[null,null,null,null,0.625,null,null,null,null,0.75]");
     }
 
     @Test
