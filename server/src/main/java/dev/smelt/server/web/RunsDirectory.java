@@ -87,7 +87,8 @@ public final class RunsDirectory {
         List<Run> runs = new ArrayList<>();
         boolean[] truncated = {false};
         int[] visited = {0};
-        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), MAX_DEPTH, new SimpleFileVisitor<>() {
+        // depth + 1: walkFileTree opens folders above its depth only, and the folders at MAX_DEPTH must be looked into
+        Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), MAX_DEPTH + 1, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                 if (++visited[0] > MAX_VISITED || runs.size() >= MAX_RUNS) {
