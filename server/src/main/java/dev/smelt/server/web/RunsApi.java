@@ -52,8 +52,14 @@ public final class RunsApi {
         app.get("/api/smelt/compare", api::compare);
     }
 
-    private void list(Context ctx) throws IOException {
-        RunsDirectory.Scan scan = runs.scan();
+    private void list(Context ctx) {
+        RunsDirectory.Scan scan;
+        try {
+            scan = runs.scan();
+        } catch (IOException e) { // the folder itself went away or became unreadable after start-up
+            throw new ApiException(503, "server_error", "the --runs folder " + runs.root() + " cannot be read: " + e.getClass().getSimpleName(),
+                    null, "runs_unreadable", null);
+        }
         ObjectNode o = F.objectNode().put("root", runs.root().toString()).put("truncated", scan.truncated());
         ArrayNode arr = o.putArray("runs");
         for (RunsDirectory.Run r : scan.runs()) {

@@ -253,6 +253,7 @@ function route() {
 }
 
 $('compare-form').addEventListener('submit', compare);
+$('refresh').addEventListener('click', () => loadList().then(route).catch(e => { $('runs-status').textContent = 'cannot list the runs: ' + e.message; }));
 window.addEventListener('hashchange', route);
 window.addEventListener('resize', () => plots.forEach(p => p.setSize({ width: Math.max(320, p.root.parentNode.clientWidth || 380), height: 200 })));
 loadList().then(route).catch(e => { $('runs-status').textContent = 'cannot list the runs: ' + e.message; });
