@@ -80,12 +80,19 @@ function showErrors(errors) {
   $('run-errors').replaceChildren(...errors.map(e => el('li', null, e)));
 }
 
+/** Whether this server was started with --runs: its OpenAPI document (keyless) lists the routes it registered. */
+async function runsEnabled() {
+  const r = await fetch('/openapi.json');
+  return r.ok && Object.hasOwn((await r.json()).paths || {}, '/api/smelt/runs');
+}
+
 async function loadList() {
-  const r = await apiFetch('/api/smelt/runs');
-  if (r.status === 404) {
+  if (!await runsEnabled()) { // asked first, so a server without runs logs no failed request
     $('runs-status').textContent = 'This server shows no runs: start it with --runs DIR (smelt serve --runs DIR, smelt route --runs DIR).';
+    fillCompare([]);
     return [];
   }
+  const r = await apiFetch('/api/smelt/runs');
   if (!r.ok) { $('runs-status').textContent = 'cannot list the runs: ' + await errorText(r); return []; }
   const list = await r.json();
   $('runs-status').textContent = `${list.runs.length} run${list.runs.length === 1 ? '' : 's'} under ${list.root}` +

@@ -160,6 +160,20 @@ class RunsBrowserTest {
     }
 
     @Test
+    void withoutRunsThePageSaysHowToStartItAndLogsNoError() {
+        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(), false, List.of(), 1, 1, 256, 4, Duration.ofMinutes(5), false);
+        SmeltServer plain = new SmeltServer(cfg, new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive()),
+                Clock.systemUTC());
+        try {
+            d.get("http://127.0.0.1:" + plain.start() + "/runs");
+            waiting().until(x -> d.findElement(By.id("runs-status")).getText().contains("start it with --runs DIR"));
+            assertThat(d.findElement(By.cssSelector("#compare-form button[type=submit]")).isEnabled()).isFalse();
+        } finally {
+            plain.close(Duration.ZERO);
+        }
+    }
+
+    @Test
     void anEvalRunLinksItsReportWhichOpensWithTheKey() throws Exception {
         openRuns();
         openRun(RunsFixture.EVAL_B);
