@@ -213,11 +213,28 @@ async function showRun(id) {
   $('run-title').focus(); // keyboard users land on what they opened
 }
 
-function delta(v, better) {
+/** Metrics that count things: shown as whole numbers; every other metric with four decimals (1 is 1.0000 accuracy). */
+const COUNTS = new Set(['errors', 'n', 'support']);
+
+function metricText(name, v) {
+  if (v === null || v === undefined) return '–';
+  return COUNTS.has(name) ? String(v) : v.toFixed(4);
+}
+
+function delta(v, better, name) {
   if (v === null || v === undefined) return el('td', 'num', '–');
   const sign = v > 0 ? '+' : '';
   const mark = better === 'b' ? ' ▲ B better' : better === 'a' ? ' ▼ A better' : '';
-  return el('td', 'num ' + (better === 'b' ? 'better' : better === 'a' ? 'worse' : ''), sign + fmt(v) + mark);
+  return el('td', 'num ' + (better === 'b' ? 'better' : better === 'a' ? 'worse' : ''), sign + metricText(name, v) + mark);
+}
+
+/** A table row: a header cell, then numbers formatted as metric {@code name}. */
+function metricRow(label, name, values) {
+  const tr = el('tr');
+  const th = el('th', null, label);
+  th.scope = 'row';
+  tr.append(th, ...values.map(v => el('td', 'num', metricText(name, v))));
+  return tr;
 }
 
 async function compare(ev) {
@@ -231,8 +248,8 @@ async function compare(ev) {
   const c = await r.json();
   $('compare-status').textContent = [`A: ${c.a.path} — ${c.a.target}`, `B: ${c.b.path} — ${c.b.target}`, ...c.notes].join(' · ');
   const metrics = table(['Metric', 'A', 'B', 'Δ (B − A)'], c.metrics.map(m => {
-    const tr = row([m.label, m.a, m.b], true);
-    tr.append(delta(m.delta, m.better));
+    const tr = metricRow(m.label, m.name, [m.a, m.b]);
+    tr.append(delta(m.delta, m.better, m.name));
     return tr;
   }));
   metrics.id = 'compare-metrics';
@@ -242,9 +259,10 @@ async function compare(ev) {
       c.per_class.map(p => {
         const A = p.a || {};
         const B = p.b || {};
-        const tr = row([p.label, A.f1, B.f1], true);
-        tr.append(delta(p.delta_f1, p.delta_f1 > 0 ? 'b' : p.delta_f1 < 0 ? 'a' : null));
-        for (const v of [A.precision, B.precision, A.recall, B.recall, A.support, B.support]) tr.append(el('td', 'num', fmt(v)));
+        const tr = metricRow(p.label, 'f1', [A.f1, B.f1]);
+        tr.append(delta(p.delta_f1, p.delta_f1 > 0 ? 'b' : p.delta_f1 < 0 ? 'a' : null, 'f1'));
+        for (const v of [A.precision, B.precision, A.recall, B.recall]) tr.append(el('td', 'num', metricText('f1', v)));
+        for (const v of [A.support, B.support]) tr.append(el('td', 'num', metricText('support', v)));
         return tr;
       }));
     per.id = 'compare-per-class';
