@@ -69,20 +69,21 @@ final class EvalCommand implements Callable<Integer> {
         ObjectNode result = Canonical.JSON.createObjectNode().put("task", spec.name()).put("metric", spec.metric()).put("n", rows.size());
         var arr = result.putArray("results");
         List<EvalReport.Evaluated> evaluated = new ArrayList<>();
+        java.util.Map<String, List<EvalRecord>> records = new java.util.LinkedHashMap<>();
         if (judgeUrl != null && judgeModel == null) {
             throw new IllegalArgumentException("--judge needs --judge-model");
         }
         try (dev.smelt.client.TeacherClient judgeClient = judgeUrl == null ? null : new dev.smelt.client.TeacherClient(
                 dev.smelt.client.TeacherConfig.of(judgeUrl, judgeModel).withApiKeyEnv(teacher.apiKeyEnv)
                         .withCache(out == null ? null : out.resolve("cache-judge.jsonl")), Playbook.http(), dev.smelt.client.TimeSource.SYSTEM, System::getenv)) {
-            evalAll(spec, rows, arr, evaluated, judgeClient == null ? null : new dev.smelt.eval.Judge(judgeClient));
+            evalAll(spec, rows, arr, evaluated, records, judgeClient == null ? null : new dev.smelt.eval.Judge(judgeClient));
             if (judgeClient != null) {
                 result.put("judge_calls", judgeClient.meter().snapshot().paidCalls() + judgeClient.meter().snapshot().cachedCalls());
             }
         }
         if (out != null) {
             DistillOutput.atomicWrite(out.resolve("result.json"), Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
-            DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt eval: " + spec.name(), evaluated, List.of()));
+            DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt eval: " + spec.name(), evaluated, records, List.of(), null));
             for (var r : arr) {
                 ((ObjectNode) r).remove("confusion"); // in result.json; keep stdout one short line
             }
@@ -92,7 +93,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private void evalAll(TaskSpec spec, List<DataFile.Row> rows, com.fasterxml.jackson.databind.node.ArrayNode arr,
-                         List<EvalReport.Evaluated> evaluated, dev.smelt.eval.Judge judge) throws Exception {
+                         List<EvalReport.Evaluated> evaluated, java.util.Map<String, List<EvalRecord>> records, dev.smelt.eval.Judge judge) throws Exception {
         for (String t : targets) {
             try (Target target = Playbook.target(t, spec, teacher, model, out)) {
                 List<EvalRecord> rs = EvalRunner.run(target, spec, rows, teacher.concurrency, System.err::println);
@@ -101,6 +102,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 EvalReport.Evaluated e = new EvalReport.Evaluated(target.name(), spec.name(), spec.metric(), Metrics.of(rs, spec.labels()));
                 evaluated.add(e);
+                records.put(target.name(), rs);
                 arr.add(EvalReport.json(e, out != null));
                 if (out != null) {
                     DistillOutput.atomicWrite(out.resolve("predictions-" + target.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".jsonl"),

@@ -44,14 +44,21 @@ final class RouteCommand implements Callable<Integer> {
             + "(repeatable; .example.com for a domain and its subdomains, * for any).")
     List<String> allowedHosts = new ArrayList<>();
 
+    @picocli.CommandLine.Mixin
+    RunsOption runsOption;
+
     @Override
     public Integer call() throws Exception {
         HttpSettings http = new HttpSettings(host, port, ApiKeys.resolve(apiKeys, System.getenv(), apiKeyFile), false, List.of(),
                 allowedHosts, false);
         http.validate(); // before the router's targets are built
+        Path runsDir = runsOption.folder();
         var spec = task != null || dev.smelt.router.RouterConfig.load(router).task() != null ? Playbook.task(task, router) : null;
         String model = name != null ? name : RouterServer.defaultName(router);
         try (Router r = Playbook.router(router, spec, threads.count()); RouterServer s = new RouterServer(r, http, model, Clock.systemUTC())) {
+            if (runsDir != null) {
+                s.enableRuns(runsDir);
+            }
             int p = s.start();
             System.out.println("router " + model + " (weak " + r.policy().weak() + ", strong " + r.policy().strong() + ") at http://" + host + ":" + p
                     + "/v1/chat/completions; metrics at http://" + host + ":" + p + "/metrics; playground at http://" + host + ":" + p + "/; router dashboard at http://" + host + ":" + p + "/dashboard");

@@ -127,7 +127,13 @@ final class RouteEvalCommand implements Callable<Integer> {
         for (RoutingCurve.Point p : RouteEval.downsample(res.curve().points())) {
             curve.add(new HtmlReport.CurvePoint(p.share(), p.quality(), "threshold " + p.threshold()));
         }
-        DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render(title, ev, curve));
+        java.util.Map<String, List<EvalRecord>> records = new java.util.LinkedHashMap<>();
+        records.put(res.policy().weak(), weak);
+        records.put(res.policy().strong(), strong);
+        records.put("router", routed);
+        HtmlReport.CurvePoint chosen = new HtmlReport.CurvePoint(res.teacherShare(), res.accuracy(),
+                Double.isFinite(res.threshold()) ? "threshold " + res.threshold() : "");
+        DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render(title, ev, records, curve, chosen));
         DistillOutput.atomicWrite(out.resolve("predictions-router.jsonl"), EvalReport.predictions(routed));
     }
 }

@@ -76,6 +76,9 @@ final class ServeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     LoraOptions loraOptions;
 
+    @picocli.CommandLine.Mixin
+    RunsOption runsOption;
+
     @Option(names = "--adapter", description = "A LoRA adapter selectable per request without reloading the base, NAME=DIR|adapter.gguf "
             + "(repeatable; for the first model) or MODEL+NAME=PATH; requests choose it with \"model\": \"MODEL+NAME\" or an \"adapter\" field.")
     List<String> adapterSpecs = new ArrayList<>();
@@ -90,8 +93,8 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         int bound = server.start();
-        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics; playground at /, dashboard at /dashboard, API docs at /docs)%n",
-                String.join(", ", servedNames), host, bound);
+        System.err.printf("smelt serving %s on http://%s:%d (OpenAI API at /v1, Ollama API at /api, health at /health, metrics at /metrics; playground at /, dashboard at /dashboard, API docs at /docs%s)%n",
+                String.join(", ", servedNames), host, bound, runsOption.runs == null ? "" : ", runs of " + runsOption.runs + " at /runs");
         stopped.await();
         return 0;
     }
@@ -106,6 +109,7 @@ final class ServeCommand implements Callable<Integer> {
                 OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();
+        java.nio.file.Path runsDir = runsOption.folder();
         dev.smelt.model.store.ModelStore store = StoreCommands.store();
         if ((models == null || models.isEmpty()) && store.names().isEmpty()) {
             throw new IllegalArgumentException("nothing to serve: give MODEL... (a GGUF file, hf:OWNER/REPO/FILE.gguf, an embedding model, "
@@ -115,6 +119,7 @@ final class ServeCommand implements Callable<Integer> {
         served.checkLora(loraOptions.lora);
         servedNames = served.names().isEmpty() ? List.of("the model store " + store.root() + " (" + String.join(", ", store.names()) + ")")
                 : served.names();
-        return served.server(cfg, (name, m) -> loraOptions.applyTo(m), Clock.systemUTC());
+        SmeltServer server = served.server(cfg, (name, m) -> loraOptions.applyTo(m), Clock.systemUTC());
+        return runsDir == null ? server : server.enableRuns(runsDir);
     }
 }

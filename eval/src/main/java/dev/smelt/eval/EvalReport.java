@@ -43,6 +43,11 @@ public final class EvalReport {
                     a.add(x);
                 }
             }
+            ArrayNode per = o.putArray("per_class");
+            for (Metrics.ClassStats s : m.perClass()) {
+                per.addObject().put("label", s.label()).put("precision", s.precision()).put("recall", s.recall()).put("f1", s.f1())
+                        .put("support", s.support());
+            }
         }
         return o;
     }

@@ -21,6 +21,38 @@ public record Metrics(int n, double accuracy, double meanScore, double validity,
                       double latencyP95Ms, long inputTokens, long outputTokens, BigDecimal costUsd, List<String> confusionLabels,
                       int[][] confusion, Map<String, Path> byTarget, double judgeMean, int judged) {
 
+    /** One label's precision, recall and F1 (0 where undefined, as scikit-learn's zero_division=0) and its gold count. */
+    public record ClassStats(String label, double precision, double recall, double f1, int support) {
+    }
+
+    /**
+     * Per-label precision, recall, F1 and support from the confusion matrix, for every label that occurs as gold or as a
+     * prediction (the labels macro-F1 averages over), in label order; empty without a label set. An invalid prediction
+     * counts against the gold label's recall and no label's precision.
+     */
+    public List<ClassStats> perClass() {
+        List<ClassStats> out = new ArrayList<>();
+        if (confusion == null) {
+            return out;
+        }
+        int k = confusionLabels.size() - 1; // the last row/column is Scoring.INVALID
+        for (int l = 0; l < k; l++) {
+            int tp = confusion[l][l];
+            int gold = Arrays.stream(confusion[l]).sum();
+            int pred = 0;
+            for (int[] row : confusion) {
+                pred += row[l];
+            }
+            if (gold == 0 && pred == 0) {
+                continue;
+            }
+            double p = pred == 0 ? 0 : (double) tp / pred;
+            double r = gold == 0 ? 0 : (double) tp / gold;
+            out.add(new ClassStats(confusionLabels.get(l), p, r, p + r == 0 ? 0 : 2 * p * r / (p + r), gold));
+        }
+        return out;
+    }
+
     /** One answering target's share of the work. */
     public record Path(int n, double accuracy, BigDecimal costUsd, long inputTokens, long outputTokens) {
     }

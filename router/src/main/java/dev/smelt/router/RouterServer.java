@@ -95,6 +95,17 @@ public final class RouterServer implements AutoCloseable {
         dev.smelt.server.web.OpenApi.install(app, "smelt route");
     }
 
+    /**
+     * Adds the Runs page's API over the training runs and eval results under {@code dir} ({@code smelt route --runs DIR});
+     * call before {@link #start}.
+     *
+     * @throws IllegalArgumentException when {@code dir} is not a folder
+     */
+    public RouterServer enableRuns(java.nio.file.Path dir) {
+        dev.smelt.server.web.RunsApi.install(app, new dev.smelt.server.web.RunsDirectory(dir));
+        return this;
+    }
+
     /** Starts listening on the settings' host and port (0 = any free port); returns the port. */
     public int start() {
         return HttpApp.start(app, http.host(), http.port());

@@ -107,6 +107,17 @@ public final class SmeltServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds the Runs page's API over the training runs and eval results under {@code dir} ({@code smelt serve --runs DIR});
+     * call before {@link #start}.
+     *
+     * @throws IllegalArgumentException when {@code dir} is not a folder
+     */
+    public SmeltServer enableRuns(java.nio.file.Path dir) {
+        dev.smelt.server.web.RunsApi.install(app, new dev.smelt.server.web.RunsDirectory(dir));
+        return this;
+    }
+
     /** Counts in-flight POSTs (graceful shutdown waits for them) and refuses new ones while shutting down. */
     private void admit(Context ctx) {
         if (ctx.method().name().equals("POST")) {

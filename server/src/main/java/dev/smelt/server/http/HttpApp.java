@@ -162,7 +162,7 @@ public final class HttpApp {
                 || path.startsWith("/webjars/"));
     }
 
-    private static final java.util.Set<String> PUBLIC_PAGES = java.util.Set.of("/", "/dashboard", "/docs", "/openapi.json");
+    private static final java.util.Set<String> PUBLIC_PAGES = java.util.Set.of("/", "/dashboard", "/docs", "/runs", "/openapi.json");
 
     /** 415 unless the body is declared JSON (or undeclared by a non-browser client). */
     static void requireJson(String contentType, String origin) {

@@ -22,7 +22,7 @@ import java.util.Set;
 public final class OpenApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Routes that serve the web pages, not the API. */
-    static final Set<String> PAGE_ROUTES = Set.of("/", "/dashboard", "/docs", "/ui/{file}", "/webjars/<path>");
+    static final Set<String> PAGE_ROUTES = Set.of("/", "/dashboard", "/docs", "/runs", "/ui/{file}", "/webjars/<path>");
     private static final Set<HandlerType> METHODS = Set.of(HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.DELETE,
             HandlerType.PATCH);
 

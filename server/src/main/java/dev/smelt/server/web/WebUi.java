@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * smelt's web pages: the playground at {@code /}, the dashboard at {@code /dashboard}, and their static files at
+ * smelt's web pages: the playground at {@code /}, the dashboard at {@code /dashboard}, the training runs at {@code /runs}, and their static files at
  * {@code /ui/NAME} — plain HTML, CSS and ES modules from this jar's resources, no build step, no CDN. Every page
  * carries a strict Content-Security-Policy: scripts and styles only from this origin, no inline script or style,
  * requests only to this origin, no framing. The pages hold no data and need no key
@@ -42,6 +42,7 @@ public final class WebUi {
         app.get("/", ctx -> page(ctx, "index.html"));
         app.get("/dashboard", ctx -> page(ctx, dashboardPage));
         app.get("/docs", ctx -> page(ctx, "docs.html"));
+        app.get("/runs", ctx -> page(ctx, "runs.html"));
         app.get("/ui/{file}", ctx -> page(ctx, ctx.pathParam("file")));
         app.get("/webjars/<path>", ctx -> webjar(ctx, ctx.pathParam("path")));
     }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code /openapi.json} of a real {@code smelt serve} with a model store (every route smelt serve can register):
+ * {@code /openapi.json} of a real {@code smelt serve} with a model store and {@code --runs} (every route smelt serve can register):
  * OpenAPI 3.1, every registered route described (none marked undocumented), every described route registered, every
  * {@code $ref} resolving, every operation with responses.
  */
@@ -48,7 +48,8 @@ class OpenApiHttpTest {
         ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg, (n, m) -> { }, Map.of(), store, Map.of()),
                 cfg.keepAlive());
         server = new SmeltServer(cfg, reg, Clock.systemUTC())
-                .enableStore(new ModelDownloader(HTTP, URI.create("http://127.0.0.1:9"), home.resolve("unused"), false, null));
+                .enableStore(new ModelDownloader(HTTP, URI.create("http://127.0.0.1:9"), home.resolve("unused"), false, null))
+                .enableRuns(home);
         String base = "http://127.0.0.1:" + server.start();
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/openapi.json")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200); // no key needed: it describes, it serves nothing
