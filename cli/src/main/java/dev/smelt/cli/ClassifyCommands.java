@@ -54,16 +54,22 @@ final class ClassifyCommands {
 
         @Option(names = "--method", defaultValue = "auto",
                 description = "auto (default): head below 40 training examples per class, else full; full: fine-tune every encoder weight with "
-                        + "the head; head: a head on frozen embeddings (fast; wins few-shot, see docs/BENCHMARKS.md).")
+                        + "the head; setfit: contrastive sentence pairs tune the encoder, then the head on its embeddings; head: a head on frozen "
+                        + "embeddings (fast). See docs/BENCHMARKS.md.")
         String method;
 
-        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200; early stopping may end sooner).")
+        @Option(names = "--pairs", defaultValue = "" + SetFitTraining.DEFAULT_PAIRS,
+                description = "setfit: contrastive pairs each training example starts, alternately positive and negative (default ${DEFAULT-VALUE}).")
+        int pairs;
+
+        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; early stopping may end sooner).")
         Integer epochs;
 
         @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8).")
         Integer patience;
 
-        @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3).")
+        @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3, "
+                + "setfit's pair stage " + SetFitTraining.DEFAULT_LR + ").")
         Double lr;
 
         @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning; default ${DEFAULT-VALUE}).")
@@ -123,11 +129,11 @@ final class ClassifyCommands {
 
         @Override
         public Integer call() throws Exception {
-            if (!method.equals("full") && !method.equals("head") && !method.equals("auto")) {
-                throw new IllegalArgumentException("--method must be auto, full or head, got '" + method + "'");
+            if (!java.util.Set.of("full", "head", "setfit", "auto").contains(method)) {
+                throw new IllegalArgumentException("--method must be auto, full, setfit or head, got '" + method + "'");
             }
-            if (!(valFraction >= 0 && valFraction < 1)) {
-                throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
+            if (pairs < 1) {
+                throw new IllegalArgumentException("--pairs must be >= 1, got " + pairs);
             }
             if (!(valFraction >= 0 && valFraction < 1)) {
                 throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
@@ -139,12 +145,17 @@ final class ClassifyCommands {
                 System.err.println("classify-train: --method auto chose " + method + " (" + String.format(java.util.Locale.ROOT, "%.1f", perClass(train, ab))
                         + " examples per class; full from " + AUTO_FULL_PER_CLASS + ")");
             }
-            if (method.equals("head") && valFraction == 0) {
-                throw new IllegalArgumentException("--val-fraction must be > 0 for the head method (early stopping and calibration need it)");
+            if ((method.equals("head") || method.equals("setfit")) && valFraction == 0) {
+                throw new IllegalArgumentException("--val-fraction must be > 0 for the " + method
+                        + " method (the head's early stopping and calibration need it)");
             }
             ClassifierTrainSpec spec = new ClassifierTrainSpec(model, data, textColumn, labelColumn, out, test, valFraction, epochs,
-                    patience, lr, batchSize, dropout, l2, seed, ab, threads.count());
-            return method.equals("full") ? FullFineTune.run(spec, train) : HeadTraining.run(spec, train);
+                    patience, lr, batchSize, dropout, l2, seed, ab, threads.count(), pairs);
+            return switch (method) {
+                case "full" -> FullFineTune.run(spec, train);
+                case "setfit" -> SetFitTraining.run(spec, train);
+                default -> HeadTraining.run(spec, train);
+            };
         }
     }
 

@@ -24,11 +24,19 @@ final class HeadTraining {
         return lastEpoch < epochs ? "early stop at epoch " + lastEpoch : "done";
     }
 
+    /** The head's options for this run with the given epochs, patience and learning rate. */
+    static LogisticTrainer.Options options(ClassifierTrainSpec a, int epochs, int patience, double lr) {
+        return new LogisticTrainer.Options(a.valFraction(), epochs, patience, BATCH, lr, a.l2(), a.seed(), a.abstention());
+    }
+
+    /** The head's options with its defaults (setfit's head: its --epochs and --lr are the contrastive stage's). */
+    static LogisticTrainer.Options defaultOptions(ClassifierTrainSpec a) {
+        return options(a, DEFAULT_EPOCHS, DEFAULT_PATIENCE, DEFAULT_LR);
+    }
+
     static int run(ClassifierTrainSpec a, LabeledTexts train) throws Exception {
         int epochs = a.epochs() != null ? a.epochs() : DEFAULT_EPOCHS;
-        LogisticTrainer.Options opt = new LogisticTrainer.Options(a.valFraction(), epochs,
-                a.patience() != null ? a.patience() : DEFAULT_PATIENCE, BATCH, a.lr() != null ? a.lr() : DEFAULT_LR, a.l2(), a.seed(),
-                a.abstention());
+        LogisticTrainer.Options opt = options(a, epochs, a.patience() != null ? a.patience() : DEFAULT_PATIENCE, a.lr() != null ? a.lr() : DEFAULT_LR);
         LabeledTexts held = a.test() == null ? null : LabeledTexts.read(a.test(), a.textColumn(), a.labelColumn());
         long t0 = System.nanoTime();
         LogisticTrainer.Fitted fitted;

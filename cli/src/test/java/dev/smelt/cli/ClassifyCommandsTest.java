@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** classify-train's option errors, and (slow) a full fine-tune → classify round trip through the CLI. */
+/** classify-train's option errors, a setfit and (slow) a full fine-tune → classify round trip through the CLI. */
 class ClassifyCommandsTest {
     private static Path csv(Path dir) throws Exception {
         StringBuilder b = new StringBuilder("text,category\n");
@@ -30,7 +30,7 @@ class ClassifyCommandsTest {
         String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "bogus");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("--method must be auto, full or head").contains("bogus").doesNotContain("at dev.smelt");
+        assertThat(r[2]).contains("--method must be auto, full, setfit or head").contains("bogus").doesNotContain("at dev.smelt");
         r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--val-fraction", "1.5");
         assertThat(r[0]).isEqualTo("1");
@@ -38,7 +38,7 @@ class ClassifyCommandsTest {
         r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text",
                 "--label-column", "category", "--out", dir.resolve("o").toString(), "--method", "lora");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).contains("--method must be auto, full or head").contains("lora").doesNotContain("at dev.smelt");
+        assertThat(r[2]).contains("--method must be auto, full, setfit or head").contains("lora").doesNotContain("at dev.smelt");
     }
 
     @Test
@@ -58,6 +58,45 @@ class ClassifyCommandsTest {
         labels.set(1, "b");
         assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
                 dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("head");
+    }
+
+    /**
+     * The smallest real SetFit run: 8 Banking77-like texts, one validation example per intent, 2 pairs per training
+     * example (12 pairs, one step), the head on the tuned encoder's unit vectors; the directory classifies.
+     */
+    @Test
+    void setfitThenClassify(@TempDir Path dir) throws Exception {
+        Path data = csv(dir);
+        Path out = dir.resolve("clf");
+        String[] r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text", "--label-column", "category",
+                "--out", out.toString(), "--method", "setfit", "--pairs", "2", "--val-fraction", "0.25", "--threads", "2");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r[1]);
+        assertThat(report.path("method").asText()).isEqualTo("setfit");
+        assertThat(report.path("train_examples").asInt()).isEqualTo(6);
+        assertThat(report.path("validation_examples").asInt()).isEqualTo(2);
+        assertThat(report.path("contrastive_pairs").asInt()).as("6 training examples x 2 pairs").isEqualTo(12);
+        assertThat(report.path("contrastive_positive_pairs").asInt()).isEqualTo(6);
+        assertThat(report.path("contrastive_steps").asInt()).isEqualTo(1);
+        assertThat(report.path("contrastive_loss_per_epoch")).hasSize(1);
+        assertThat(Files.readString(out.resolve("encoder").resolve("modules.json")))
+                .as("the head was trained on unit vectors: the saved encoder normalizes").contains("sentence_transformers.models.Normalize");
+        java.io.InputStream old = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("{\"text\": \"my card never arrived\"}\n{\"text\": \"euro to dollar rate\"}\n".getBytes()));
+            r = CliRun.run("classify", "--model", out.toString());
+        } finally {
+            System.setIn(old);
+        }
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        String[] lines = r[1].strip().split("\n");
+        assertThat(lines).hasSize(2);
+        assertThat(lines[0]).contains("\"label\":\"card_arrival\"");
+        assertThat(lines[1]).contains("\"label\":\"exchange_rate\"");
+        r = CliRun.run("classify-train", "--data", data.toString(), "--text-column", "text", "--label-column", "category",
+                "--out", dir.resolve("o2").toString(), "--method", "setfit", "--pairs", "0");
+        assertThat(r[0]).isEqualTo("1");
+        assertThat(r[2]).contains("--pairs must be >= 1").doesNotContain("at dev.smelt");
     }
 
     @Test

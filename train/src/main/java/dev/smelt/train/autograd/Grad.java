@@ -1197,6 +1197,75 @@ public final class Grad {
         return yt;
     }
 
+    /**
+     * SetFit's cosine-similarity loss over sentence pairs (sentence-transformers' {@code CosineSimilarityLoss}):
+     * loss = Σ_p (cos(x[a_p], x[b_p]) − target_p)² / N, with cos(u, v) = u·v / (|u|·|v|) over rows of x
+     * [sentences, dim]. Rule, with c = cos(u, v) and g = dloss·2(c − t)/N: du += g·(v/(|u||v|) − c·u/|u|²), dv
+     * symmetric. Norms are floored at {@link #COS_NORM_FLOOR} so a zero row gives zero gradient instead of NaN.
+     *
+     * @param a      first sentence (row of x) of each pair
+     * @param b      second sentence of each pair
+     * @param target wanted cosine of each pair (1 same label, 0 different, as SetFit)
+     * @return [1, 1] the loss; the double sum of squared errors is in the returned {@link Loss} (tokens = pairs)
+     */
+    public static Loss cosineMse(Tape tape, Tensor x, int[] a, int[] b, float[] target, double normalizer) {
+        if (a.length != b.length || a.length != target.length) {
+            throw new IllegalArgumentException(a.length + " first, " + b.length + " second sentences and " + target.length + " targets");
+        }
+        int d = x.cols;
+        int m = a.length;
+        double[] cos = new double[m];
+        double[] nu = new double[m];
+        double[] nv = new double[m];
+        double sum = 0;
+        for (int p = 0; p < m; p++) {
+            if (a[p] < 0 || a[p] >= x.rows || b[p] < 0 || b[p] >= x.rows) {
+                throw new IllegalArgumentException("pair " + p + " (" + a[p] + ", " + b[p] + ") outside " + x.rows + " rows");
+            }
+            double uv = 0;
+            double uu = 0;
+            double vv = 0;
+            for (int i = 0; i < d; i++) {
+                double u = x.data[a[p] * d + i];
+                double v = x.data[b[p] * d + i];
+                uv += u * v;
+                uu += u * u;
+                vv += v * v;
+            }
+            nu[p] = Math.max(Math.sqrt(uu), COS_NORM_FLOOR);
+            nv[p] = Math.max(Math.sqrt(vv), COS_NORM_FLOOR);
+            cos[p] = uv / (nu[p] * nv[p]);
+            double e = cos[p] - target[p];
+            sum += e * e;
+        }
+        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !x.requiresGrad) {
+                return;
+            }
+            float[] dx = x.grad();
+            for (int p = 0; p < m; p++) {
+                double g = dy[0] * 2 * (cos[p] - target[p]) / normalizer;
+                int ou = a[p] * d;
+                int ov = b[p] * d;
+                double inv = 1 / (nu[p] * nv[p]);
+                double su = cos[p] / (nu[p] * nu[p]);
+                double sv = cos[p] / (nv[p] * nv[p]);
+                for (int i = 0; i < d; i++) {
+                    double u = x.data[ou + i];
+                    double v = x.data[ov + i];
+                    dx[ou + i] += (float) (g * (v * inv - su * u));
+                    dx[ov + i] += (float) (g * (u * inv - sv * v));
+                }
+            }
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /** Smallest norm {@link #cosineMse} divides by (a pooled BERT vector's norm is of order 1–10). */
+    static final double COS_NORM_FLOOR = 1e-12;
+
     /** A loss tensor [1, 1] with its exact double sum over {@code tokens} scored tokens. */
     public record Loss(Tensor tensor, double sum, int tokens) {
     }

@@ -28,7 +28,7 @@ import java.util.stream.IntStream;
  *   DIR/encoder/config.json        Hugging Face BertConfig fields
  *   DIR/encoder/tokenizer.json     the base model's tokenizer
  *   DIR/encoder/modules.json, DIR/encoder/1_Pooling/config.json   sentence-transformers pooling (no Normalize:
- *                                  the head was trained on raw pooled vectors)
+ *                                  the head was trained on raw pooled vectors; --method setfit adds it)
  * </pre>
  * Every file is written to a temporary name and renamed. Stateless.
  */
@@ -120,9 +120,18 @@ public final class ClassifierFineTune {
 
     /** Writes the classifier directory (see the class comment); {@code base} names the tokenizer to copy. */
     public static void save(Output o, String base, Path dir) throws IOException {
+        save(o.model(), o.head(), o.distance(), base, dir, false);
+    }
+
+    /**
+     * Writes a classifier directory for a fine-tuned encoder and the head trained on its pooled vectors; with
+     * {@code normalize} the encoder gets sentence-transformers' Normalize module (for a head trained on unit vectors).
+     */
+    static void save(TrainableBert model, SoftmaxClassifier head, DistanceScore distance, String base, Path dir, boolean normalize)
+            throws IOException {
         Path enc = dir.resolve(ENCODER_DIR);
         Files.createDirectories(enc.resolve("1_Pooling"));
-        BertConfig c = o.model().config();
+        BertConfig c = model.config();
         ObjectNode cfg = JSON.createObjectNode().put("model_type", "bert").put("hidden_act", "gelu")
                 .put("vocab_size", c.vocab()).put("hidden_size", c.hidden()).put("num_hidden_layers", c.layers())
                 .put("num_attention_heads", c.heads()).put("intermediate_size", c.intermediate())
@@ -136,11 +145,14 @@ public final class ClassifierFineTune {
         var modules = JSON.createArrayNode();
         modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
         modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
+        if (normalize) {
+            modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize").put("type", "sentence_transformers.models.Normalize");
+        }
         writeJson(enc.resolve("modules.json"), modules);
         Embedders.copyTokenizer(base, enc.resolve("tokenizer.json"));
-        o.model().saveEncoder(enc.resolve("model.safetensors"));
-        o.distance().save(dir);
-        o.head().save(dir);
+        model.saveEncoder(enc.resolve("model.safetensors"));
+        distance.save(dir);
+        head.save(dir);
     }
 
     private static void writeJson(Path p, Object node) throws IOException {

@@ -116,15 +116,7 @@ public final class EncoderFineTuner {
         if (train.length == 0) {
             throw new IllegalArgumentException("no training examples");
         }
-        Tensor[] params = model.params();
-        // two optimizers (decayed matrices, undecayed vectors), each holding moments only for its own parameters
-        int[] decayed = new int[params.length];
-        int[] plain = new int[params.length];
-        for (int i = 0; i < params.length; i++) {
-            (model.decays(i) ? decayed : plain)[i] = params[i].size();
-        }
-        AdamW adamw = new AdamW(decayed, opt.weightDecay());
-        AdamW adam = new AdamW(plain, 0f);
+        Optimizer optimizer = new Optimizer(model, opt.weightDecay(), opt.headLrFactor());
         int stepsPerEpoch = (train.length + opt.batchSize() - 1) / opt.batchSize();
         int total = stepsPerEpoch * opt.epochs();
         LrSchedule sched = new LrSchedule(LrSchedule.Kind.LINEAR, opt.lr(), (int) Math.round(total * opt.warmupFraction()), total);
@@ -154,15 +146,7 @@ public final class EncoderFineTuner {
                 int[] batch = Arrays.copyOfRange(order, b, Math.min(order.length, b + opt.batchSize()));
                 double loss = step(seqs, y, batch, views, step);
                 lossSum += loss * batch.length;
-                adamw.beginStep();
-                adam.beginStep();
-                float lr = sched.at(step);
-                // each parameter's moments are its own: updates of different parameters run in parallel
-                pool.parallelFor(params.length, i -> {
-                    boolean head = i >= params.length - 2;
-                    float l = head ? lr * opt.headLrFactor() : lr;
-                    (model.decays(i) ? adamw : adam).update(i, params[i].data, views[0][i].grad(), l);
-                });
+                optimizer.step(pool, views[0], sched.at(step));
                 step++;
                 examples += batch.length;
                 listener.step(step, total, loss, examples / ((System.nanoTime() - t0) / 1e9));
@@ -214,6 +198,53 @@ public final class EncoderFineTuner {
                 loss[g] = l.sum();
             }
         });
+        reduceAndClip(pool, views, opt.maxGradNorm());
+        double sum = 0;
+        for (double l : loss) {
+            sum += l;
+        }
+        return sum / batch.length;
+    }
+
+    /**
+     * AdamW over a model's parameters: two optimizers (decayed matrices, undecayed vectors), each holding moments only
+     * for its own parameters; the head (the last two parameters) learns {@code headLrFactor} times faster. Not thread-safe.
+     */
+    static final class Optimizer {
+        private final TrainableBert model;
+        private final AdamW adamw;
+        private final AdamW adam;
+        private final float headLrFactor;
+
+        Optimizer(TrainableBert model, float weightDecay, float headLrFactor) {
+            Tensor[] params = model.params();
+            int[] decayed = new int[params.length];
+            int[] plain = new int[params.length];
+            for (int i = 0; i < params.length; i++) {
+                (model.decays(i) ? decayed : plain)[i] = params[i].size();
+            }
+            this.model = model;
+            this.adamw = new AdamW(decayed, weightDecay);
+            this.adam = new AdamW(plain, 0f);
+            this.headLrFactor = headLrFactor;
+        }
+
+        /** One update of every parameter from the gradients in {@code grads} (views[0] after {@link #reduceAndClip}). */
+        void step(ThreadPool pool, Tensor[] grads, float lr) {
+            Tensor[] params = model.params();
+            adamw.beginStep();
+            adam.beginStep();
+            // each parameter's moments are its own: updates of different parameters run in parallel
+            pool.parallelFor(params.length, i -> {
+                boolean head = i >= params.length - 2;
+                float l = head ? lr * headLrFactor : lr;
+                (model.decays(i) ? adamw : adam).update(i, params[i].data, grads[i].grad(), l);
+            });
+        }
+    }
+
+    /** Sums every group's gradients into views[0] (in group order: deterministic) and clips their global norm. */
+    static void reduceAndClip(ThreadPool pool, Tensor[][] views, float maxGradNorm) {
         Tensor[] g0 = views[0];
         double[] ss = new double[g0.length];
         pool.parallelFor(g0.length, i -> { // groups summed in group order per parameter: deterministic
@@ -230,10 +261,10 @@ public final class EncoderFineTuner {
             }
             ss[i] = sq;
         });
-        if (opt.maxGradNorm() > 0) {
+        if (maxGradNorm > 0) {
             double norm = Math.sqrt(Arrays.stream(ss).sum());
-            if (norm > opt.maxGradNorm()) {
-                float k = (float) (opt.maxGradNorm() / (norm + 1e-6));
+            if (norm > maxGradNorm) {
+                float k = (float) (maxGradNorm / (norm + 1e-6));
                 pool.parallelFor(g0.length, i -> {
                     float[] a = g0[i].grad();
                     for (int j = 0; j < a.length; j++) {
@@ -242,11 +273,6 @@ public final class EncoderFineTuner {
                 });
             }
         }
-        double sum = 0;
-        for (double l : loss) {
-            sum += l;
-        }
-        return sum / batch.length;
     }
 
     /** Batch members split into {@code groups} parts with balanced token counts (longest first, greedy). */
@@ -356,7 +382,7 @@ public final class EncoderFineTuner {
         });
     }
 
-    private static void shuffle(int[] a, SplittableRandom r) {
+    static void shuffle(int[] a, SplittableRandom r) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             int t = a[i];

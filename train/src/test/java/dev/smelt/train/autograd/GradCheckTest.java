@@ -409,6 +409,23 @@ class GradCheckTest {
     }
 
     @Test
+    void cosinePairLoss() {
+        // pairs sharing rows (0 in three pairs, one pair of a row with itself) and both targets
+        checkLeaves("cosine MSE", 1, in -> t -> Grad.cosineMse(t, in[0], new int[] {0, 0, 2, 3, 0}, new int[] {1, 2, 3, 3, 4},
+                new float[] {1, 0, 1, 0, 0}, 5.0).tensor(), new int[][] {{5, 7}});
+    }
+
+    @Test
+    void cosinePairLossValueByHand() {
+        // rows (1, 0), (1, 1), (0, 2): cos 1/√2 with target 1, cos 0 with target 0, cos 1/√2 with target 0
+        Tensor x = new Tensor(new float[] {1, 0, 1, 1, 0, 2}, 3, 2, true);
+        Grad.Loss loss = Grad.cosineMse(new Tape(pool, false), x, new int[] {0, 0, 1}, new int[] {1, 2, 2}, new float[] {1, 0, 0}, 3);
+        double c = 1 / Math.sqrt(2);
+        assertThat(loss.sum()).isCloseTo((1 - c) * (1 - c) + c * c, org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(loss.tensor().data[0]).isCloseTo((float) (((1 - c) * (1 - c) + c * c) / 3), org.assertj.core.data.Offset.offset(1e-7f));
+    }
+
+    @Test
     void crossEntropyValueIsMeanNll() {
         Tensor l = new Tensor(new float[] {0, 0, 0, 0}, 2, 2, true);
         Grad.Loss loss = Grad.crossEntropy(new Tape(pool, false), l, new int[] {0, 1}, 2);
