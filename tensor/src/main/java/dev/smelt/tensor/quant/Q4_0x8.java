@@ -41,7 +41,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Immutable after construction; {@link #matmul} is thread-safe (per-thread activation buffers).
  */
-public final class Q4_0x8 {
+public final class Q4_0x8 implements Repacked {
     static final int ROWS = 8;
     /** 8-row groups per parallel task (64 output rows). */
     private static final int GROUPS_PER_TASK = 8;
@@ -62,7 +62,7 @@ public final class Q4_0x8 {
     static final int EXPAND_MAX_COLS = 1024;
     static final int CHUNKS = Math.max(1, 128 / (2 * LS));
     /** Step t's activations for lane r·K + k: element t·K + k (mod 16 on AVX2, where a block is two vectors). */
-    private static final VectorShuffle<Short>[] STEP = shuffles();
+    static final VectorShuffle<Short>[] STEP = shuffles();
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<Q8Activations> ACT = ThreadLocal.withInitial(Q8Activations::new);
@@ -103,17 +103,9 @@ public final class Q4_0x8 {
         return (LS == 16 || LS == 32) && Simd.supported() && !Boolean.getBoolean("smelt.scalar");
     }
 
-    /**
-     * Whether loaders should repack Q4_0 matrices for the integer decode path: off by default, on with
-     * {@code -Dsmelt.repack=true} or the environment variable {@code SMELT_REPACK=1}, and only where
-     * the vector kernel runs. Off by default because quantizing activations to int8 moves logits by
-     * more than the golden-logit tolerance against exactly dequantized F32 weights (1e-4 of the row
-     * maximum; measured up to ~1.8e-2 on the llama/shakespeare Q4_0 goldens, within 1.5× of llama.cpp's
-     * own Q8-activation error there: ForwardGoldenTest) and its decode gain is still being measured
-     * (docs/BENCHMARKS.md).
-     */
+    /** Whether loaders should repack Q4_0 matrices: {@link Repacked#enabled}. */
     public static boolean enabled() {
-        return supported() && ("true".equals(System.getProperty("smelt.repack")) || "1".equals(System.getenv("SMELT_REPACK")));
+        return Repacked.enabled(GgmlType.Q4_0);
     }
 
     /** Repacks Q4_0 rows [rows, cols] stored row-major at {@code offset} of {@code w}. */
