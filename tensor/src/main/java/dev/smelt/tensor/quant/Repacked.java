@@ -25,6 +25,7 @@ public interface Repacked {
         return switch (type) {
             case Q4_0 -> Q4_0x8.supported();
             case Q4_K -> Q4_Kx8.supported();
+            case Q5_0 -> Q5_0x8.supported();
             default -> false;
         };
     }
@@ -61,6 +62,7 @@ public interface Repacked {
         return switch (type) {
             case Q4_0 -> Q4_0x8.repack(w, offset, rows, cols);
             case Q4_K -> Q4_Kx8.repack(w, offset, rows, cols);
+            case Q5_0 -> Q5_0x8.repack(w, offset, rows, cols);
             default -> throw new IllegalArgumentException("no repacked integer kernel for " + type);
         };
     }
