@@ -11,9 +11,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
- * memory mapping. Q4_0 and Q4_K matrices may also get a repacked copy for the integer decode kernel
- * ({@code packed}, null unless enabled: see {@link Repacked#enabled}); prompt batches and row reads still
- * use the mapping. Immutable, thread-safe.
+ * memory mapping. Q4_0, Q4_K and Q5_0 matrices may also get a repacked copy for the integer decode kernel
+ * ({@code packed}, null unless enabled: see {@link Repacked#enabled}), used up to
+ * {@link Repacked#batchLimit} activation rows; larger batches (prompts) and row reads use the mapping. Immutable, thread-safe.
  */
 public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols,
                            Repacked packed) implements Linear {
@@ -53,8 +53,8 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
     /** out[b, r] = Σ_c W[r, c] · x[b, c]; x is [batch, cols], out is [batch, rows]. */
     @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
-        if (batch == 1 && packed != null) {
-            packed.matmul(pool, x, out);
+        if (packed != null && batch <= Repacked.batchLimit(format.type())) {
+            packed.matmul(pool, x, batch, out);
             return;
         }
         MatMul.matmul(pool, format, data, offset, rows, cols, x, batch, out);

@@ -1,7 +1,6 @@
 package dev.smelt.tensor.quant;
 
 import static dev.smelt.tensor.quant.Q4_0x8.CHUNKS;
-import static dev.smelt.tensor.quant.Q4_0x8.EXPAND_MAX_COLS;
 import static dev.smelt.tensor.quant.Q4_0x8.FS;
 import static dev.smelt.tensor.quant.Q4_0x8.IS;
 import static dev.smelt.tensor.quant.Q4_0x8.K;
@@ -11,7 +10,6 @@ import static dev.smelt.tensor.quant.Q4_0x8.S;
 import static dev.smelt.tensor.quant.Q4_0x8.STEP;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,9 +47,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Immutable after construction; {@link #matmul} is thread-safe (per-thread activation buffers).
  */
-public final class Q4_Kx8 implements Repacked {
-    /** 8-row groups per parallel task (64 output rows). */
-    private static final int GROUPS_PER_TASK = 8;
+public final class Q4_Kx8 extends Interleaved8 {
     /** 32-bit lanes per vector (16 on AVX-512). */
     private static final int LI = LS / 2;
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, VectorShape.forBitSize(LI * 8));
@@ -62,13 +58,9 @@ public final class Q4_Kx8 implements Repacked {
     private static final VectorShuffle<Float> SCALE = VectorShuffle.fromOp(FS, j -> j / (LI / ROWS));
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private static final ThreadLocal<Q8Activations> ACT = ThreadLocal.withInitial(() -> new Q8Activations(Q8Activations.BLOCK_K));
 
     private final MemorySegment source;
     private final long sourceOffset;
-    private final int rows;
-    private final int cols;
-    private final int groups;
     private final MemorySegment packed;
     private final byte[] scales;
     private final byte[] mins;
@@ -77,22 +69,15 @@ public final class Q4_Kx8 implements Repacked {
     private final float[] dmin;
 
     private Q4_Kx8(MemorySegment source, long sourceOffset, int rows, int cols) {
+        super(rows, cols);
         this.source = source;
         this.sourceOffset = sourceOffset;
-        this.rows = rows;
-        this.cols = cols;
-        this.groups = (rows + ROWS - 1) / ROWS;
         int nb = cols / 256;
         this.packed = Arena.ofAuto().allocate((long) groups * nb * 8 * 128, 64);
         this.scales = new byte[groups * nb * 8 * LI];
         this.mins = new byte[groups * nb * 8 * ROWS];
         this.d = new float[groups * nb * ROWS + 2 * ROWS];
         this.dmin = new float[groups * nb * ROWS + 2 * ROWS];
-    }
-
-    /** True when the vector kernel's lane assumptions hold (16 or 32 16-bit lanes). */
-    public static boolean supported() {
-        return Q4_0x8.supported();
     }
 
     /** Repacks Q4_K rows [rows, cols] stored row-major at {@code offset} of {@code w}. */
@@ -142,46 +127,22 @@ public final class Q4_Kx8 implements Repacked {
         return j % 2 == 0 ? q & 15 : q >> 4;
     }
 
-    public int rows() {
-        return rows;
+    @Override
+    int activationBlock() {
+        return Q8Activations.BLOCK_K;
     }
 
-    public int cols() {
-        return cols;
+    @Override
+    float dotReference(int r, Q8Activations a) {
+        return dotReference(source, sourceOffset + r * GgmlType.Q4_K.bytesFor(cols), a);
     }
 
-    /** out[r] = Σ_c W[r, c]·x[c] for one activation row x[cols], through the integer kernel. */
-    public void matmul(ThreadPool pool, float[] x, float[] out) {
-        Q8Activations a = ACT.get();
-        a.quantize(x, 0, cols);
-        if (!supported()) {
-            long rowBytes = GgmlType.Q4_K.bytesFor(cols);
-            pool.parallelFor(rows, r -> out[r] = dotReference(source, sourceOffset + r * rowBytes, a));
-            return;
-        }
-        boolean expand = cols <= EXPAND_MAX_COLS;
-        short[] xs = Q4_0x8.widen(a, expand);
-        int[] sums32 = sums32(a);
-        int tasks = (groups + GROUPS_PER_TASK - 1) / GROUPS_PER_TASK;
-        pool.parallelFor(tasks, t -> {
-            int g1 = Math.min(groups, (t + 1) * GROUPS_PER_TASK);
-            for (int g = t * GROUPS_PER_TASK; g < g1; g++) {
-                group(g, xs, a.d, sums32, out, expand);
-            }
-        });
-    }
-
-    /** Σ a over each 32-value sub-block, from the 16-value sums. */
-    private static int[] sums32(Q8Activations a) {
-        int[] s = new int[a.n / 32];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = a.sums[2 * i] + a.sums[2 * i + 1];
-        }
-        return s;
-    }
-
-    /** Rows 8g..8g+7 (those below {@code rows}) into out. */
-    private void group(int g, short[] xs, float[] dx, int[] sums32, float[] out, boolean expand) {
+    @Override
+    void group(int g, Act act, float[] out, int outOff) {
+        short[] xs = act.xs;
+        float[] dx = act.a.d;
+        int[] sums32 = act.sums32;
+        boolean expand = act.expand;
         int nb = cols / 256;
         FloatVector acc = FloatVector.zero(FS);
         FloatVector accMin = FloatVector.zero(F8);
@@ -238,7 +199,7 @@ public final class Q4_Kx8 implements Repacked {
             for (int j = 0; j < per; j++) {
                 s += lanes[r * per + j];
             }
-            out[g * ROWS + r] = s - minLanes[r];
+            out[outOff + g * ROWS + r] = s - minLanes[r];
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.smelt.tensor.quant;
 
-import static dev.smelt.tensor.quant.Q4_0x8.EXPAND_MAX_COLS;
 import static dev.smelt.tensor.quant.Q4_0x8.FS;
 import static dev.smelt.tensor.quant.Q4_0x8.K;
 import static dev.smelt.tensor.quant.Q4_0x8.LS;
@@ -9,7 +8,6 @@ import static dev.smelt.tensor.quant.Q4_0x8.S;
 import static dev.smelt.tensor.quant.Q4_0x8.STEP;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -36,9 +34,7 @@ import jdk.incubator.vector.VectorShuffle;
  *
  * <p>Immutable after construction; {@link #matmul} is thread-safe (per-thread activation buffers).
  */
-public final class Q5_0x8 implements Repacked {
-    /** 8-row groups per parallel task (64 output rows). */
-    private static final int GROUPS_PER_TASK = 8;
+public final class Q5_0x8 extends Interleaved8 {
     /** Steps per block (each step: K elements of 8 rows). */
     private static final int T = 32 / K;
     /** 16-bit vectors per 8-row block: three 5-bit fields per lane. */
@@ -46,31 +42,20 @@ public final class Q5_0x8 implements Repacked {
     private static final VectorShuffle<Float> SCALE = VectorShuffle.fromOp(FS, j -> j / (FS.length() / ROWS));
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ThreadLocal<Q8Activations> ACT = ThreadLocal.withInitial(Q8Activations::new);
 
     private final MemorySegment source;
     private final long sourceOffset;
-    private final int rows;
-    private final int cols;
-    private final int groups;
     private final MemorySegment packed;
     /** [groups·nb·8 + 8]: the tail pads the full-vector load of the last block. */
     private final float[] scales;
 
     private Q5_0x8(MemorySegment source, long sourceOffset, int rows, int cols) {
+        super(rows, cols);
         this.source = source;
         this.sourceOffset = sourceOffset;
-        this.rows = rows;
-        this.cols = cols;
-        this.groups = (rows + ROWS - 1) / ROWS;
         int nb = cols / 32;
         this.packed = Arena.ofAuto().allocate((long) groups * nb * V * LS * 2, 64);
         this.scales = new float[groups * nb * ROWS + 2 * ROWS];
-    }
-
-    /** True when the vector kernel's lane assumptions hold (16 or 32 16-bit lanes). */
-    public static boolean supported() {
-        return Q4_0x8.supported();
     }
 
     /** Repacks Q5_0 rows [rows, cols] stored row-major at {@code offset} of {@code w}. */
@@ -111,32 +96,14 @@ public final class Q5_0x8 implements Repacked {
         return (lo | ((qh >>> e) & 1) << 4) - 16;
     }
 
-    public int rows() {
-        return rows;
+    @Override
+    int activationBlock() {
+        return Q8Activations.BLOCK;
     }
 
-    public int cols() {
-        return cols;
-    }
-
-    /** out[r] = Σ_c W[r, c]·x[c] for one activation row x[cols], through the integer kernel. */
-    public void matmul(ThreadPool pool, float[] x, float[] out) {
-        Q8Activations a = ACT.get();
-        a.quantize(x, 0, cols);
-        if (!supported()) {
-            long rowBytes = GgmlType.Q5_0.bytesFor(cols);
-            pool.parallelFor(rows, r -> out[r] = dotReference(source, sourceOffset + r * rowBytes, a));
-            return;
-        }
-        boolean expand = cols <= EXPAND_MAX_COLS;
-        short[] xs = Q4_0x8.widen(a, expand);
-        int tasks = (groups + GROUPS_PER_TASK - 1) / GROUPS_PER_TASK;
-        pool.parallelFor(tasks, t -> {
-            int g1 = Math.min(groups, (t + 1) * GROUPS_PER_TASK);
-            for (int g = t * GROUPS_PER_TASK; g < g1; g++) {
-                group(g, xs, a.d, out, expand);
-            }
-        });
+    @Override
+    float dotReference(int r, Q8Activations a) {
+        return dotReference(source, sourceOffset + r * GgmlType.Q5_0.bytesFor(cols), a);
     }
 
     /** Step t's activation vector: from the expanded copy, or permuted from the block's widened values. */
@@ -147,8 +114,11 @@ public final class Q5_0x8 implements Repacked {
         return (LS == 32 || t * K < 16 ? x0 : x1).rearrange(STEP[t]);
     }
 
-    /** Rows 8g..8g+7 (those below {@code rows}) into out. */
-    private void group(int g, short[] xs, float[] dx, float[] out, boolean expand) {
+    @Override
+    void group(int g, Act act, float[] out, int outOff) {
+        short[] xs = act.xs;
+        float[] dx = act.a.d;
+        boolean expand = act.expand;
         int nb = cols / 32;
         FloatVector acc = FloatVector.zero(FS);
         long wBase = (long) V * LS * 2 * g * nb;
@@ -183,7 +153,7 @@ public final class Q5_0x8 implements Repacked {
             for (int j = 0; j < per; j++) {
                 s += lanes[r * per + j];
             }
-            out[g * ROWS + r] = s;
+            out[outOff + g * ROWS + r] = s;
         }
     }
 

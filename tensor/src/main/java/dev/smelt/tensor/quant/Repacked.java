@@ -20,6 +20,12 @@ public interface Repacked {
     /** out[r] = Σ_c W[r, c]·x[c] for one activation row x[cols]. */
     void matmul(ThreadPool pool, float[] x, float[] out);
 
+    /**
+     * out[b·rows + r] = Σ_c W[r, c]·x[b·cols + c] for {@code batch} activation rows, each quantized
+     * once; a group's packed weights are reused from cache across the batch.
+     */
+    void matmul(ThreadPool pool, float[] x, int batch, float[] out);
+
     /** Whether {@code type} has an integer kernel that runs on this CPU. */
     static boolean supported(GgmlType type) {
         return switch (type) {
@@ -31,11 +37,32 @@ public interface Repacked {
     }
 
     /**
-     * Per-format default with no flag set: off for every format so far, because int8 activations move
-     * logits past the golden tolerance for exactly dequantized weights (docs/BENCHMARKS.md, issue 14).
+     * Per-format default with no flag set: on where the integer kernel measured faster than the F32
+     * path at decode (Q4_K, Q5_0: 2–3× per core, docs/BENCHMARKS.md, issue 14). Its int8 activations
+     * keep the decoded logits within 2× of llama.cpp's own distance from the float reference
+     * (ForwardGoldenTest#repacked*), but not within the 1e-4 float tolerance, so tests run with
+     * {@code smelt.repack=false} (root pom) unless they opt in.
      */
     static boolean defaultOn(GgmlType type) {
-        return false;
+        return type == GgmlType.Q4_K || type == GgmlType.Q5_0;
+    }
+
+    /**
+     * Largest activation batch for which the integer kernel beats the format's F32 path (fused
+     * small-batch dots or dequantized tile × GEMM); measured per format in KernelThroughput's batched
+     * mode (docs/BENCHMARKS.md, issue 14): Q4_K and Q5_0 win at batches 1–2 (2–3× at 1), Q4_0's fused
+     * F32 small-batch kernel wins from 2. {@code -Dsmelt.repack.maxBatch=N} overrides it (e.g. to run
+     * whole prompts through the integer kernels for a KL-divergence check).
+     */
+    static int batchLimit(GgmlType type) {
+        Integer forced = Integer.getInteger("smelt.repack.maxBatch");
+        if (forced != null) {
+            return forced;
+        }
+        return switch (type) {
+            case Q4_K, Q5_0 -> 2;
+            default -> 1;
+        };
     }
 
     /** Whether loaders should repack {@code type} (see the class comment for the flags). */

@@ -102,6 +102,25 @@ public final class KernelThroughput {
             System.out.printf("%-5s threads %d batch %2d: %.2f GB/s of weights x batch (%.2fx batch 1), %.1f GFLOP/s%n", t, threads, b,
                     best / 1e9, base > 0 ? best / base : Double.NaN, best / bytes * 2.0 * rows * cols / 1e9);
         }
+        if (Repacked.supported(t)) {
+            // The integer path at the same batches: GB/s per core (work units as above) and GOP/s.
+            Repacked p = Repacked.repack(t, w, 0, rows, cols);
+            for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+                for (int b : batches) {
+                    p.matmul(pool, x, b, out);
+                }
+            }
+            for (int b : batches) {
+                double best = 0;
+                for (int rep = 0; rep < 15; rep++) {
+                    long t0 = now(threads);
+                    p.matmul(pool, x, b, out);
+                    best = Math.max(best, (double) b * bytes / ((now(threads) - t0) / 1e9));
+                }
+                System.out.printf("%-5s int8 threads %d batch %2d: %.2f GB/s of weights x batch, %.1f GOP/s%n", t, threads, b,
+                        best / 1e9, best / bytes * 2.0 * rows * cols / 1e9);
+            }
+        }
     }
 
     /**
