@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
- * memory mapping. Q4_0, Q4_K and Q5_0 matrices may also get a repacked copy for the integer decode kernel
+ * memory mapping. Q4_0, Q4_K, Q5_0 and Q6_K matrices may also get a repacked copy for the integer decode kernel
  * ({@code packed}, null unless enabled: see {@link Repacked#enabled}), used up to
  * {@link Repacked#batchLimit} activation rows; larger batches (prompts) and row reads use the mapping. Immutable, thread-safe.
  */

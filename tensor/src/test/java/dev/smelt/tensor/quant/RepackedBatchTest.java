@@ -12,11 +12,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Batched integer matmul: each activation row quantized once and run through the same kernel, so a
  * batch's rows are bit-identical to batch-1 calls (the per-row kernels are tested against their
- * oracles in Q4_0x8Test, Q5_0x8Test, Q4_Kx8Test).
+ * oracles in Q4_0x8Test, Q5_0x8Test, Q4_Kx8Test, Q6_Kx8Test).
  */
 class RepackedBatchTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0", "Q4_K", "Q6_K"})
     void batchRowsEqualSingleRowCalls(GgmlType type) {
         SplittableRandom r = new SplittableRandom(5);
         int rows = 19;
@@ -24,9 +24,11 @@ class RepackedBatchTest {
         try (ThreadPool pool = new ThreadPool(2)) {
             for (int cols : new int[] {256, 1280}) {
                 long rowBytes = type.bytesFor(cols);
-                MemorySegment w = type == GgmlType.Q4_K
-                        ? Q4_Kx8Test.randomQ4_K(rows * rowBytes, 0, r)
-                        : randomBlocks(type, rows * rowBytes, r);
+                MemorySegment w = switch (type) {
+                    case Q4_K -> Q4_Kx8Test.randomQ4_K(rows * rowBytes, 0, r);
+                    case Q6_K -> Q6_Kx8Test.randomQ6_K(rows * rowBytes, 0, r);
+                    default -> randomBlocks(type, rows * rowBytes, r);
+                };
                 Repacked p = Repacked.repack(type, w, 0, rows, cols);
                 float[] x = new float[batch * cols];
                 for (int i = 0; i < x.length; i++) {
