@@ -2,9 +2,8 @@ package dev.smelt.model;
 
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.gguf.GgufTensorInfo;
-import dev.smelt.tensor.GgmlType;
 import dev.smelt.tensor.quant.MatMul;
-import dev.smelt.tensor.quant.Q4_0x8;
+import dev.smelt.tensor.quant.Repacked;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.WeightFormat;
@@ -12,12 +11,12 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A 2-D weight tensor [rows, cols] (ggml dims {cols, rows}) in any supported format, left in the
- * memory mapping. Q4_0 matrices also get a repacked copy for the integer decode kernel
- * ({@code packed}, null unless enabled: see {@link Q4_0x8#enabled}); prompt batches and row reads still use
- * the mapping. Immutable, thread-safe.
+ * memory mapping. Q4_0, Q4_K, Q5_0 and Q6_K matrices may also get a repacked copy for the integer decode kernel
+ * ({@code packed}, null unless enabled: see {@link Repacked#enabled}), used up to
+ * {@link Repacked#batchLimit} activation rows; larger batches (prompts) and row reads use the mapping. Immutable, thread-safe.
  */
 public record WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols,
-                           Q4_0x8 packed) implements Linear {
+                           Repacked packed) implements Linear {
 
     /** A matrix without a repacked copy. */
     public WeightMatrix(String name, WeightFormat format, MemorySegment data, long offset, int rows, int cols) {
@@ -37,14 +36,14 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
 
     /**
      * This matrix with a repacked copy for the integer decode kernel when its format has one and
-     * repacking is on (Q4_0, {@link Q4_0x8#enabled}); otherwise this matrix. Costs a pass over the
-     * tensor at load and ~1.11× its size off-heap.
+     * repacking is on ({@link Repacked#enabled}); otherwise this matrix. Costs a pass over the tensor
+     * at load and ~1.11× its size (Q4_0: off-heap; Q4_K: off-heap weights, on-heap scales).
      */
     public WeightMatrix repacked() {
-        if (packed != null || format.type() != GgmlType.Q4_0 || !Q4_0x8.enabled()) {
+        if (packed != null || !Repacked.enabled(format.type())) {
             return this;
         }
-        return new WeightMatrix(name, format, data, offset, rows, cols, Q4_0x8.repack(data, offset, rows, cols));
+        return new WeightMatrix(name, format, data, offset, rows, cols, Repacked.repack(format.type(), data, offset, rows, cols));
     }
 
     public long rowBytes() {
@@ -54,8 +53,8 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
     /** out[b, r] = Σ_c W[r, c] · x[b, c]; x is [batch, cols], out is [batch, rows]. */
     @Override
     public void matmul(ThreadPool pool, float[] x, int batch, float[] out) {
-        if (batch == 1 && packed != null) {
-            packed.matmul(pool, x, out);
+        if (packed != null && batch <= Repacked.batchLimit(format.type())) {
+            packed.matmul(pool, x, batch, out);
             return;
         }
         MatMul.matmul(pool, format, data, offset, rows, cols, x, batch, out);

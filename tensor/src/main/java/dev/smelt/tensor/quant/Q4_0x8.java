@@ -1,7 +1,6 @@
 package dev.smelt.tensor.quant;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,10 +40,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Immutable after construction; {@link #matmul} is thread-safe (per-thread activation buffers).
  */
-public final class Q4_0x8 {
+public final class Q4_0x8 extends Interleaved8 {
     static final int ROWS = 8;
-    /** 8-row groups per parallel task (64 output rows). */
-    private static final int GROUPS_PER_TASK = 8;
     static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
     static final int LS = S.length();
     static final int K = LS / ROWS;
@@ -62,17 +59,12 @@ public final class Q4_0x8 {
     static final int EXPAND_MAX_COLS = 1024;
     static final int CHUNKS = Math.max(1, 128 / (2 * LS));
     /** Step t's activations for lane r·K + k: element t·K + k (mod 16 on AVX2, where a block is two vectors). */
-    private static final VectorShuffle<Short>[] STEP = shuffles();
+    static final VectorShuffle<Short>[] STEP = shuffles();
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private static final ThreadLocal<Q8Activations> ACT = ThreadLocal.withInitial(Q8Activations::new);
-    private static final ThreadLocal<short[]> WIDE = ThreadLocal.withInitial(() -> new short[0]);
 
     private final MemorySegment source;
     private final long sourceOffset;
-    private final int rows;
-    private final int cols;
-    private final int groups;
     private final MemorySegment packed;
     /** [groups·nb·8 + 8]: the tail pads the 16-lane load of the last block (AVX-512). */
     private final float[] scales;
@@ -88,11 +80,9 @@ public final class Q4_0x8 {
     }
 
     private Q4_0x8(MemorySegment source, long sourceOffset, int rows, int cols) {
+        super(rows, cols);
         this.source = source;
         this.sourceOffset = sourceOffset;
-        this.rows = rows;
-        this.cols = cols;
-        this.groups = (rows + ROWS - 1) / ROWS;
         int nb = cols / 32;
         this.packed = Arena.ofAuto().allocate((long) groups * nb * 16 * ROWS, 64);
         this.scales = new float[groups * nb * ROWS + ROWS];
@@ -103,17 +93,9 @@ public final class Q4_0x8 {
         return (LS == 16 || LS == 32) && Simd.supported() && !Boolean.getBoolean("smelt.scalar");
     }
 
-    /**
-     * Whether loaders should repack Q4_0 matrices for the integer decode path: off by default, on with
-     * {@code -Dsmelt.repack=true} or the environment variable {@code SMELT_REPACK=1}, and only where
-     * the vector kernel runs. Off by default because quantizing activations to int8 moves logits by
-     * more than the golden-logit tolerance against exactly dequantized F32 weights (1e-4 of the row
-     * maximum; measured up to ~1.8e-2 on the llama/shakespeare Q4_0 goldens, within 1.5× of llama.cpp's
-     * own Q8-activation error there: ForwardGoldenTest) and its decode gain is still being measured
-     * (docs/BENCHMARKS.md).
-     */
+    /** Whether loaders should repack Q4_0 matrices: {@link Repacked#enabled}. */
     public static boolean enabled() {
-        return supported() && ("true".equals(System.getProperty("smelt.repack")) || "1".equals(System.getenv("SMELT_REPACK")));
+        return Repacked.enabled(GgmlType.Q4_0);
     }
 
     /** Repacks Q4_0 rows [rows, cols] stored row-major at {@code offset} of {@code w}. */
@@ -162,68 +144,21 @@ public final class Q4_0x8 {
         return K;
     }
 
-    public int rows() {
-        return rows;
+    @Override
+    int activationBlock() {
+        return Q8Activations.BLOCK;
     }
 
-    public int cols() {
-        return cols;
+    @Override
+    float dotReference(int r, Q8Activations a) {
+        return dotReference(source, sourceOffset + r * GgmlType.Q4_0.bytesFor(cols), a);
     }
 
-    /** out[r] = Σ_c W[r, c]·x[c] for one activation row x[cols], through the integer kernel. */
-    public void matmul(ThreadPool pool, float[] x, float[] out) {
-        Q8Activations a = ACT.get();
-        a.quantize(x, 0, cols);
-        if (!supported()) {
-            long rowBytes = GgmlType.Q4_0.bytesFor(cols);
-            pool.parallelFor(rows, r -> out[r] = dotReference(source, sourceOffset + r * rowBytes, a));
-            return;
-        }
-        boolean expand = cols <= EXPAND_MAX_COLS;
-        short[] xs = widen(a, expand);
-        int tasks = (groups + GROUPS_PER_TASK - 1) / GROUPS_PER_TASK;
-        pool.parallelFor(tasks, t -> {
-            int g1 = Math.min(groups, (t + 1) * GROUPS_PER_TASK);
-            for (int g = t * GROUPS_PER_TASK; g < g1; g++) {
-                group(g, xs, a.d, out, expand);
-            }
-        });
-    }
-
-    /**
-     * The quantized activations widened to 16 bits: in element order (one vector per block on
-     * AVX-512, two on AVX2) or, when {@code expand}, as each step's vector: [b·256 + t·S + l] =
-     * q[32b + t·K + l % K].
-     */
-    static short[] widen(Q8Activations a, boolean expand) {
-        int n = a.n;
-        short[] xs = WIDE.get();
-        if (xs.length < n) {
-            xs = new short[n];
-            WIDE.set(xs);
-        }
-        if (expand) {
-            if (xs.length < n * ROWS) {
-                xs = new short[n * ROWS];
-                WIDE.set(xs);
-            }
-            for (int b = 0; b < n / 32; b++) {
-                for (int t = 0; t < 32 / K; t++) {
-                    for (int l = 0; l < LS; l++) {
-                        xs[b * 256 + t * LS + l] = a.q[b * 32 + t * K + l % K];
-                    }
-                }
-            }
-            return xs;
-        }
-        for (int i = 0; i < n; i++) {
-            xs[i] = a.q[i];
-        }
-        return xs;
-    }
-
-    /** Rows 8g..8g+7 (those below {@code rows}) into out. */
-    private void group(int g, short[] xs, float[] dx, float[] out, boolean expand) {
+    @Override
+    void group(int g, Act act, float[] out, int outOff) {
+        short[] xs = act.xs;
+        float[] dx = act.a.d;
+        boolean expand = act.expand;
         int nb = cols / 32;
         FloatVector acc = FloatVector.zero(FS);
         long wBase = 128L * g * nb;
@@ -266,7 +201,7 @@ public final class Q4_0x8 {
             for (int j = 0; j < per; j++) {
                 s += lanes[r * per + j];
             }
-            out[g * ROWS + r] = s;
+            out[outOff + g * ROWS + r] = s;
         }
     }
 

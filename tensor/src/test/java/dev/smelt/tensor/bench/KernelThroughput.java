@@ -5,6 +5,7 @@ import dev.smelt.tensor.quant.MatMul;
 import dev.smelt.tensor.ThreadPool;
 import dev.smelt.tensor.quant.Formats;
 import dev.smelt.tensor.quant.Q4_0x8;
+import dev.smelt.tensor.quant.Repacked;
 import dev.smelt.tensor.quant.WeightFormat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,8 +73,8 @@ public final class KernelThroughput {
                 }
                 System.out.printf("%-5s threads %d: decode %.2f GB/s (%.1f GB/s-f32-equiv), prefill b32 %.1f GFLOP/s%n", t, threads,
                         best / 1e9, best / 1e9 * 32 / t.bitsPerWeight(), bestFlops / 1e9);
-                if (t == GgmlType.Q4_0) {
-                    integerDecode(pool, threads, w, bytes, rows, cols, x, out);
+                if (Repacked.supported(t)) {
+                    integerDecode(pool, threads, t, w, bytes, rows, cols, x, out);
                 }
             }
         }
@@ -101,16 +102,35 @@ public final class KernelThroughput {
             System.out.printf("%-5s threads %d batch %2d: %.2f GB/s of weights x batch (%.2fx batch 1), %.1f GFLOP/s%n", t, threads, b,
                     best / 1e9, base > 0 ? best / base : Double.NaN, best / bytes * 2.0 * rows * cols / 1e9);
         }
+        if (Repacked.supported(t)) {
+            // The integer path at the same batches: GB/s per core (work units as above) and GOP/s.
+            Repacked p = Repacked.repack(t, w, 0, rows, cols);
+            for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+                for (int b : batches) {
+                    p.matmul(pool, x, b, out);
+                }
+            }
+            for (int b : batches) {
+                double best = 0;
+                for (int rep = 0; rep < 15; rep++) {
+                    long t0 = now(threads);
+                    p.matmul(pool, x, b, out);
+                    best = Math.max(best, (double) b * bytes / ((now(threads) - t0) / 1e9));
+                }
+                System.out.printf("%-5s int8 threads %d batch %2d: %.2f GB/s of weights x batch, %.1f GOP/s%n", t, threads, b,
+                        best / 1e9, best / bytes * 2.0 * rows * cols / 1e9);
+            }
+        }
     }
 
     /**
-     * The integer path (repacked 8-row interleaved Q4_0 × Q8_0 activations) at batch 1, in the same
-     * units as the F32-widening decode above: Q4_0 bytes of the original matrix per second.
+     * The integer path (repacked 8-row interleaved weights × int8 activations) at batch 1, in the same
+     * units as the F32-widening decode above: bytes of the original matrix per second.
      */
-    private static void integerDecode(ThreadPool pool, int threads, MemorySegment w, long bytes, int rows, int cols,
+    private static void integerDecode(ThreadPool pool, int threads, GgmlType t, MemorySegment w, long bytes, int rows, int cols,
                                       float[] x, float[] out) {
         long t0 = System.nanoTime();
-        Q4_0x8 p = Q4_0x8.repack(w, 0, rows, cols);
+        Repacked p = Repacked.repack(t, w, 0, rows, cols);
         double repackMs = (System.nanoTime() - t0) / 1e6;
         for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
             p.matmul(pool, x, out);
@@ -121,7 +141,7 @@ public final class KernelThroughput {
             p.matmul(pool, x, out);
             best = Math.max(best, bytes / ((now(threads) - s) / 1e9));
         }
-        System.out.printf("Q4_0 int8 (repacked x8, %d-bit lanes x %d) threads %d: decode %.2f GB/s of Q4_0 bytes; repack %.0f ms%n",
-                16, Q4_0x8.rowsPerGroup() * Q4_0x8.elementsPerStep(), threads, best / 1e9, repackMs);
+        System.out.printf("%-5s int8 (repacked x8, %d-bit lanes x %d) threads %d: decode %.2f GB/s of %s bytes; repack %.0f ms%n",
+                t, 16, Q4_0x8.rowsPerGroup() * Q4_0x8.elementsPerStep(), threads, best / 1e9, t, repackMs);
     }
 }

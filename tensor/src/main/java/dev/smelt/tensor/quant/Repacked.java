@@ -1,0 +1,100 @@
+package dev.smelt.tensor.quant;
+
+import dev.smelt.tensor.GgmlType;
+import dev.smelt.tensor.ThreadPool;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix [rows, cols] repacked at load into a row-interleaved layout for an integer decode
+ * kernel (activations quantized once per matmul to int8). Immutable; {@link #matmul} is thread-safe.
+ *
+ * <p>Policy ({@link #enabled}): {@code SMELT_REPACK=0} or {@code -Dsmelt.repack=false} turns every
+ * format off (as llama.cpp's {@code --no-repack}); {@code SMELT_REPACK=1} or {@code -Dsmelt.repack=true}
+ * turns every format with a kernel on; otherwise each format's default ({@link #defaultOn}) holds.
+ */
+public interface Repacked {
+    int rows();
+
+    int cols();
+
+    /** out[r] = Σ_c W[r, c]·x[c] for one activation row x[cols]. */
+    void matmul(ThreadPool pool, float[] x, float[] out);
+
+    /**
+     * out[b·rows + r] = Σ_c W[r, c]·x[b·cols + c] for {@code batch} activation rows, each quantized
+     * once; a group's packed weights are reused from cache across the batch.
+     */
+    void matmul(ThreadPool pool, float[] x, int batch, float[] out);
+
+    /** Whether {@code type} has an integer kernel that runs on this CPU. */
+    static boolean supported(GgmlType type) {
+        return switch (type) {
+            case Q4_0 -> Q4_0x8.supported();
+            case Q4_K -> Q4_Kx8.supported();
+            case Q5_0 -> Q5_0x8.supported();
+            case Q6_K -> Q6_Kx8.supported();
+            default -> false;
+        };
+    }
+
+    /**
+     * Per-format default with no flag set: on where the integer kernel measured faster than the F32
+     * path at decode (Q4_K, Q5_0: 2–3× per core; docs/BENCHMARKS.md, issue 14). Q6_K (1.5×) stays
+     * opt-in: on shakespeare-Q6_K one decoded row lands at 2.25× llama.cpp's own distance from the
+     * float reference (0.099 vs 0.044), past the 2× that ForwardGoldenTest allows. Its int8 activations
+     * keep the decoded logits within 2× of llama.cpp's own distance from the float reference
+     * (ForwardGoldenTest#repacked*), but not within the 1e-4 float tolerance, so tests run with
+     * {@code smelt.repack=false} (root pom) unless they opt in.
+     */
+    static boolean defaultOn(GgmlType type) {
+        return type == GgmlType.Q4_K || type == GgmlType.Q5_0;
+    }
+
+    /**
+     * Largest activation batch for which the integer kernel beats the format's F32 path (fused
+     * small-batch dots or dequantized tile × GEMM); measured per format in KernelThroughput's batched
+     * mode (docs/BENCHMARKS.md, issue 14): Q4_K, Q5_0 and Q6_K win at batches 1–2, Q4_0's fused
+     * F32 small-batch kernel wins from 2. {@code -Dsmelt.repack.maxBatch=N} overrides it (e.g. to run
+     * whole prompts through the integer kernels for a KL-divergence check).
+     */
+    static int batchLimit(GgmlType type) {
+        Integer forced = Integer.getInteger("smelt.repack.maxBatch");
+        if (forced != null) {
+            return forced;
+        }
+        return switch (type) {
+            case Q4_K, Q5_0, Q6_K -> 2;
+            default -> 1;
+        };
+    }
+
+    /** Whether loaders should repack {@code type} (see the class comment for the flags). */
+    static boolean enabled(GgmlType type) {
+        if (!supported(type)) {
+            return false;
+        }
+        String prop = System.getProperty("smelt.repack");
+        String env = System.getenv("SMELT_REPACK");
+        String flag = prop != null ? prop : env;
+        if (flag == null || flag.isBlank()) {
+            return defaultOn(type);
+        }
+        return switch (flag.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "1", "true", "on", "yes" -> true;
+            case "0", "false", "off", "no" -> false;
+            default -> throw new IllegalArgumentException((prop != null ? "-Dsmelt.repack" : "SMELT_REPACK") + "='" + flag
+                    + "' is not one of 1/true/on/yes or 0/false/off/no");
+        };
+    }
+
+    /** Repacks {@code type} rows [rows, cols] at {@code offset} of {@code w}; the format must be {@link #supported}. */
+    static Repacked repack(GgmlType type, MemorySegment w, long offset, int rows, int cols) {
+        return switch (type) {
+            case Q4_0 -> Q4_0x8.repack(w, offset, rows, cols);
+            case Q4_K -> Q4_Kx8.repack(w, offset, rows, cols);
+            case Q5_0 -> Q5_0x8.repack(w, offset, rows, cols);
+            case Q6_K -> Q6_Kx8.repack(w, offset, rows, cols);
+            default -> throw new IllegalArgumentException("no repacked integer kernel for " + type);
+        };
+    }
+}
