@@ -1,6 +1,9 @@
 package dev.smelt.runtime.constrain;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 
 /**
@@ -12,10 +15,13 @@ import java.util.function.IntPredicate;
  * are never allowed inside the document, so decoding cannot stall on them. Not thread-safe.
  */
 public final class JsonConstraint implements TokenConstraint {
+    /** Blank bytes allowed between JSON tokens unless a constructor says otherwise. */
+    public static final int DEFAULT_WHITESPACE = JsonMatcher.MAX_WS;
     private final byte[][] tokenBytes;  // [vocab][bytes of each token]
     private final IntPredicate isEnd;
     private JsonMatcher matcher;
     private Spelling spelling; // what the vocabulary can spell, looked up on first need (shared per vocabulary)
+    private final Function<String, int[]> encoder; // the model's tokenizer (no special tokens added), or null: no jump-forward
 
     /**
      * @param tokenBytes the bytes each token id decodes to
@@ -27,6 +33,15 @@ public final class JsonConstraint implements TokenConstraint {
 
     /** @param maxWhitespace blank bytes allowed between JSON tokens ({@link JsonMatcher#start(Node, int)}; 0: compact output only) */
     public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd, int maxWhitespace) {
+        this(root, tokenBytes, isEnd, maxWhitespace, null);
+    }
+
+    /**
+     * @param encoder the model's tokenizer (text to token ids, no BOS/EOS added), used to tokenize forced text for
+     *                {@link #forcedTokens()}; null turns jump-forward off for this constraint
+     */
+    public JsonConstraint(Node root, byte[][] tokenBytes, IntPredicate isEnd, int maxWhitespace, Function<String, int[]> encoder) {
+        this.encoder = encoder;
         this.tokenBytes = tokenBytes;
         this.isEnd = isEnd;
         this.matcher = JsonMatcher.start(root, maxWhitespace);
@@ -75,4 +90,50 @@ public final class JsonConstraint implements TokenConstraint {
     public boolean complete() {
         return matcher.complete();
     }
+
+    /**
+     * Jump-forward: the bytes the schema forces next ({@link JsonMatcher#forcedBytes}), cut to whole UTF-8 characters,
+     * tokenized with the model's own tokenizer (as SGLang retokenizes; the vocabulary's greedy longest match could pick
+     * tokens the model never saw in that place). Token boundaries: the last token of the forced text is not forced
+     * unless the document ends with it, because the model's tokenization would often merge it with the text that
+     * follows (a closing quote with the '}' after it, a key's last letters with the '":'): that token is left for the
+     * model to sample, constrained as always. Each forced token is checked against the constraint, in order; the
+     * forced run stops at the first one that is not allowed.
+     */
+    @Override
+    public int[] forcedTokens() {
+        if (encoder == null) {
+            return NONE;
+        }
+        byte[] forced = JsonMatcher.utf8Whole(matcher.forcedBytes(MAX_FORCED_BYTES));
+        if (forced.length == 0) {
+            return NONE;
+        }
+        int[] ids;
+        try {
+            ids = encoder.apply(new String(forced, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) { // a tokenizer that cannot tokenize the text: sample it as usual
+            return NONE;
+        }
+        JsonMatcher m = matcher;
+        int ok = 0;
+        for (int id : ids) {
+            if (id < 0 || id >= tokenBytes.length || isEnd.test(id) || tokenBytes[id].length == 0) {
+                break;
+            }
+            JsonMatcher next = m.feed(tokenBytes[id]);
+            List<String> rest = next.literalRemainders();
+            if (next.dead() || rest != null && !spelling().any(rest)) {
+                break;
+            }
+            m = next;
+            ok++;
+        }
+        int keep = ok == ids.length && m.complete() ? ok : Math.min(ok, ids.length - 1);
+        return keep <= 0 ? NONE : Arrays.copyOf(ids, keep);
+    }
+
+    /** Forced text looked at in one jump: longer runs are rare (keys, enum values) and continue on the next jump. */
+    static final int MAX_FORCED_BYTES = 256;
+    private static final int[] NONE = new int[0];
 }

@@ -13,4 +13,12 @@ public interface TokenConstraint {
 
     /** True when the constrained output is complete; only end-of-generation tokens remain allowed. */
     boolean complete();
+
+    /**
+     * Tokens that the constraint alone determines from here (jump-forward decoding): appended without sampling. Empty
+     * (the default) when there is a choice or the constraint cannot tokenize what it forces. Does not advance.
+     */
+    default int[] forcedTokens() {
+        return new int[0];
+    }
 }
