@@ -109,12 +109,7 @@ public final class JsonConstraint implements TokenConstraint {
         if (forced.length == 0) {
             return NONE;
         }
-        int[] ids;
-        try {
-            ids = encoder.apply(new String(forced, StandardCharsets.UTF_8));
-        } catch (RuntimeException e) { // a tokenizer that cannot tokenize the text: sample it as usual
-            return NONE;
-        }
+        int[] ids = tokenize(forced);
         JsonMatcher m = matcher;
         int ok = 0;
         for (int id : ids) {
@@ -132,6 +127,49 @@ public final class JsonConstraint implements TokenConstraint {
         int keep = ok == ids.length && m.complete() ? ok : Math.min(ok, ids.length - 1);
         return keep <= 0 ? NONE : Arrays.copyOf(ids, keep);
     }
+
+    /**
+     * The model tokenizer's tokens for {@code text} as it would tokenize it in the middle of a document: tokens whose
+     * bytes are exactly the text. A tokenizer that adds a dummy leading space (SentencePiece's add_space_prefix) is
+     * given an anchor line break first, whose tokens are then dropped; when no token boundary falls between anchor and
+     * text, nothing is forced (sampling goes on as usual).
+     */
+    private int[] tokenize(byte[] text) {
+        String s = new String(text, StandardCharsets.UTF_8);
+        try {
+            int[] ids = encoder.apply(s);
+            if (Arrays.equals(bytesOf(ids, 0, ids.length), text)) {
+                return ids;
+            }
+            ids = encoder.apply(ANCHOR + s);
+            byte[] all = bytesOf(ids, 0, ids.length);
+            int prefix = all.length - text.length;
+            if (prefix < 0 || !Arrays.equals(Arrays.copyOfRange(all, prefix, all.length), text)) {
+                return NONE;
+            }
+            for (int k = 0, at = 0; k < ids.length && at <= prefix; at += bytesOf(ids, k, k + 1).length, k++) {
+                if (at == prefix) {
+                    return Arrays.copyOfRange(ids, k, ids.length);
+                }
+            }
+            return NONE;
+        } catch (RuntimeException e) { // a tokenizer that cannot tokenize the text: sample it as usual
+            return NONE;
+        }
+    }
+
+    private byte[] bytesOf(int[] ids, int from, int to) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (int i = from; i < to; i++) {
+            if (ids[i] < 0 || ids[i] >= tokenBytes.length) {
+                throw new IllegalArgumentException("token id " + ids[i] + " outside the vocabulary");
+            }
+            b.writeBytes(tokenBytes[ids[i]]);
+        }
+        return b.toByteArray();
+    }
+
+    private static final String ANCHOR = "\n";
 
     /** Forced text looked at in one jump: longer runs are rare (keys, enum values) and continue on the next jump. */
     static final int MAX_FORCED_BYTES = 256;

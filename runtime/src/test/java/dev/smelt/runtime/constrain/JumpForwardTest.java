@@ -103,12 +103,27 @@ class JumpForwardTest {
     }
 
     @Test
-    void aForcedTokenTheConstraintRefusesEndsTheRun() throws Exception {
+    void tokensThatDoNotSpellTheForcedTextAreNotForced() throws Exception {
         Node root = SchemaCompiler.compile(JSON.readTree(LABELS));
-        // an encoder that tokenizes 'label"' wrongly (as 'l', 'a', then a token the grammar refuses)
+        // an encoder that tokenizes 'label"' wrongly (as 'l', 'a', 'card', '"')
         JsonConstraint c = new JsonConstraint(root, vocab(), t -> t == 0, JsonConstraint.DEFAULT_WHITESPACE, s -> new int[] {13, 14, 7, 2});
         c.accept(1);
         c.accept(2);
-        assertThat(c.forcedTokens()).containsExactly(13, 14);
+        assertThat(c.forcedTokens()).isEmpty();
+    }
+
+    @Test
+    void aDummyLeadingSpaceIsDroppedThroughAnAnchor() throws Exception {
+        // a SentencePiece-style encoder: text at the start of its input gets a leading space ("▁label")
+        String[] pieces = {"", "{", "\"", " label", "label", "\n", "\":", " ", "}", "cash", "_withdrawal", "\"}"};
+        byte[][] v = new byte[pieces.length][];
+        for (int i = 0; i < pieces.length; i++) {
+            v[i] = pieces[i].getBytes(StandardCharsets.UTF_8);
+        }
+        Node root = SchemaCompiler.compile(JSON.readTree(LABELS));
+        JsonConstraint c = new JsonConstraint(root, v, t -> t == 0, JsonConstraint.DEFAULT_WHITESPACE, s -> greedyEncode(pieces, " " + s));
+        c.accept(1);
+        c.accept(2);
+        assertThat(c.forcedTokens()).as("' label' refused; '\\n' + 'label\"' gives [\\n, label, \"]").containsExactly(4);
     }
 }
