@@ -23,10 +23,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 public class NarrowLoad {
-    /** Few-shot examples in the system prompt: with the label list, about 400 Qwen tokens plus the labels. */
-    static final int SHOTS = 6;
+    /** Few-shot examples in the system prompt: with the instructions and the 77 labels, about 470 Qwen3 tokens. */
+    static final int SHOTS = 2;
     static final Pattern CONTENT = Pattern.compile("\"content\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-    static final Pattern LABEL = Pattern.compile("\\{\\s*\\\\\"label\\\\\"\\s*:\\s*\\\\\"([a-z_?'A-Z0-9 -]+)\\\\\"\\s*\\}");
+    static final Pattern LABEL = Pattern.compile("^\\s*\\{\\s*\"label\"\\s*:\\s*\"([^\"]+)\"\\s*\\}\\s*$");
 
     public static void main(String[] args) throws Exception {
         if (args.length < 5) {
@@ -74,7 +74,7 @@ public class NarrowLoad {
                         }
                         latency.add(System.nanoTime() - start);
                         Matcher m = CONTENT.matcher(resp.body());
-                        Matcher l = m.find() ? LABEL.matcher(m.group(1)) : null;
+                        Matcher l = m.find() ? LABEL.matcher(unescape(m.group(1))) : null;
                         if (l == null || !l.find() || !labels.contains(l.group(1))) {
                             invalid.incrementAndGet();
                         } else if (l.group(1).equals(row[1])) {
@@ -106,6 +106,32 @@ public class NarrowLoad {
         for (int i = 0; i < SHOTS; i++) {
             String[] ex = train.get(i * (train.size() / SHOTS));
             b.append("Message: ").append(ex[0]).append("\nAnswer: {\"label\": \"").append(ex[1]).append("\"}\n");
+        }
+        return b.toString();
+    }
+
+    /** A JSON string's content without its escapes. */
+    static String unescape(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 == s.length()) {
+                b.append(c);
+                continue;
+            }
+            char e = s.charAt(++i);
+            switch (e) {
+                case 'n' -> b.append('\n');
+                case 't' -> b.append('\t');
+                case 'r' -> b.append('\r');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> b.append(e);
+            }
         }
         return b.toString();
     }

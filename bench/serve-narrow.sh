@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Narrow-task serving benchmark (docs/BENCHMARKS.md): 8 concurrent clients classify Banking77 test sentences with a
-# shared few-shot system prompt (the 77 labels and 6 examples) and response_format json_schema {"label": enum of the
+# shared few-shot system prompt (the 77 labels and 2 examples) and response_format json_schema {"label": enum of the
 # 77 labels}, temperature 0, against smelt serve and (with LLAMA_SERVER) llama-server on the same GGUF: a
 # Qwen2.5-0.5B-shaped Q4_0 file with random weights and the shared Qwen3 tokenizer (bench/qwen3-tokenizer.sh).
 # smelt runs twice: as configured by default (jump-forward decoding on) and with --no-jump-forward.
