@@ -1,7 +1,10 @@
 // Load benchmark for an OpenAI-compatible server (smelt serve, llama-server): C concurrent streaming
 // clients, each sending R sequential /v1/completions requests (~33-token prompt, 64 tokens), loopback
 // only. Reports aggregate decode tokens/s, time to first token p50/p99 and errors as one JSON line.
-// Run: java bench/ServeLoad.java http://127.0.0.1:PORT MODEL CLIENTS REQUESTS_PER_CLIENT [MAX_TOKENS]
+// Run: java bench/ServeLoad.java http://127.0.0.1:PORT MODEL CLIENTS REQUESTS_PER_CLIENT [MAX_TOKENS] [WORDS_FILE]
+// With WORDS_FILE (one word a line, e.g. whole-word entries of the Qwen3 vocabulary from bench/qwen3-tokenizer.sh),
+// each prompt is PROMPT_WORDS words drawn from it with a seed per client and request, so prompts differ and tokenize
+// as real text does (about one token a word with that tokenizer).
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -27,6 +30,7 @@ public class ServeLoad {
     static final String PROMPT = "%s the quick brown fox jumps over the lazy dog while the farmer counts sheep in the green valley "
             + "near the river, and then the story continues with";
     static final String[] OPENERS = {"Once", "Today", "Later", "Meanwhile", "Suddenly", "Finally", "Yesterday", "Soon"};
+    static final int PROMPT_WORDS = 32;
     static final Pattern USAGE = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
 
     public static void main(String[] args) throws Exception {
@@ -42,6 +46,7 @@ public class ServeLoad {
         int clients = Integer.parseInt(args[2]);
         int perClient = Integer.parseInt(args[3]);
         int maxTokens = args.length > 4 ? Integer.parseInt(args[4]) : 64;
+        List<String> words = args.length > 5 ? java.nio.file.Files.readAllLines(java.nio.file.Path.of(args[5])) : null;
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         List<Long> ttft = Collections.synchronizedList(new ArrayList<>());
         AtomicLong tokens = new AtomicLong();
@@ -54,8 +59,9 @@ public class ServeLoad {
             fs.add(pool.submit(() -> {
                 for (int r = 0; r < perClient; r++) {
                     try {
-                        one(http, base, model, String.format(PROMPT, OPENERS[(id + r) % OPENERS.length]) + " " + id + "." + r, maxTokens,
-                                ttft, tokens);
+                        String prompt = words == null ? String.format(PROMPT, OPENERS[(id + r) % OPENERS.length]) + " " + id + "." + r
+                                : words(words, 1000L * id + r);
+                        one(http, base, model, prompt, maxTokens, ttft, tokens);
                     } catch (Exception e) {
                         errors.incrementAndGet();
                         System.err.println("request failed: " + e);
@@ -73,6 +79,16 @@ public class ServeLoad {
         System.out.printf(Locale.ROOT, "{\"clients\":%d,\"requests\":%d,\"tokens\":%d,\"wall_s\":%.2f,\"tokens_per_s\":%.2f,"
                         + "\"ttft_p50_ms\":%.0f,\"ttft_p99_ms\":%.0f,\"errors\":%d}%n", clients, clients * perClient, tokens.get(), wall,
                 tokens.get() / wall, pct(sorted, 0.50), pct(sorted, 0.99), errors.get());
+    }
+
+    /** PROMPT_WORDS words of {@code words}, drawn with {@code seed}: the same prompts on every server. */
+    static String words(List<String> words, long seed) {
+        java.util.Random rnd = new java.util.Random(seed);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < PROMPT_WORDS; i++) {
+            b.append(i == 0 ? "" : " ").append(words.get(rnd.nextInt(words.size())).strip());
+        }
+        return b.toString();
     }
 
     static double pct(List<Long> sorted, double p) {

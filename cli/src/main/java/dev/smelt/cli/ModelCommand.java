@@ -28,6 +28,11 @@ final class ModelCommand {
         @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights (default ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--tokenizer", paramLabel = "DIR", description = "A Hugging Face tokenizer directory (tokenizer.json, tokenizer_config.json) "
+                + "whose vocabulary, merges, special tokens and chat template the file gets instead of the synthetic vocabulary "
+                + "(padded to the shape's vocabulary), so text prompts tokenize as for a real model.")
+        Path tokenizer;
+
         @picocli.CommandLine.Mixin
         ThreadsOption threads;
 
@@ -35,9 +40,10 @@ final class ModelCommand {
         public Integer call() throws Exception {
             ModelShape s = ModelShape.named(shape);
             LlamaFileType ft = LlamaFileType.fromName(type);
+            var vocab = tokenizer == null ? null : dev.smelt.compress.convert.HfTokenizerMetadata.read(tokenizer, s.vocab(), null);
             try (ThreadPool pool = threads.newPool()) {
                 long t0 = System.nanoTime();
-                RandomModelWriter.write(s, ft, seed, pool, output);
+                RandomModelWriter.write(s, ft, seed, pool, output, vocab);
                 System.err.printf("wrote %s (%s, %s, %.1f MiB) in %.1f s%n", output, s.name(), ft, Files.size(output) / 1048576.0,
                         (System.nanoTime() - t0) / 1e9);
             }

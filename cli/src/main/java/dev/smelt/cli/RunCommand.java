@@ -57,6 +57,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     LoraOptions loraOptions;
 
+    @Mixin
+    SpeculativeOptions speculative;
+
     @Spec
     CommandSpec spec;
 
@@ -64,6 +67,9 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 0) {
             throw new IllegalArgumentException("-n/--max-tokens must be >= 0, got " + maxTokens);
+        }
+        if (dumpLogits != null && (speculative.draft != null || speculative.lookup)) {
+            throw new IllegalArgumentException("--dump-logits cannot be combined with --draft or --lookup");
         }
         if ((prompt == null) == (promptIds == null)) {
             throw new IllegalArgumentException("give exactly one of -p TEXT or --prompt-ids 1,2,3");
@@ -101,14 +107,18 @@ final class RunCommand implements Callable<Integer> {
                 r = generateWithLogits(m, g, ids, cache, new Sampler(sc), logits, vocab, tok, out, text);
             } else {
                 StopText stop = new StopText(stops);
-                r = g.generate(ids, cache, new Sampler(sc), maxTokens, t -> !ignoreEos && isEnd(m, tok, t), (t, l) -> {
+                Generator.TokenListener listener = (t, l) -> {
                     if (printIds || stops.isEmpty()) {
                         emit(t, tok, out, text, count[0]++ == 0);
                         return true;
                     }
                     text.write(stop.push(TextModels.visibleBytes(tok, t)));
                     return !stop.stopped();
-                });
+                };
+                java.util.function.IntPredicate end = t -> !ignoreEos && isEnd(m, tok, t);
+                r = speculative.draft != null || speculative.lookup
+                        ? Speculation.generate(m, pool, ids, sc, maxTokens, cache.capacity(), end, listener, speculative.toConfig(false))
+                        : g.generate(ids, cache, new Sampler(sc), maxTokens, end, listener);
                 if (!printIds && !stops.isEmpty() && !stop.stopped()) {
                     text.write(stop.flush());
                 }

@@ -83,6 +83,13 @@ final class ServeCommand implements Callable<Integer> {
             + "(repeatable; for the first model) or MODEL+NAME=PATH; requests choose it with \"model\": \"MODEL+NAME\" or an \"adapter\" field.")
     List<String> adapterSpecs = new ArrayList<>();
 
+    @picocli.CommandLine.Mixin
+    SpeculativeOptions speculative;
+
+    @Option(names = "--no-jump-forward", description = "Sample every token of structured output, even those the JSON schema forces "
+            + "(by default forced keys, punctuation and the rest of a unique enum value are appended in one step).")
+    boolean noJumpForward;
+
     @Override
     public Integer call() throws Exception {
         SmeltServer server = build();
@@ -106,7 +113,7 @@ final class ServeCommand implements Callable<Integer> {
     SmeltServer build() throws Exception {
         ServerConfig cfg = new ServerConfig(host, ServerConfig.port(port, ollama), ApiKeys.collect(apiKeys, System.getenv(), apiKeyFile),
                 noAuth, cors, modelOptions.threadCount(), slots, modelOptions.contextOr(ModelOptions.DEFAULT_CONTEXT), queue,
-                OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts);
+                OllamaDurations.parseOption(keepAlive, "--keep-alive"), logPrompts, allowedHosts, speculative.toConfig(!noJumpForward));
         OllamaDurations.parseOption(grace, "--grace"); // checked before anything starts
         cfg.validate();
         java.nio.file.Path runsDir = runsOption.folder();

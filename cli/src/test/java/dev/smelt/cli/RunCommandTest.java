@@ -54,6 +54,30 @@ class RunCommandTest {
     }
 
     @Test
+    void speculativeRunsPrintTheNonSpeculativeContinuation() {
+        String model = SharedData.model("shakespeare.gguf").toString();
+        String[] base = {"run", model, "-p", "ROMEO:", "-n", "32", "--temperature", "0", "--print-ids", "--ignore-eos"};
+        String plain = run(base);
+        String[] lookup = CliRun.run(concat(base, "--lookup"));
+        assertThat(lookup[0]).as(lookup[2]).isEqualTo("0");
+        assertThat(lookup[1].trim()).isEqualTo(plain.trim());
+        assertThat(lookup[2]).contains("speculative (prompt lookup)");
+        String[] draft = CliRun.run(concat(base, "--draft", SharedData.model("shakespeare-Q8_0.gguf").toString(), "--draft-p-min", "0.3"));
+        assertThat(draft[0]).as(draft[2]).isEqualTo("0");
+        assertThat(draft[1].trim()).isEqualTo(plain.trim());
+        assertThat(draft[2]).contains("speculative (draft model)");
+        String[] missing = CliRun.run(concat(base, "--draft", "no-such-draft.gguf"));
+        assertThat(missing[0]).isNotEqualTo("0");
+        assertThat(missing[2]).contains("--draft no-such-draft.gguf: no such file");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void dumpLogitsWritesEveryRow(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("l.safetensors");
         try (SafetensorsFile g = SafetensorsFile.open(SharedData.golden("qwen3.golden.safetensors"))) {

@@ -73,7 +73,8 @@ final class CompletionJob {
                 boolean end = codec.isEndOfGeneration(token);
                 byte[] bytes = end ? new byte[0] : visible.contains(token) ? codec.rawTokenBytes(token) : codec.tokenBytes(token);
                 String text = stop.push(utf8.push(bytes));
-                List<TokenLogprob> lp = topLogprobs >= 0 && !end ? List.of(logprob(codec, logits, token, topLogprobs)) : List.of();
+                // a token the grammar forced (jump-forward) has no distribution: no log-prob entry for it
+                List<TokenLogprob> lp = topLogprobs >= 0 && !end && logits != null ? List.of(logprob(codec, logits, token, topLogprobs)) : List.of();
                 if (!text.isEmpty() || !lp.isEmpty()) {
                     events.add(new Delta(index, text, lp));
                 }

@@ -179,7 +179,8 @@ record CompletionPlan(CompletionJob.Spec spec, Tooling tooling, String echo) {
         }
         byte[][] vocab = m.vocabBytes();
         TextCodec codec = m.codec();
-        return whitespace < 0 ? () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration)
-                : () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration, whitespace);
+        int blanks = whitespace < 0 ? JsonConstraint.DEFAULT_WHITESPACE : whitespace;
+        // the model's tokenizer tokenizes what the schema forces (jump-forward decoding; the engine may turn it off)
+        return () -> new JsonConstraint(root, vocab, codec::isEndOfGeneration, blanks, text -> codec.encode(text, false));
     }
 }

@@ -15,6 +15,10 @@ import dev.smelt.model.text.Quote;
 import dev.smelt.model.tokenizer.Tokenizer;
 import dev.smelt.model.tokenizer.Tokenizers;
 import dev.smelt.runtime.engine.BatchEngine;
+import dev.smelt.runtime.engine.DraftModelDrafter;
+import dev.smelt.runtime.engine.Drafter;
+import dev.smelt.runtime.engine.EngineOptions;
+import dev.smelt.runtime.engine.PromptLookupDrafter;
 import dev.smelt.server.http.ApiException;
 import dev.smelt.server.tools.ToolFormat;
 import dev.smelt.tensor.ThreadPool;
@@ -143,6 +147,7 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
         }
         DecoderModel m = Models.load(p);
         ThreadPool pool = null;
+        DecoderModel draft = null;
         try {
             customizer.customize(name, m);
             if (st != null && st.adapter() != null) { // the Modelfile's ADAPTER, always on
@@ -155,17 +160,59 @@ public final class GgufModelLoader implements ModelRegistry.Loader {
             Tokenizer tok = tokenizer(m);
             pool = new ThreadPool(config.threads());
             int ctx = Math.min(config.contextSize(), m.config().contextLength());
-            BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS);
+            draft = draftModel(m, tok);
+            BatchEngine engine = new BatchEngine(m, pool, config.slots(), ctx, config.queueSize(), BatchEngine.DEFAULT_STEP_TOKENS,
+                    System::nanoTime, engineOptions(draft, pool, m, ctx));
             String src = st != null && st.template() != null ? st.template() : m.file().getString("tokenizer.chat_template", null);
             String origin = st != null && st.template() != null ? "the TEMPLATE of stored model '" + name + "'" : p + ":tokenizer.chat_template";
             ChatTemplate template = src != null ? ChatTemplate.of(origin, src, piece(tok, tok.bos()), piece(tok, tok.eos())) : ChatTemplate.chatml();
             return new ServedModel(name, m, pool, engine, new TokenizerCodec(tok), template::render, ToolFormat.detect(src),
-                    src != null && src.contains("tools"));
+                    src != null && src.contains("tools")).closing(draft);
         } catch (RuntimeException | java.io.IOException e) {
             if (pool != null) {
                 pool.close();
             }
+            if (draft != null) {
+                draft.close();
+            }
             m.close();
+            throw e;
+        }
+    }
+
+    /** The decoding options of an engine: jump-forward, and a drafter when speculation is configured. */
+    private EngineOptions engineOptions(DecoderModel draft, ThreadPool pool, DecoderModel m, int ctx) {
+        DecodingConfig d = config.decoding();
+        Drafter drafter = draft != null ? new DraftModelDrafter(draft, pool, config.slots(), ctx, m.config().vocab(), d.draftPMin())
+                : d.lookup() ? new PromptLookupDrafter() : null;
+        return new EngineOptions(d.jumpForward(), drafter, d.draftMax(), d.draftMin());
+    }
+
+    /**
+     * The configured draft model, loaded for model {@code m}, or null: it must have the same tokenizer (every token's
+     * text equal), else drafts would be other tokens than their ids say (llama-server checks the same).
+     */
+    private DecoderModel draftModel(DecoderModel m, Tokenizer tok) throws java.io.IOException {
+        Path p = config.decoding().draftModel();
+        if (p == null) {
+            return null;
+        }
+        DecoderModel draft = Models.load(p);
+        try {
+            Tokenizer dt = tokenizer(draft);
+            if (dt.vocabSize() != tok.vocabSize() || draft.config().vocab() != m.config().vocab()) {
+                throw new IllegalArgumentException("--draft " + p + ": its vocabulary has " + dt.vocabSize() + " tokens, the model's "
+                        + tok.vocabSize() + "; a draft model must use the same tokenizer");
+            }
+            for (int i = 0; i < tok.vocabSize(); i++) {
+                if (!java.util.Arrays.equals(dt.tokenBytes(i), tok.tokenBytes(i))) {
+                    throw new IllegalArgumentException("--draft " + p + ": token " + i + " differs from the model's ('"
+                            + dt.piece(i) + "' vs '" + tok.piece(i) + "'); a draft model must use the same tokenizer");
+                }
+            }
+            return draft;
+        } catch (RuntimeException | java.io.IOException e) {
+            draft.close();
             throw e;
         }
     }

@@ -23,6 +23,7 @@ public final class ServedModel implements AutoCloseable {
     private volatile long lastUsedNanos = System.nanoTime();
     private volatile java.time.Duration keepAlive; // per-model override (Ollama keep_alive), null = registry default
     private volatile byte[][] vocabBytes;
+    private volatile AutoCloseable extra; // closed after the engine (a draft model), or null
 
     public ServedModel(String name, DecoderModel model, ThreadPool pool, BatchEngine engine, TextCodec codec, ChatRenderer chat) {
         this(name, model, pool, engine, codec, chat, ToolFormat.HERMES, false);
@@ -135,9 +136,22 @@ public final class ServedModel implements AutoCloseable {
         return lastUsedNanos;
     }
 
+    /** This model, also closing {@code resource} (may be null) once its engine has stopped. */
+    ServedModel closing(AutoCloseable resource) {
+        this.extra = resource;
+        return this;
+    }
+
     @Override
     public void close() {
         engine.close();
+        if (extra != null) {
+            try {
+                extra.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + name + "'s draft model failed", e);
+            }
+        }
         pool.close();
         model.close();
     }

@@ -16,10 +16,11 @@ import java.util.List;
  * @param queueSize    requests that may wait for a slot before 429
  * @param keepAlive    unload a model after this idle time (Ollama's keep_alive)
  * @param allowedHosts extra {@code Host} names answered besides loopback names, IP literals and {@code host}
+ * @param decoding     jump-forward and speculative decoding settings of every served model
  */
 public record ServerConfig(String host, int port, List<String> apiKeys, boolean allowNoAuth, List<String> corsOrigins,
                            int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts,
-                           List<String> allowedHosts) {
+                           List<String> allowedHosts, DecodingConfig decoding) {
 
     /** smelt serve's port unless told otherwise. */
     public static final int DEFAULT_PORT = 8080;
@@ -30,6 +31,20 @@ public record ServerConfig(String host, int port, List<String> apiKeys, boolean 
         apiKeys = List.copyOf(apiKeys);
         corsOrigins = List.copyOf(corsOrigins);
         allowedHosts = List.copyOf(allowedHosts);
+        decoding = decoding == null ? DecodingConfig.DEFAULT : decoding;
+    }
+
+    /** Settings with the default decoding (jump-forward on, no speculation). */
+    public ServerConfig(String host, int port, List<String> apiKeys, boolean allowNoAuth, List<String> corsOrigins,
+                        int threads, int slots, int contextSize, int queueSize, Duration keepAlive, boolean logPrompts,
+                        List<String> allowedHosts) {
+        this(host, port, apiKeys, allowNoAuth, corsOrigins, threads, slots, contextSize, queueSize, keepAlive, logPrompts, allowedHosts,
+                DecodingConfig.DEFAULT);
+    }
+
+    public ServerConfig withDecoding(DecodingConfig d) {
+        return new ServerConfig(host, port, apiKeys, allowNoAuth, corsOrigins, threads, slots, contextSize, queueSize, keepAlive, logPrompts,
+                allowedHosts, d);
     }
 
     /** Settings without extra allowed hosts. */

@@ -39,6 +39,16 @@ final class ServerMetrics implements AutoCloseable {
                 .description("requests whose prompt prefix was copied from another slot's cache").register(registry);
         FunctionCounter.builder("smelt_generated_tokens", models, m -> sum(m, s -> s.engine().stats().generatedTokens.get()))
                 .description("tokens generated").register(registry);
+        FunctionCounter.builder("smelt_jump_forward_tokens", models, m -> sum(m, s -> s.engine().stats().jumpForwardTokens.get()))
+                .description("tokens a JSON schema forced, appended without sampling (jump-forward decoding)").register(registry);
+        FunctionCounter.builder("smelt_draft_tokens", models, m -> sum(m, s -> s.engine().stats().draftTokens.get()))
+                .description("speculative draft tokens verified").register(registry);
+        FunctionCounter.builder("smelt_draft_accepted_tokens", models, m -> sum(m, s -> s.engine().stats().draftAccepted.get()))
+                .description("speculative draft tokens the model agreed with").register(registry);
+        gauge("smelt_draft_acceptance_ratio", "accepted / verified draft tokens since start (0 before any draft)", models, m -> {
+            double drafted = sum(m, s -> s.engine().stats().draftTokens.get());
+            return drafted == 0 ? 0 : sum(m, s -> s.engine().stats().draftAccepted.get()) / drafted;
+        });
         FunctionCounter.builder("smelt_engine_step_seconds", models, m -> sum(m, s -> s.engine().stats().stepNanos.get()) / 1e9)
                 .description("time spent in forward steps").register(registry);
         FunctionCounter.builder("smelt_engine_step_tokens", models, m -> sum(m, s -> s.engine().stats().stepTokens.get()))

@@ -30,6 +30,16 @@ public final class RandomModelWriter {
     }
 
     public static void write(ModelShape s, LlamaFileType ftype, long seed, ThreadPool pool, Path out) throws IOException {
+        write(s, ftype, seed, pool, out, null);
+    }
+
+    /**
+     * @param tokenizer {@code tokenizer.*} metadata of a real tokenizer padded to the shape's vocabulary (e.g. from
+     *                  {@link dev.smelt.compress.convert.HfTokenizerMetadata}), so prompts tokenize as they would for a
+     *                  real model; null for the synthetic SentencePiece-style vocabulary
+     */
+    public static void write(ModelShape s, LlamaFileType ftype, long seed, ThreadPool pool, Path out,
+                             Map<String, dev.smelt.model.gguf.GgufValue> tokenizer) throws IOException {
         String a = s.architecture();
         GgufWriter w = new GgufWriter();
         w.put("general.architecture", GgufValue.string(a));
@@ -44,7 +54,11 @@ public final class RandomModelWriter {
         w.put(a + ".rope.freq_base", GgufValue.float32(s.ropeBase()));
         w.put("general.file_type", GgufValue.uint32(ftype.id()));
         w.put("general.quantization_version", GgufValue.uint32(2));
-        vocabulary(w, s.vocab());
+        if (tokenizer == null) {
+            vocabulary(w, s.vocab());
+        } else {
+            tokenizer.forEach(w::put);
+        }
 
         List<QuantMix.TensorSpec> specs = tensorSpecs(s);
         QuantMix.ModelInfo info = new QuantMix.ModelInfo(a, s.layers(), s.heads(), s.kvHeads(), 0);

@@ -139,6 +139,56 @@ public final class JsonMatcher {
         return out;
     }
 
+    /**
+     * The bytes every valid continuation starts with, up to {@code max}: where the schema leaves exactly one next byte
+     * (the rest of an object key once only one fits, a ':' or ',' with no blank allowed, the rest of an enum value once
+     * unique) it is forced. Stops at the first byte with a choice (a blank counts as a choice) or at a complete
+     * document. Found by trying every byte at each position: cheap, since a choice usually shows within a few bytes
+     * (the cost is {@code 256 × forced length} feeds at most).
+     */
+    public byte[] forcedBytes(int max) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        JsonMatcher m = this;
+        while (out.size() < max && !m.dead() && !m.complete()) {
+            int only = -1;
+            JsonMatcher next = null;
+            for (int c = 0; c < 256; c++) {
+                JsonMatcher t = m.feed(c);
+                if (!t.dead()) {
+                    if (only >= 0) {
+                        only = -2;
+                        break;
+                    }
+                    only = c;
+                    next = t;
+                }
+            }
+            if (only < 0) {
+                break;
+            }
+            out.write(only);
+            m = next;
+        }
+        return out.toByteArray();
+    }
+
+    /** {@code bytes} without a trailing incomplete UTF-8 character (forced text is tokenized as text). */
+    static byte[] utf8Whole(byte[] bytes) {
+        int end = bytes.length;
+        int i = end - 1;
+        while (i >= 0 && (bytes[i] & 0xC0) == 0x80 && end - i < 4) {
+            i--;
+        }
+        if (i >= 0 && (bytes[i] & 0x80) != 0) { // a lead byte: is its character complete?
+            int lead = bytes[i] & 0xFF;
+            int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            if (end - i < need) {
+                end = i;
+            }
+        }
+        return end == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, end);
+    }
+
     /** The matcher after {@code bytes}; {@link #dead()} if they cannot extend a valid document. */
     public JsonMatcher feed(byte[] bytes) {
         JsonMatcher m = this;

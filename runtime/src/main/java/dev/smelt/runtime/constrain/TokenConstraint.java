@@ -18,4 +18,12 @@ public interface TokenConstraint {
     default String position() {
         return "after the tokens accepted so far";
     }
+
+    /**
+     * Tokens that the constraint alone determines from here (jump-forward decoding): appended without sampling. Empty
+     * (the default) when there is a choice or the constraint cannot tokenize what it forces. Does not advance.
+     */
+    default int[] forcedTokens() {
+        return new int[0];
+    }
 }

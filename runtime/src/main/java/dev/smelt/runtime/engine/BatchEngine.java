@@ -54,6 +54,8 @@ public final class BatchEngine implements AutoCloseable {
     private volatile boolean cancelOnClose;
     private final LongSupplier clock; // nanoseconds, for the watchdog (tests inject a manual clock)
     private volatile long lastProgressNanos; // the last time the loop finished an iteration (a step, or an idle wait)
+    private final EngineOptions options;
+    private final int[] draftBuffer;
 
     /**
      * @param slots          concurrent sequences
@@ -67,11 +69,19 @@ public final class BatchEngine implements AutoCloseable {
     /** @param nanoClock monotonic nanoseconds for {@link #stalledNanos()} */
     public BatchEngine(DecoderModel model, ThreadPool pool, int slots, int contextPerSlot, int queueCapacity, int stepTokens,
                        LongSupplier nanoClock) {
+        this(model, pool, slots, contextPerSlot, queueCapacity, stepTokens, nanoClock, EngineOptions.DEFAULT);
+    }
+
+    /** @param options jump-forward and speculative decoding (the engine does not close the drafter) */
+    public BatchEngine(DecoderModel model, ThreadPool pool, int slots, int contextPerSlot, int queueCapacity, int stepTokens,
+                       LongSupplier nanoClock, EngineOptions options) {
         if (slots < 1 || contextPerSlot < 2 || queueCapacity < 0 || stepTokens < 1) {
             throw new IllegalArgumentException("invalid engine sizes: slots " + slots + ", context " + contextPerSlot
                     + ", queue " + queueCapacity + ", step tokens " + stepTokens);
         }
         this.model = model;
+        this.options = options;
+        this.draftBuffer = new int[options.draftMax()];
         int[] n = {0};
         model.transformLinears(l -> { // read-only walk: the projections are returned unchanged
             if (l instanceof dev.smelt.model.lora.MultiLoraLinear m) {
@@ -338,7 +348,7 @@ public final class BatchEngine implements AutoCloseable {
         s.historyLen = r.prompt().length;
         s.generated = generated;
         s.generatedLen = 0;
-        s.pendingToken = -1;
+        s.clearFeed();
         s.startNanos = System.nanoTime();
         s.firstTokenNanos = 0;
         active.incrementAndGet();
@@ -366,14 +376,31 @@ public final class BatchEngine implements AutoCloseable {
 
     private void buildBatch(SequenceBatch batch, List<Slot> logitSlots) {
         int budget = stepTokens;
+        int decoding = 0;
         for (Slot s : slots) {
-            if (!s.idle() && !s.inPrompt() && s.pendingToken >= 0 && budget > 0) {
-                s.recordFed(s.cache.length() + countInBatch(batch, s), s.pendingToken);
-                batch.add(s.cache, s.pendingToken, true, s.handle.request.adapter());
-                logitSlots.add(s);
-                s.pendingToken = -1;
-                budget--;
+            decoding += decodes(s) ? 1 : 0;
+        }
+        for (Slot s : slots) {
+            if (budget <= 0 || !decodes(s)) {
+                continue;
             }
+            decoding--;
+            if (s.feedLen == 1 && s.feedPos == 0) {
+                draft(s, budget - decoding - 1); // every other decoding slot keeps its one token in this step
+            }
+            // drafts are verified all in this step (their rows' logits are compared at once); forced tokens may span steps
+            int n = s.drafts > 0 ? s.feedLen : Math.min(budget, s.feedLen - s.feedPos);
+            int firstLogits = s.drafts > 0 ? 0 : s.feedLen - 1;
+            for (int j = 0; j < n; j++) {
+                int idx = s.feedPos + j;
+                s.recordFed(s.cache.length() + countInBatch(batch, s), s.feed[idx]);
+                batch.add(s.cache, s.feed[idx], idx >= firstLogits, s.handle.request.adapter());
+            }
+            s.feedPos += n;
+            if (!s.hasFeed()) {
+                logitSlots.add(s);
+            }
+            budget -= n;
         }
         for (Slot s : slots) {
             if (budget <= 0) {
@@ -398,6 +425,37 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    private static boolean decodes(Slot s) {
+        return !s.idle() && !s.inPrompt() && s.hasFeed();
+    }
+
+    /**
+     * Speculative decoding: appends draft tokens after the slot's sampled token, at most {@code room} (the step's
+     * budget left), and never more than the request may still generate or its context holds. Only greedy requests:
+     * there, keeping the drafts the model's own argmax agrees with gives exactly the non-speculative output.
+     */
+    private void draft(Slot s, int room) {
+        Drafter d = options.drafter();
+        GenerationRequest r = s.handle.request;
+        if (d == null || !r.sampling().isGreedy()) {
+            return;
+        }
+        int max = Math.min(Math.min(options.draftMax(), room), Math.min(r.maxTokens() - s.generatedLen - 1, contextPerSlot - s.cache.length() - 1));
+        if (max < Math.max(1, options.draftMin())) {
+            return;
+        }
+        int n;
+        try {
+            n = d.draft(s.id, s.history, s.historyLen, max, draftBuffer);
+        } catch (RuntimeException e) { // a failing drafter costs speed, never the request
+            return;
+        }
+        if (n >= Math.max(1, options.draftMin())) {
+            s.setFeed(s.feed[0], draftBuffer, n, n);
+            stats.draftTokens.addAndGet(n);
+        }
+    }
+
     private static int countInBatch(SequenceBatch batch, Slot s) {
         int n = 0;
         for (int i = 0; i < batch.size(); i++) {
@@ -408,9 +466,9 @@ public final class BatchEngine implements AutoCloseable {
 
     private void afterStep(SequenceBatch batch, List<Slot> logitSlots, float[] logits) {
         int vocab = model.config().vocab();
-        // logit rows follow batch order; map each to its slot
+        // logit rows follow batch order; group them by slot (a slot verifying drafts has one row per fed token)
         List<Slot> owners = new ArrayList<>();
-        List<float[]> rows = new ArrayList<>();
+        List<List<float[]>> rows = new ArrayList<>();
         int row = 0;
         for (int i = 0; i < batch.size(); i++) {
             if (!batch.wantsLogits(i)) {
@@ -422,12 +480,17 @@ public final class BatchEngine implements AutoCloseable {
             if (s == null || s.idle()) {
                 continue;
             }
-            owners.add(s);
-            rows.add(rowLogits);
+            int k = owners.indexOf(s);
+            if (k < 0) {
+                owners.add(s);
+                rows.add(new ArrayList<>());
+                k = owners.size() - 1;
+            }
+            rows.get(k).add(rowLogits);
         }
         // Unconstrained sampling is independent per sequence (own sampler and history): run it on the pool,
-        // so a full-vocabulary softmax per sequence does not serialize a batched step. Constrained sampling
-        // and listeners stay on this thread, in batch order.
+        // so a full-vocabulary softmax per sequence does not serialize a batched step. Constrained sampling,
+        // draft verification and listeners stay on this thread, in batch order.
         int[] sampled = new int[owners.size()];
         Arrays.fill(sampled, -1);
         Throwable[] failed = new Throwable[owners.size()];
@@ -435,8 +498,8 @@ public final class BatchEngine implements AutoCloseable {
             pool.parallelFor(owners.size(), i -> {
                 Slot s = owners.get(i);
                 try {
-                    if (s.handle.request.constraint() == null) {
-                        sampled[i] = s.sampler.sample(rows.get(i), 0, vocab, s.history, s.historyLen);
+                    if (s.handle.request.constraint() == null && s.drafts == 0) {
+                        sampled[i] = s.sampler.sample(rows.get(i).get(0), 0, vocab, s.history, s.historyLen);
                     }
                 } catch (Throwable t) {
                     failed[i] = t;
@@ -449,7 +512,14 @@ public final class BatchEngine implements AutoCloseable {
                 if (failed[i] != null) {
                     throw failed[i];
                 }
-                onLogits(s, rows.get(i), sampled[i]);
+                if (s.drafts > 0) {
+                    verify(s, rows.get(i));
+                } else {
+                    int token = onLogits(s, rows.get(i).get(0), sampled[i]);
+                    if (token >= 0) {
+                        continueWith(s, token);
+                    }
+                }
             } catch (Throwable t) { // a sampler, constraint or listener failure ends this request only
                 if (!s.idle()) {
                     stats.failedRequests.incrementAndGet();
@@ -458,6 +528,61 @@ public final class BatchEngine implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Verifies a slot's drafts: row i holds the model's logits after the sampled token and drafts 1..i; tokens are
+     * sampled from the rows in order, exactly as without drafts, while each matches the next draft. The KV cache is
+     * rolled back past the first rejected draft (its keys/values were computed on a token that is not in the output).
+     */
+    private void verify(Slot s, List<float[]> rows) {
+        int d = s.drafts;
+        int base = s.cache.length() - (d + 1); // positions of the fed [sampled, draft 1..d]
+        int[] fed = Arrays.copyOf(s.feed, s.feedLen);
+        int i = 0;
+        int token = -1;
+        for (; i <= d; i++) {
+            token = onLogits(s, rows.get(i), -1);
+            if (token < 0 || i == d || token != fed[i + 1]) {
+                break;
+            }
+            stats.draftAccepted.incrementAndGet();
+        }
+        s.cache.truncate(base + i + 1);
+        if (token >= 0) {
+            continueWith(s, token);
+        }
+    }
+
+    /**
+     * Queues {@code token} to be fed next step; under a constraint with jump-forward, the tokens the grammar forces
+     * after it are emitted now and fed in the same step (one forward for all of them), and a complete document ends
+     * with the end token without another forward (the constraint allows nothing else there).
+     */
+    private void continueWith(Slot s, int token) {
+        GenerationRequest r = s.handle.request;
+        if (!options.jumpForward() || r.constraint() == null) {
+            s.setFeed(token, NO_TOKENS, 0, 0);
+            return;
+        }
+        int[] forced = r.constraint().forcedTokens();
+        for (int f : forced) {
+            r.constraint().accept(f);
+            stats.jumpForwardTokens.incrementAndGet();
+            if (!emit(s, f, null)) {
+                return;
+            }
+        }
+        if (r.constraint().complete()) {
+            if (!emit(s, r.endToken(), null)) {
+                return;
+            }
+            s.setFeed(r.endToken(), NO_TOKENS, 0, 0); // an end token that does not end generation: go on as without jumps
+            return;
+        }
+        s.setFeed(token, forced, forced.length, 0);
+    }
+
+    private static final int[] NO_TOKENS = new int[0];
 
     private Slot slotOf(Object cache) {
         for (Slot s : slots) {
@@ -468,8 +593,13 @@ public final class BatchEngine implements AutoCloseable {
         return null;
     }
 
-    /** @param presampled the token already drawn for an unconstrained request, or −1 */
-    private void onLogits(Slot s, float[] logits, int presampled) {
+    /**
+     * Draws the next token and emits it.
+     *
+     * @param presampled the token already drawn for an unconstrained request, or −1
+     * @return the token when the request goes on, −1 when it finished
+     */
+    private int onLogits(Slot s, float[] logits, int presampled) {
         GenerationRequest r = s.handle.request;
         int token;
         if (presampled >= 0) {
@@ -480,6 +610,17 @@ public final class BatchEngine implements AutoCloseable {
         } else {
             token = s.sampler.sample(logits, 0, logits.length, s.history, s.historyLen);
         }
+        return emit(s, token, logits) ? token : -1;
+    }
+
+    /**
+     * Records {@code token} as generated and hands it to the listener.
+     *
+     * @param logits the distribution it was drawn from, or null for a token the grammar forced
+     * @return false when the request finished (end token, listener stop, max tokens)
+     */
+    private boolean emit(Slot s, int token, float[] logits) {
+        GenerationRequest r = s.handle.request;
         if (s.firstTokenNanos == 0) {
             s.firstTokenNanos = System.nanoTime();
             stats.recordFirstToken(s.firstTokenNanos - s.handle.submittedNanos);
@@ -490,11 +631,13 @@ public final class BatchEngine implements AutoCloseable {
         boolean keep = r.listener() == null || r.listener().onToken(token, logits); // a throw fails this request (afterStep)
         if (r.isEndOfGeneration().test(token) || !keep) {
             finish(s, "stop", null);
-        } else if (s.generatedLen >= r.maxTokens()) {
-            finish(s, "length", null);
-        } else {
-            s.pendingToken = token;
+            return false;
         }
+        if (s.generatedLen >= r.maxTokens()) {
+            finish(s, "length", null);
+            return false;
+        }
+        return true;
     }
 
     private void finish(Slot s, String reason, Throwable error) {
@@ -505,7 +648,7 @@ public final class BatchEngine implements AutoCloseable {
                 s.firstTokenNanos == 0 ? 0 : s.firstTokenNanos - h.submittedNanos, now - h.submittedNanos, error);
         s.handle = null;
         s.sampler = null;
-        s.pendingToken = -1;
+        s.clearFeed();
         s.lastUsedNanos = now;
         active.decrementAndGet();
         stats.finished.incrementAndGet();

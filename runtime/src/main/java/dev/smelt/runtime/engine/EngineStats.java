@@ -22,6 +22,12 @@ public final class EngineStats {
     /** Forward steps that threw (every request in the step failed; the engine went on). */
     public final AtomicLong failedSteps = new AtomicLong();
 
+    /** Tokens appended by jump-forward decoding (forced by the grammar, not sampled). */
+    public final AtomicLong jumpForwardTokens = new AtomicLong();
+    /** Speculative decoding: draft tokens verified, and those the model agreed with (acceptance = accepted / drafted). */
+    public final AtomicLong draftTokens = new AtomicLong();
+    public final AtomicLong draftAccepted = new AtomicLong();
+
     void recordStep(int tokens, long nanos) {
         steps.incrementAndGet();
         stepTokens.addAndGet(tokens);

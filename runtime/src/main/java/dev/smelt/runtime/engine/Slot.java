@@ -20,12 +20,37 @@ final class Slot {
     int historyLen;
     int[] generated;
     int generatedLen;
-    int pendingToken = -1;  // sampled, not yet fed
+    int[] feed = new int[8]; // tokens to feed: the last sampled one, then forced (jump-forward) or draft tokens
+    int feedLen;            // feed[0, feedLen) pending
+    int feedPos;            // feed[0, feedPos) already in a step
+    int drafts;             // the last `drafts` of feed are unverified drafts (logits wanted for every row from the sampled one)
     long startNanos;
     long firstTokenNanos;
 
     Slot(int id) {
         this.id = id;
+    }
+
+    /** Pending: {@code token}, then {@code extra[0, n)}, with the last {@code drafts} of them unverified. */
+    void setFeed(int token, int[] extra, int n, int drafts) {
+        if (feed.length < n + 1) {
+            feed = new int[Math.max(n + 1, feed.length * 2)];
+        }
+        feed[0] = token;
+        System.arraycopy(extra, 0, feed, 1, n);
+        feedLen = n + 1;
+        feedPos = 0;
+        this.drafts = drafts;
+    }
+
+    void clearFeed() {
+        feedLen = 0;
+        feedPos = 0;
+        drafts = 0;
+    }
+
+    boolean hasFeed() {
+        return feedPos < feedLen;
     }
 
     boolean idle() {
