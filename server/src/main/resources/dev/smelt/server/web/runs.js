@@ -69,11 +69,24 @@ function fileLink(url, name, download) {
     if (download) {
       const d = el('a'); d.href = blobUrl; d.download = name; d.click();
     } else {
-      window.open(blobUrl, '_blank', 'noopener');
+      const w = window.open(blobUrl, '_blank');
+      if (w) w.addEventListener('load', () => adoptStyles(w));
     }
     setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
   });
   return a;
+}
+
+/**
+ * A report opened from a blob runs under this page's policy, which refuses its inline style sheet; its CSS is applied
+ * through the CSSOM instead (constructed style sheets are not inline styles). Scripts stay refused.
+ */
+function adoptStyles(w) {
+  const css = [...w.document.querySelectorAll('style')].map(s => s.textContent).join('\n');
+  if (!css) return;
+  const sheet = new w.CSSStyleSheet();
+  sheet.replaceSync(css);
+  w.document.adoptedStyleSheets = [...w.document.adoptedStyleSheets, sheet];
 }
 
 function showErrors(errors) {
