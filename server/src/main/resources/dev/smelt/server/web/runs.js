@@ -122,8 +122,18 @@ async function loadList() {
     return tr;
   }));
   window.smeltRuns.runs = list.runs.length;
+  applyFilter();
   fillCompare(list.runs.filter(run => run.kind === 'eval' && !run.error));
   return list.runs;
+}
+
+/** Shows only the rows whose text holds every word typed in the filter box (case-insensitive). */
+function applyFilter() {
+  const words = $('filter').value.toLowerCase().split(/\s+/).filter(Boolean);
+  for (const tr of $('runs').children) {
+    const text = tr.textContent.toLowerCase();
+    tr.hidden = !words.every(w => text.includes(w));
+  }
 }
 
 function fillCompare(evals) {
@@ -291,6 +301,7 @@ function route() {
 }
 
 $('compare-form').addEventListener('submit', compare);
+$('filter').addEventListener('input', applyFilter);
 $('refresh').addEventListener('click', () => loadList().then(route).catch(e => { $('runs-status').textContent = 'cannot list the runs: ' + e.message; }));
 window.addEventListener('hashchange', route);
 window.addEventListener('resize', () => plots.forEach(p => p.setSize({ width: Math.max(320, p.root.parentNode.clientWidth || 380), height: 200 })));

@@ -136,6 +136,10 @@ class RunsBrowserTest {
         openRuns();
         assertThat(runRow("broken").getText()).contains("error: metrics.csv: line 3: loss 'oops' is not a number");
         assertThat(runRow("bad-eval").getText()).contains("error: result.json: malformed JSON");
+        d.findElement(By.id("filter")).sendKeys("eval");
+        assertThat(d.findElements(By.cssSelector("#runs tr")).stream().filter(WebElement::isDisplayed).count()).isEqualTo(3); // base, tuned, bad-eval
+        d.findElement(By.id("filter")).clear();
+        d.executeScript("document.getElementById('filter').dispatchEvent(new Event('input'))");
         openRun("broken");
         assertThat(d.findElement(By.id("run-errors")).getText()).contains("metrics.csv: line 3");
         openRun(RunsFixture.EVAL_A);
