@@ -88,7 +88,8 @@ class RouteEvalCommandTest {
         assertThat(o.path("cpt50").asDouble()).isEqualTo(0.5);
         assertThat(o.path("cpt80").asDouble()).isEqualTo(0.5);
         assertThat(o.path("cost_saving").asDouble()).isCloseTo(0.5, within(1e-6));
-        assertThat(Files.readString(dir.resolve("out/report.html"))).contains("Routing curve").contains("<svg");
+        assertThat(Files.readString(dir.resolve("out/report.html"))).contains("Routing curve").contains("<svg")
+                .contains("<g class=\"operating-point\">").contains("<h2>Errors: router</h2>");
 
         String[] cal = CliRun.run("route-eval", "--router", router.toString(), "--data", dir.resolve("test.jsonl").toString(), "--json",
                 "--calibrate-share", "0.25");
@@ -145,7 +146,9 @@ class RouteEvalCommandTest {
         assertThat(res.path("results").path(0).path("accuracy").asDouble()).isEqualTo(0.5);
         assertThat(res.path("results").path(0).path("macro_f1").asDouble()).isCloseTo(0.5, within(1e-12));
         assertThat(res.path("results").path(1).path("accuracy").asDouble()).isEqualTo(1.0);
-        assertThat(Files.readString(dir.resolve("ev/report.html"))).contains("Confusion matrix: small");
+        assertThat(Files.readString(dir.resolve("ev/report.html"))).contains("Confusion matrix: small").contains("<h2>Per class: small</h2>")
+                .contains("<h2>Errors: small</h2>");
+        assertThat(Canonical.JSON.readTree(Files.readString(dir.resolve("ev/result.json"))).path("results").get(0).path("per_class").isArray()).isTrue();
 
         String[] t = CliRun.run("route-train", "--predictions", dir.resolve("ev/predictions-small.jsonl").toString(),
                 "--out", dir.resolve("router-model.json").toString());

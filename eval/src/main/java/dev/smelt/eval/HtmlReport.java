@@ -192,8 +192,8 @@ public final class HtmlReport {
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">%s</text>", PAD + PLOT_W / 2,
                 PAD + PLOT_H + 32, esc(xLabel)));
-        s.append(String.format(Locale.ROOT, "<text x=\"12\" y=\"%d\" font-size=\"12\" transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">%s</text>",
-                PAD + PLOT_H / 2, PAD + PLOT_H / 2, esc(yLabel)));
+        s.append(String.format(Locale.ROOT, "<text x=\"9\" y=\"%d\" font-size=\"12\" transform=\"rotate(-90 9 %d)\" text-anchor=\"middle\">%s</text>",
+                PAD + PLOT_H / 2, PAD + PLOT_H / 2, esc(yLabel))); // left of the widest tick label ("100.0%")
         return s;
     }
 

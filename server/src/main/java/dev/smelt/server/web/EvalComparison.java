@@ -18,14 +18,14 @@ import java.util.Set;
 final class EvalComparison {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** A metric: its result.json field, a label for people, and whether more is better. */
-    record Metric(String field, String label, boolean higherIsBetter) {
+    /** A metric: its result.json field, a label for people, and whether more is better (null: neither, e.g. the example count). */
+    record Metric(String field, String label, Boolean higherIsBetter) {
     }
 
     /** The metrics compared, in the table's order. */
     static final List<Metric> METRICS = List.of(new Metric("accuracy", "accuracy", true), new Metric("macro_f1", "macro-F1", true),
             new Metric("mean_score", "mean score", true), new Metric("validity", "valid answers", true),
-            new Metric("judge_mean", "judge grade", true), new Metric("errors", "errors", false), new Metric("n", "examples", true),
+            new Metric("judge_mean", "judge grade", true), new Metric("errors", "errors", false), new Metric("n", "examples", null),
             new Metric("latency_p50_ms", "latency p50 (ms)", false), new Metric("latency_p95_ms", "latency p95 (ms)", false),
             new Metric("cost_per_1k_usd", "USD per 1k queries", false));
 
@@ -51,12 +51,17 @@ final class EvalComparison {
             if (!isNumber(va) && !isNumber(vb)) {
                 continue;
             }
-            ObjectNode row = metrics.addObject().put("name", m.field()).put("label", m.label()).put("higher_is_better", m.higherIsBetter());
+            ObjectNode row = metrics.addObject().put("name", m.field()).put("label", m.label());
+            if (m.higherIsBetter() == null) {
+                row.putNull("higher_is_better");
+            } else {
+                row.put("higher_is_better", m.higherIsBetter());
+            }
             put(row, "a", va);
             put(row, "b", vb);
             if (isNumber(va) && isNumber(vb)) {
                 double d = vb.asDouble() - va.asDouble();
-                row.put("delta", d).put("better", d == 0 ? "same" : (d > 0) == m.higherIsBetter() ? "b" : "a");
+                row.put("delta", d).put("better", d == 0 || m.higherIsBetter() == null ? "same" : (d > 0) == m.higherIsBetter() ? "b" : "a");
             } else {
                 row.putNull("delta");
             }

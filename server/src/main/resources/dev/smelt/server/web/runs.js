@@ -69,11 +69,24 @@ function fileLink(url, name, download) {
     if (download) {
       const d = el('a'); d.href = blobUrl; d.download = name; d.click();
     } else {
-      window.open(blobUrl, '_blank', 'noopener');
+      const w = window.open(blobUrl, '_blank');
+      if (w) w.addEventListener('load', () => adoptStyles(w));
     }
     setTimeout(() => URL.revokeObjectURL(blobUrl), 60000);
   });
   return a;
+}
+
+/**
+ * A report opened from a blob runs under this page's policy, which refuses its inline style sheet; its CSS is applied
+ * through the CSSOM instead (constructed style sheets are not inline styles). Scripts stay refused.
+ */
+function adoptStyles(w) {
+  const css = [...w.document.querySelectorAll('style')].map(s => s.textContent).join('\n');
+  if (!css) return;
+  const sheet = new w.CSSStyleSheet();
+  sheet.replaceSync(css);
+  w.document.adoptedStyleSheets = [...w.document.adoptedStyleSheets, sheet];
 }
 
 function showErrors(errors) {
@@ -109,8 +122,18 @@ async function loadList() {
     return tr;
   }));
   window.smeltRuns.runs = list.runs.length;
+  applyFilter();
   fillCompare(list.runs.filter(run => run.kind === 'eval' && !run.error));
   return list.runs;
+}
+
+/** Shows only the rows whose text holds every word typed in the filter box (case-insensitive). */
+function applyFilter() {
+  const words = $('filter').value.toLowerCase().split(/\s+/).filter(Boolean);
+  for (const tr of $('runs').children) {
+    const text = tr.textContent.toLowerCase();
+    tr.hidden = !words.every(w => text.includes(w));
+  }
 }
 
 function fillCompare(evals) {
@@ -278,6 +301,7 @@ function route() {
 }
 
 $('compare-form').addEventListener('submit', compare);
+$('filter').addEventListener('input', applyFilter);
 $('refresh').addEventListener('click', () => loadList().then(route).catch(e => { $('runs-status').textContent = 'cannot list the runs: ' + e.message; }));
 window.addEventListener('hashchange', route);
 window.addEventListener('resize', () => plots.forEach(p => p.setSize({ width: Math.max(320, p.root.parentNode.clientWidth || 380), height: 200 })));

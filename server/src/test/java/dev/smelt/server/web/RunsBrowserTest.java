@@ -136,6 +136,10 @@ class RunsBrowserTest {
         openRuns();
         assertThat(runRow("broken").getText()).contains("error: metrics.csv: line 3: loss 'oops' is not a number");
         assertThat(runRow("bad-eval").getText()).contains("error: result.json: malformed JSON");
+        d.findElement(By.id("filter")).sendKeys("eval");
+        assertThat(d.findElements(By.cssSelector("#runs tr")).stream().filter(WebElement::isDisplayed).count()).isEqualTo(3); // base, tuned, bad-eval
+        d.findElement(By.id("filter")).clear();
+        d.executeScript("document.getElementById('filter').dispatchEvent(new Event('input'))");
         openRun("broken");
         assertThat(d.findElement(By.id("run-errors")).getText()).contains("metrics.csv: line 3");
         openRun(RunsFixture.EVAL_A);
@@ -187,9 +191,10 @@ class RunsBrowserTest {
         waiting().until(x -> d.getTitle().equals("smelt eval: intents"));
         assertThat(d.findElement(By.cssSelector("table.errors")).getText()).contains("input 8 " + RunsFixture.XSS);
         assertThat(d.findElements(By.cssSelector("img"))).isEmpty();
+        waiting().until(x -> "collapse".equals(d.executeScript("return getComputedStyle(document.querySelector('table')).borderCollapse")));
         browser.screenshot("runs-report");
         d.close();
         d.switchTo().window(page);
-        browser.consoleErrors(); // the report tab's inline CSS is refused under the page's policy (a blob inherits it): not a page error
+        browser.consoleErrors(); // the report tab's <style> is refused under the page's policy (a blob inherits it; its CSS comes via the CSSOM)
     }
 }

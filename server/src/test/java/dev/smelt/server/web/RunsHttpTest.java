@@ -222,6 +222,10 @@ class RunsHttpTest {
         assertThat(acc.path("b").asDouble()).isEqualTo(0.8);
         assertThat(acc.path("delta").asDouble()).isCloseTo(0.2, within(1e-12));
         assertThat(acc.path("better").asText()).isEqualTo("b");
+        JsonNode latency = java.util.stream.StreamSupport.stream(c.path("metrics").spliterator(), false)
+                .filter(m -> m.path("name").asText().equals("latency_p50_ms")).findFirst().orElseThrow();
+        assertThat(latency.path("higher_is_better").asBoolean(true)).isFalse();
+        assertThat(latency.path("better").asText()).isEqualTo("same"); // both runs answered in the same times
         assertThat(names(c.path("per_class"), "label")).containsExactlyElementsOf(RunsFixture.LABELS);
         JsonNode first = c.path("per_class").get(0);
         assertThat(first.path("delta_f1").asDouble()).isCloseTo(first.path("b").path("f1").asDouble() - first.path("a").path("f1").asDouble(),
