@@ -1,6 +1,7 @@
 package dev.smelt.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smelt.model.text.Quote;
 import dev.smelt.server.http.ApiException;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -58,7 +59,7 @@ final class RequestFields {
             if (d != null && d.test(e.getValue())) {
                 continue;
             }
-            throw ApiException.unsupported(prefix + f, why.get(f));
+            throw ApiException.unsupported(Quote.cut(prefix + f), why.get(f)); // a request's key can be any length
         }
     }
 
