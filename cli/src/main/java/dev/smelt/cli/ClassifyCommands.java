@@ -58,9 +58,10 @@ final class ClassifyCommands {
                         + "embeddings (fast). See docs/BENCHMARKS.md.")
         String method;
 
-        @Option(names = "--pairs", defaultValue = "" + SetFitTraining.DEFAULT_PAIRS,
-                description = "setfit: contrastive pairs each training example starts, alternately positive and negative (default ${DEFAULT-VALUE}).")
-        int pairs;
+        @Option(names = "--pairs",
+                description = "setfit: contrastive pairs each training example starts, alternately positive and negative (default "
+                        + SetFitTraining.DEFAULT_PAIRS + ", more for small data: enough for " + SetFitTraining.MIN_STEPS + " steps, at most 40).")
+        Integer pairs;
 
         @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; early stopping may end sooner).")
         Integer epochs;
@@ -134,7 +135,7 @@ final class ClassifyCommands {
             if (!java.util.Set.of("full", "head", "setfit", "auto").contains(method)) {
                 throw new IllegalArgumentException("--method must be auto, full, setfit or head, got '" + method + "'");
             }
-            if (pairs < 1) {
+            if (pairs != null && pairs < 1) {
                 throw new IllegalArgumentException("--pairs must be >= 1, got " + pairs);
             }
             if (!(valFraction >= 0 && valFraction < 1)) {
