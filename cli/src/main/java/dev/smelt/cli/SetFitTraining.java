@@ -15,10 +15,19 @@ import dev.smelt.train.encoder.SetFitTrain;
  * its embeddings, then the saved directory is tested. {@code --epochs} and {@code --lr} are the pair stage's.
  */
 final class SetFitTraining {
-    /** Pairs per training example (SetFit's default is 40: 20 iterations of one positive and one negative). */
-    static final int DEFAULT_PAIRS = 8;
-    /** Peak learning rate of the pair stage. */
-    static final double DEFAULT_LR = 5e-5;
+    /**
+     * Pairs per training example (SetFit's default is 40: 20 iterations of one positive and one negative). 4 costs
+     * 8 sentence passes per example, twice a 4-epoch full fine-tune's; on Banking77 at 10 per intent 4 pairs at 2e-5
+     * beat 8 pairs at 5e-5 (84.2% vs 80.4%, docs/BENCHMARKS.md).
+     */
+    static final int DEFAULT_PAIRS = 4;
+    /**
+     * Without --pairs, small training sets get more pairs per example (up to SetFit's 40) so the stage has at least
+     * this many steps: SMS spam at 10 per class (18 training examples) gained nothing from 4 pairs (5 steps).
+     */
+    static final int MIN_STEPS = 100;
+    /** Peak learning rate of the pair stage (SetFit's 2e-5: all-MiniLM-L6-v2 is already contrastively trained; 5e-5 hurt). */
+    static final double DEFAULT_LR = 2e-5;
     static final int DEFAULT_EPOCHS = 1;
     /** Pairs per step (SetFit's default batch of 16 pairs = 32 sentences, as --method full's 32 sequences). */
     static final int BATCH_PAIRS = 16;
@@ -31,7 +40,8 @@ final class SetFitTraining {
     }
 
     static int run(ClassifierTrainSpec a, LabeledTexts train) throws Exception {
-        ContrastiveTuner.Options opt = new ContrastiveTuner.Options(a.epochs() != null ? a.epochs() : DEFAULT_EPOCHS, a.pairs(), BATCH_PAIRS,
+        ContrastiveTuner.Options opt = new ContrastiveTuner.Options(a.epochs() != null ? a.epochs() : DEFAULT_EPOCHS,
+                a.pairs() != null ? a.pairs() : DEFAULT_PAIRS, BATCH_PAIRS,
                 (float) (a.lr() != null ? a.lr() : DEFAULT_LR), WARMUP, WEIGHT_DECAY, a.dropout(), MAX_GRAD_NORM, a.seed());
         LabeledTexts held = a.test() == null ? null : LabeledTexts.read(a.test(), a.textColumn(), a.labelColumn());
         long t0 = System.nanoTime();
@@ -56,7 +66,8 @@ final class SetFitTraining {
                     System.err.printf("pair epoch %d: loss %.4f%n", epoch, trainLoss);
                 }
             };
-            o = SetFitTrain.train(base, a.model(), train.texts(), train.labels(), opt, HeadTraining.defaultOptions(a), pool, l);
+            o = SetFitTrain.train(base, a.model(), train.texts(), train.labels(), opt, a.pairs() != null ? 0 : MIN_STEPS,
+                    HeadTraining.defaultOptions(a), pool, l);
         }
         ObjectNode m = o.fitted().head().metrics();
         m.put("total_train_seconds", (System.nanoTime() - t0) / 1e9);

@@ -42,9 +42,9 @@ class ClassifyCommandsTest {
     }
 
     @Test
-    void autoPicksTheHeadFewShotAndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
+    void autoPicksSetfitFewShotAndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
         dev.smelt.model.classify.LabeledTexts few = dev.smelt.model.classify.LabeledTexts.read(csv(dir), "text", "category");
-        assertThat(ClassifyCommands.Train.autoMethod(few, dev.smelt.model.classify.Abstention.none())).isEqualTo("head"); // 4 per class
+        assertThat(ClassifyCommands.Train.autoMethod(few, dev.smelt.model.classify.Abstention.none())).isEqualTo("setfit"); // 4 per class
         java.util.List<String> texts = new java.util.ArrayList<>();
         java.util.List<String> labels = new java.util.ArrayList<>();
         for (int i = 0; i < 2 * ClassifyCommands.Train.AUTO_FULL_PER_CLASS; i++) {
@@ -57,7 +57,7 @@ class ClassifyCommandsTest {
         labels.replaceAll(l -> l.equals("b") ? "oos" : l);
         labels.set(1, "b");
         assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
-                dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("head");
+                dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("setfit");
     }
 
     /**

@@ -47,6 +47,27 @@ public final class ContrastiveTuner {
                         + ", dropout " + dropout + ", clip " + maxGradNorm);
             }
         }
+
+        public Options withPairsPerExample(int p) {
+            return new Options(epochs, p, batchPairs, lr, warmupFraction, weightDecay, dropout, maxGradNorm, seed);
+        }
+    }
+
+    /** Most pairs per example {@link #pairsPerExample} chooses: SetFit's default (20 iterations of a positive and a negative). */
+    public static final int MAX_PAIRS_PER_EXAMPLE = 40;
+
+    /**
+     * Pairs per example for {@code examples} training examples: at least {@code minPairs}, and enough for {@code minSteps}
+     * optimizer steps of {@code batchPairs} pairs, at most {@link #MAX_PAIRS_PER_EXAMPLE}. Few examples need more pairs
+     * each: with 18 examples and 4 pairs the stage is 5 steps, too few to move the encoder (SMS spam at 10 per class).
+     */
+    public static int pairsPerExample(int examples, int minPairs, int minSteps, int batchPairs) {
+        if (examples < 1 || minPairs < 1 || minSteps < 0 || batchPairs < 1) {
+            throw new IllegalArgumentException("examples " + examples + ", min pairs " + minPairs + ", min steps " + minSteps
+                    + ", batch " + batchPairs);
+        }
+        long forSteps = ((long) minSteps * batchPairs + examples - 1) / examples;
+        return (int) Math.max(minPairs, Math.min(MAX_PAIRS_PER_EXAMPLE, forSteps));
     }
 
     /** Pairs of example indices with their target cosines (1 same label, 0 different). */

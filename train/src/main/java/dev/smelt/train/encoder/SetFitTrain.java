@@ -28,10 +28,13 @@ public final class SetFitTrain {
     }
 
     /**
-     * @param head options of the head; its validation fraction and seed also choose the examples kept out of the pairs
+     * @param opt      the pair stage; its pairs per example are used as given unless {@code minSteps} > 0
+     * @param minSteps when positive, pairs per example are {@link ContrastiveTuner#pairsPerExample} of the training split
+     *                 with {@code opt}'s pairs as the minimum
+     * @param head     options of the head; its validation fraction and seed also choose the examples kept out of the pairs
      */
     public static Output train(BertEmbedder base, String baseName, List<String> texts, List<String> labels, ContrastiveTuner.Options opt,
-                               LogisticTrainer.Options head, ThreadPool pool, EncoderFineTuner.Listener listener) {
+                               int minSteps, LogisticTrainer.Options head, ThreadPool pool, EncoderFineTuner.Listener listener) {
         if (texts.size() != labels.size()) {
             throw new IllegalArgumentException(texts.size() + " texts but " + labels.size() + " labels");
         }
@@ -56,6 +59,9 @@ public final class SetFitTrain {
             y[in.get(k)] = yIn[k];
         }
         int[] train = IntStream.of(trainIn).map(in::get).toArray();
+        if (minSteps > 0) {
+            opt = opt.withPairsPerExample(ContrastiveTuner.pairsPerExample(train.length, opt.pairsPerExample(), minSteps, opt.batchPairs()));
+        }
         TrainableBert model = TrainableBert.from(base.weights(), names.size(), opt.seed(), pool);
         ContrastiveTuner.Result r = new ContrastiveTuner(model, opt, pool, listener).fit(seqs, y, train);
         float[][] x = embed(model, pool, seqs);

@@ -54,6 +54,17 @@ class ContrastiveTunerTest {
     }
 
     @Test
+    void smallTrainingSetsGetMorePairsPerExampleUpToSetFitsForty() {
+        // 100 steps of 16 pairs = 1,600 pairs wanted
+        assertThat(ContrastiveTuner.pairsPerExample(693, 4, 100, 16)).as("enough examples: the minimum").isEqualTo(4);
+        assertThat(ContrastiveTuner.pairsPerExample(217, 4, 100, 16)).as("ceil(1600 / 217)").isEqualTo(8);
+        assertThat(ContrastiveTuner.pairsPerExample(54, 4, 100, 16)).as("ceil(1600 / 54)").isEqualTo(30);
+        assertThat(ContrastiveTuner.pairsPerExample(18, 4, 100, 16)).as("capped").isEqualTo(ContrastiveTuner.MAX_PAIRS_PER_EXAMPLE);
+        assertThat(ContrastiveTuner.pairsPerExample(18, 4, 0, 16)).as("no step minimum").isEqualTo(4);
+        assertThatThrownBy(() -> ContrastiveTuner.pairsPerExample(0, 4, 100, 16)).hasMessageContaining("examples 0");
+    }
+
+    @Test
     void positivePartnersAreDrawnFromEveryOtherMemberOfTheLabel() {
         int[] y = {0, 0, 0, 0, 1};
         int[] train = {0, 1, 2, 3, 4};
