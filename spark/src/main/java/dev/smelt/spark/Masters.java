@@ -20,6 +20,11 @@ final class Masters {
         }
     }
 
+    /** local, local[N], local[*]: the driver's JVM is the only executor. */
+    static boolean isLocal(String master) {
+        return LOCAL.matcher(master).matches();
+    }
+
     static boolean isLocalCluster(String master) {
         return LOCAL_CLUSTER.matcher(master).matches();
     }

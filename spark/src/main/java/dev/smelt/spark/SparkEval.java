@@ -139,7 +139,8 @@ public final class SparkEval {
             sel = sel.limit(limit);
         }
         int lineOffset = Tables.formatOf(input, inputFormat, "--input") == Tables.Format.CSV ? 2 : 1; // CSV: the header is line 1
-        JavaRDD<Row> rows = RowOrder.spread(sel, spark.sparkContext().defaultParallelism(), 1);
+        JavaRDD<Row> rows = Masters.isLocal(spark.sparkContext().master()) ? sel.javaRDD() // one JVM: nothing to spread
+                : RowOrder.spread(sel, spark.sparkContext().defaultParallelism(), 1);
         JavaRDD<Object[]> records = rows.zipWithIndex().mapPartitions(new Answer(target, lineOffset));
         List<Object[]> got = new ArrayList<>(records.collect());
         List<EvalRecord> out = new ArrayList<>(got.size());
