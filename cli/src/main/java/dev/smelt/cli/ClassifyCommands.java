@@ -166,14 +166,11 @@ final class ClassifyCommands {
             + "label is the best label, or 'unknown' when the classifier abstains (only when trained with an out-of-scope label, "
             + "--oos-threshold or --abstain-rate); raw_label is always the best label (as in /v1/classify).")
     static final class Classify implements Callable<Integer> {
-        @Option(names = {"-m", "--model"}, required = true, description = "Directory written by classify-train.")
-        Path model;
+        @Mixin
+        ClassifierOptions classifier;
 
         @Option(names = "--top-k", defaultValue = "0", description = "Also list the k most likely labels (0 = none; default ${DEFAULT-VALUE}).")
         int topK;
-
-        @Option(names = "--raw", description = "Never abstain: label is the best label even below the classifier's threshold.")
-        boolean raw;
 
         @Mixin
         ThreadsOption threads;
@@ -184,6 +181,8 @@ final class ClassifyCommands {
                 throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
             }
             int n = threads.count();
+            Path model = classifier.model;
+            boolean raw = classifier.raw;
             try (TextClassifier c = LoadLog.timed(System.err, model, () -> TextClassifier.open(model, n))) {
                 JsonlTexts in = new JsonlTexts(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), "stdin");
                 Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);

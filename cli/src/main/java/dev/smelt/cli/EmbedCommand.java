@@ -21,22 +21,17 @@ import picocli.CommandLine.Option;
 final class EmbedCommand implements Callable<Integer> {
     private static final JsonFactory JSON = new JsonFactory();
 
-    @Option(names = {"-m", "--model"}, defaultValue = Embedders.DEFAULT,
-            description = "Built-in all-minilm-l6-v2 or bge-small-en-v1.5, a llama.cpp bert .gguf, an .onnx file or a Hugging Face BERT directory (default ${DEFAULT-VALUE}).")
-    String model;
+    @picocli.CommandLine.Mixin
+    EmbedderOptions embedder;
 
     @picocli.CommandLine.Mixin
     ThreadsOption threads;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Texts per forward pass (default: ${DEFAULT-VALUE}).")
-    int batch;
-
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
-        }
+        int batch = embedder.batch();
         int n = threads.count();
+        String model = embedder.model;
         try (BertEmbedder e = LoadLog.timedEmbedder(System.err, model, () -> Embedders.open(model, n))) {
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             Writer out = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);

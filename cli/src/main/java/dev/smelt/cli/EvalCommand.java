@@ -66,8 +66,8 @@ final class EvalCommand implements Callable<Integer> {
         if (out != null) {
             Files.createDirectories(out);
         }
-        ObjectNode result = Canonical.JSON.createObjectNode().put("task", spec.name()).put("metric", spec.metric()).put("n", rows.size());
-        var arr = result.putArray("results");
+        ObjectNode result = result(spec, rows.size());
+        var arr = result.withArray("results");
         List<EvalReport.Evaluated> evaluated = new ArrayList<>();
         java.util.Map<String, List<EvalRecord>> records = new java.util.LinkedHashMap<>();
         if (judgeUrl != null && judgeModel == null) {
@@ -81,40 +81,64 @@ final class EvalCommand implements Callable<Integer> {
                 result.put("judge_calls", judgeClient.meter().snapshot().paidCalls() + judgeClient.meter().snapshot().cachedCalls());
             }
         }
+        finish(spec, result, evaluated, records, out);
+        return 0;
+    }
+
+    /** Writes result.json and report.html into {@code out} (when given) and prints the result line; shared with {@code smelt spark eval}. */
+    static void finish(TaskSpec spec, ObjectNode result, List<EvalReport.Evaluated> evaluated,
+                       java.util.Map<String, List<EvalRecord>> records, Path out) throws java.io.IOException {
         if (out != null) {
             DistillOutput.atomicWrite(out.resolve("result.json"), Canonical.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
             DistillOutput.atomicWrite(out.resolve("report.html"), HtmlReport.render("smelt eval: " + spec.name(), evaluated, records, List.of(), null));
-            for (var r : arr) {
+            for (var r : result.withArray("results")) {
                 ((ObjectNode) r).remove("confusion"); // in result.json; keep stdout one short line
             }
         }
         System.out.println(result);
-        return 0;
+    }
+
+    /** The result object before any target's results: task, metric, n. */
+    static ObjectNode result(TaskSpec spec, int n) {
+        ObjectNode result = Canonical.JSON.createObjectNode().put("task", spec.name()).put("metric", spec.metric()).put("n", n);
+        result.putArray("results");
+        return result;
     }
 
     private void evalAll(TaskSpec spec, List<DataFile.Row> rows, com.fasterxml.jackson.databind.node.ArrayNode arr,
-                         List<EvalReport.Evaluated> evaluated, java.util.Map<String, List<EvalRecord>> records, dev.smelt.eval.Judge judge) throws Exception {
+                         List<EvalReport.Evaluated> evaluated, java.util.Map<String, List<EvalRecord>> records,
+                         dev.smelt.eval.Judge judge) throws Exception {
         for (String t : targets) {
             try (Target target = Playbook.target(t, spec, teacher, model, out)) {
                 List<EvalRecord> rs = EvalRunner.run(target, spec, rows, teacher.concurrency, System.err::println);
                 if (judge != null) {
                     rs = judge.grade(spec, rs);
                 }
-                EvalReport.Evaluated e = new EvalReport.Evaluated(target.name(), spec.name(), spec.metric(), Metrics.of(rs, spec.labels()));
-                evaluated.add(e);
-                records.put(target.name(), rs);
-                arr.add(EvalReport.json(e, out != null));
-                if (out != null) {
-                    DistillOutput.atomicWrite(out.resolve("predictions-" + target.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".jsonl"),
-                            EvalReport.predictions(rs));
-                }
-                if (!json) {
-                    Metrics m = e.metrics();
-                    System.err.printf(java.util.Locale.ROOT, "%s: accuracy %.4f over %d (valid %.3f, errors %d), p50 %.1f ms, p95 %.1f ms, cost %s USD%n",
-                            target.name(), m.accuracy(), m.n(), m.validity(), m.errors(), m.latencyP50Ms(), m.latencyP95Ms(),
-                            m.costUsd().stripTrailingZeros().toPlainString());
-                }
+                report(spec, target.name(), rs, arr, evaluated, records, out, json);
             }
+        }
+    }
+
+    /**
+     * One target's records: its metrics (accuracy, macro-F1, confusion, cost, latency percentiles) into {@code arr} and
+     * {@code evaluated}, its predictions file, and the summary line; shared with {@code smelt spark eval}.
+     */
+    static void report(TaskSpec spec, String name, List<EvalRecord> rs, com.fasterxml.jackson.databind.node.ArrayNode arr,
+                       List<EvalReport.Evaluated> evaluated, java.util.Map<String, List<EvalRecord>> records, Path out,
+                       boolean json) throws java.io.IOException {
+        EvalReport.Evaluated e = new EvalReport.Evaluated(name, spec.name(), spec.metric(), Metrics.of(rs, spec.labels()));
+        evaluated.add(e);
+        records.put(name, rs);
+        arr.add(EvalReport.json(e, out != null));
+        if (out != null) {
+            DistillOutput.atomicWrite(out.resolve("predictions-" + name.replaceAll("[^A-Za-z0-9._-]", "_") + ".jsonl"),
+                    EvalReport.predictions(rs));
+        }
+        if (!json) {
+            Metrics m = e.metrics();
+            System.err.printf(java.util.Locale.ROOT, "%s: accuracy %.4f over %d (valid %.3f, errors %d), p50 %.1f ms, p95 %.1f ms, cost %s USD%n",
+                    name, m.accuracy(), m.n(), m.validity(), m.errors(), m.latencyP50Ms(), m.latencyP95Ms(),
+                    m.costUsd().stripTrailingZeros().toPlainString());
         }
     }
 }

@@ -40,6 +40,7 @@ import picocli.CommandLine.Command;
                 RouteCommand.class,
                 DemoCommand.class,
                 CompletionCommand.class,
+                SparkCommands.Root.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -66,6 +66,22 @@ public final class Distiller {
 
     public static Result run(TaskSpec task, List<DataFile.Row> rows, TeacherClient teacher, Consumer<String> progress)
             throws InterruptedException {
+        Screened s = screen(task, rows);
+        List<Drop> dropped = new ArrayList<>(s.dropped());
+        List<Kept> kept = ask(task, s.ask(), teacher, progress, dropped);
+        dropped.sort(java.util.Comparator.comparingInt(Drop::line));
+        return new Result(rows.size(), List.copyOf(kept), List.copyOf(dropped), teacher.meter().snapshot());
+    }
+
+    /** The inputs worth asking, and those dropped before any request (empty, too long, duplicates of an earlier input). */
+    public record Screened(List<DataFile.Row> ask, List<Drop> dropped) {
+    }
+
+    /**
+     * The screening of {@link #run}: over all rows in order, since a near-duplicate is judged against every earlier
+     * input (so a distributed run screens on one machine and spreads only the teacher requests).
+     */
+    public static Screened screen(TaskSpec task, List<DataFile.Row> rows) {
         List<Drop> dropped = new ArrayList<>();
         List<DataFile.Row> ask = new ArrayList<>();
         NearDuplicates dups = new NearDuplicates(task.nearDuplicate());
@@ -90,6 +106,12 @@ public final class Distiller {
                 }
             }
         }
+        return new Screened(ask, dropped);
+    }
+
+    /** Asks the teacher for every screened row, in batches; adds the rows it drops to {@code dropped}; returns the kept ones. */
+    public static List<Kept> ask(TaskSpec task, List<DataFile.Row> ask, TeacherClient teacher, Consumer<String> progress, List<Drop> dropped)
+            throws InterruptedException {
         List<Kept> kept = new ArrayList<>();
         for (int start = 0; start < ask.size(); start += BATCH) {
             List<DataFile.Row> batch = ask.subList(start, Math.min(ask.size(), start + BATCH));
@@ -113,8 +135,7 @@ public final class Distiller {
                     ask.size(), kept.size()));
             }
         }
-        dropped.sort(java.util.Comparator.comparingInt(Drop::line));
-        return new Result(rows.size(), List.copyOf(kept), List.copyOf(dropped), teacher.meter().snapshot());
+        return kept;
     }
 
     private static Optional<Kept> check(TaskSpec task, DataFile.Row r, TeacherResponse resp, List<Drop> dropped) {
