@@ -8,9 +8,10 @@ Usage: bench/issue15_tasks.py OUT [SEED]   (default seed 15) → CSV files with 
         intent (NLU++ is multi-label; 31% of banking and 43% of hotels examples have one); folds 0-9 train, 10-19 test
   OUT/intent150/train.csv, OUT/intent150/test.csv         the 150-class few-shot task (below)
 
-intent150: the 77 Banking77 intents (30 training examples each, seeded) + 73 NLU++ intents from the single-label
-subset, prefixed by domain (nlupp_banking/…, hotels/…): the 73 with the most single-label examples, up to 30 of
-them for training and the rest for test. Shipped data has no other single-label intents, so the NLU++ classes are
+intent150: the 77 Banking77 intents (30 training examples each, seeded) + up to 73 NLU++ intents from the
+single-label subset, prefixed by domain (nlupp_banking/…, hotels/…), most examples first: up to 30 of them for
+training (half when fewer than 60) and the rest for test. Only 72 NLU++ intents have single-label examples in
+folds 0-9, so the task has 149 classes. Shipped data has no other single-label intents, so the NLU++ classes are
 smaller (fewer than 30 shots for most) and the NLU++ banking ones overlap Banking77's topics; test = Banking77 test
 + the held-out NLU++ examples. No out-of-scope rows (in-scope accuracy is what the target counts).
 """
