@@ -128,13 +128,13 @@ public final class Q4_0x8 extends Interleaved8 {
         return p;
     }
 
-    /** Rows interleaved per group (8). */
     /** Element e of the Q4_0 block at {@code src} as a 4-bit two's-complement value (q − 8) &amp; 15. */
     private static int nibble(MemorySegment w, long src, int e) {
         int q = w.get(ValueLayout.JAVA_BYTE, src + 2 + (e & 15)) & 0xFF;
         return ((e < 16 ? q & 15 : q >> 4) - 8) & 15;
     }
 
+    /** Rows interleaved per group (8). */
     public static int rowsPerGroup() {
         return ROWS;
     }
