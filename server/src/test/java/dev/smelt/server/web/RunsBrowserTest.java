@@ -32,8 +32,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class RunsBrowserTest {
     private static final String KEY = "sk-runs-browser";
-    /** Generous: CI has two loaded cores; waits end as soon as the condition holds. */
-    private static final Duration WAIT = Duration.ofSeconds(60);
     @TempDir
     static Path tmp;
     private static HeadlessChromium browser;
@@ -64,29 +62,24 @@ class RunsBrowserTest {
     @BeforeEach
     void fresh() {
         d = browser.driver();
-        d.get(base + "/health");
-        d.executeScript("sessionStorage.clear()");
+        browser.forgetKey(base);
     }
 
-    /** No CSP violation or script error on the page; the 401 of the first, keyless request is expected. */
+    /** No CSP violation or script error on the page. */
     @AfterEach
     void noConsoleErrors() {
         if (d != null) {
-            List<String> errors = browser.consoleErrors().stream().filter(m -> !m.contains("401 (Unauthorized)")).toList();
-            assertThat(errors).as("console errors (CSP violations, script errors)").isEmpty();
+            browser.assertNoConsoleErrors();
         }
     }
 
     private WebDriverWait waiting() {
-        return new WebDriverWait(d, WAIT);
+        return browser.waiting();
     }
 
     /** Opens the Runs page, answers the key prompt and waits for the list. */
     private void openRuns() {
-        d.get(base + "/runs");
-        WebElement input = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("api-key")));
-        input.sendKeys(KEY);
-        d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
+        browser.openWithKey(base + "/runs", KEY);
         waiting().until(x -> ((Number) d.executeScript("return window.smeltRuns.runs")).intValue() == 7);
     }
 
@@ -119,6 +112,7 @@ class RunsBrowserTest {
                 .contains("metrics.csv");
         assertThat(d.findElement(By.id("run-errors")).getText()).isEmpty();
         noMarkupFromData();
+        assertThat(Accessibility.violations(d)).as("runs page with a run open: WCAG 2 A/AA violations (axe-core)").isEmpty();
         d.executeScript("document.getElementById('run').scrollIntoView()");
         browser.screenshot("runs-finetune");
 
@@ -172,6 +166,7 @@ class RunsBrowserTest {
             d.get("http://127.0.0.1:" + plain.start() + "/runs");
             waiting().until(x -> d.findElement(By.id("runs-status")).getText().contains("start it with --runs DIR"));
             assertThat(d.findElement(By.cssSelector("#compare-form button[type=submit]")).isEnabled()).isFalse();
+            browser.assertSkipLinkLeadsToContent();
         } finally {
             plain.close(Duration.ZERO);
         }
