@@ -329,6 +329,7 @@ class WebPagesBrowserTest {
         d.get(base + "/docs");
         waiting().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#swagger-ui .opblock")));
         assertThat(d.findElement(By.id("swagger-ui")).getText()).contains("/v1/chat/completions");
+        browser.assertSkipLinkLeadsToContent();
         browser.screenshot("docs");
     }
 }
