@@ -12,17 +12,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The Runs page in a real headless chromium against {@code smelt serve --runs DIR} with an API key, over a folder written by
@@ -30,51 +24,19 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * list, a run's charts, config and files, a bad run's error, the side-by-side comparison, the report, and names and labels
  * with markup shown as text. Screenshots go to {@code target/webui/}. Skipped, naming the packages, without chromium.
  */
-class RunsBrowserTest {
+class RunsBrowserTest extends ServerBrowserTest {
     private static final String KEY = "sk-runs-browser";
     @TempDir
     static Path tmp;
-    private static HeadlessChromium browser;
-    private static SmeltServer server;
-    private static String base;
-    private ChromeDriver d;
 
     @BeforeAll
     static void start() throws Exception {
-        browser = HeadlessChromium.startOrSkip();
-        Path root = RunsFixture.write(Files.createDirectories(tmp.resolve("runs")));
-        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 1, 1, 256, 4, Duration.ofMinutes(5), false);
-        ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive());
-        server = new SmeltServer(cfg, reg, Clock.systemUTC()).enableRuns(root);
-        base = "http://127.0.0.1:" + server.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close(Duration.ZERO);
-        }
-    }
-
-    @BeforeEach
-    void fresh() {
-        d = browser.driver();
-        browser.forgetKey(base);
-    }
-
-    /** No CSP violation or script error on the page. */
-    @AfterEach
-    void noConsoleErrors() {
-        if (d != null) {
-            browser.assertNoConsoleErrors();
-        }
-    }
-
-    private WebDriverWait waiting() {
-        return browser.waiting();
+        startWith(() -> {
+            Path root = RunsFixture.write(Files.createDirectories(tmp.resolve("runs")));
+            ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 1, 1, 256, 4, Duration.ofMinutes(5), false);
+            ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive());
+            return new SmeltServer(cfg, reg, Clock.systemUTC()).enableRuns(root);
+        });
     }
 
     /** Opens the Runs page, answers the key prompt and waits for the list. */

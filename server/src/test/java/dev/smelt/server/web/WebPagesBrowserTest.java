@@ -17,71 +17,33 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The playground, dashboard and API docs in a real headless chromium against the real server (the trained reference
  * model, API keys set): streaming, stop, schema mode, XSS as text, the key prompt, live charts. Screenshots go to
  * {@code target/webui/}. Skipped, naming the packages, without chromium and chromium-driver.
  */
-class WebPagesBrowserTest {
+class WebPagesBrowserTest extends ServerBrowserTest {
     private static final String KEY = "sk-browser";
     private static final ObjectMapper M = new ObjectMapper();
-    private static HeadlessChromium browser;
-    private static SmeltServer server;
-    private static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        browser = HeadlessChromium.startOrSkip();
-        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 2, 2, 1536, 4, Duration.ofMinutes(5), false);
-        ModelRegistry reg = new ModelRegistry(List.of("shakespeare", "bard"), Map.of(),
-                new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf"), "bard", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
-        server = new SmeltServer(cfg, reg, Clock.systemUTC());
-        base = "http://127.0.0.1:" + server.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close(Duration.ZERO);
-        }
-    }
-
-    private ChromeDriver d;
-
-    @BeforeEach
-    void fresh() {
-        d = browser.driver();
-        browser.forgetKey(base);
-    }
-
-    /** No page may log a Content-Security-Policy violation or a script error. */
-    @AfterEach
-    void noConsoleErrors() {
-        if (d != null) {
-            browser.assertNoConsoleErrors();
-        }
-    }
-
-    private WebDriverWait waiting() {
-        return browser.waiting();
+        startWith(() -> {
+            ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 2, 2, 1536, 4, Duration.ofMinutes(5), false);
+            ModelRegistry reg = new ModelRegistry(List.of("shakespeare", "bard"), Map.of(),
+                    new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf"), "bard", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
+            return new SmeltServer(cfg, reg, Clock.systemUTC());
+        });
     }
 
     /** Opens a page and answers its key prompt with {@code key}. */
