@@ -39,6 +39,7 @@ public final class WebUi {
     private static final String HTML = "text/html; charset=utf-8";
     /** A placeholder of the layout: {@code {{name}}}. */
     private static final Pattern SLOT = Pattern.compile("\\{\\{([a-z]+)}}");
+    /** uPlot's stylesheet; its script comes through {@code /ui/uplot.js}, the same version. */
     private static final String UPLOT_CSS = "/webjars/uplot/1.6.30/dist/uPlot.min.css";
     private static final String SWAGGER = "/webjars/swagger-ui/5.35.0/";
 
