@@ -91,7 +91,7 @@ public final class RouterServer implements AutoCloseable {
             };
         });
         app.get(STATS_PATH, statsStream::handle);
-        dev.smelt.server.web.WebUi.install(app, "router.html");
+        dev.smelt.server.web.WebUi.install(app, dev.smelt.server.web.WebUi.ROUTER_DASHBOARD);
         dev.smelt.server.web.OpenApi.install(app, "smelt route");
     }
 

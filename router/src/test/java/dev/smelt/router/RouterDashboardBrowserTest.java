@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -45,8 +44,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class RouterDashboardBrowserTest {
     private static final String KEY = "sk-route-browser";
-    /** Generous: CI has two loaded cores; waits end as soon as the condition holds. */
-    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final int N = 12;
     private static final String ATTACK = "hard <img src=x onerror=window.__xss=1> [x](javascript:window.__xss=2)";
     private static final double LOW = 0.2, HIGH = 0.95;
@@ -129,11 +126,8 @@ class RouterDashboardBrowserTest {
     @Test
     void showsTheRealizedShareAndRequestsPerTargetAfterNRequestsWithPromptsAsText() throws Exception {
         ChromeDriver d = browser.driver();
-        WebDriverWait wait = new WebDriverWait(d, WAIT);
-        d.get(base + "/dashboard");
-        WebElement key = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("api-key")));
-        key.sendKeys(KEY);
-        d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
+        WebDriverWait wait = browser.waiting();
+        browser.openWithKey(base + "/dashboard", KEY);
         wait.until(x -> ((Number) d.executeScript("return window.smeltRouter.samples")).intValue() >= 1);
         assertThat(d.findElement(By.id("requests-total")).getText()).isEqualTo("0");
 
@@ -160,14 +154,17 @@ class RouterDashboardBrowserTest {
         // the last 10 requests (the window): the share the budget holds, at or below it
         assertThat(d.findElement(By.id("share-window-size")).getText()).isEqualTo("10");
         assertThat(Double.parseDouble(d.findElement(By.id("share-window")).getText().replace("%", ""))).isLessThanOrEqualTo(50.0);
-        assertThat(rows(d, "targets")).contains(List.of("small", String.valueOf(N - teacher), String.format(java.util.Locale.ROOT, "%.1f%%",
+        assertThat(browser.rows("targets")).contains(List.of("small", String.valueOf(N - teacher), String.format(java.util.Locale.ROOT, "%.1f%%",
                 100.0 * (N - teacher) / N)), List.of("teacher", String.valueOf(teacher), share));
-        assertThat(rows(d, "reasons")).contains(List.of("low confidence", String.valueOf(teacher)));
+        assertThat(browser.rows("reasons")).contains(List.of("low confidence", String.valueOf(teacher)));
         assertThat(((Number) d.executeScript("return window.smeltRouter.points")).intValue()).isEqualTo(N);
         assertThat(d.findElement(By.id("cost-total")).getText()).startsWith("$");
+        assertThat(d.findElements(By.cssSelector("nav a")).stream().map(WebElement::getText).toList()) // the same nav as smelt serve's
+                .containsExactly("Playground", "Dashboard", "Runs", "API docs");
+        assertThat(d.findElement(By.cssSelector("nav a[aria-current=page]")).getText()).isEqualTo("Dashboard");
 
         // the attack prompt escalated (it is "hard", and half of the last window went to the teacher): text, never markup
-        List<String> newest = rows(d, "escalated").get(0);
+        List<String> newest = browser.rows("escalated").get(0);
         assertThat(newest.get(0)).isEqualTo(String.valueOf(N));
         assertThat(newest.get(2)).isEqualTo(ATTACK);
         assertThat(newest.get(3)).isEqualTo("small → teacher");
@@ -177,15 +174,7 @@ class RouterDashboardBrowserTest {
         assertThat(d.executeScript("return window.__xss === undefined")).isEqualTo(true);
         assertThat(Accessibility.violations(d)).as("WCAG 2 A/AA violations (axe-core)").isEmpty();
         browser.screenshot("router-dashboard");
-        // the 401s before the key was given are expected (the key prompt's probe, the favicon)
-        assertThat(browser.consoleErrors().stream().filter(m -> !m.contains("401 (Unauthorized)")))
-                .as("console errors (CSP violations, script errors)").isEmpty();
-    }
-
-    /** The cells of a table body, read in one script (the page may redraw it between two WebDriver calls). */
-    @SuppressWarnings("unchecked")
-    private static List<List<String>> rows(ChromeDriver d, String tbody) {
-        return (List<List<String>>) d.executeScript("return [...document.querySelectorAll('#' + arguments[0] + ' tr')]"
-                + ".map(tr => [...tr.cells].map(td => td.textContent))", tbody);
+        browser.assertSkipLinkLeadsToContent();
+        browser.assertNoConsoleErrors();
     }
 }

@@ -1,5 +1,5 @@
 // The server dashboard: live from the /api/smelt/stats SSE stream (fetch, so the bearer key can be sent).
-import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+import uPlot from '/ui/uplot.js';
 import { streamStats, el } from '/ui/api.js';
 
 const WINDOW_SECONDS = 300; // the charts show the last five minutes

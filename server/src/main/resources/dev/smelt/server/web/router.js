@@ -1,6 +1,6 @@
 // The router dashboard (smelt route's /dashboard): live from the /api/smelt/router/stats SSE stream. Every value
 // from the server, prompts included, reaches the page as text (el / textContent), never as HTML.
-import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+import uPlot from '/ui/uplot.js';
 import { streamStats, el } from '/ui/api.js';
 
 const $ = id => document.getElementById(id);

@@ -1,6 +1,6 @@
 // The Runs page: training runs and eval results under the server's --runs folder, from /api/smelt/runs. Every name,
 // label and value from the files is set as text (el()), never as HTML.
-import uPlot from '/webjars/uplot/1.6.30/dist/uPlot.esm.js';
+import uPlot from '/ui/uplot.js';
 import { apiFetch, apiKey, errorText, el } from '/ui/api.js';
 
 const $ = id => document.getElementById(id);

@@ -12,17 +12,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The Runs page in a real headless chromium against {@code smelt serve --runs DIR} with an API key, over a folder written by
@@ -30,63 +24,24 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * list, a run's charts, config and files, a bad run's error, the side-by-side comparison, the report, and names and labels
  * with markup shown as text. Screenshots go to {@code target/webui/}. Skipped, naming the packages, without chromium.
  */
-class RunsBrowserTest {
+class RunsBrowserTest extends ServerBrowserTest {
     private static final String KEY = "sk-runs-browser";
-    /** Generous: CI has two loaded cores; waits end as soon as the condition holds. */
-    private static final Duration WAIT = Duration.ofSeconds(60);
     @TempDir
     static Path tmp;
-    private static HeadlessChromium browser;
-    private static SmeltServer server;
-    private static String base;
-    private ChromeDriver d;
 
     @BeforeAll
     static void start() throws Exception {
-        browser = HeadlessChromium.startOrSkip();
-        Path root = RunsFixture.write(Files.createDirectories(tmp.resolve("runs")));
-        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 1, 1, 256, 4, Duration.ofMinutes(5), false);
-        ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive());
-        server = new SmeltServer(cfg, reg, Clock.systemUTC()).enableRuns(root);
-        base = "http://127.0.0.1:" + server.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close(Duration.ZERO);
-        }
-    }
-
-    @BeforeEach
-    void fresh() {
-        d = browser.driver();
-        d.get(base + "/health");
-        d.executeScript("sessionStorage.clear()");
-    }
-
-    /** No CSP violation or script error on the page; the 401 of the first, keyless request is expected. */
-    @AfterEach
-    void noConsoleErrors() {
-        if (d != null) {
-            List<String> errors = browser.consoleErrors().stream().filter(m -> !m.contains("401 (Unauthorized)")).toList();
-            assertThat(errors).as("console errors (CSP violations, script errors)").isEmpty();
-        }
-    }
-
-    private WebDriverWait waiting() {
-        return new WebDriverWait(d, WAIT);
+        startWith(() -> {
+            Path root = RunsFixture.write(Files.createDirectories(tmp.resolve("runs")));
+            ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 1, 1, 256, 4, Duration.ofMinutes(5), false);
+            ModelRegistry reg = new ModelRegistry(List.of(), Map.of(), new GgufModelLoader(Map.of(), cfg), cfg.keepAlive());
+            return new SmeltServer(cfg, reg, Clock.systemUTC()).enableRuns(root);
+        });
     }
 
     /** Opens the Runs page, answers the key prompt and waits for the list. */
     private void openRuns() {
-        d.get(base + "/runs");
-        WebElement input = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("api-key")));
-        input.sendKeys(KEY);
-        d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
+        browser.openWithKey(base + "/runs", KEY);
         waiting().until(x -> ((Number) d.executeScript("return window.smeltRuns.runs")).intValue() == 7);
     }
 
@@ -119,6 +74,7 @@ class RunsBrowserTest {
                 .contains("metrics.csv");
         assertThat(d.findElement(By.id("run-errors")).getText()).isEmpty();
         noMarkupFromData();
+        assertThat(Accessibility.violations(d)).as("runs page with a run open: WCAG 2 A/AA violations (axe-core)").isEmpty();
         d.executeScript("document.getElementById('run').scrollIntoView()");
         browser.screenshot("runs-finetune");
 
@@ -172,6 +128,7 @@ class RunsBrowserTest {
             d.get("http://127.0.0.1:" + plain.start() + "/runs");
             waiting().until(x -> d.findElement(By.id("runs-status")).getText().contains("start it with --runs DIR"));
             assertThat(d.findElement(By.cssSelector("#compare-form button[type=submit]")).isEnabled()).isFalse();
+            browser.assertSkipLinkLeadsToContent();
         } finally {
             plain.close(Duration.ZERO);
         }

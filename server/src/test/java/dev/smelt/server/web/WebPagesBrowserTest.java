@@ -17,88 +17,38 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The playground, dashboard and API docs in a real headless chromium against the real server (the trained reference
  * model, API keys set): streaming, stop, schema mode, XSS as text, the key prompt, live charts. Screenshots go to
  * {@code target/webui/}. Skipped, naming the packages, without chromium and chromium-driver.
  */
-class WebPagesBrowserTest {
+class WebPagesBrowserTest extends ServerBrowserTest {
     private static final String KEY = "sk-browser";
-    /** Generous: CI has two loaded cores; waits end as soon as the condition holds. */
-    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final ObjectMapper M = new ObjectMapper();
-    /** Tab presses allowed to reach the message box from the top of the playground (its controls number about 20). */
-    private static final int MAX_TAB_STOPS = 40;
-    private static HeadlessChromium browser;
-    private static SmeltServer server;
-    private static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        browser = HeadlessChromium.startOrSkip();
-        ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 2, 2, 1536, 4, Duration.ofMinutes(5), false);
-        ModelRegistry reg = new ModelRegistry(List.of("shakespeare", "bard"), Map.of(),
-                new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf"), "bard", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
-        server = new SmeltServer(cfg, reg, Clock.systemUTC());
-        base = "http://127.0.0.1:" + server.start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (server != null) {
-            server.close(Duration.ZERO);
-        }
-    }
-
-    private ChromeDriver d;
-
-    @BeforeEach
-    void fresh() {
-        d = browser.driver();
-        d.get(base + "/health"); // same origin: clear the tab's key so each test starts as a new visitor
-        d.executeScript("sessionStorage.clear()");
-    }
-
-    /**
-     * No page may log a Content-Security-Policy violation or a script error. Expected errors are the 401s of the key
-     * prompt's probes, which the browser logs as failed loads.
-     */
-    @AfterEach
-    void noConsoleErrors() {
-        if (d != null) {
-            List<String> errors = browser.consoleErrors().stream().filter(m -> !m.contains("401 (Unauthorized)")).toList();
-            assertThat(errors).as("console errors (CSP violations, script errors)").isEmpty();
-        }
-    }
-
-    private WebDriverWait waiting() {
-        return new WebDriverWait(d, WAIT);
+        startWith(() -> {
+            ServerConfig cfg = new ServerConfig("127.0.0.1", 0, List.of(KEY), false, List.of(), 2, 2, 1536, 4, Duration.ofMinutes(5), false);
+            ModelRegistry reg = new ModelRegistry(List.of("shakespeare", "bard"), Map.of(),
+                    new GgufModelLoader(Map.of("shakespeare", SharedData.model("shakespeare.gguf"), "bard", SharedData.model("shakespeare.gguf")), cfg), cfg.keepAlive());
+            return new SmeltServer(cfg, reg, Clock.systemUTC());
+        });
     }
 
     /** Opens a page and answers its key prompt with {@code key}. */
     private void open(String path, String key) {
-        d.get(base + path);
-        WebElement input = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("api-key")));
-        input.sendKeys(key);
-        d.findElement(By.cssSelector("#key-form button[type=submit]")).click();
+        browser.openWithKey(base + path, key);
     }
 
     private void openPlayground() {
@@ -272,6 +222,7 @@ class WebPagesBrowserTest {
         waiting().until(x -> ((Number) d.executeScript("return window.smeltDashboard.maxTokensPerSecond")).doubleValue() > 0);
         waiting().until(ExpectedConditions.textToBe(By.id("health"), "healthy"));
         assertThat(d.findElement(By.id("models")).getText()).contains("shakespeare");
+        browser.assertSkipLinkLeadsToContent();
         assertThat(((Number) d.executeScript("return window.smeltDashboard.last.generated_tokens")).longValue()).isGreaterThan(before);
         browser.screenshot("dashboard");
     }
@@ -307,7 +258,10 @@ class WebPagesBrowserTest {
         assertThat(v).anyMatch(s -> s.startsWith("color-contrast "));
     }
 
-    /** Keyboard only: the key prompt takes focus, Tab reaches the message box through labelled stops, Enter sends. */
+    /**
+     * Keyboard only: the key prompt takes focus; once it is answered, the first Tab stop is "Skip to content", which takes
+     * Enter to the conversation, and the next Tab is the message box, where Enter sends.
+     */
     @Test
     void theKeyboardAloneGetsAnAnswer() throws Exception {
         d.get(base + "/");
@@ -315,14 +269,15 @@ class WebPagesBrowserTest {
         waiting().until(x -> "api-key".equals(d.switchTo().activeElement().getAttribute("id")));
         new Actions(d).sendKeys(KEY).sendKeys(Keys.ENTER).perform();
         waiting().until(x -> !new Select(d.findElement(By.id("model"))).getOptions().isEmpty());
-        List<String> stops = new java.util.ArrayList<>();
-        for (int i = 0; i < MAX_TAB_STOPS && !"prompt".equals(d.switchTo().activeElement().getAttribute("id")); i++) {
-            new Actions(d).sendKeys(Keys.TAB).perform();
-            stops.add((String) d.executeScript("const e = document.activeElement; return e.tagName.toLowerCase() + '#' + e.id + ' '"
-                    + " + (e.labels && e.labels.length ? e.labels[0].textContent : e.getAttribute('aria-label') || e.textContent).trim()"));
-        }
-        assertThat(d.switchTo().activeElement().getAttribute("id")).as("Tab reaches the message box; stops: " + stops).isEqualTo("prompt");
-        assertThat(stops).as("every stop has a name").allMatch(s -> !s.endsWith(" ") && s.split(" ", 2).length == 2);
+        new Actions(d).sendKeys(Keys.TAB).perform();
+        WebElement skip = d.switchTo().activeElement();
+        assertThat(skip.getText()).as("the first Tab stop").isEqualTo("Skip to content");
+        assertThat(skip.getRect().getY()).as("the skip link is on screen once focused").isGreaterThanOrEqualTo(0);
+        browser.screenshot("skip-link");
+        new Actions(d).sendKeys(Keys.ENTER).perform();
+        waiting().until(x -> "content".equals(d.switchTo().activeElement().getAttribute("id")));
+        new Actions(d).sendKeys(Keys.TAB).perform();
+        assertThat(d.switchTo().activeElement().getAttribute("id")).as("one Tab after the skip link").isEqualTo("prompt");
         new Actions(d).sendKeys("ROMEO:").sendKeys(Keys.ENTER).perform();
         waiting().until(x -> status().startsWith("done"));
         assertThat(lastAssistant().findElement(By.className("content")).getText()).isNotBlank();
@@ -336,6 +291,7 @@ class WebPagesBrowserTest {
         d.get(base + "/docs");
         waiting().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#swagger-ui .opblock")));
         assertThat(d.findElement(By.id("swagger-ui")).getText()).contains("/v1/chat/completions");
+        browser.assertSkipLinkLeadsToContent();
         browser.screenshot("docs");
     }
 }

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The pages over HTTP, with API keys set: served without a key, with a strict CSP, and nothing else opened by them. */
 class WebUiHttpTest {
@@ -56,12 +58,54 @@ class WebUiHttpTest {
         assertThat(r.body()).contains("<textarea id=\"prompt\" name=\"prompt\"").contains("<button type=\"submit\">");
     }
 
+    /** Every page as served by smelt serve and smelt route: both dashboards in the nav's place. */
+    static Stream<Arguments> pages() {
+        return Stream.of(WebUi.DASHBOARD, WebUi.ROUTER_DASHBOARD).flatMap(dash -> WebUi.pages(dash).stream()
+                .map(p -> Arguments.of(p, WebUi.render(p, WebUi.pages(dash)))));
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"index.html", "dashboard.html", "docs.html"})
-    void pagesHaveNoInlineScriptOrStyle(String page) {
-        String html = new String(WebUi.resource(page), StandardCharsets.UTF_8);
+    @MethodSource("pages")
+    void pagesHaveNoInlineScriptOrStyle(WebUi.Page page, String html) {
         assertThat(Pattern.compile("<script(?![^>]*\\bsrc=)[^>]*>").matcher(html).find()).as("inline <script> in " + page).isFalse();
         assertThat(Pattern.compile("\\sstyle=|<style|\\son[a-z]+=").matcher(html).find()).as("inline style or handler in " + page).isFalse();
+        assertThat(html).as("every slot of the layout filled").doesNotContain("{{");
+    }
+
+    /**
+     * The layout around each page: the skip link first in the body, to the page's content; the one nav of every page with
+     * only the page itself current; exactly one main; the key dialog on the pages that call the keyed API.
+     */
+    @ParameterizedTest
+    @MethodSource("pages")
+    void everyPageHasTheSharedLayoutWithItsOwnNavEntryCurrent(WebUi.Page page, String html) {
+        assertThat(html).startsWith("<!doctype html>").contains("<title>" + page.title() + "</title>");
+        assertThat(html.substring(html.indexOf("<body>") + 6).strip()).startsWith("<!--")
+                .contains("-->\n<a class=\"skip noZensmooth\" href=\"#content\">Skip to content</a>");
+        assertThat(count(html, "id=\"content\"")).isEqualTo(1);
+        assertThat(count(html, "<main")).isEqualTo(1);
+        assertThat(html).contains("<nav aria-label=\"pages\"><a href=\"/\"").contains(">Playground</a>").contains(">Dashboard</a>")
+                .contains("<a href=\"/runs\"").contains(">API docs</a>");
+        assertThat(count(html, "aria-current")).isEqualTo(1);
+        assertThat(html).contains("<a href=\"" + page.path() + "\" aria-current=\"page\">" + page.label() + "</a>");
+        assertThat(count(html, "<dialog id=\"key-dialog\"")).isEqualTo(page.keyed() ? 1 : 0);
+        page.head().forEach(tag -> assertThat(html).contains(tag));
+    }
+
+    private static int count(String s, String part) {
+        return s.split(Pattern.quote(part), -1).length - 1;
+    }
+
+    @Test
+    void theServedPagesAreTheAssembledOnes() throws Exception {
+        for (WebUi.Page p : WebUi.pages(WebUi.DASHBOARD)) {
+            HttpResponse<String> r = get(p.path());
+            assertThat(r.statusCode()).as(p.path()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
+            assertThat(r.headers().firstValue("Content-Security-Policy").orElse("")).isEqualTo(WebUi.CSP);
+            assertThat(r.body()).isEqualTo(WebUi.render(p, WebUi.pages(WebUi.DASHBOARD)));
+        }
+        assertThat(get("/ui/index.html").statusCode()).as("page parts are not files").isEqualTo(404);
     }
 
     @Test
