@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +97,7 @@ class SparkCommandTest {
     }
 
     @Test
+    @Tag("slow") // 80 s on the loaded 2-core box; the spark module's LocalClusterTest checks generate by default
     void sparkGenerateAtTemperatureZeroEqualsSmeltRunRowForRow(@TempDir Path dir) throws Exception {
         Path model = dev.smelt.testkit.SharedData.model("llama.gguf");
         String[] prompts = {"Once upon a time", "The cat", "In the beginning there was", "Hello, world", "A long time ago, far away"};

@@ -23,7 +23,7 @@ final class RowOrder {
     /**
      * {@code df}'s rows in input order over at least {@code parallelism} partitions (unchanged when it has that many).
      * Partitions start at multiples of {@code align} (the model's batch), so each executor's batches hold the same rows as
-     * the single-machine command's batches and padded batches compute bit-identical results.
+     * the single-machine command's batches (same padding), and results differ from it only by thread scheduling (< 1e-6).
      */
     static JavaRDD<Row> spread(Dataset<Row> df, int parallelism, int align) {
         JavaRDD<Row> rows = df.javaRDD();
