@@ -69,4 +69,28 @@ final class Block32 {
         }
         QuantMath.putInt(y, qh, high);
     }
+
+    /** Receives one block's scale d, offset m and levels L[0..32) (x ≈ d·L + m). */
+    @FunctionalInterface
+    interface MinBlock {
+        void write(int ib, float d, float m, byte[] L);
+    }
+
+    /**
+     * The importance path Q4_1 and Q5_1 share ({@code quantize_row_q4_1_impl}, {@code quantize_row_q5_1_impl}):
+     * per block, levels in [0, nmax] by {@code make_qkx3_quants(32, nmax, …, −0.9, 0.05, 36)} with weights
+     * qw[j]·sqrt(σ² + x[j]²), handed to {@code out} with d and m = −min.
+     */
+    static void importanceMinBlocks(float[] x, int xo, int n, float[] qw, int nmax, MinBlock out) {
+        float sigma2 = sigma2(x, xo, n);
+        float[] weight = new float[SIZE];
+        byte[] L = new byte[SIZE];
+        float[] min = new float[1];
+        for (int ib = 0; ib < n / SIZE; ++ib) {
+            int xb = xo + SIZE * ib;
+            weights(qw, ib, x, xb, sigma2, weight);
+            float d = QuantMath.makeQkx3Quants(SIZE, nmax, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
+            out.write(ib, d, -min[0], L);
+        }
+    }
 }

@@ -37,18 +37,11 @@ public final class Q4_1Quantizer extends AbstractQuantizer {
             }
             return;
         }
-        float sigma2 = Block32.sigma2(x, xo, n);
-        float[] weight = new float[32];
-        byte[] L = new byte[32];
-        float[] min = new float[1];
-        for (int ib = 0; ib < n / 32; ++ib) {
-            int xb = xo + 32 * ib;
+        Block32.importanceMinBlocks(x, xo, n, qw, 15, (ib, d, m, L) -> {
             int yb = yo + 20 * ib;
-            Block32.weights(qw, ib, x, xb, sigma2, weight);
-            float d = QuantMath.makeQkx3Quants(32, 15, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putFp16(y, yb, d);
-            QuantMath.putFp16(y, yb + 2, -min[0]);
+            QuantMath.putFp16(y, yb + 2, m);
             Block32.putNibbles(L, y, yb + 4);
-        }
+        });
     }
 }

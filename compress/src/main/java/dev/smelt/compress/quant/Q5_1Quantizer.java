@@ -33,19 +33,12 @@ public final class Q5_1Quantizer extends AbstractQuantizer {
             }
             return;
         }
-        float sigma2 = Block32.sigma2(x, xo, n);
-        float[] weight = new float[32];
-        byte[] L = new byte[32];
-        float[] min = new float[1];
-        for (int ib = 0; ib < n / 32; ++ib) {
-            int xb = xo + 32 * ib;
-            Block32.weights(qw, ib, x, xb, sigma2, weight);
-            float d = QuantMath.makeQkx3Quants(32, 31, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
+        Block32.importanceMinBlocks(x, xo, n, qw, 31, (ib, d, m, L) -> {
             for (int j = 0; j < 32; ++j) {
                 q[j] = L[j] & 0xFF;
             }
-            pack(d, -min[0], q, y, yo + 24 * ib);
-        }
+            pack(d, m, q, y, yo + 24 * ib);
+        });
     }
 
     /** Writes one block from its scale, min and 5-bit levels q[0..32). */
