@@ -2,22 +2,15 @@
 // sending R sequential non-streaming /v1/chat/completions requests that classify a Banking77 test sentence into one
 // of the 77 labels, with a shared few-shot system prompt and response_format json_schema {"label": enum of labels}
 // at temperature 0. Reports requests/s, latency p50/p95, errors and answers that are not one valid label, as one
-// JSON line. Loopback only.
+// JSON line. Loopback only. Shared client code: bench/LoadClient.java.
 // Run: java bench/NarrowLoad.java BASE_URL MODEL CLIENTS REQUESTS_PER_CLIENT BANKING77_DIR [smelt|llama]
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,10 +26,7 @@ public class NarrowLoad {
             System.err.println("usage: java bench/NarrowLoad.java BASE_URL MODEL CLIENTS REQUESTS_PER_CLIENT BANKING77_DIR [smelt|llama]");
             System.exit(2);
         }
-        String base = args[0];
-        if (!URI.create(base).getHost().matches("127\\.0\\.0\\.1|localhost|::1")) {
-            throw new IllegalArgumentException("loopback only: " + base);
-        }
+        LoadClient client = new LoadClient(args[0]);
         String model = args[1];
         int clients = Integer.parseInt(args[2]);
         int perClient = Integer.parseInt(args[3]);
@@ -46,57 +36,38 @@ public class NarrowLoad {
         List<String[]> test = csv(data.resolve("test.csv"));
         List<String[]> train = csv(data.resolve("train.csv"));
         String system = systemPrompt(labels, train);
-        String schema = "{\"type\":\"object\",\"properties\":{\"label\":{\"type\":\"string\",\"enum\":[" + String.join(",", labels.stream().map(NarrowLoad::q).toList())
+        String schema = "{\"type\":\"object\",\"properties\":{\"label\":{\"type\":\"string\",\"enum\":[" + String.join(",", labels.stream().map(LoadClient::q).toList())
                 + "]}},\"required\":[\"label\"],\"additionalProperties\":false}";
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         List<Long> latency = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger errors = new AtomicInteger();
         AtomicInteger invalid = new AtomicInteger();
         AtomicInteger correct = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        long t0 = System.nanoTime();
-        List<Future<?>> fs = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            int id = c;
-            fs.add(pool.submit(() -> {
-                for (int r = 0; r < perClient; r++) {
-                    String[] row = test.get((id * 97 + r * 13) % test.size());
-                    String body = "{\"model\":" + q(model) + ",\"temperature\":0,\"max_tokens\":32,\"messages\":[{\"role\":\"system\",\"content\":" + q(system)
-                            + "},{\"role\":\"user\",\"content\":" + q(row[0]) + "}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
-                            + "{\"name\":\"label\",\"strict\":true,\"schema\":" + schema + "}}" + (llama ? ",\"cache_prompt\":true" : "") + "}";
-                    long start = System.nanoTime();
-                    try {
-                        HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
-                                .header("Content-Type", "application/json").timeout(Duration.ofMinutes(5))
-                                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                        if (resp.statusCode() != 200) {
-                            throw new IllegalStateException("HTTP " + resp.statusCode() + ": " + resp.body());
-                        }
-                        latency.add(System.nanoTime() - start);
-                        Matcher m = CONTENT.matcher(resp.body());
-                        Matcher l = m.find() ? LABEL.matcher(unescape(m.group(1))) : null;
-                        if (l == null || !l.find() || !labels.contains(l.group(1))) {
-                            invalid.incrementAndGet();
-                        } else if (l.group(1).equals(row[1])) {
-                            correct.incrementAndGet();
-                        }
-                    } catch (Exception e) {
-                        errors.incrementAndGet();
-                        System.err.println("request failed: " + e);
-                    }
-                }
-            }));
-        }
-        for (Future<?> f : fs) {
-            f.get();
-        }
-        double wall = (System.nanoTime() - t0) / 1e9;
-        pool.shutdown();
-        List<Long> sorted = new ArrayList<>(latency);
-        Collections.sort(sorted);
+        double wall = LoadClient.run(clients, perClient, (id, r) -> {
+            String[] row = test.get((id * 97 + r * 13) % test.size());
+            String body = "{\"model\":" + LoadClient.q(model) + ",\"temperature\":0,\"max_tokens\":32,\"messages\":[{\"role\":\"system\",\"content\":" + LoadClient.q(system)
+                    + "},{\"role\":\"user\",\"content\":" + LoadClient.q(row[0]) + "}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+                    + "{\"name\":\"label\",\"strict\":true,\"schema\":" + schema + "}}" + (llama ? ",\"cache_prompt\":true" : "") + "}";
+            long start = System.nanoTime();
+            HttpResponse<String> resp = client.post("/v1/chat/completions", body, HttpResponse.BodyHandlers.ofString());
+            if (resp.statusCode() != 200) {
+                throw new IllegalStateException("HTTP " + resp.statusCode() + ": " + resp.body());
+            }
+            latency.add(System.nanoTime() - start);
+            Matcher m = CONTENT.matcher(resp.body());
+            Matcher l = m.find() ? LABEL.matcher(unescape(m.group(1))) : null;
+            if (l == null || !l.find() || !labels.contains(l.group(1))) {
+                invalid.incrementAndGet();
+            } else if (l.group(1).equals(row[1])) {
+                correct.incrementAndGet();
+            }
+        }, e -> {
+            errors.incrementAndGet();
+            System.err.println("request failed: " + e);
+        });
+        List<Long> sorted = LoadClient.sorted(latency);
         System.out.printf(Locale.ROOT, "{\"clients\":%d,\"requests\":%d,\"wall_s\":%.2f,\"requests_per_s\":%.3f,\"latency_p50_ms\":%.0f,"
                         + "\"latency_p95_ms\":%.0f,\"errors\":%d,\"invalid\":%d,\"correct\":%d,\"system_prompt_chars\":%d}%n", clients, clients * perClient, wall,
-                latency.size() / wall, pct(sorted, 0.50), pct(sorted, 0.95), errors.get(), invalid.get(), correct.get(), system.length());
+                latency.size() / wall, LoadClient.pct(sorted, 0.50), LoadClient.pct(sorted, 0.95), errors.get(), invalid.get(), correct.get(), system.length());
     }
 
     static String systemPrompt(List<String> labels, List<String[]> train) {
@@ -134,35 +105,6 @@ public class NarrowLoad {
             }
         }
         return b.toString();
-    }
-
-    static double pct(List<Long> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return Double.NaN;
-        }
-        int i = (int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1);
-        return sorted.get(Math.max(0, i)) / 1e6;
-    }
-
-    static String q(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
     }
 
     /** The strings of a flat JSON array. */

@@ -20,25 +20,17 @@ TENANTS=6
 MAXTOK=16
 BASE_PORT="${BASE_PORT:-18190}"
 mkdir -p "$OUT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
+source "$ROOT/bench/lib.sh"
 declare -A PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-wait_health() {
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "server on port $1 did not become healthy" >&2; return 1
-}
 replica() { # i: start replica i on BASE_PORT+i
   "$ROOT/smelt" serve "$MODEL" --host 127.0.0.1 --port "$((BASE_PORT + $1))" -np 4 -c 2048 --threads "$THREADS" \
     >>"$OUT/replica-$1.log" 2>&1 &
   PIDS[r$1]=$!
 }
-stop() { kill "${PIDS[$1]}" 2>/dev/null || true; wait "${PIDS[$1]}" 2>/dev/null || true; unset "PIDS[$1]"; }
+stop() { stop_pid "${PIDS[$1]}"; unset "PIDS[$1]"; }
 router() { # affinity_chars replica-indices...
   local aff="$1"; shift
   local urls=""

@@ -11,19 +11,9 @@ REQ="${2:-8}"
 THREADS="${3:-$(nproc)}"
 PORT="${PORT:-18080}"
 mkdir -p "$OUT"
-"$ROOT/bench/qwen3-tokenizer.sh" "$OUT/qwen3-tok"
-f="$OUT/qwen2.5-0.5b-Q4_0-qwen3vocab.gguf"
-[ -f "$f" ] || "$ROOT/smelt" model random --shape qwen2.5-0.5b --type Q4_0 --tokenizer "$OUT/qwen3-tok" -o "$f"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
-
-wait_health() {
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "server on port $1 did not become healthy" >&2; return 1
-}
+source "$ROOT/bench/lib.sh"
+make_qwen_model
+f="$MODEL_FILE"
 
 run_load() { # name port model
   # warm-up (loads the model, JIT), then the measured rounds
@@ -35,18 +25,12 @@ run_load() { # name port model
   done | tee -a "$OUT/serve-load.jsonl"
 }
 
-"$ROOT/smelt" serve "$f" --host 127.0.0.1 --port "$PORT" -np 8 -c 512 --threads "$THREADS" >"$OUT/smelt-serve.log" 2>&1 &
-SMELT_PID=$!
-trap 'kill $SMELT_PID 2>/dev/null || true' EXIT
-wait_health "$PORT"
+start_server "$OUT/smelt-serve.log" "$PORT" "$ROOT/smelt" serve "$f" --host 127.0.0.1 --port "$PORT" -np 8 -c 512 --threads "$THREADS"
 run_load smelt "$PORT" default
-kill "$SMELT_PID"; wait "$SMELT_PID" 2>/dev/null || true
+stop_pid "$SERVER_PID"
 
 if [ -n "${LLAMA_SERVER:-}" ]; then
-  "$LLAMA_SERVER" -m "$f" --host 127.0.0.1 --port "$((PORT + 1))" -np 8 -c 4096 -t "$THREADS" >"$OUT/llama-server.log" 2>&1 &
-  LLAMA_PID=$!
-  trap 'kill $LLAMA_PID 2>/dev/null || true' EXIT
-  wait_health "$((PORT + 1))"
+  start_server "$OUT/llama-server.log" "$((PORT + 1))" "$LLAMA_SERVER" -m "$f" --host 127.0.0.1 --port "$((PORT + 1))" -np 8 -c 4096 -t "$THREADS"
   run_load llama-server "$((PORT + 1))" default
-  kill "$LLAMA_PID"; wait "$LLAMA_PID" 2>/dev/null || true
+  stop_pid "$SERVER_PID"
 fi

@@ -17,19 +17,9 @@ CLIENTS=8
 DATA="${BANKING77:-$ROOT/../shared/data/banking77}"
 [ -f "$DATA/test.csv" ] || DATA=/work/shared/data/banking77
 mkdir -p "$OUT"
-"$ROOT/bench/qwen3-tokenizer.sh" "$OUT/qwen3-tok"
-f="$OUT/qwen2.5-0.5b-Q4_0-qwen3vocab.gguf"
-[ -f "$f" ] || "$ROOT/smelt" model random --shape qwen2.5-0.5b --type Q4_0 --tokenizer "$OUT/qwen3-tok" -o "$f"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
-
-wait_health() {
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "server on port $1 did not become healthy" >&2; return 1
-}
+source "$ROOT/bench/lib.sh"
+make_qwen_model
+f="$MODEL_FILE"
 
 run_load() { # name port kind
   # warm-up: loads the model, JIT, and puts the shared system prompt in a cache, as a long-running server has it
@@ -41,23 +31,17 @@ run_load() { # name port kind
 
 serve_smelt() { # name extra-flags...
   local name="$1"; shift
-  "$ROOT/smelt" serve "$f" --host 127.0.0.1 --port "$PORT" -np "$CLIENTS" -c 1024 --threads "$THREADS" "$@" >"$OUT/smelt-$name.log" 2>&1 &
-  SMELT_PID=$!
-  trap 'kill $SMELT_PID 2>/dev/null || true' EXIT
-  wait_health "$PORT"
+  start_server "$OUT/smelt-$name.log" "$PORT" "$ROOT/smelt" serve "$f" --host 127.0.0.1 --port "$PORT" -np "$CLIENTS" -c 1024 --threads "$THREADS" "$@"
   run_load "$name" "$PORT" smelt | tee -a "$OUT/serve-narrow.jsonl"
   curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^smelt_(jump_forward|prompt_tokens|generated|draft)' >"$OUT/smelt-$name.metrics" || true
-  kill "$SMELT_PID"; wait "$SMELT_PID" 2>/dev/null || true
+  stop_pid "$SERVER_PID"
 }
 
 serve_smelt smelt
 serve_smelt smelt-no-jump --no-jump-forward
 
 if [ -n "${LLAMA_SERVER:-}" ]; then
-  "$LLAMA_SERVER" -m "$f" --host 127.0.0.1 --port "$((PORT + 1))" -np "$CLIENTS" -c $((CLIENTS * 1024)) -t "$THREADS" >"$OUT/llama-server.log" 2>&1 &
-  LLAMA_PID=$!
-  trap 'kill $LLAMA_PID 2>/dev/null || true' EXIT
-  wait_health "$((PORT + 1))"
+  start_server "$OUT/llama-server.log" "$((PORT + 1))" "$LLAMA_SERVER" -m "$f" --host 127.0.0.1 --port "$((PORT + 1))" -np "$CLIENTS" -c $((CLIENTS * 1024)) -t "$THREADS"
   run_load llama-server "$((PORT + 1))" llama | tee -a "$OUT/serve-narrow.jsonl"
-  kill "$LLAMA_PID"; wait "$LLAMA_PID" 2>/dev/null || true
+  stop_pid "$SERVER_PID"
 fi

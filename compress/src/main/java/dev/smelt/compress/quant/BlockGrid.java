@@ -12,11 +12,19 @@ import dev.smelt.tensor.GgmlType;
  *
  * <p>Layouts are those documented on each quantizer class. Thread-safety: stateless.
  */
-public abstract class BlockGrid {
-    private final GgmlType type;
+public final class BlockGrid {
+    /** How one type rounds element {@code i} of the block at {@code y[yb..]}: the contract of {@link #round}. */
+    @FunctionalInterface
+    private interface Rounding {
+        float round(byte[] y, int yb, int i, float v);
+    }
 
-    private BlockGrid(GgmlType type) {
+    private final GgmlType type;
+    private final Rounding rounding;
+
+    private BlockGrid(GgmlType type, Rounding rounding) {
         this.type = type;
+        this.rounding = rounding;
     }
 
     /** The ggml type whose blocks this edits. */
@@ -49,23 +57,25 @@ public abstract class BlockGrid {
      *
      * @return that value, as ggml's dequantization computes it
      */
-    public abstract float round(byte[] y, int yb, int i, float v);
+    public float round(byte[] y, int yb, int i, float v) {
+        return rounding.round(y, yb, i, v);
+    }
 
     /** The grid for {@code type}, or null when the type has none (F16, BF16, F32, ...). */
     public static BlockGrid forType(GgmlType type) {
         return switch (type) {
-            case Q8_0 -> new Q8_0();
-            case Q4_0 -> new Q4_0();
-            case Q4_1 -> new Q4_1();
-            case Q5_0 -> new Q5_0();
-            case Q5_1 -> new Q5_1();
-            case Q2_K -> new Q2_K();
-            case Q3_K -> new Q3_K();
-            case Q4_K -> new Q4_K();
-            case Q5_K -> new Q5_K();
-            case Q6_K -> new Q6_K();
-            case IQ4_NL -> new IQ4_NL();
-            case IQ4_XS -> new IQ4_XS();
+            case Q8_0 -> new BlockGrid(type, BlockGrid::roundQ8_0);
+            case Q4_0 -> new BlockGrid(type, BlockGrid::roundQ4_0);
+            case Q4_1 -> new BlockGrid(type, BlockGrid::roundQ4_1);
+            case Q5_0 -> new BlockGrid(type, BlockGrid::roundQ5_0);
+            case Q5_1 -> new BlockGrid(type, BlockGrid::roundQ5_1);
+            case Q2_K -> new BlockGrid(type, BlockGrid::roundQ2_K);
+            case Q3_K -> new BlockGrid(type, BlockGrid::roundQ3_K);
+            case Q4_K -> new BlockGrid(type, BlockGrid::roundQ4_K);
+            case Q5_K -> new BlockGrid(type, BlockGrid::roundQ5_K);
+            case Q6_K -> new BlockGrid(type, BlockGrid::roundQ6_K);
+            case IQ4_NL -> new BlockGrid(type, BlockGrid::roundIQ4_NL);
+            case IQ4_XS -> new BlockGrid(type, BlockGrid::roundIQ4_XS);
             default -> null;
         };
     }
@@ -107,78 +117,43 @@ public abstract class BlockGrid {
         return best;
     }
 
-    private static final class Q8_0 extends BlockGrid {
-        Q8_0() {
-            super(GgmlType.Q8_0);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            int q = level(v, d, 0, -127, 127);
-            y[yb + 2 + i] = (byte) q;
-            return d * q;
-        }
+    private static float roundQ8_0(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        int q = level(v, d, 0, -127, 127);
+        y[yb + 2 + i] = (byte) q;
+        return d * q;
     }
 
-    private static final class Q4_0 extends BlockGrid {
-        Q4_0() {
-            super(GgmlType.Q4_0);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            int q = level(v, d, -8 * d, 0, 15);
-            nibble32(y, yb + 2, i, q);
-            return (q - 8) * d;
-        }
+    private static float roundQ4_0(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        int q = level(v, d, -8 * d, 0, 15);
+        nibble32(y, yb + 2, i, q);
+        return (q - 8) * d;
     }
 
-    private static final class Q4_1 extends BlockGrid {
-        Q4_1() {
-            super(GgmlType.Q4_1);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            float m = h(y, yb + 2);
-            int q = level(v, d, m, 0, 15);
-            nibble32(y, yb + 4, i, q);
-            return q * d + m;
-        }
+    private static float roundQ4_1(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        float m = h(y, yb + 2);
+        int q = level(v, d, m, 0, 15);
+        nibble32(y, yb + 4, i, q);
+        return q * d + m;
     }
 
-    private static final class Q5_0 extends BlockGrid {
-        Q5_0() {
-            super(GgmlType.Q5_0);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            int q = level(v, d, -16 * d, 0, 31);
-            nibble32(y, yb + 6, i, q & 15);
-            bit(y, yb + 2 + i / 8, i % 8, (q & 16) != 0);
-            return (q - 16) * d;
-        }
+    private static float roundQ5_0(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        int q = level(v, d, -16 * d, 0, 31);
+        nibble32(y, yb + 6, i, q & 15);
+        bit(y, yb + 2 + i / 8, i % 8, (q & 16) != 0);
+        return (q - 16) * d;
     }
 
-    private static final class Q5_1 extends BlockGrid {
-        Q5_1() {
-            super(GgmlType.Q5_1);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            float m = h(y, yb + 2);
-            int q = level(v, d, m, 0, 31);
-            nibble32(y, yb + 8, i, q & 15);
-            bit(y, yb + 4 + i / 8, i % 8, (q & 16) != 0);
-            return q * d + m;
-        }
+    private static float roundQ5_1(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        float m = h(y, yb + 2);
+        int q = level(v, d, m, 0, 31);
+        nibble32(y, yb + 8, i, q & 15);
+        bit(y, yb + 4 + i / 8, i % 8, (q & 16) != 0);
+        return q * d + m;
     }
 
     /** The 2-bit field of element i in the Q2_K/Q3_K qs layout starting at {@code qs}. */
@@ -189,54 +164,33 @@ public abstract class BlockGrid {
         y[o] = (byte) ((y[o] & ~(3 << shift)) | (q << shift));
     }
 
-    private static final class Q2_K extends BlockGrid {
-        Q2_K() {
-            super(GgmlType.Q2_K);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            int sc = y[yb + i / 16] & 0xFF;
-            float dl = h(y, yb + 80) * (sc & 0xF);
-            float ml = h(y, yb + 82) * (sc >> 4);
-            int q = level(v, dl, -ml, 0, 3);
-            put2(y, yb + 16, i, q);
-            return dl * q - ml;
-        }
+    private static float roundQ2_K(byte[] y, int yb, int i, float v) {
+        int sc = y[yb + i / 16] & 0xFF;
+        float dl = h(y, yb + 80) * (sc & 0xF);
+        float ml = h(y, yb + 82) * (sc >> 4);
+        int q = level(v, dl, -ml, 0, 3);
+        put2(y, yb + 16, i, q);
+        return dl * q - ml;
     }
 
-    private static final class Q3_K extends BlockGrid {
-        Q3_K() {
-            super(GgmlType.Q3_K);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            int j = i / 16;
-            int low = j < 8 ? y[yb + 96 + j] & 0xF : (y[yb + 96 + j - 8] & 0xFF) >> 4;
-            int sc = (low | (((y[yb + 96 + 8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3) << 4) - 32;
-            float dl = h(y, yb + 108) * sc;
-            int q = level(v, dl, -4 * dl, 0, 7);
-            put2(y, yb + 32, i, q & 3);
-            bit(y, yb + i % 32, i / 32, q >= 4);
-            return dl * (q - 4);
-        }
+    private static float roundQ3_K(byte[] y, int yb, int i, float v) {
+        int j = i / 16;
+        int low = j < 8 ? y[yb + 96 + j] & 0xF : (y[yb + 96 + j - 8] & 0xFF) >> 4;
+        int sc = (low | (((y[yb + 96 + 8 + j % 4] & 0xFF) >> (2 * (j / 4))) & 3) << 4) - 32;
+        float dl = h(y, yb + 108) * sc;
+        int q = level(v, dl, -4 * dl, 0, 7);
+        put2(y, yb + 32, i, q & 3);
+        bit(y, yb + i % 32, i / 32, q >= 4);
+        return dl * (q - 4);
     }
 
-    private static final class Q4_K extends BlockGrid {
-        Q4_K() {
-            super(GgmlType.Q4_K);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            int g = i / 32;
-            float dl = h(y, yb) * KScaleMin.scale(y, yb + 4, g);
-            float ml = h(y, yb + 2) * KScaleMin.min(y, yb + 4, g);
-            int q = level(v, dl, -ml, 0, 15);
-            putNibble64(y, yb + 16, i, q);
-            return dl * q - ml;
-        }
+    private static float roundQ4_K(byte[] y, int yb, int i, float v) {
+        int g = i / 32;
+        float dl = h(y, yb) * KScaleMin.scale(y, yb + 4, g);
+        float ml = h(y, yb + 2) * KScaleMin.min(y, yb + 4, g);
+        int q = level(v, dl, -ml, 0, 15);
+        putNibble64(y, yb + 16, i, q);
+        return dl * q - ml;
     }
 
     /** Q4_K/Q5_K low nibbles: per 64-chunk c, byte l holds element 64c + l (low) and 64c + 32 + l (high). */
@@ -246,73 +200,45 @@ public abstract class BlockGrid {
         y[o] = (byte) (r < 32 ? (y[o] & 0xF0) | q : (y[o] & 0x0F) | (q << 4));
     }
 
-    private static final class Q5_K extends BlockGrid {
-        Q5_K() {
-            super(GgmlType.Q5_K);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            int g = i / 32;
-            float dl = h(y, yb) * KScaleMin.scale(y, yb + 4, g);
-            float ml = h(y, yb + 2) * KScaleMin.min(y, yb + 4, g);
-            int q = level(v, dl, -ml, 0, 31);
-            putNibble64(y, yb + 48, i, q & 15);
-            int r = i % 64;
-            bit(y, yb + 16 + r % 32, 2 * (i / 64) + (r < 32 ? 0 : 1), (q & 16) != 0);
-            return dl * q - ml;
-        }
+    private static float roundQ5_K(byte[] y, int yb, int i, float v) {
+        int g = i / 32;
+        float dl = h(y, yb) * KScaleMin.scale(y, yb + 4, g);
+        float ml = h(y, yb + 2) * KScaleMin.min(y, yb + 4, g);
+        int q = level(v, dl, -ml, 0, 31);
+        putNibble64(y, yb + 48, i, q & 15);
+        int r = i % 64;
+        bit(y, yb + 16 + r % 32, 2 * (i / 64) + (r < 32 ? 0 : 1), (q & 16) != 0);
+        return dl * q - ml;
     }
 
-    private static final class Q6_K extends BlockGrid {
-        Q6_K() {
-            super(GgmlType.Q6_K);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float dl = h(y, yb + 208) * y[yb + 192 + i / 16];
-            int q = level(v, dl, -32 * dl, 0, 63);
-            int half = i / 128;
-            int r = i % 128;
-            int k = r / 32;
-            int l = r % 32;
-            int ql = yb + 64 * half + l + (k % 2 == 1 ? 32 : 0);
-            y[ql] = (byte) (k < 2 ? (y[ql] & 0xF0) | (q & 15) : (y[ql] & 0x0F) | ((q & 15) << 4));
-            int qh = yb + 128 + 32 * half + l;
-            y[qh] = (byte) ((y[qh] & ~(3 << 2 * k)) | ((q >> 4) << 2 * k));
-            return dl * (q - 32);
-        }
+    private static float roundQ6_K(byte[] y, int yb, int i, float v) {
+        float dl = h(y, yb + 208) * y[yb + 192 + i / 16];
+        int q = level(v, dl, -32 * dl, 0, 63);
+        int half = i / 128;
+        int r = i % 128;
+        int k = r / 32;
+        int l = r % 32;
+        int ql = yb + 64 * half + l + (k % 2 == 1 ? 32 : 0);
+        y[ql] = (byte) (k < 2 ? (y[ql] & 0xF0) | (q & 15) : (y[ql] & 0x0F) | ((q & 15) << 4));
+        int qh = yb + 128 + 32 * half + l;
+        y[qh] = (byte) ((y[qh] & ~(3 << 2 * k)) | ((q >> 4) << 2 * k));
+        return dl * (q - 32);
     }
 
-    private static final class IQ4_NL extends BlockGrid {
-        IQ4_NL() {
-            super(GgmlType.IQ4_NL);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            float d = h(y, yb);
-            int q = nearestNl(v, d);
-            nibble32(y, yb + 2, i, q);
-            return d * NonLinear4.VALUES[q];
-        }
+    private static float roundIQ4_NL(byte[] y, int yb, int i, float v) {
+        float d = h(y, yb);
+        int q = nearestNl(v, d);
+        nibble32(y, yb + 2, i, q);
+        return d * NonLinear4.VALUES[q];
     }
 
-    private static final class IQ4_XS extends BlockGrid {
-        IQ4_XS() {
-            super(GgmlType.IQ4_XS);
-        }
-
-        @Override
-        public float round(byte[] y, int yb, int i, float v) {
-            int b = i / 32;
-            int low = ((y[yb + 4 + b / 2] & 0xFF) >> (4 * (b % 2))) & 0xF;
-            int high = (((y[yb + 2] & 0xFF) | (y[yb + 3] & 0xFF) << 8) >> (2 * b)) & 3;
-            float dl = h(y, yb) * ((low | high << 4) - 32);
-            int q = nearestNl(v, dl);
-            nibble32(y, yb + 8 + 16 * b, i % 32, q);
-            return dl * NonLinear4.VALUES[q];
-        }
+    private static float roundIQ4_XS(byte[] y, int yb, int i, float v) {
+        int b = i / 32;
+        int low = ((y[yb + 4 + b / 2] & 0xFF) >> (4 * (b % 2))) & 0xF;
+        int high = (((y[yb + 2] & 0xFF) | (y[yb + 3] & 0xFF) << 8) >> (2 * b)) & 3;
+        float dl = h(y, yb) * ((low | high << 4) - 32);
+        int q = nearestNl(v, dl);
+        nibble32(y, yb + 8 + 16 * b, i % 32, q);
+        return dl * NonLinear4.VALUES[q];
     }
 }

@@ -1,5 +1,7 @@
 package dev.smelt.compress.quant;
 
+import java.util.Arrays;
+
 /**
  * ggml's {@code quantize_row_iq4_nl_impl} for the 16-entry non-linear table {@code kvalues_iq4nl},
  * shared by IQ4_NL (super-block = block = 32) and IQ4_XS (super-block 256 of eight 32-blocks with 6-bit
@@ -62,20 +64,10 @@ final class NonLinear4 {
                     weight[j] = x[o + j] * x[o + j];
                 }
             }
-            float amax = 0;
-            float max = 0;
-            for (int j = 0; j < bs; ++j) {
-                float ax = Math.abs(x[o + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[o + j];
-                }
-            }
-            if (amax < QuantMath.GROUP_MAX_EPS) {
+            float max = QuantMath.absMax(x, o, bs);
+            if (Math.abs(max) < QuantMath.GROUP_MAX_EPS) {
                 scales[ib] = 0;
-                for (int j = 0; j < bs; ++j) {
-                    L[ib * bs + j] = 0;
-                }
+                Arrays.fill(L, ib * bs, ib * bs + bs, (byte) 0);
                 continue;
             }
             float d = -max / VALUES[0];

@@ -24,24 +24,16 @@ public final class Q4_0Quantizer extends AbstractQuantizer {
             quantizeRef(x, xo, n, y, yo);
             return;
         }
-        float sumX2 = 0;
-        for (int j = 0; j < n; ++j) {
-            sumX2 += x[xo + j] * x[xo + j];
-        }
-        float sigma2 = sumX2 / n;
+        float sigma2 = Block32.sigma2(x, xo, n);
         float[] weight = new float[32];
         byte[] L = new byte[32];
         for (int ib = 0; ib < n / 32; ++ib) {
             int xb = xo + 32 * ib;
             int yb = yo + 18 * ib;
-            for (int j = 0; j < 32; ++j) {
-                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
-            }
+            Block32.weights(qw, ib, x, xb, sigma2, weight);
             float d = QuantMath.makeQxQuants(32, 8, x, xb, L, 0, 1, weight, 0);
             QuantMath.putFp16(y, yb, d);
-            for (int j = 0; j < 16; ++j) {
-                y[yb + 2 + j] = (byte) (L[j] | (L[j + 16] << 4));
-            }
+            Block32.putNibbles(L, y, yb + 2);
         }
     }
 
@@ -49,16 +41,7 @@ public final class Q4_0Quantizer extends AbstractQuantizer {
         for (int b = 0; b < n / 32; b++) {
             int xb = xo + 32 * b;
             int yb = yo + 18 * b;
-            float amax = 0.0f;
-            float max = 0.0f;
-            for (int j = 0; j < 32; j++) {
-                float v = x[xb + j];
-                if (amax < Math.abs(v)) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -8;
+            float d = QuantMath.absMax(x, xb, 32) / -8;
             float id = d != 0 ? 1.0f / d : 0.0f;
             QuantMath.putFp16(y, yb, d);
             for (int j = 0; j < 16; ++j) {

@@ -22,18 +22,8 @@ public final class Q4_1Quantizer extends AbstractQuantizer {
             for (int b = 0; b < n / 32; b++) {
                 int xb = xo + 32 * b;
                 int yb = yo + 20 * b;
-                float min = Float.MAX_VALUE;
-                float max = -Float.MAX_VALUE;
-                for (int j = 0; j < 32; j++) {
-                    float v = x[xb + j];
-                    if (v < min) {
-                        min = v;
-                    }
-                    if (v > max) {
-                        max = v;
-                    }
-                }
-                float d = (max - min) / ((1 << 4) - 1);
+                float min = Block32.min(x, xb);
+                float d = (Block32.max(x, xb) - min) / ((1 << 4) - 1);
                 float id = d != 0 ? 1.0f / d : 0.0f;
                 QuantMath.putFp16(y, yb, d);
                 QuantMath.putFp16(y, yb + 2, min);
@@ -47,26 +37,11 @@ public final class Q4_1Quantizer extends AbstractQuantizer {
             }
             return;
         }
-        float sumX2 = 0;
-        for (int j = 0; j < n; ++j) {
-            sumX2 += x[xo + j] * x[xo + j];
-        }
-        float sigma2 = sumX2 / n;
-        float[] weight = new float[32];
-        byte[] L = new byte[32];
-        float[] min = new float[1];
-        for (int ib = 0; ib < n / 32; ++ib) {
-            int xb = xo + 32 * ib;
+        Block32.importanceMinBlocks(x, xo, n, qw, 15, (ib, d, m, L) -> {
             int yb = yo + 20 * ib;
-            for (int j = 0; j < 32; ++j) {
-                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
-            }
-            float d = QuantMath.makeQkx3Quants(32, 15, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
             QuantMath.putFp16(y, yb, d);
-            QuantMath.putFp16(y, yb + 2, -min[0]);
-            for (int j = 0; j < 16; ++j) {
-                y[yb + 4 + j] = (byte) (L[j] | (L[j + 16] << 4));
-            }
-        }
+            QuantMath.putFp16(y, yb + 2, m);
+            Block32.putNibbles(L, y, yb + 4);
+        });
     }
 }

@@ -22,16 +22,7 @@ public final class Q5_0Quantizer extends AbstractQuantizer {
             int[] q = new int[32];
             for (int b = 0; b < n / 32; b++) {
                 int xb = xo + 32 * b;
-                float amax = 0.0f;
-                float max = 0.0f;
-                for (int j = 0; j < 32; j++) {
-                    float v = x[xb + j];
-                    if (amax < Math.abs(v)) {
-                        amax = Math.abs(v);
-                        max = v;
-                    }
-                }
-                float d = max / -16;
+                float d = QuantMath.absMax(x, xb, 32) / -16;
                 float id = d != 0 ? 1.0f / d : 0.0f;
                 for (int j = 0; j < 32; ++j) {
                     q[j] = Math.min(31, (byte) (int) (x[xb + j] * id + 16.5f));
@@ -40,19 +31,13 @@ public final class Q5_0Quantizer extends AbstractQuantizer {
             }
             return;
         }
-        float sumX2 = 0;
-        for (int j = 0; j < n; ++j) {
-            sumX2 += x[xo + j] * x[xo + j];
-        }
-        float sigma2 = sumX2 / n;
+        float sigma2 = Block32.sigma2(x, xo, n);
         float[] weight = new float[32];
         byte[] L = new byte[32];
         int[] q = new int[32];
         for (int ib = 0; ib < n / 32; ++ib) {
             int xb = xo + 32 * ib;
-            for (int j = 0; j < 32; ++j) {
-                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
-            }
+            Block32.weights(qw, ib, x, xb, sigma2, weight);
             float d = QuantMath.makeQxQuants(32, 16, x, xb, L, 0, 1, weight, 0);
             for (int j = 0; j < 32; ++j) {
                 q[j] = L[j] & 0xFF;
@@ -64,14 +49,6 @@ public final class Q5_0Quantizer extends AbstractQuantizer {
     /** Writes one block from its scale and 5-bit levels q[0..32). */
     private static void pack(float d, int[] q, byte[] y, int yb) {
         QuantMath.putFp16(y, yb, d);
-        int qh = 0;
-        for (int j = 0; j < 16; ++j) {
-            int xi0 = q[j] & 0xFF;
-            int xi1 = q[j + 16] & 0xFF;
-            y[yb + 6 + j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-            qh |= ((xi0 & 0x10) >>> 4) << j;
-            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
-        }
-        QuantMath.putInt(y, yb + 2, qh);
+        Block32.put5(q, y, yb + 2, yb + 6);
     }
 }

@@ -22,18 +22,8 @@ public final class Q5_1Quantizer extends AbstractQuantizer {
         if (qw == null) {
             for (int b = 0; b < n / 32; b++) {
                 int xb = xo + 32 * b;
-                float min = Float.MAX_VALUE;
-                float max = -Float.MAX_VALUE;
-                for (int j = 0; j < 32; j++) {
-                    float v = x[xb + j];
-                    if (v < min) {
-                        min = v;
-                    }
-                    if (v > max) {
-                        max = v;
-                    }
-                }
-                float d = (max - min) / ((1 << 5) - 1);
+                float min = Block32.min(x, xb);
+                float d = (Block32.max(x, xb) - min) / ((1 << 5) - 1);
                 float id = d != 0 ? 1.0f / d : 0.0f;
                 for (int j = 0; j < 32; ++j) {
                     // C: (uint8_t)(x0 + 0.5f), no clamp
@@ -43,38 +33,18 @@ public final class Q5_1Quantizer extends AbstractQuantizer {
             }
             return;
         }
-        float sumX2 = 0;
-        for (int j = 0; j < n; ++j) {
-            sumX2 += x[xo + j] * x[xo + j];
-        }
-        float sigma2 = sumX2 / n;
-        float[] weight = new float[32];
-        byte[] L = new byte[32];
-        float[] min = new float[1];
-        for (int ib = 0; ib < n / 32; ++ib) {
-            int xb = xo + 32 * ib;
-            for (int j = 0; j < 32; ++j) {
-                weight[j] = qw[32 * ib + j] * (float) Math.sqrt(sigma2 + x[xb + j] * x[xb + j]);
-            }
-            float d = QuantMath.makeQkx3Quants(32, 31, x, xb, weight, 0, L, 0, min, 0, -0.9f, 0.05f, 36, false);
+        Block32.importanceMinBlocks(x, xo, n, qw, 31, (ib, d, m, L) -> {
             for (int j = 0; j < 32; ++j) {
                 q[j] = L[j] & 0xFF;
             }
-            pack(d, -min[0], q, y, yo + 24 * ib);
-        }
+            pack(d, m, q, y, yo + 24 * ib);
+        });
     }
 
+    /** Writes one block from its scale, min and 5-bit levels q[0..32). */
     private static void pack(float d, float m, int[] q, byte[] y, int yb) {
         QuantMath.putFp16(y, yb, d);
         QuantMath.putFp16(y, yb + 2, m);
-        int qh = 0;
-        for (int j = 0; j < 16; ++j) {
-            int xi0 = q[j];
-            int xi1 = q[j + 16];
-            y[yb + 8 + j] = (byte) ((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-            qh |= ((xi0 & 0x10) >>> 4) << j;
-            qh |= ((xi1 & 0x10) >>> 4) << (j + 16);
-        }
-        QuantMath.putInt(y, yb + 4, qh);
+        Block32.put5(q, y, yb + 4, yb + 8);
     }
 }

@@ -1,5 +1,7 @@
 package dev.smelt.compress.quant;
 
+import java.util.Arrays;
+
 /**
  * The scalar search helpers shared by ggml's quantizers ({@code ggml-quants.c}), reproduced operation
  * for operation in single-precision float so that the chosen levels, and therefore the output bytes,
@@ -66,26 +68,15 @@ final class QuantMath {
      * @return the block scale d (x ≈ d·(L − nmax))
      */
     static float makeQxQuants(int n, int nmax, float[] x, int xo, byte[] L, int lo, int rmseType, float[] qw, int qo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; ++i) {
-                L[lo + i] = 0;
-            }
+        float max = absMax(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
+            Arrays.fill(L, lo, lo + n, (byte) 0);
             return 0.f;
         }
         float iscale = -nmax / max;
         if (rmseType == 0) {
             for (int i = 0; i < n; ++i) {
-                int l = nearestInt(iscale * x[xo + i]);
-                L[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, l)));
+                L[lo + i] = (byte) (nmax + symLevel(iscale * x[xo + i], nmax));
             }
             return 1 / iscale;
         }
@@ -98,8 +89,7 @@ final class QuantMath {
         float suml2 = 0;
         for (int i = 0; i < n; ++i) {
             float xi = x[xo + i];
-            int l = nearestInt(iscale * xi);
-            l = Math.max(-nmax, Math.min(nmax - 1, l));
+            int l = symLevel(iscale * xi, nmax);
             L[lo + i] = (byte) (l + nmax);
             float w = weight(qw, qo + i, xi, rmseType);
             sumlx += w * xi * l;
@@ -119,22 +109,39 @@ final class QuantMath {
             suml2 = 0;
             for (int i = 0; i < n; ++i) {
                 float xi = x[xo + i];
-                int l = nearestInt(iscale * xi);
-                l = Math.max(-nmax, Math.min(nmax - 1, l));
+                int l = symLevel(iscale * xi, nmax);
                 float w = weight(qw, qo + i, xi, rmseType);
                 sumlx += w * xi * l;
                 suml2 += w * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; ++i) {
-                    int l = nearestInt(iscale * x[xo + i]);
-                    L[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, l)));
+                    L[lo + i] = (byte) (nmax + symLevel(iscale * x[xo + i], nmax));
                 }
                 scale = sumlx / suml2;
                 best = scale * sumlx;
             }
         }
         return scale;
+    }
+
+    /** The value of largest magnitude in x[xo..xo+n), sign kept: the first such value on ties, 0 when all are 0. */
+    static float absMax(float[] x, int xo, int n) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; ++i) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        return max;
+    }
+
+    /** The symmetric level of {@code v}: nearest integer clamped to [-nmax, nmax - 1]. */
+    static int symLevel(float v, int nmax) {
+        return Math.max(-nmax, Math.min(nmax - 1, nearestInt(v)));
     }
 
     private static float weight(float[] qw, int idx, float x, int rmseType) {
@@ -154,19 +161,9 @@ final class QuantMath {
      * coordinate-descent refinement (up to 5 passes) weighted by x².
      */
     static float makeQ3Quants(int n, int nmax, float[] x, int xo, byte[] L, int lo, boolean doRmse) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; ++i) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; ++i) {
-                L[lo + i] = 0;
-            }
+        float max = absMax(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
+            Arrays.fill(L, lo, lo + n, (byte) 0);
             return 0.f;
         }
         float iscale = -nmax / max;
@@ -175,8 +172,7 @@ final class QuantMath {
             float suml2 = 0;
             for (int i = 0; i < n; ++i) {
                 float xi = x[xo + i];
-                int l = nearestInt(iscale * xi);
-                l = Math.max(-nmax, Math.min(nmax - 1, l));
+                int l = symLevel(iscale * xi, nmax);
                 L[lo + i] = (byte) l;
                 float w = xi * xi;
                 sumlx += w * xi * l;
@@ -191,8 +187,7 @@ final class QuantMath {
                     float slx = sumlx - w * xi * li;
                     if (slx > 0) {
                         float sl2 = suml2 - w * li * li;
-                        int newL = nearestInt(xi * sl2 / slx);
-                        newL = Math.max(-nmax, Math.min(nmax - 1, newL));
+                        int newL = symLevel(xi * sl2 / slx, nmax);
                         if (newL != li) {
                             slx += w * xi * newL;
                             sl2 += w * newL * newL;
@@ -215,8 +210,7 @@ final class QuantMath {
             return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
         }
         for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * x[xo + i]);
-            l = Math.max(-nmax, Math.min(nmax - 1, l));
+            int l = symLevel(iscale * x[xo + i], nmax);
             L[lo + i] = (byte) (l + nmax);
         }
         return 1 / iscale;
@@ -233,90 +227,7 @@ final class QuantMath {
      */
     static float makeQkx2Quants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo,
             float[] theMin, int mo, float rmin, float rdelta, int nstep, boolean useMad) {
-        float min = x[xo];
-        float max = x[xo];
-        float sumW = weights[wo];
-        float sumX = sumW * x[xo];
-        for (int i = 1; i < n; ++i) {
-            float xi = x[xo + i];
-            if (xi < min) {
-                min = xi;
-            }
-            if (xi > max) {
-                max = xi;
-            }
-            float w = weights[wo + i];
-            sumW += w;
-            sumX += w * xi;
-        }
-        if (min > 0) {
-            min = 0;
-        }
-        if (max == min) {
-            for (int i = 0; i < n; ++i) {
-                L[lo + i] = 0;
-            }
-            theMin[mo] = -min;
-            return 0.f;
-        }
-        float iscale = nmax / (max - min);
-        float scale = 1 / iscale;
-        float bestError = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * (x[xo + i] - min));
-            l = Math.max(0, Math.min(nmax, l));
-            L[lo + i] = (byte) l;
-            float diff = scale * l + min - x[xo + i];
-            diff = useMad ? Math.abs(diff) : diff * diff;
-            bestError += weights[wo + i] * diff;
-        }
-        if (nstep < 1) {
-            theMin[mo] = -min;
-            return scale;
-        }
-        final float nmaxF = nmax;
-        float[] lf = new float[n]; // the trial levels as floats: exact small integers, saves conversions
-        for (int is = 0; is <= nstep; ++is) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
-            float sumL = 0;
-            float sumL2 = 0;
-            float sumXl = 0;
-            for (int i = 0; i < n; ++i) {
-                float xi = x[xo + i];
-                // levels kept as floats (exact small integers) so the sums below need no int→float conversion
-                float l = Math.max(0f, Math.min(nmaxF, (float) nearestInt(iscale * (xi - min))));
-                lf[i] = l;
-                float w = weights[wo + i];
-                sumL += w * l;
-                sumL2 += w * l * l;
-                sumXl += w * l * xi;
-            }
-            float D = sumW * sumL2 - sumL * sumL;
-            if (D > 0) {
-                float thisScale = (sumW * sumXl - sumX * sumL) / D;
-                float thisMin = (sumL2 * sumX - sumL * sumXl) / D;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXl / sumL2;
-                }
-                float curError = 0;
-                for (int i = 0; i < n; ++i) {
-                    float diff = thisScale * lf[i] + thisMin - x[xo + i];
-                    diff = useMad ? Math.abs(diff) : diff * diff;
-                    curError += weights[wo + i] * diff;
-                }
-                if (curError < bestError) {
-                    for (int i = 0; i < n; ++i) {
-                        L[lo + i] = (byte) lf[i];
-                    }
-                    bestError = curError;
-                    scale = thisScale;
-                    min = thisMin;
-                }
-            }
-        }
-        theMin[mo] = -min;
-        return scale;
+        return makeQkxQuants(n, nmax, x, xo, weights, wo, L, lo, theMin, mo, rmin, rdelta, nstep, useMad, false);
     }
 
     /**
@@ -326,6 +237,17 @@ final class QuantMath {
      */
     static float makeQkx3Quants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo,
             float[] theMin, int mo, float rmin, float rdelta, int nstep, boolean useMad) {
+        return makeQkxQuants(n, nmax, x, xo, weights, wo, L, lo, theMin, mo, rmin, rdelta, nstep, useMad, true);
+    }
+
+    /**
+     * The search both {@code make_qkx2_quants} and {@code make_qkx3_quants} run; they differ only in how a
+     * trial level is rounded: {@code clampFirst} (qkx3) clamps the scaled value to (0, nmax] before rounding,
+     * otherwise (qkx2) the rounded value is clamped to [0, nmax]. (qkx3's {@code max <= min} guard is qkx2's
+     * {@code max == min}: max < min cannot happen.) Null {@code weights} weigh by x².
+     */
+    private static float makeQkxQuants(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] L, int lo,
+            float[] theMin, int mo, float rmin, float rdelta, int nstep, boolean useMad, boolean clampFirst) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights != null ? weights[wo] : x[xo] * x[xo];
@@ -346,9 +268,7 @@ final class QuantMath {
             min = 0;
         }
         if (max <= min) {
-            for (int i = 0; i < n; ++i) {
-                L[lo + i] = 0;
-            }
+            Arrays.fill(L, lo, lo + n, (byte) 0);
             theMin[mo] = -min;
             return 0.f;
         }
@@ -379,8 +299,10 @@ final class QuantMath {
             for (int i = 0; i < n; ++i) {
                 float xi = x[xo + i];
                 float v = iscale * (xi - min);
-                // clamping before rounding keeps an extreme trial scale (inf, NaN → 0) in range, as in C
-                float l = v > 0 ? (float) nearestInt(Math.min(v, nmaxF)) : 0f;
+                // levels kept as floats (exact small integers) so the sums below need no int→float conversion;
+                // clamping before rounding keeps an extreme trial scale (inf, NaN → 0) in range, as in qkx3's C
+                float l = clampFirst ? (v > 0 ? (float) nearestInt(Math.min(v, nmaxF)) : 0f)
+                        : Math.max(0f, Math.min(nmaxF, (float) nearestInt(v)));
                 lf[i] = l;
                 float w = weights != null ? weights[wo + i] : xi * xi;
                 sumL += w * l;

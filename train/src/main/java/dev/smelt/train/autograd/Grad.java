@@ -604,11 +604,8 @@ public final class Grad {
         float[] probs = new float[m * vocab]; // softmax rows, kept for backward (saves recomputing every exp)
         System.arraycopy(logits.data, 0, probs, 0, m * vocab);
         tape.pool().parallelFor(m, i -> nll[i] = softmaxNll(probs, i * vocab, vocab, targets[i]));
-        double sum = 0;
-        for (double v : nll) {
-            sum += v;
-        }
-        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        double sum = sum(nll);
+        Tensor yt = lossTensor(sum, normalizer);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || !logits.requiresGrad) {
@@ -676,11 +673,8 @@ public final class Grad {
                 System.arraycopy(dxs, 0, dx, r0 * dim, rows * dim);
             }
         }
-        double sum = 0;
-        for (double v : nll) {
-            sum += v;
-        }
-        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        double sum = sum(nll);
+        Tensor yt = lossTensor(sum, normalizer);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || dx == null) {
@@ -790,11 +784,8 @@ public final class Grad {
             double kl = topKl(logits.data, o, teacher, a, b, temperature, p, q);
             rowLoss[i] = (1 - alpha) * nll + alpha * (double) temperature * temperature * kl;
         });
-        double sum = 0;
-        for (double v : rowLoss) {
-            sum += v;
-        }
-        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        double sum = sum(rowLoss);
+        Tensor yt = lossTensor(sum, normalizer);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || !logits.requiresGrad) {
@@ -1238,7 +1229,7 @@ public final class Grad {
             double e = cos[p] - target[p];
             sum += e * e;
         }
-        Tensor yt = new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+        Tensor yt = lossTensor(sum, normalizer);
         tape.push(() -> {
             float[] dy = yt.gradOrNull();
             if (dy == null || !x.requiresGrad) {
@@ -1265,6 +1256,20 @@ public final class Grad {
 
     /** Smallest norm {@link #cosineMse} divides by (a pooled BERT vector's norm is of order 1–10). */
     static final double COS_NORM_FLOOR = 1e-12;
+
+    /** The [1, 1] loss tensor sum / normalizer, as a float, that every loss here returns. */
+    private static Tensor lossTensor(double sum, double normalizer) {
+        return new Tensor(new float[] {(float) (sum / normalizer)}, 1, 1, true);
+    }
+
+    /** Σ v, added in index order. */
+    private static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s;
+    }
 
     /** A loss tensor [1, 1] with its exact double sum over {@code tokens} scored tokens. */
     public record Loss(Tensor tensor, double sum, int tokens) {
