@@ -42,7 +42,7 @@ class ClassifyCommandsTest {
     }
 
     @Test
-    void autoPicksSetfitFewShotTheHeadAt20To40AndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
+    void autoPicksSetfitFewShotTheHeadAt15To40AndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
         dev.smelt.model.classify.LabeledTexts few = dev.smelt.model.classify.LabeledTexts.read(csv(dir), "text", "category");
         assertThat(ClassifyCommands.Train.autoMethod(few, dev.smelt.model.classify.Abstention.none())).isEqualTo("setfit"); // 4 per class
         java.util.List<String> texts = new java.util.ArrayList<>();
