@@ -42,7 +42,7 @@ class ClassifyCommandsTest {
     }
 
     @Test
-    void autoPicksSetfitFewShotAndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
+    void autoPicksSetfitFewShotTheHeadAt15To40AndFullFineTuningWithMoreData(@TempDir Path dir) throws Exception {
         dev.smelt.model.classify.LabeledTexts few = dev.smelt.model.classify.LabeledTexts.read(csv(dir), "text", "category");
         assertThat(ClassifyCommands.Train.autoMethod(few, dev.smelt.model.classify.Abstention.none())).isEqualTo("setfit"); // 4 per class
         java.util.List<String> texts = new java.util.ArrayList<>();
@@ -57,7 +57,11 @@ class ClassifyCommandsTest {
         labels.replaceAll(l -> l.equals("b") ? "oos" : l);
         labels.set(1, "b");
         assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
-                dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("setfit");
+                dev.smelt.model.classify.Abstention.oosLabel("oos"))).isEqualTo("head"); // 41 in scope over 2 labels: 20.5
+        labels.set(3, "b");
+        labels.replaceAll(l -> l.equals("oos") ? "c" : l); // 80 over 3 labels: 26.7 per class
+        assertThat(ClassifyCommands.Train.autoMethod(new dev.smelt.model.classify.LabeledTexts(texts, labels),
+                dev.smelt.model.classify.Abstention.none())).isEqualTo("head");
     }
 
     /**
