@@ -21,7 +21,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code smelt eval}: run a task's labelled examples against targets; metrics, JSON result, HTML report. */
-@Command(name = "eval", description = "Evaluate targets (GGUF model, OpenAI-compatible URL, replay:FILE, router.yaml) on a task.")
+@Command(name = "eval", description = "Evaluate targets (GGUF model, OpenAI-compatible URL, classifier:DIR, replay:FILE, router.yaml) on a task.")
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, description = "Task spec (YAML/JSON): prompt, labels or schema, metric.")
     Path task;
@@ -29,7 +29,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Labelled examples (.jsonl/.csv with the task's input and label fields).")
     Path data;
 
-    @Option(names = "--target", required = true, description = "[NAME=]MODEL.gguf | URL | replay:FILE | ROUTER.yaml (repeatable).")
+    @Option(names = "--target", required = true, description = "[NAME=]MODEL.gguf | URL | classifier:DIR (from classify-train) | replay:FILE | ROUTER.yaml (repeatable).")
     List<String> targets;
 
     @Option(names = "--out", description = "Folder for result.json, report.html and predictions-TARGET.jsonl.")

@@ -93,7 +93,7 @@ final class Playbook {
 
     /**
      * A {@code --target} of smelt eval: {@code [NAME=]SPEC} where SPEC is an http(s) URL (OpenAI-compatible
-     * endpoint), {@code replay:FILE} (the replay stand-in), a router file (.yaml/.yml/.json), or a GGUF
+     * endpoint), {@code classifier:DIR} (a classify-train folder), {@code replay:FILE} (the replay stand-in), a router file (.yaml/.yml/.json), or a GGUF
      * model (path or hf:).
      */
     static Target target(String arg, TaskSpec task, TeacherOptions teacher, ModelOptions model, Path cacheDir) throws Exception {

@@ -13,7 +13,7 @@ final class SparkCommands {
     private SparkCommands() {
     }
 
-    @Command(name = "spark", description = "Batch jobs on Apache Spark 4.2: classify or embed a whole table (Parquet, JSONL, CSV) "
+    @Command(name = "spark", description = "Batch jobs on Apache Spark 4.2: classify, embed, generate, evaluate or distill a whole table (Parquet, JSONL, CSV) "
             + "on the embedded local[*] master, a local-cluster or a real cluster.",
             subcommands = {Classify.class, Embed.class, Generate.class, Eval.class, Distill.class})
     static final class Root implements Callable<Integer> {
