@@ -78,14 +78,17 @@ class SparkCommandTest {
 
         // bad inputs: one line naming what is wrong, exit 1, no stack trace, no output written
         Path none = dir.resolve("none.jsonl");
+        Path holes = dir.resolve("holes.jsonl");
+        Files.writeString(holes, "{\"body\":\"hello\"}\n{\"ticket\":\"x\"}\n");
         String[][] bad = {
             {"--input", in.toString(), "--text-column", "text", "--output", none.toString()}, // column missing
             {"--input", dir.resolve("missing.csv").toString(), "--output", none.toString()},
             {"--input", in.toString(), "--text-column", "body", "--output", none.toString(), "--master", "lokal[2]"},
             {"--input", in.toString(), "--text-column", "body", "--output", out.toString()}, // exists
+            {"--input", holes.toString(), "--text-column", "body", "--output", none.toString()}, // a row without text
         };
         String[] says = {"has no column 'text' (columns: ticket, body)", "missing.csv: no such file", "is not a Spark master URL",
-            "already exists"};
+            "already exists", "1 row has no value in column 'body'"};
         for (int i = 0; i < bad.length; i++) {
             List<String> args = new ArrayList<>(List.of("spark", "classify", "--model", model.toString()));
             args.addAll(List.of(bad[i]));

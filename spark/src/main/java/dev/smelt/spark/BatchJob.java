@@ -63,6 +63,7 @@ public final class BatchJob {
         model.check();
         Dataset<Row> df = Tables.read(spark, io.input(), io.inputFormat());
         int text = Tables.stringColumn(df, io.textColumn(), io.input());
+        Tables.checkNoMissingText(df, io.textColumn(), io.input());
         StructField[] added = model.columns();
         String[] names = new String[added.length];
         for (int i = 0; i < added.length; i++) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -97,6 +98,21 @@ public final class Tables {
                     + ", not text");
         }
         return i;
+    }
+
+    /**
+     * Refuses an input with rows that have no text, on the driver before any model runs: found inside a task instead,
+     * the failure would reach the user as Spark's task-failure logs and stack traces before smelt's own line. Costs
+     * one scan of that column (cheap beside the model).
+     */
+    static void checkNoMissingText(Dataset<Row> df, String name, String input) {
+        Dataset<Row> missing = df.filter(org.apache.spark.sql.functions.col("`" + name.replace("`", "``") + "`").isNull());
+        List<Row> first = missing.limit(1).collectAsList();
+        if (!first.isEmpty()) {
+            long n = missing.count();
+            throw new IllegalArgumentException("--input " + input + ": " + n + (n == 1 ? " row has" : " rows have") + " no value in column '"
+                    + name + "' (the first: " + first.get(0).mkString(", ") + "); fill or drop empty texts first");
+        }
     }
 
     /** Refuses an output the job would overwrite or could not write, before any work is done. */
