@@ -6,6 +6,10 @@ import static dev.smelt.tensor.quant.Q4_0x8.LS;
 import static dev.smelt.tensor.quant.Q4_0x8.ROWS;
 
 import dev.smelt.tensor.ThreadPool;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Shared driver of the 8-row interleaved integer kernels: quantizes each activation row once per
@@ -37,6 +41,28 @@ abstract class Interleaved8 implements Repacked {
 
     /** Scalar oracle for row r on the source layout (used where the vector kernel cannot run). */
     abstract float dotReference(int r, Q8Activations a);
+
+    /**
+     * A block's exact 16-bit lane sums widened to int32: lanes r·K + k hold (row r, element k), so adjacent 16-bit
+     * pairs belong to one row and each 32-bit lane splits into its two signed halves.
+     */
+    static IntVector widenPairs(ShortVector sum) {
+        IntVector pairs = sum.reinterpretAsInts();
+        return pairs.lanewise(VectorOperators.ASHR, 16).add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /** Sums each row's lanes of {@code acc} (lanes r·K + k belong to row r) into out[outOff + 8g + r], for rows below {@link #rows}. */
+    final void storeRows(FloatVector acc, int g, float[] out, int outOff) {
+        float[] lanes = acc.toArray();
+        int per = lanes.length / ROWS;
+        for (int r = 0; r < ROWS && g * ROWS + r < rows; r++) {
+            float s = 0;
+            for (int j = 0; j < per; j++) {
+                s += lanes[r * per + j];
+            }
+            out[outOff + g * ROWS + r] = s;
+        }
+    }
 
     @Override
     public int rows() {

@@ -176,10 +176,7 @@ public final class Q4_Kx8 extends Interleaved8 {
                                 .add(q.lanewise(VectorOperators.LSHR, 12).mul(xa.rearrange(STEP[4 * c + 3])));
                     }
                 }
-                // Lanes r·K + k: adjacent pairs belong to one row, so widen by splitting each 32-bit lane.
-                IntVector pairs = sum.reinterpretAsInts();
-                IntVector wide = pairs.lanewise(VectorOperators.ASHR, 16)
-                        .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                IntVector wide = widenPairs(sum);
                 IntVector sc = (IntVector) ByteVector.fromArray(BI, scales, sj * LI).convertShape(VectorOperators.B2I, IS, 0);
                 isum = wide.mul(sc).add(isum);
                 IntVector m = (IntVector) ByteVector.fromArray(B8, mins, sj * ROWS).convertShape(VectorOperators.B2I, I8, 0);
@@ -191,15 +188,10 @@ public final class Q4_Kx8 extends Interleaved8 {
             FloatVector mscale = FloatVector.fromArray(F8, dmin, gb * ROWS).mul(db);
             accMin = ((FloatVector) msum.convertShape(VectorOperators.I2F, F8, 0)).fma(mscale, accMin);
         }
-        float[] lanes = acc.toArray();
+        storeRows(acc, g, out, outOff);
         float[] minLanes = accMin.toArray();
-        int per = lanes.length / ROWS;
         for (int r = 0; r < ROWS && g * ROWS + r < rows; r++) {
-            float s = 0;
-            for (int j = 0; j < per; j++) {
-                s += lanes[r * per + j];
-            }
-            out[outOff + g * ROWS + r] = s - minLanes[r];
+            out[outOff + g * ROWS + r] -= minLanes[r];
         }
     }
 

@@ -139,22 +139,11 @@ public final class Q5_0x8 extends Interleaved8 {
                     sum = sum.add(q.lanewise(VectorOperators.LSHL, 1).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t + 2, expand, x0, x1)));
                 }
             }
-            // Lanes r·K + k: adjacent pairs belong to one row, so widen by splitting each 32-bit lane.
-            IntVector pairs = sum.reinterpretAsInts();
-            IntVector isum = pairs.lanewise(VectorOperators.ASHR, 16)
-                    .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector isum = widenPairs(sum);
             FloatVector scale = FloatVector.fromArray(FS, scales, sBase + b * ROWS).rearrange(SCALE).mul(dx[b]);
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
         }
-        float[] lanes = acc.toArray();
-        int per = lanes.length / ROWS;
-        for (int r = 0; r < ROWS && g * ROWS + r < rows; r++) {
-            float s = 0;
-            for (int j = 0; j < per; j++) {
-                s += lanes[r * per + j];
-            }
-            out[outOff + g * ROWS + r] = s;
-        }
+        storeRows(acc, g, out, outOff);
     }
 
     /** Scalar oracle on the original Q5_0 layout: Σ_b d_w·d_x·Σ_i (q_i − 16)·a_i for one row at byte {@code offset}. */

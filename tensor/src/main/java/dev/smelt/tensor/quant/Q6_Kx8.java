@@ -154,25 +154,14 @@ public final class Q6_Kx8 extends Interleaved8 {
                     sum = sum.add(q.lanewise(VectorOperators.LSHL, 10).lanewise(VectorOperators.ASHR, 10).mul(step(xs, blk, t0 + 2 * v, expand)))
                             .add(q.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 10).mul(step(xs, blk, t0 + 2 * v + 1, expand)));
                 }
-                // Lanes r·K + k: adjacent pairs belong to one row, so widen by splitting each 32-bit lane.
-                IntVector pairs = sum.reinterpretAsInts();
-                IntVector wide = pairs.lanewise(VectorOperators.ASHR, 16)
-                        .add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                IntVector wide = widenPairs(sum);
                 IntVector sc = (IntVector) ByteVector.fromArray(BI, scales, sj * LI).convertShape(VectorOperators.B2I, IS, 0);
                 isum = wide.mul(sc).add(isum);
             }
             FloatVector scale = FloatVector.fromArray(FS, d, gb * ROWS).rearrange(SCALE).mul(dx[b]);
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
         }
-        float[] lanes = acc.toArray();
-        int per = lanes.length / ROWS;
-        for (int r = 0; r < ROWS && g * ROWS + r < rows; r++) {
-            float s = 0;
-            for (int j = 0; j < per; j++) {
-                s += lanes[r * per + j];
-            }
-            out[outOff + g * ROWS + r] = s;
-        }
+        storeRows(acc, g, out, outOff);
     }
 
     /** Scalar oracle on the original Q6_K layout: Σ_b d·d_x·Σ_j sc_j·Σ (q − 32)·a for one row at byte {@code offset}. */
