@@ -52,6 +52,7 @@ class TrainingInputsTest {
             lines.add("{\"text\": \"\"}");
         }
         Path p = file(lines.toArray(String[]::new));
+        TemplatesFixture.format("qwen3"); // outside the lambda: without ../shared the test skips instead of failing
         assertThatThrownBy(() -> load(p, 0, new ArrayList<>()))
                 .isInstanceOf(DataException.class)
                 .hasMessageContaining("nothing to train on: all 8 examples are empty")
