@@ -1,81 +1,16 @@
 package dev.smelt.tensor.quant;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.ThreadPool;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The integer Q5_0 × Q8 decode path against its scalar oracles and the F32 path, at odd sizes. */
 class Q5_0x8Test {
-    /**
-     * Kernel vs scalar oracle: both sum exact integers per block and differ only in the order of the
-     * float additions across blocks (and lanes), bounded by ~nb·ε·Σ|terms|; 1e-5 covers rows of thousands.
-     */
-    static final double ORDER_REL = 1e-5;
     /** Rows not a multiple of 8, columns odd multiples of 32 (1, 3, 11 blocks, Qwen2.5-0.5B's 896, and 34 blocks). */
     private static final int[] ROWS = {1, 7, 8, 9, 13, 17, 40};
     private static final int[] COLS = {32, 96, 352, 896, 1088}; // 1088: past EXPAND_MAX_COLS (permuted activations)
 
     @Test
     void packedKernelMatchesScalarOracleAndF32PathAtOddShapes() {
-        SplittableRandom r = new SplittableRandom(13);
-        WeightFormat f32Path = Formats.reference(GgmlType.Q5_0);
-        try (ThreadPool pool = new ThreadPool(2)) {
-            for (int rows : ROWS) {
-                for (int cols : COLS) {
-                    int lead = 5; // unaligned start inside the segment
-                    long rowBytes = GgmlType.Q5_0.bytesFor(cols);
-                    MemorySegment w = MemorySegment.ofArray(randomQ5_0(rows * rowBytes + lead, r));
-                    for (long o = lead; o < lead + rows * rowBytes; o += 22) {
-                        w.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), o,
-                                Float.floatToFloat16((float) (r.nextDouble() * 0.02 - 0.01)));
-                    }
-                    float[] x = new float[cols];
-                    for (int i = 0; i < cols; i++) {
-                        x[i] = (float) r.nextGaussian();
-                    }
-                    Q5_0x8 p = Q5_0x8.repack(w, lead, rows, cols);
-                    float[] out = new float[rows + 1];
-                    out[rows] = 42f; // must stay untouched
-                    p.matmul(pool, x, out);
-                    assertThat(out[rows]).as("write past the last row").isEqualTo(42f);
-                    Q8Activations a = new Q8Activations();
-                    a.quantize(x, 0, cols);
-                    float[] wf = new float[cols];
-                    for (int row = 0; row < rows; row++) {
-                        long off = lead + row * rowBytes;
-                        f32Path.dequantize(w, off, wf, 0, cols);
-                        double terms = 0;
-                        double quantBound = 0;
-                        for (int c = 0; c < cols; c++) {
-                            terms += Math.abs(wf[c] * x[c]);
-                            quantBound += Math.abs(wf[c]) * a.d[c / 32] * 0.5;
-                        }
-                        float oracle = Q5_0x8.dotReference(w, off, a);
-                        assertThat((double) Math.abs(out[row] - oracle))
-                                .as("[%d x %d] row %d: kernel %s oracle %s", rows, cols, row, out[row], oracle)
-                                .isLessThanOrEqualTo(ORDER_REL * (terms + quantBound) + 1e-30);
-                        // vs F32 activations: the only extra error is the activation rounding, ≤ Σ|w|·d_x/2.
-                        float f32 = f32Path.dot(w, off, x, 0, cols);
-                        assertThat((double) Math.abs(out[row] - f32))
-                                .as("[%d x %d] row %d: integer %s F32 %s", rows, cols, row, out[row], f32)
-                                .isLessThanOrEqualTo(quantBound * 1.0001 + ORDER_REL * terms + 1e-30);
-                    }
-                }
-            }
-        }
-    }
-
-    private static byte[] randomQ5_0(long n, SplittableRandom r) {
-        byte[] b = new byte[(int) n];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) r.nextInt(256);
-        }
-        return b;
+        LegacyX8Check.check(GgmlType.Q5_0, 13, ROWS, COLS, Q5_0x8::repack, Q5_0x8::dotReference);
     }
 }
