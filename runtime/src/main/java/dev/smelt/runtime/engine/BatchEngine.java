@@ -405,14 +405,15 @@ public final class BatchEngine implements AutoCloseable {
             }
             budget -= n;
         }
-        // prompts first come, first served; while streams decode, at most prefillChunk prompt tokens a step
-        int promptBudget = anyDecoding ? Math.min(budget, options.prefillChunk()) : budget;
+        // prompts first come, first served; while any other sequence waits on this step (decoding, or another prompt),
+        // at most prefillChunk prompt tokens a step; a lone prompt on an idle engine takes the whole step
         prefilling.clear();
         for (Slot s : slots) {
             if (s.inPrompt()) {
                 prefilling.add(s);
             }
         }
+        int promptBudget = anyDecoding || prefilling.size() > 1 ? Math.min(budget, options.prefillChunk()) : budget;
         prefilling.sort((a, b) -> Long.compare(a.handle.order, b.handle.order));
         for (Slot s : prefilling) {
             if (promptBudget <= 0) {

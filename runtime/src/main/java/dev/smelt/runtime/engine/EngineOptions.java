@@ -8,14 +8,15 @@ package dev.smelt.runtime.engine;
  * @param drafter     speculative decoding's proposer for greedy (temperature 0) requests, or null for none
  * @param draftMax    most draft tokens verified per sequence and step (llama-server's {@code --draft-max}, default 16)
  * @param draftMin    fewer drafted tokens than this are not verified (llama-server's {@code --draft-min}, default 0)
- * @param prefillChunk prompt tokens per step while other sequences are decoding (Sarathi-Serve's token budget; see
- *                     {@link #DEFAULT_PREFILL_CHUNK}); with nothing decoding a step takes prompts up to its full size
+ * @param prefillChunk prompt tokens per step while other sequences wait on the step (decoding, or other prompts:
+ *                     Sarathi-Serve's token budget; see {@link #DEFAULT_PREFILL_CHUNK}); a lone prompt on an idle engine
+ *                     takes the whole step
  */
 public record EngineOptions(boolean jumpForward, Drafter drafter, int draftMax, int draftMin, int prefillChunk) {
     public static final int DEFAULT_DRAFT_MAX = 16;
     public static final int DEFAULT_DRAFT_MIN = 0;
     /**
-     * Prompt tokens a step takes while streams are decoding. A step's time grows with its rows on a CPU (the
+     * Prompt tokens a step takes while streams are decoding or several prompts wait. A step's time grows with its rows on a CPU (the
      * prompt GEMM is compute-bound), so a burst of prompts put into one step delays every prompt's first token and
      * every stream's next token by the whole burst, and the requests, started together, finish together and
      * arrive together again. Taking the prompts first come, first served, this many tokens a step, lets the oldest

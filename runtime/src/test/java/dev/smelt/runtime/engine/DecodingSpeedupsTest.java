@@ -279,6 +279,46 @@ class DecodingSpeedupsTest {
     }
 
     @Test
+    void promptsArrivingTogetherOnAnIdleEngineGetTheirFirstTokensOldestFirst() throws Exception {
+        int chunk = 8;
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine e = new BatchEngine(m, pool, 2, 256, 4, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(chunk))) {
+            int[] older = tokens(20, 3);
+            int[] newer = tokens(6, 40);
+            AtomicInteger atOlderFirst = new AtomicInteger(-1);
+            AtomicInteger atNewerFirst = new AtomicInteger(-1);
+            // a blocker holds the engine thread in its listener until both prompts are queued: they are admitted together
+            java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+            e.submit(new GenerationRequest(tokens(4, 90), SamplerConfig.greedy(), 1, t -> false, (t, l) -> {
+                entered.countDown();
+                try {
+                    queued.await(WAIT_S, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }));
+            assertThat(entered.await(WAIT_S, TimeUnit.SECONDS)).isTrue();
+            RequestHandle o = e.submit(new GenerationRequest(older, SamplerConfig.greedy(), 2, t -> false, (t, l) -> {
+                atOlderFirst.compareAndSet(-1, (int) e.stats().steps.get());
+                return true;
+            }));
+            RequestHandle n = e.submit(new GenerationRequest(newer, SamplerConfig.greedy(), 2, t -> false, (t, l) -> {
+                atNewerFirst.compareAndSet(-1, (int) e.stats().steps.get());
+                return true;
+            }));
+            queued.countDown();
+            o.result().get(WAIT_S, TimeUnit.SECONDS);
+            n.result().get(WAIT_S, TimeUnit.SECONDS);
+            // step 1 was the blocker's; then 8 prompt tokens a step, the older prompt's first: 8, 8, 4 + newer 4, newer 2
+            assertThat(atOlderFirst.get()).as("steps until the older prompt's first token").isEqualTo(1 + (older.length + chunk - 1) / chunk);
+            assertThat(atNewerFirst.get()).as("steps until the newer prompt's first token")
+                    .isEqualTo(1 + (older.length + newer.length + chunk - 1) / chunk);
+        }
+    }
+
+    @Test
     void chunkedFirstComeFirstServedPrefillKeepsGreedyOutputs() throws Exception {
         try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
              BatchEngine e = new BatchEngine(m, pool, 3, 256, 8, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(7))) {
