@@ -50,6 +50,8 @@ public final class BatchEngine implements AutoCloseable {
     private final Thread thread;
     private final EngineStats stats = new EngineStats();
     private final AtomicLong active = new AtomicLong();
+    private final AtomicLong submissions = new AtomicLong();
+    private final List<Slot> prefilling = new ArrayList<>(); // buildBatch's scratch: slots in prompt, oldest request first
     private volatile boolean closing;
     private volatile boolean cancelOnClose;
     private final LongSupplier clock; // nanoseconds, for the watchdog (tests inject a manual clock)
@@ -179,7 +181,7 @@ public final class BatchEngine implements AutoCloseable {
                 throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + model.config().vocab() + ")");
             }
         }
-        RequestHandle h = new RequestHandle(request, System.nanoTime());
+        RequestHandle h = new RequestHandle(request, System.nanoTime(), submissions.getAndIncrement());
         if (queue.size() - freeSlots() >= queueCapacity || !queue.offer(h)) {
             stats.rejected.incrementAndGet();
             throw new QueueFullException(queueCapacity);
@@ -380,6 +382,7 @@ public final class BatchEngine implements AutoCloseable {
         for (Slot s : slots) {
             decoding += decodes(s) ? 1 : 0;
         }
+        boolean anyDecoding = decoding > 0;
         for (Slot s : slots) {
             if (budget <= 0 || !decodes(s)) {
                 continue;
@@ -402,15 +405,22 @@ public final class BatchEngine implements AutoCloseable {
             }
             budget -= n;
         }
+        // prompts first come, first served; while any other sequence waits on this step (decoding, or another prompt),
+        // at most prefillChunk prompt tokens a step; a lone prompt on an idle engine takes the whole step
+        prefilling.clear();
         for (Slot s : slots) {
-            if (budget <= 0) {
+            if (s.inPrompt()) {
+                prefilling.add(s);
+            }
+        }
+        int promptBudget = anyDecoding || prefilling.size() > 1 ? Math.min(budget, options.prefillChunk()) : budget;
+        prefilling.sort((a, b) -> Long.compare(a.handle.order, b.handle.order));
+        for (Slot s : prefilling) {
+            if (promptBudget <= 0) {
                 break;
             }
-            if (s.idle() || !s.inPrompt()) {
-                continue;
-            }
             int[] prompt = s.handle.request.prompt();
-            int n = Math.min(budget, prompt.length - s.promptPos);
+            int n = Math.min(promptBudget, prompt.length - s.promptPos);
             for (int i = 0; i < n; i++) {
                 boolean last = s.promptPos + 1 == prompt.length;
                 s.recordFed(s.cache.length() + countInBatch(batch, s), prompt[s.promptPos]);
@@ -421,7 +431,7 @@ public final class BatchEngine implements AutoCloseable {
                 s.promptPos++;
             }
             stats.promptTokens.addAndGet(n);
-            budget -= n;
+            promptBudget -= n;
         }
     }
 

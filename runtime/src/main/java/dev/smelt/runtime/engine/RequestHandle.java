@@ -6,12 +6,14 @@ import java.util.concurrent.CompletableFuture;
 public final class RequestHandle {
     final GenerationRequest request;
     final long submittedNanos;
+    final long order; // submission order in its engine: prompts are prefilled first come, first served
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     volatile boolean cancelled;
 
-    RequestHandle(GenerationRequest request, long submittedNanos) {
+    RequestHandle(GenerationRequest request, long submittedNanos, long order) {
         this.request = request;
         this.submittedNanos = submittedNanos;
+        this.order = order;
     }
 
     /** Completes when the request finishes, is cancelled, or fails. */

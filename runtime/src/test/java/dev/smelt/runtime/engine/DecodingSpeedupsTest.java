@@ -212,6 +212,128 @@ class DecodingSpeedupsTest {
         }
     }
 
+    // ---- prompt scheduling: first come, first served, a bounded chunk a step while streams decode ----
+
+    private static int[] tokens(int n, int first) {
+        int[] p = new int[n];
+        p[0] = 1;
+        for (int i = 1; i < n; i++) {
+            p[i] = first + i % 120;
+        }
+        return p;
+    }
+
+    /** A 2-token greedy request whose listener records {@code counter}'s value when its first token arrives. */
+    private static GenerationRequest recordingFirst(int[] prompt, AtomicInteger counter, AtomicInteger atFirst) {
+        return new GenerationRequest(prompt, SamplerConfig.greedy(), 2, t -> false, (t, l) -> {
+            atFirst.compareAndSet(-1, counter.get());
+            return true;
+        });
+    }
+
+    @Test
+    void promptsArrivingWhileAStreamDecodesArePrefilledOldestFirstInChunks() throws Exception {
+        int chunk = 8;
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine e = new BatchEngine(m, pool, 3, 256, 4, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(chunk))) {
+            // slot 0 is used once, so later requests take slots 1 (stream), 2 (older), 0 (newer): the newer prompt's slot
+            // comes first in slot order, and only arrival order puts the older prompt first
+            e.submit(greedy(tokens(5, 90), 1)).result().get(WAIT_S, TimeUnit.SECONDS);
+            int[] older = tokens(20, 3);
+            int[] newer = tokens(5, 40);
+            AtomicInteger streamTokens = new AtomicInteger();
+            AtomicInteger atOlderFirst = new AtomicInteger(-1);
+            AtomicInteger atNewerFirst = new AtomicInteger(-1);
+            RequestHandle[] late = new RequestHandle[2];
+            GenerationRequest stream = new GenerationRequest(new int[] {1, 60}, SamplerConfig.greedy(), 40, t -> false, (tok, l) -> {
+                if (streamTokens.incrementAndGet() == 1) { // submitted from the engine thread: both admitted at the next step
+                    late[0] = e.submit(recordingFirst(older, streamTokens, atOlderFirst));
+                    late[1] = e.submit(recordingFirst(newer, streamTokens, atNewerFirst));
+                }
+                return true;
+            });
+            e.submit(stream).result().get(WAIT_S, TimeUnit.SECONDS);
+            for (RequestHandle h : late) {
+                h.result().get(WAIT_S, TimeUnit.SECONDS);
+            }
+            // each step after the stream's first token: one stream token, then 8 prompt tokens, oldest prompt first:
+            // older 8 + 8 + 4 (+ newer 4), newer's last 1 in the fourth step
+            int olderSteps = (older.length + chunk - 1) / chunk;
+            assertThat(atOlderFirst.get()).as("stream tokens when the older prompt's first token came").isEqualTo(1 + olderSteps);
+            assertThat(atNewerFirst.get()).as("stream tokens when the newer prompt's first token came")
+                    .isEqualTo(1 + (older.length + newer.length + chunk - 1) / chunk);
+        }
+    }
+
+    @Test
+    void withNothingDecodingAPromptLongerThanTheChunkTakesOneStep() throws Exception {
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine e = new BatchEngine(m, pool, 2, 256, 4, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(8))) {
+            AtomicInteger stepsAtFirst = new AtomicInteger(-1);
+            e.submit(new GenerationRequest(tokens(40, 3), SamplerConfig.greedy(), 3, t -> false, (t, l) -> {
+                stepsAtFirst.compareAndSet(-1, (int) e.stats().steps.get());
+                return true;
+            })).result().get(WAIT_S, TimeUnit.SECONDS);
+            assertThat(stepsAtFirst.get()).as("engine steps until the first token of a 40-token prompt on an idle engine").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void promptsArrivingTogetherOnAnIdleEngineGetTheirFirstTokensOldestFirst() throws Exception {
+        int chunk = 8;
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine e = new BatchEngine(m, pool, 2, 256, 4, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(chunk))) {
+            int[] older = tokens(20, 3);
+            int[] newer = tokens(6, 40);
+            AtomicInteger atOlderFirst = new AtomicInteger(-1);
+            AtomicInteger atNewerFirst = new AtomicInteger(-1);
+            // a blocker holds the engine thread in its listener until both prompts are queued: they are admitted together
+            java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+            e.submit(new GenerationRequest(tokens(4, 90), SamplerConfig.greedy(), 1, t -> false, (t, l) -> {
+                entered.countDown();
+                try {
+                    queued.await(WAIT_S, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }));
+            assertThat(entered.await(WAIT_S, TimeUnit.SECONDS)).isTrue();
+            RequestHandle o = e.submit(new GenerationRequest(older, SamplerConfig.greedy(), 2, t -> false, (t, l) -> {
+                atOlderFirst.compareAndSet(-1, (int) e.stats().steps.get());
+                return true;
+            }));
+            RequestHandle n = e.submit(new GenerationRequest(newer, SamplerConfig.greedy(), 2, t -> false, (t, l) -> {
+                atNewerFirst.compareAndSet(-1, (int) e.stats().steps.get());
+                return true;
+            }));
+            queued.countDown();
+            o.result().get(WAIT_S, TimeUnit.SECONDS);
+            n.result().get(WAIT_S, TimeUnit.SECONDS);
+            // step 1 was the blocker's; then 8 prompt tokens a step, the older prompt's first: 8, 8, 4 + newer 4, newer 2
+            assertThat(atOlderFirst.get()).as("steps until the older prompt's first token").isEqualTo(1 + (older.length + chunk - 1) / chunk);
+            assertThat(atNewerFirst.get()).as("steps until the newer prompt's first token")
+                    .isEqualTo(1 + (older.length + newer.length + chunk - 1) / chunk);
+        }
+    }
+
+    @Test
+    void chunkedFirstComeFirstServedPrefillKeepsGreedyOutputs() throws Exception {
+        try (DecoderModel m = Models.load(SharedData.model("shakespeare.gguf")); ThreadPool pool = new ThreadPool(2);
+             BatchEngine e = new BatchEngine(m, pool, 3, 256, 8, 256, System::nanoTime, EngineOptions.DEFAULT.withPrefillChunk(7))) {
+            int[][] prompts = {tokens(30, 3), tokens(12, 50), tokens(21, 17), tokens(9, 80)};
+            List<RequestHandle> hs = new ArrayList<>();
+            for (int[] p : prompts) {
+                hs.add(e.submit(greedy(p, 12)));
+            }
+            for (int i = 0; i < prompts.length; i++) {
+                assertThat(hs.get(i).result().get(WAIT_S, TimeUnit.SECONDS).tokens()).as("request %d", i)
+                        .containsExactly(nonSpeculative(m, pool, prompts[i], 12));
+            }
+        }
+    }
+
     private static int[] concat(int[]... parts) {
         int n = 0;
         for (int[] p : parts) {
