@@ -5,7 +5,6 @@ import static dev.smelt.tensor.quant.Q4_0x8.K;
 import static dev.smelt.tensor.quant.Q4_0x8.LS;
 import static dev.smelt.tensor.quant.Q4_0x8.ROWS;
 import static dev.smelt.tensor.quant.Q4_0x8.S;
-import static dev.smelt.tensor.quant.Q4_0x8.STEP;
 
 import dev.smelt.tensor.GgmlType;
 import java.lang.foreign.Arena;
@@ -104,14 +103,6 @@ public final class Q5_0x8 extends Interleaved8 {
     @Override
     float dotReference(int r, Q8Activations a) {
         return dotReference(source, sourceOffset + r * GgmlType.Q5_0.bytesFor(cols), a);
-    }
-
-    /** Step t's activation vector: from the expanded copy, or permuted from the block's widened values. */
-    private static ShortVector step(short[] xs, int b, int t, boolean expand, ShortVector x0, ShortVector x1) {
-        if (expand) {
-            return ShortVector.fromArray(S, xs, b * 256 + t * LS);
-        }
-        return (LS == 32 || t * K < 16 ? x0 : x1).rearrange(STEP[t]);
     }
 
     @Override

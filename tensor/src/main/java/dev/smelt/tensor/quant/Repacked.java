@@ -33,6 +33,7 @@ public interface Repacked {
             case Q4_K -> Q4_Kx8.supported();
             case Q5_0 -> Q5_0x8.supported();
             case Q6_K -> Q6_Kx8.supported();
+            case Q8_0 -> Interleaved8.supported();
             default -> false;
         };
     }
@@ -95,6 +96,7 @@ public interface Repacked {
             case Q4_K -> Q4_Kx8.repack(w, offset, rows, cols);
             case Q5_0 -> Q5_0x8.repack(w, offset, rows, cols);
             case Q6_K -> Q6_Kx8.repack(w, offset, rows, cols);
+            case Q8_0 -> Q8_0x8.repack(w, offset, rows, cols);
             default -> throw new IllegalArgumentException("no repacked integer kernel for " + type);
         };
     }
