@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Policy ({@link #enabled}): {@code SMELT_REPACK=0} or {@code -Dsmelt.repack=false} turns every
  * format off (as llama.cpp's {@code --no-repack}); {@code SMELT_REPACK=1} or {@code -Dsmelt.repack=true}
- * turns every format with a kernel on; otherwise each format's default ({@link #defaultOn}) holds.
+ * turns every format with a kernel on; a comma-separated list of formats ({@code SMELT_REPACK=Q4_K,Q5_0,Q8_0})
+ * turns exactly those on (where they have a kernel); otherwise each format's default ({@link #defaultOn}) holds.
  */
 public interface Repacked {
     int rows();
@@ -84,9 +85,22 @@ public interface Repacked {
         return switch (flag.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "1", "true", "on", "yes" -> true;
             case "0", "false", "off", "no" -> false;
-            default -> throw new IllegalArgumentException((prop != null ? "-Dsmelt.repack" : "SMELT_REPACK") + "='" + flag
-                    + "' is not one of 1/true/on/yes or 0/false/off/no");
+            default -> listed(flag, prop != null ? "-Dsmelt.repack" : "SMELT_REPACK").contains(type);
         };
+    }
+
+    /** A comma-separated list of formats (e.g. {@code Q4_K,Q5_0,Q8_0}): exactly those are repacked. */
+    private static java.util.Set<GgmlType> listed(String flag, String source) {
+        java.util.Set<GgmlType> types = java.util.EnumSet.noneOf(GgmlType.class);
+        for (String name : flag.split(",")) {
+            try {
+                types.add(GgmlType.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + "='" + flag + "' is not one of 1/true/on/yes, 0/false/off/no"
+                        + " or a comma-separated list of formats (e.g. Q4_K,Q5_0,Q8_0): '" + name.trim() + "' is not a format");
+            }
+        }
+        return types;
     }
 
     /** Repacks {@code type} rows [rows, cols] at {@code offset} of {@code w}; the format must be {@link #supported}. */

@@ -49,6 +49,19 @@ class RepackedPolicyTest {
     }
 
     @Test
+    void aListOfFormatsTurnsExactlyThoseOn() {
+        System.setProperty("smelt.repack", "q4_k, Q8_0");
+        assertThat(Repacked.enabled(GgmlType.Q4_K)).isTrue();
+        assertThat(Repacked.enabled(GgmlType.Q8_0)).isTrue();
+        assertThat(Repacked.enabled(GgmlType.Q5_0)).as("not listed").isFalse();
+        assertThat(Repacked.enabled(GgmlType.Q4_0)).as("not listed").isFalse();
+        System.setProperty("smelt.repack", "Q4_K,Q9_9");
+        assertThatThrownBy(() -> Repacked.enabled(GgmlType.Q4_K))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'Q9_9' is not a format");
+    }
+
+    @Test
     void unknownValueIsRefusedNamingTheFlag() {
         System.setProperty("smelt.repack", "maybe");
         assertThatThrownBy(() -> Repacked.enabled(GgmlType.Q4_K))
