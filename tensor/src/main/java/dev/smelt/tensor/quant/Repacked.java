@@ -47,7 +47,10 @@ public interface Repacked {
      * (ForwardGoldenTest#repacked*), not within the 1e-4 float tolerance, so tests run with
      * {@code smelt.repack=false} (root pom) unless they opt in. Q6_K (1.5×) stays opt-in: on
      * shakespeare-Q6_K one decoded row lands at 2.25× llama.cpp's own distance (0.099 vs 0.044), past
-     * the 2× that ForwardGoldenTest allows.
+     * the 2× that ForwardGoldenTest allows. Q8_0 (Q8_0x8) stays opt-in: its int8 × int8 pairs need a
+     * widening every two products, so it is only ~1.2× the F32 path per core on a matrix in cache and
+     * equal once the weights stream from memory, where the F32 path already is at decode (issue 14,
+     * docs/BENCHMARKS.md "Q8_0x8").
      */
     static boolean defaultOn(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_0;
