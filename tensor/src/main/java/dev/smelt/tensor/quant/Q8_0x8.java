@@ -96,31 +96,65 @@ public final class Q8_0x8 extends Interleaved8 {
         return dotReference(source, sourceOffset + r * GgmlType.Q8_0.bytesFor(cols), a);
     }
 
+    /**
+     * Two loops, one per activation layout, each in its own method: one method with both (and a null
+     * x0 on the expanded path) saw both profiles in one model (896- and 4864-column matrices), was
+     * deoptimized until C2 gave up, and ran the Vector API's Java fallback (~40× slower).
+     */
     @Override
     void group(int g, Act act, float[] out, int outOff) {
+        FloatVector acc = act.expand ? expanded(g, act) : permuted(g, act);
+        storeRows(acc, g, out, outOff);
+    }
+
+    /** Activations loaded from the per-matmul expanded copy (rows of at most {@link Q4_0x8#EXPAND_MAX_COLS}). */
+    private FloatVector expanded(int g, Act act) {
         short[] xs = act.xs;
         float[] dx = act.a.d;
-        boolean expand = act.expand;
         int nb = cols / 32;
         FloatVector acc = FloatVector.zero(FS);
-        long wBase = 256L * g * nb;
-        int sBase = g * nb * ROWS;
         for (int b = 0; b < nb; b++) {
             IntVector isum = IntVector.zero(IS);
-            long wo = wBase + 256L * b;
-            ShortVector x0 = expand ? null : ShortVector.fromArray(S, xs, b * 32);
-            ShortVector x1 = expand || LS == 32 ? x0 : ShortVector.fromArray(S, xs, b * 32 + 16);
+            long wo = 256L * ((long) g * nb + b);
             for (int v = 0; v < V; v++) {
                 ShortVector q = ShortVector.fromMemorySegment(S, packed, wo + 2L * v * LS, ByteOrder.LITTLE_ENDIAN);
+                int xo = b * 256 + 2 * v * LS;
                 // Two products per lane, ≤ 2·128·127 = 32512: exact in 16 bits, widened before the next pair.
-                ShortVector pair = q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(step(xs, b, 2 * v, expand, x0, x1))
-                        .add(q.lanewise(VectorOperators.ASHR, 8).mul(step(xs, b, 2 * v + 1, expand, x0, x1)));
+                ShortVector pair = q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S, xs, xo))
+                        .add(q.lanewise(VectorOperators.ASHR, 8).mul(ShortVector.fromArray(S, xs, xo + LS)));
                 isum = isum.add(widenPairs(pair));
             }
-            FloatVector scale = FloatVector.fromArray(FS, scales, sBase + b * ROWS).rearrange(SCALE).mul(dx[b]);
-            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
+            acc = scaled(isum, g * nb + b, dx[b], acc);
         }
-        storeRows(acc, g, out, outOff);
+        return acc;
+    }
+
+    /** Activations permuted in registers from the block's widened values (longer rows). */
+    private FloatVector permuted(int g, Act act) {
+        short[] xs = act.xs;
+        float[] dx = act.a.d;
+        int nb = cols / 32;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            IntVector isum = IntVector.zero(IS);
+            long wo = 256L * ((long) g * nb + b);
+            ShortVector x0 = ShortVector.fromArray(S, xs, b * 32);
+            ShortVector x1 = LS == 32 ? x0 : ShortVector.fromArray(S, xs, b * 32 + 16);
+            for (int v = 0; v < V; v++) {
+                ShortVector q = ShortVector.fromMemorySegment(S, packed, wo + 2L * v * LS, ByteOrder.LITTLE_ENDIAN);
+                ShortVector pair = q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(step(xs, b, 2 * v, false, x0, x1))
+                        .add(q.lanewise(VectorOperators.ASHR, 8).mul(step(xs, b, 2 * v + 1, false, x0, x1)));
+                isum = isum.add(widenPairs(pair));
+            }
+            acc = scaled(isum, g * nb + b, dx[b], acc);
+        }
+        return acc;
+    }
+
+    /** acc + isum · d_w[row of the lane] · d_x for block {@code gb} (= g·nb + b). */
+    private FloatVector scaled(IntVector isum, int gb, float dx, FloatVector acc) {
+        FloatVector scale = FloatVector.fromArray(FS, scales, gb * ROWS).rearrange(SCALE).mul(dx);
+        return ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
     }
 
     /** Scalar oracle on the original Q8_0 layout: Σ_b d_w·d_x·Σ_i q_i·a_i for one row at byte {@code offset}. */
