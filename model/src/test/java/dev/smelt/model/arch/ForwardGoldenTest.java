@@ -52,7 +52,7 @@ class ForwardGoldenTest {
     }
 
     /**
-     * The integer decode path (Q4_0, Q4_K, Q5_0, Q6_K matrices; tokens 24.. run at batch 1 through it) quantizes activations
+     * The integer decode path (Q4_0, Q4_K, Q5_0, Q6_K, Q8_0 matrices; tokens 24.. run at batch 1 through it) quantizes activations
      * to int8 as llama.cpp does, so it is held to llama.cpp's own distance from the float reference:
      * per decoded row, max |smelt − float ref| ≤ this factor × max |llama.cpp − float ref| (plus the
      * float tolerance). Measured worst rows: llama-Q4_0 0.234 vs llama.cpp's 0.226 (1.04×), shakespeare-Q4_0
@@ -62,7 +62,8 @@ class ForwardGoldenTest {
     static final double INT8_VS_LLAMACPP_ERROR_FACTOR = 2.0;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-Q4_0", "shakespeare-Q4_0", "llama-Q4_K_M", "shakespeare-Q4_K_M", "qwen2-Q4_K_M", "llama-Q5_0", "llama-Q6_K"})
+    @ValueSource(strings = {"llama-Q4_0", "shakespeare-Q4_0", "llama-Q4_K_M", "shakespeare-Q4_K_M", "qwen2-Q4_K_M", "llama-Q5_0", "llama-Q6_K",
+            "llama-Q8_0", "shakespeare-Q8_0", "qwen2-Q8_0"})
     void repackedDecodeIsAsCloseToFloatReferenceAsLlamaCpp(String name) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.smelt.tensor.quant.Q4_0x8.supported(), "no 16/32-lane short vectors");
         String old = System.getProperty("smelt.repack");

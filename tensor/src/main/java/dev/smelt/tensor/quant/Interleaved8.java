@@ -4,6 +4,8 @@ import static dev.smelt.tensor.quant.Q4_0x8.EXPAND_MAX_COLS;
 import static dev.smelt.tensor.quant.Q4_0x8.K;
 import static dev.smelt.tensor.quant.Q4_0x8.LS;
 import static dev.smelt.tensor.quant.Q4_0x8.ROWS;
+import static dev.smelt.tensor.quant.Q4_0x8.S;
+import static dev.smelt.tensor.quant.Q4_0x8.STEP;
 
 import dev.smelt.tensor.ThreadPool;
 import jdk.incubator.vector.FloatVector;
@@ -41,6 +43,14 @@ abstract class Interleaved8 implements Repacked {
 
     /** Scalar oracle for row r on the source layout (used where the vector kernel cannot run). */
     abstract float dotReference(int r, Q8Activations a);
+
+    /** Step t of block b's activation vector (lane r·K + k: element t·K + k): from the expanded copy, or permuted from x0/x1, the block's widened values. */
+    static ShortVector step(short[] xs, int b, int t, boolean expand, ShortVector x0, ShortVector x1) {
+        if (expand) {
+            return ShortVector.fromArray(S, xs, b * 256 + t * LS);
+        }
+        return (LS == 32 || t * K < 16 ? x0 : x1).rearrange(STEP[t]);
+    }
 
     /**
      * A block's exact 16-bit lane sums widened to int32: lanes r·K + k hold (row r, element k), so adjacent 16-bit

@@ -5,7 +5,6 @@ import static dev.smelt.tensor.quant.Q4_0x8.K;
 import static dev.smelt.tensor.quant.Q4_0x8.LS;
 import static dev.smelt.tensor.quant.Q4_0x8.ROWS;
 import static dev.smelt.tensor.quant.Q4_0x8.S;
-import static dev.smelt.tensor.quant.Q4_0x8.STEP;
 
 import dev.smelt.tensor.GgmlType;
 import java.lang.foreign.Arena;
@@ -106,44 +105,71 @@ public final class Q5_0x8 extends Interleaved8 {
         return dotReference(source, sourceOffset + r * GgmlType.Q5_0.bytesFor(cols), a);
     }
 
-    /** Step t's activation vector: from the expanded copy, or permuted from the block's widened values. */
-    private static ShortVector step(short[] xs, int b, int t, boolean expand, ShortVector x0, ShortVector x1) {
-        if (expand) {
-            return ShortVector.fromArray(S, xs, b * 256 + t * LS);
-        }
-        return (LS == 32 || t * K < 16 ? x0 : x1).rearrange(STEP[t]);
-    }
-
+    /**
+     * One loop per activation layout, each in its own method (as Q8_0x8): a single method seeing both
+     * (a model with 896- and 4864-column Q5_0 matrices) was deoptimized until C2 gave up and ran the
+     * Vector API's Java fallback, ~40× slower (measured: 50–70 vs 1–1.5 ms per pair of matrices).
+     */
     @Override
     void group(int g, Act act, float[] out, int outOff) {
+        FloatVector acc = act.expand ? expanded(g, act) : permuted(g, act);
+        storeRows(acc, g, out, outOff);
+    }
+
+    private FloatVector expanded(int g, Act act) {
         short[] xs = act.xs;
         float[] dx = act.a.d;
-        boolean expand = act.expand;
         int nb = cols / 32;
         FloatVector acc = FloatVector.zero(FS);
-        long wBase = (long) V * LS * 2 * g * nb;
-        int sBase = g * nb * ROWS;
         for (int b = 0; b < nb; b++) {
             ShortVector sum = ShortVector.zero(S);
-            long wo = wBase + (long) V * LS * 2 * b;
-            ShortVector x0 = expand ? null : ShortVector.fromArray(S, xs, b * 32);
-            ShortVector x1 = expand || LS == 32 ? x0 : ShortVector.fromArray(S, xs, b * 32 + 16);
+            long wo = (long) V * LS * 2 * ((long) g * nb + b);
+            for (int v = 0; v < V; v++) {
+                ShortVector q = ShortVector.fromMemorySegment(S, packed, wo + 2L * v * LS, ByteOrder.LITTLE_ENDIAN);
+                int xo = b * 256 + 3 * v * LS;
+                sum = sum.add(q.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.ASHR, 11).mul(ShortVector.fromArray(S, xs, xo)));
+                if (3 * v + 1 < T) {
+                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 6).lanewise(VectorOperators.ASHR, 11).mul(ShortVector.fromArray(S, xs, xo + LS)));
+                }
+                if (3 * v + 2 < T) {
+                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 1).lanewise(VectorOperators.ASHR, 11).mul(ShortVector.fromArray(S, xs, xo + 2 * LS)));
+                }
+            }
+            acc = scaled(widenPairs(sum), g * nb + b, dx[b], acc);
+        }
+        return acc;
+    }
+
+    private FloatVector permuted(int g, Act act) {
+        short[] xs = act.xs;
+        float[] dx = act.a.d;
+        int nb = cols / 32;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            ShortVector sum = ShortVector.zero(S);
+            long wo = (long) V * LS * 2 * ((long) g * nb + b);
+            ShortVector x0 = ShortVector.fromArray(S, xs, b * 32);
+            ShortVector x1 = LS == 32 ? x0 : ShortVector.fromArray(S, xs, b * 32 + 16);
             for (int v = 0; v < V; v++) {
                 ShortVector q = ShortVector.fromMemorySegment(S, packed, wo + 2L * v * LS, ByteOrder.LITTLE_ENDIAN);
                 int t = 3 * v;
-                sum = sum.add(q.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t, expand, x0, x1)));
+                sum = sum.add(q.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t, false, x0, x1)));
                 if (t + 1 < T) {
-                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 6).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t + 1, expand, x0, x1)));
+                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 6).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t + 1, false, x0, x1)));
                 }
                 if (t + 2 < T) {
-                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 1).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t + 2, expand, x0, x1)));
+                    sum = sum.add(q.lanewise(VectorOperators.LSHL, 1).lanewise(VectorOperators.ASHR, 11).mul(step(xs, b, t + 2, false, x0, x1)));
                 }
             }
-            IntVector isum = widenPairs(sum);
-            FloatVector scale = FloatVector.fromArray(FS, scales, sBase + b * ROWS).rearrange(SCALE).mul(dx[b]);
-            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
+            acc = scaled(widenPairs(sum), g * nb + b, dx[b], acc);
         }
-        storeRows(acc, g, out, outOff);
+        return acc;
+    }
+
+    /** acc + isum · d_w[row of the lane] · d_x for block {@code gb} (= g·nb + b). */
+    private FloatVector scaled(IntVector isum, int gb, float dx, FloatVector acc) {
+        FloatVector scale = FloatVector.fromArray(FS, scales, gb * ROWS).rearrange(SCALE).mul(dx);
+        return ((FloatVector) isum.convertShape(VectorOperators.I2F, FS, 0)).fma(scale, acc);
     }
 
     /** Scalar oracle on the original Q5_0 layout: Σ_b d_w·d_x·Σ_i (q_i − 16)·a_i for one row at byte {@code offset}. */

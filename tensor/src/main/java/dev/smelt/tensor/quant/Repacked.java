@@ -10,7 +10,8 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Policy ({@link #enabled}): {@code SMELT_REPACK=0} or {@code -Dsmelt.repack=false} turns every
  * format off (as llama.cpp's {@code --no-repack}); {@code SMELT_REPACK=1} or {@code -Dsmelt.repack=true}
- * turns every format with a kernel on; otherwise each format's default ({@link #defaultOn}) holds.
+ * turns every format with a kernel on; a comma-separated list of formats ({@code SMELT_REPACK=Q4_K,Q5_0,Q8_0})
+ * turns exactly those on (where they have a kernel); otherwise each format's default ({@link #defaultOn}) holds.
  */
 public interface Repacked {
     int rows();
@@ -33,6 +34,7 @@ public interface Repacked {
             case Q4_K -> Q4_Kx8.supported();
             case Q5_0 -> Q5_0x8.supported();
             case Q6_K -> Q6_Kx8.supported();
+            case Q8_0 -> Interleaved8.supported();
             default -> false;
         };
     }
@@ -45,7 +47,10 @@ public interface Repacked {
      * (ForwardGoldenTest#repacked*), not within the 1e-4 float tolerance, so tests run with
      * {@code smelt.repack=false} (root pom) unless they opt in. Q6_K (1.5×) stays opt-in: on
      * shakespeare-Q6_K one decoded row lands at 2.25× llama.cpp's own distance (0.099 vs 0.044), past
-     * the 2× that ForwardGoldenTest allows.
+     * the 2× that ForwardGoldenTest allows. Q8_0 (Q8_0x8) stays opt-in: its int8 × int8 pairs need a
+     * widening every two products, so it is only ~1.2× the F32 path per core on a matrix in cache and
+     * equal once the weights stream from memory, where the F32 path already is at decode (issue 14,
+     * docs/BENCHMARKS.md "Q8_0x8").
      */
     static boolean defaultOn(GgmlType type) {
         return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q5_0;
@@ -83,9 +88,22 @@ public interface Repacked {
         return switch (flag.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "1", "true", "on", "yes" -> true;
             case "0", "false", "off", "no" -> false;
-            default -> throw new IllegalArgumentException((prop != null ? "-Dsmelt.repack" : "SMELT_REPACK") + "='" + flag
-                    + "' is not one of 1/true/on/yes or 0/false/off/no");
+            default -> listed(flag, prop != null ? "-Dsmelt.repack" : "SMELT_REPACK").contains(type);
         };
+    }
+
+    /** A comma-separated list of formats (e.g. {@code Q4_K,Q5_0,Q8_0}): exactly those are repacked. */
+    private static java.util.Set<GgmlType> listed(String flag, String source) {
+        java.util.Set<GgmlType> types = java.util.EnumSet.noneOf(GgmlType.class);
+        for (String name : flag.split(",")) {
+            try {
+                types.add(GgmlType.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + "='" + flag + "' is not one of 1/true/on/yes, 0/false/off/no"
+                        + " or a comma-separated list of formats (e.g. Q4_K,Q5_0,Q8_0): '" + name.trim() + "' is not a format");
+            }
+        }
+        return types;
     }
 
     /** Repacks {@code type} rows [rows, cols] at {@code offset} of {@code w}; the format must be {@link #supported}. */
@@ -95,6 +113,7 @@ public interface Repacked {
             case Q4_K -> Q4_Kx8.repack(w, offset, rows, cols);
             case Q5_0 -> Q5_0x8.repack(w, offset, rows, cols);
             case Q6_K -> Q6_Kx8.repack(w, offset, rows, cols);
+            case Q8_0 -> Q8_0x8.repack(w, offset, rows, cols);
             default -> throw new IllegalArgumentException("no repacked integer kernel for " + type);
         };
     }

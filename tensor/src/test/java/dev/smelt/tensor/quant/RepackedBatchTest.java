@@ -12,11 +12,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Batched integer matmul: each activation row quantized once and run through the same kernel, so a
  * batch's rows are bit-identical to batch-1 calls (the per-row kernels are tested against their
- * oracles in Q4_0x8Test, Q5_0x8Test, Q4_Kx8Test, Q6_Kx8Test).
+ * oracles in Q4_0x8Test, Q5_0x8Test, Q4_Kx8Test, Q6_Kx8Test, Q8_0x8Test).
  */
 class RepackedBatchTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q5_0", "Q4_K", "Q6_K", "Q8_0"})
     void batchRowsEqualSingleRowCalls(GgmlType type) {
         SplittableRandom r = new SplittableRandom(5);
         int rows = 19;

@@ -32,19 +32,33 @@ class RepackedPolicyTest {
     @Test
     void flagsTurnEveryFormatOffOrOnAndDefaultsAreMeasuredOnes() {
         System.setProperty("smelt.repack", "0");
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.Q6_K}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.Q6_K, GgmlType.Q8_0}) {
             assertThat(Repacked.enabled(t)).as("%s with smelt.repack=0", t).isFalse();
         }
         System.setProperty("smelt.repack", "true");
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.Q6_K}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_0, GgmlType.Q6_K, GgmlType.Q8_0}) {
             assertThat(Repacked.enabled(t)).as("%s with smelt.repack=true", t).isTrue();
         }
-        assertThat(Repacked.enabled(GgmlType.Q8_0)).as("Q8_0 has no integer kernel").isFalse();
+        assertThat(Repacked.enabled(GgmlType.Q8_K)).as("Q8_K has no integer kernel").isFalse();
         System.clearProperty("smelt.repack");
         assertThat(Repacked.enabled(GgmlType.Q4_K)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q5_0)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q4_0)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q6_K)).as("Q6_K is opt-in").isFalse();
+        assertThat(Repacked.enabled(GgmlType.Q8_0)).as("Q8_0 is opt-in").isFalse();
+    }
+
+    @Test
+    void aListOfFormatsTurnsExactlyThoseOn() {
+        System.setProperty("smelt.repack", "q4_k, Q8_0");
+        assertThat(Repacked.enabled(GgmlType.Q4_K)).isTrue();
+        assertThat(Repacked.enabled(GgmlType.Q8_0)).isTrue();
+        assertThat(Repacked.enabled(GgmlType.Q5_0)).as("not listed").isFalse();
+        assertThat(Repacked.enabled(GgmlType.Q4_0)).as("not listed").isFalse();
+        System.setProperty("smelt.repack", "Q4_K,Q9_9");
+        assertThatThrownBy(() -> Repacked.enabled(GgmlType.Q4_K))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'Q9_9' is not a format");
     }
 
     @Test
