@@ -1,6 +1,7 @@
 package dev.smelt.compress.quality;
 
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Workload;
 import dev.smelt.tensor.ThreadPool;
 
 /**
@@ -19,6 +20,17 @@ public final class Perplexity {
     }
 
     private Perplexity() {
+    }
+
+    /**
+     * What to load a model for before running chunks of {@code ctx} through it (perplexity, KL divergence,
+     * importance matrix, calibration): the block products are batches of up to {@link ChunkScorer#BATCH}
+     * tokens, so the integer decode kernels take them only when {@code -Dsmelt.repack.maxBatch} admits the
+     * smallest ({@link Workload#forRows}); otherwise repacked copies would never be used.
+     */
+    public static Workload workload(int ctx) {
+        int b = ChunkScorer.BATCH;
+        return Workload.forRows(ctx % b == 0 ? Math.min(ctx, b) : ctx % b);
     }
 
     /**
