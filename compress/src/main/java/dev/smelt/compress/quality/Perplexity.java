@@ -24,13 +24,13 @@ public final class Perplexity {
 
     /**
      * What to load a model for before running chunks of {@code ctx} through it (perplexity, KL divergence,
-     * importance matrix, calibration): the block products are batches of up to {@link ChunkScorer#BATCH}
-     * tokens, so the integer decode kernels take them only when {@code -Dsmelt.repack.maxBatch} admits the
-     * smallest ({@link Workload#forRows}); otherwise repacked copies would never be used.
+     * importance matrix, calibration): the block products are batches of min(ctx, {@link ChunkScorer#BATCH})
+     * tokens (plus one shorter remainder per chunk), so the integer decode kernels take the bulk of them only
+     * when {@code -Dsmelt.repack.maxBatch} admits that size ({@link Workload#forRows}); otherwise repacked
+     * copies would serve at most the remainders.
      */
     public static Workload workload(int ctx) {
-        int b = ChunkScorer.BATCH;
-        return Workload.forRows(ctx % b == 0 ? Math.min(ctx, b) : ctx % b);
+        return Workload.forRows(Math.min(ctx, ChunkScorer.BATCH));
     }
 
     /**
