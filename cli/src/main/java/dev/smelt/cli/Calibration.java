@@ -2,6 +2,7 @@ package dev.smelt.cli;
 
 import dev.smelt.compress.ImportanceMatrix;
 import dev.smelt.compress.quality.ImatrixCollector;
+import dev.smelt.compress.quality.Perplexity;
 import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.tokenizer.Tokenizer;
@@ -28,7 +29,7 @@ final class Calibration {
         if (text == null) {
             return null;
         }
-        try (DecoderModel m = Models.load(ModelRefs.local(model))) {
+        try (DecoderModel m = Models.load(ModelRefs.local(model), Perplexity.workload(ctx))) {
             Tokenizer t = TextModels.tokenizer(m.file());
             int[] tokens = t.encode(TextModels.readText(text), true, false);
             if (tokens.length < ctx) {

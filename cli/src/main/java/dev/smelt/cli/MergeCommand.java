@@ -45,7 +45,7 @@ final class MergeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LlamaFileType ft = type == null ? null : LlamaFileType.fromName(type);
         dev.smelt.model.store.ModelName name = register == null ? null : dev.smelt.model.store.ModelName.parse(register); // fails before the work
-        try (DecoderModel m = Models.load(ModelRefs.resolve(model));
+        try (DecoderModel m = Models.load(ModelRefs.resolve(model), dev.smelt.model.arch.Workload.BATCHED);
              ThreadPool pool = threads.newPool()) {
             LoraAdapter a = LoraOptions.load(m, lora, scale);
             LoraMerger.Result r = LoraMerger.merge(m, a, scale, ft, pool, output);

@@ -76,7 +76,7 @@ final class ModelCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (dev.smelt.model.arch.DecoderModel m = dev.smelt.model.arch.Models.load(ModelRefs.resolve(model))) {
+            try (dev.smelt.model.arch.DecoderModel m = dev.smelt.model.arch.Models.load(ModelRefs.resolve(model), dev.smelt.model.arch.Workload.BATCHED)) {
                 dev.smelt.model.lora.LoraAdapter a = dev.smelt.model.lora.RandomLora.create(m, rank, alpha, targets, seed, std);
                 dev.smelt.model.lora.LoraFiles.writeAll(a, dev.smelt.model.lora.LoraBase.of(m.file()), 0f, output);
                 System.err.printf("wrote %s: rank %d, alpha %s, %d projections (%s)%n", output, rank, alpha, a.pairs().size(),

@@ -62,7 +62,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve(), Perplexity.workload(ctx())); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 Perplexity.Result r = Perplexity.compute(m, pool, tokens(t), ctx(), bos(t, m));
                 if (json) {
@@ -91,7 +91,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel a = Models.load(ModelRefs.resolve(base)); DecoderModel b = Models.load(ModelRefs.resolve(other)); ThreadPool pool = pool()) {
+            try (DecoderModel a = Models.load(ModelRefs.resolve(base), Perplexity.workload(ctx())); DecoderModel b = Models.load(ModelRefs.resolve(other), Perplexity.workload(ctx())); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(a.file());
                 KlDivergence.Result r = KlDivergence.compute(a, b, pool, tokens(t), ctx(), bos(t, a));
                 if (json) {
@@ -119,7 +119,7 @@ final class QualityCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (DecoderModel m = Models.load(model.resolve()); ThreadPool pool = pool()) {
+            try (DecoderModel m = Models.load(model.resolve(), Perplexity.workload(ctx())); ThreadPool pool = pool()) {
                 Tokenizer t = TextModels.tokenizer(m.file());
                 int[] tokens = tokens(t);
                 int total = tokens.length / ctx();

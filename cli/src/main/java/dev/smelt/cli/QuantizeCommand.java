@@ -7,6 +7,7 @@ import dev.smelt.compress.gptq.CalibratedQuantizer;
 import dev.smelt.compress.gptq.Gptq;
 import dev.smelt.compress.gptq.HessianCollector;
 import dev.smelt.compress.quality.ImatrixCollector;
+import dev.smelt.compress.quality.Perplexity;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.arch.Models;
 import dev.smelt.model.tokenizer.Tokenizer;
@@ -152,7 +153,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (ctx < 2) {
             throw new IllegalArgumentException("--ctx " + ctx + " must be at least 2");
         }
-        try (DecoderModel dm = Models.load(model)) {
+        try (DecoderModel dm = Models.load(model, Perplexity.workload(ctx))) {
             Tokenizer t = TextModels.tokenizer(dm.file());
             int[] tokens = t.encode(TextModels.readText(calibration), true, false);
             if (chunks > 0 && (long) chunks * ctx < tokens.length) {

@@ -67,7 +67,7 @@ public final class HfConverter {
 
     /** Loads {@code written} as {@code smelt run} would (model, tokenizer); a refusal is an error about {@code out}. */
     private static void verify(Path written, Path out) throws IOException {
-        try (DecoderModel m = Models.load(written, w -> { }); GgufFile f = GgufFile.open(written)) {
+        try (DecoderModel m = Models.load(written, w -> { }, dev.smelt.model.arch.Workload.BATCHED); GgufFile f = GgufFile.open(written)) {
             Tokenizers.fromGguf(f);
         } catch (IOException | RuntimeException e) {
             throw new IOException(out + ": not written: the converted model would not load (" + e.getMessage() + ")", e);

@@ -1,6 +1,7 @@
 package dev.smelt.compress.quality;
 
 import dev.smelt.model.arch.DecoderModel;
+import dev.smelt.model.arch.Workload;
 import dev.smelt.tensor.ThreadPool;
 
 /**
@@ -19,6 +20,17 @@ public final class Perplexity {
     }
 
     private Perplexity() {
+    }
+
+    /**
+     * What to load a model for before running chunks of {@code ctx} through it (perplexity, KL divergence,
+     * importance matrix, calibration): the block products are batches of min(ctx, {@link ChunkScorer#BATCH})
+     * tokens (plus one shorter remainder per chunk), so the integer decode kernels take the bulk of them only
+     * when {@code -Dsmelt.repack.maxBatch} admits that size ({@link Workload#forRows}); otherwise repacked
+     * copies would serve at most the remainders.
+     */
+    public static Workload workload(int ctx) {
+        return Workload.forRows(Math.min(ctx, ChunkScorer.BATCH));
     }
 
     /**

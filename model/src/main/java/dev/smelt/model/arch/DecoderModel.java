@@ -45,6 +45,7 @@ public abstract class DecoderModel implements AutoCloseable {
     private final Rope.Kind ropeKind;
     private final float[] ropeFreqs;             // [ropeDim / 2] llama3 rope_freqs, or null
     private final List<Proj> projections = new ArrayList<>();
+    private final Workload workload;             // DECODE: matrices repacked for the integer kernels where enabled
     private volatile MatmulObserver observer;
 
     /** Sees the input of every weight matmul inside the blocks (importance-matrix collection). */
@@ -59,11 +60,12 @@ public abstract class DecoderModel implements AutoCloseable {
         this.observer = o;
     }
 
-    /** Loads what every architecture has; the subclass then loads its blocks. */
-    protected DecoderModel(GgufFile file, ModelConfig config, Rope.Kind ropeKind) {
+    /** Loads what every architecture has for {@code workload}; the subclass then loads its blocks. */
+    protected DecoderModel(GgufFile file, ModelConfig config, Rope.Kind ropeKind, Workload workload) {
         this.file = file;
         this.config = config;
         this.ropeKind = ropeKind;
+        this.workload = workload;
         GgufTensorInfo out = file.tensor("output.weight");
         // The embedding is only read by rows unless it doubles as the output projection (tied).
         this.tokenEmbedding = out != null ? rawMatrix("token_embd.weight", config.dim(), -1)
@@ -257,9 +259,13 @@ public abstract class DecoderModel implements AutoCloseable {
                 c.attnSoftcap(), new AttentionSpec.RopeSpec(rope, ropeKind, c.headDim()));
     }
 
-    /** A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows, repacked for decode where that applies. */
+    /**
+     * A required 2-D tensor with {@code cols} columns and (when {@code rows} ≥ 0) that many rows, repacked
+     * for the integer kernels where that applies and the load is for {@link Workload#DECODE}.
+     */
     protected WeightMatrix matrix(String name, int cols, int rows) {
-        return rawMatrix(name, cols, rows).repacked();
+        WeightMatrix m = rawMatrix(name, cols, rows);
+        return workload == Workload.DECODE ? m.repacked() : m;
     }
 
     private WeightMatrix rawMatrix(String name, int cols, int rows) {

@@ -15,8 +15,8 @@ public final class Gemma3Model extends DecoderModel {
     private static final int DEFAULT_SWA_PATTERN = 6;
     private final Blocks.Sandwich[] layers;
 
-    public Gemma3Model(GgufFile file, ModelConfig config) {
-        super(file, config, Rope.Kind.NEOX);
+    public Gemma3Model(GgufFile file, ModelConfig config, Workload workload) {
+        super(file, config, Rope.Kind.NEOX, workload);
         ModelConfig c = config;
         int pattern = file.getInt(c.architecture() + ".attention.sliding_window_pattern", DEFAULT_SWA_PATTERN);
         layers = new Blocks.Sandwich[c.layers()];

@@ -11,8 +11,8 @@ import dev.smelt.tensor.ops.Rope;
 public final class LlamaModel extends DecoderModel {
     private final Blocks.PreNorm[] layers;
 
-    public LlamaModel(GgufFile file, ModelConfig config) {
-        super(file, config, Rope.Kind.NORM);
+    public LlamaModel(GgufFile file, ModelConfig config, Workload workload) {
+        super(file, config, Rope.Kind.NORM, workload);
         ModelConfig c = config;
         layers = new Blocks.PreNorm[c.layers()];
         for (int i = 0; i < layers.length; i++) {

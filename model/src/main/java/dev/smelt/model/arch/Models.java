@@ -21,16 +21,26 @@ public final class Models {
     private Models() {
     }
 
-    /** Maps {@code path} and builds its model; the model owns (and closes) the file. Warnings go to stderr. */
+    /** Maps {@code path} and builds its model for {@link Workload#DECODE}; the model owns (and closes) the file. Warnings go to stderr. */
     public static DecoderModel load(Path path) throws IOException {
         return load(path, Models::printWarning);
     }
 
+    /** Maps {@code path} and builds its model for {@code workload}; the model owns (and closes) the file. Warnings go to stderr. */
+    public static DecoderModel load(Path path, Workload workload) throws IOException {
+        return load(path, Models::printWarning, workload);
+    }
+
     /** Maps {@code path} and builds its model, handing each load-time warning to {@code warnings}. */
     public static DecoderModel load(Path path, Consumer<String> warnings) throws IOException {
+        return load(path, warnings, Workload.DECODE);
+    }
+
+    /** Maps {@code path} and builds its model for {@code workload}, handing each load-time warning to {@code warnings}. */
+    public static DecoderModel load(Path path, Consumer<String> warnings, Workload workload) throws IOException {
         GgufFile f = GgufFile.open(path);
         try {
-            return load(f, warnings);
+            return load(f, warnings, workload);
         } catch (RuntimeException e) {
             f.close();
             throw e;
@@ -68,8 +78,13 @@ public final class Models {
         System.err.println("smelt: warning: " + message);
     }
 
-    /** Builds the model for an open file (ownership of {@code f} passes to the model), reporting warnings. */
+    /** Builds the model for an open file for {@link Workload#DECODE} (ownership of {@code f} passes to the model), reporting warnings. */
     public static DecoderModel load(GgufFile f, Consumer<String> warnings) {
+        return load(f, warnings, Workload.DECODE);
+    }
+
+    /** Builds the model for an open file for {@code workload} (ownership of {@code f} passes to the model), reporting warnings. */
+    public static DecoderModel load(GgufFile f, Consumer<String> warnings, Workload workload) {
         String arch = f.architecture();
         if (arch == null) {
             throw new ModelException(f.path() + ": metadata 'general.architecture' is missing");
@@ -98,11 +113,11 @@ public final class Models {
         ModelConfig c = ModelConfig.read(f, arch, (int) emb.rows());
         warnings(f).forEach(warnings);
         return switch (arch) {
-            case "llama" -> new LlamaModel(f, c);
-            case "qwen2" -> new Qwen2Model(f, c);
-            case "qwen3" -> new Qwen3Model(f, c);
-            case "phi3" -> new Phi3Model(f, c);
-            case "gemma3" -> new Gemma3Model(f, c);
+            case "llama" -> new LlamaModel(f, c, workload);
+            case "qwen2" -> new Qwen2Model(f, c, workload);
+            case "qwen3" -> new Qwen3Model(f, c, workload);
+            case "phi3" -> new Phi3Model(f, c, workload);
+            case "gemma3" -> new Gemma3Model(f, c, workload);
             default -> throw new IllegalStateException(arch);
         };
     }

@@ -13,8 +13,8 @@ import dev.smelt.tensor.ops.Rope;
 public final class Phi3Model extends DecoderModel {
     private final Blocks.PreNorm[] layers;
 
-    public Phi3Model(GgufFile file, ModelConfig config) {
-        super(file, config, Rope.Kind.NEOX);
+    public Phi3Model(GgufFile file, ModelConfig config, Workload workload) {
+        super(file, config, Rope.Kind.NEOX, workload);
         ModelConfig c = config;
         layers = new Blocks.PreNorm[c.layers()];
         for (int i = 0; i < layers.length; i++) {

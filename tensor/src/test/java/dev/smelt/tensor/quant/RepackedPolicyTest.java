@@ -44,7 +44,7 @@ class RepackedPolicyTest {
         assertThat(Repacked.enabled(GgmlType.Q4_K)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q5_0)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q4_0)).isTrue();
-        assertThat(Repacked.enabled(GgmlType.Q6_K)).as("Q6_K is opt-in").isFalse();
+        assertThat(Repacked.enabled(GgmlType.Q6_K)).isTrue();
         assertThat(Repacked.enabled(GgmlType.Q8_0)).as("Q8_0 is opt-in").isFalse();
     }
 

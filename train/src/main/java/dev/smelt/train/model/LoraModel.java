@@ -6,6 +6,7 @@ import dev.smelt.model.WeightMatrix;
 import dev.smelt.model.arch.DecoderModel;
 import dev.smelt.model.arch.Models;
 import dev.smelt.model.arch.Proj;
+import dev.smelt.model.arch.Workload;
 import dev.smelt.model.gguf.GgufFile;
 import dev.smelt.model.lora.LoraAdapter;
 import dev.smelt.model.lora.PeftNames;
@@ -101,9 +102,13 @@ public final class LoraModel implements AutoCloseable {
         return new Units(List.copyOf(list), by);
     }
 
-    /** Opens {@code path} (the file stays mapped until {@link #close}). */
+    /**
+     * Opens {@code path} (the file stays mapped until {@link #close}) for {@link Workload#BATCHED}: training's
+     * frozen products run over sequence × batch rows (and transposed in backward) on {@link
+     * dev.smelt.train.autograd.FrozenMatmul}, never on the integer decode kernels, so no matrix is repacked.
+     */
     public static LoraModel open(Path path) throws IOException {
-        DecoderModel m = Models.load(path);
+        DecoderModel m = Models.load(path, Workload.BATCHED);
         try {
             return new LoraModel(m);
         } catch (RuntimeException e) {
