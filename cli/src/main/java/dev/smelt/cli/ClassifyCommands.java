@@ -56,7 +56,7 @@ final class ClassifyCommands {
         @Option(names = "--method", defaultValue = "auto",
                 description = "auto (default): setfit below 15 training examples per class, head below 40, else full; full: fine-tune every encoder weight with "
                         + "the head; setfit: contrastive sentence pairs tune the encoder, then the head on its embeddings; head: a head on frozen "
-                        + "embeddings (fast). See docs/BENCHMARKS.md.")
+                        + "embeddings (fast). Multi-label data: head or full (auto: head below 40 examples per label, else full). See docs/BENCHMARKS.md.")
         String method;
 
         @Option(names = "--pairs",
@@ -64,14 +64,15 @@ final class ClassifyCommands {
                         + SetFitTraining.DEFAULT_PAIRS + ", more for small data: enough for " + SetFitTraining.MIN_STEPS + " steps, at most 40).")
         Integer pairs;
 
-        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; early stopping may end sooner).")
+        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; multi-label: full 40, head 1000; "
+                + "early stopping may end sooner).")
         Integer epochs;
 
-        @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8).")
+        @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8; multi-label: full none, head 50).")
         Integer patience;
 
         @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3, "
-                + "setfit's pair stage " + SetFitTraining.DEFAULT_LR + ").")
+                + "setfit's pair stage " + SetFitTraining.DEFAULT_LR + "; multi-label head 0.03).")
         Double lr;
 
         @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning; default ${DEFAULT-VALUE}).")
@@ -111,8 +112,9 @@ final class ClassifyCommands {
         String labelSeparator;
 
         @Option(names = "--threshold",
-                description = "Multi-label: a label is answered when its probability is at least this, in (0, 1) (default 0.5), or 'fit': the "
-                        + "threshold with the highest micro-F1 on the validation split. classifier.json records it and how it was set.")
+                description = "Multi-label: a label is answered when its probability is at least this, in (0, 1), or 'fit' (default): the "
+                        + "threshold (0.05-0.95) with the highest micro-F1 on the validation split, 0.5 without one. classifier.json records "
+                        + "it and how it was set (threshold_source).")
         String multiThreshold;
 
         @Mixin

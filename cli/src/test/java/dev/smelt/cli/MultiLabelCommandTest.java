@@ -60,12 +60,12 @@ class MultiLabelCommandTest {
         Path out = dir.resolve("clf");
         EmbedCommandTest.Result r = EmbedCommandTest.run("", "classify-train", "--data", data.toString(), "--label-column", "intents",
                 "--test", data.toString(), "--out", out.toString(), "--method", "head", "--val-fraction", "0.2", "--lr", "0.05",
-                "--threshold", "fit", "--threads", "2");
+                "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("multi-label data (2 labels").contains("3 texts with no label");
         JsonNode report = JSON.readTree(r.out());
         assertThat(report.path("multi_label").asBoolean()).isTrue();
-        assertThat(report.path("threshold_source").asText()).isEqualTo("fitted");
+        assertThat(report.path("threshold_source").asText()).as("fitted by default").isEqualTo("fitted");
         assertThat(report.path("test_micro_f1").asDouble()).isGreaterThan(MIN_TRAIN_MICRO_F1);
         assertThat(report.path("test_per_label")).hasSize(2);
         JsonNode saved = JSON.readTree(out.resolve("classifier.json").toFile());

@@ -110,7 +110,8 @@ class MultiLabelTrainerTest {
 
     @Test
     void thresholdOptionParses() {
-        assertThat(MultiLabelTrainer.Threshold.parse(null).source()).isEqualTo("default");
+        assertThat(MultiLabelTrainer.Threshold.parse(null).fit()).as("fitted unless given").isTrue();
+        assertThat(MultiLabelTrainer.Threshold.parse("0.5").source()).isEqualTo("user");
         assertThat(MultiLabelTrainer.Threshold.parse("FIT").fit()).isTrue();
         assertThat(MultiLabelTrainer.Threshold.parse("0.3").value()).isEqualTo(0.3);
         assertThatThrownBy(() -> MultiLabelTrainer.Threshold.parse("1")).hasMessageContaining("--threshold must be in (0, 1)");
