@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.LabeledTexts;
+import dev.smelt.model.classify.MultiLabelTexts;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.classify.TextClassifier;
 import dev.smelt.model.encoder.BertEmbedder;
@@ -55,7 +56,7 @@ final class ClassifyCommands {
         @Option(names = "--method", defaultValue = "auto",
                 description = "auto (default): setfit below 15 training examples per class, head below 40, else full; full: fine-tune every encoder weight with "
                         + "the head; setfit: contrastive sentence pairs tune the encoder, then the head on its embeddings; head: a head on frozen "
-                        + "embeddings (fast). See docs/BENCHMARKS.md.")
+                        + "embeddings (fast). Multi-label data: head or full (auto: head below 40 examples per label, else full). See docs/BENCHMARKS.md.")
         String method;
 
         @Option(names = "--pairs",
@@ -63,14 +64,15 @@ final class ClassifyCommands {
                         + SetFitTraining.DEFAULT_PAIRS + ", more for small data: enough for " + SetFitTraining.MIN_STEPS + " steps, at most 40).")
         Integer pairs;
 
-        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; early stopping may end sooner).")
+        @Option(names = "--epochs", description = "Most epochs (default: full 4, head 200, setfit 1 pass over the pairs; multi-label: full 40, head 1000; "
+                + "early stopping may end sooner).")
         Integer epochs;
 
-        @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8).")
+        @Option(names = "--patience", description = "Epochs without a lower validation loss before stopping; the lowest-loss epoch is kept (default: full 2, head 8; multi-label: full none, head 50).")
         Integer patience;
 
         @Option(names = "--lr", description = "Peak learning rate (default: full 1e-4 with warm-up and linear decay, head 3e-3, "
-                + "setfit's pair stage " + SetFitTraining.DEFAULT_LR + ").")
+                + "setfit's pair stage " + SetFitTraining.DEFAULT_LR + "; multi-label head 0.03).")
         Double lr;
 
         @Option(names = "--batch-size", defaultValue = "32", description = "Sequences per step (full fine-tuning; default ${DEFAULT-VALUE}).")
@@ -97,6 +99,23 @@ final class ClassifyCommands {
                 description = "Label of out-of-scope examples: not trained as a class; the threshold is fitted on them. Default: a label named "
                         + "oos, out_of_scope or other, when the data has one.")
         String oosLabel;
+
+        @Option(names = "--multi-label", negatable = true,
+                description = "Multi-label data: each text has a set of labels (possibly empty); one sigmoid per label, binary cross-entropy "
+                        + "(--method head or full). Default: detected from the data, on when a JSONL label field is a JSON array "
+                        + "(e.g. [\"pin\", \"new\"]; [] is no label) or a label holds the separator; --no-multi-label reads every label as one class.")
+        Boolean multiLabel;
+
+        @Option(names = "--label-separator", defaultValue = MultiLabelTexts.DEFAULT_SEPARATOR,
+                description = "Multi-label: separator of the labels in one CSV cell or JSONL string (default ${DEFAULT-VALUE}: \"pin|new\"; "
+                        + "an empty cell is no label).")
+        String labelSeparator;
+
+        @Option(names = "--threshold",
+                description = "Multi-label: a label is answered when its probability is at least this, in (0, 1), or 'fit' (default): the "
+                        + "threshold (0.05-0.95) with the highest micro-F1 on the validation split, 0.5 without one. classifier.json records "
+                        + "it and how it was set (threshold_source).")
+        String multiThreshold;
 
         @Mixin
         ThreadsOption threads;
@@ -137,6 +156,33 @@ final class ClassifyCommands {
             return Abstention.resolve(train.labels(), oosLabel, threshold, abstainRate);
         }
 
+        /** Multi-label training: head or full (setfit's same/different-label pairs do not apply to label sets), no abstention. */
+        Integer trainMultiLabel(MultiLabelTexts train) throws Exception {
+            if (method.equals("setfit")) {
+                throw new IllegalArgumentException("--method setfit does not support multi-label data (its contrastive pairs need one label "
+                        + "per text); use --method head or full, or --no-multi-label if each text has one label");
+            }
+            if (threshold != null || abstainRate != null || oosLabel != null) {
+                throw new IllegalArgumentException("--oos-threshold, --abstain-rate and --oos-label are for single-label data; a multi-label "
+                        + "classifier answers no label when none reaches --threshold");
+            }
+            if (pairs != null) {
+                throw new IllegalArgumentException("--pairs is setfit's, which does not support multi-label data");
+            }
+            var th = dev.smelt.train.classify.MultiLabelTrainer.Threshold.parse(multiThreshold);
+            String m = method.equals("auto") ? autoMultiLabelMethod(train) : method;
+            System.err.println("classify-train: multi-label data (" + train.labelNames().size() + " labels, "
+                    + String.format(java.util.Locale.ROOT, "%.1f", MultiLabelTraining.perLabel(train)) + " examples per label, "
+                    + train.labels().stream().filter(List::isEmpty).count() + " texts with no label)"
+                    + (method.equals("auto") ? "; --method auto chose " + m + " (full from " + AUTO_FULL_PER_LABEL + " per label)" : ""));
+            if (m.equals("head") && valFraction == 0) {
+                throw new IllegalArgumentException("--val-fraction must be > 0 for the head method (its early stopping needs it)");
+            }
+            ClassifierTrainSpec spec = new ClassifierTrainSpec(model, data, textColumn, labelColumn, out, test, valFraction, epochs,
+                    patience, lr, batchSize, dropout, l2, seed, Abstention.none(), threads.count(), null);
+            return MultiLabelTraining.run(spec, m, train, th, labelSeparator);
+        }
+
         @Override
         public Integer call() throws Exception {
             if (!java.util.Set.of("full", "head", "setfit", "auto").contains(method)) {
@@ -147,6 +193,17 @@ final class ClassifyCommands {
             }
             if (!(valFraction >= 0 && valFraction < 1)) {
                 throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
+            }
+            MultiLabelTexts.checkSeparator(labelSeparator);
+            if (!Boolean.FALSE.equals(multiLabel)) {
+                MultiLabelTexts ml = MultiLabelTexts.read(data, textColumn, labelColumn, labelSeparator);
+                if (Boolean.TRUE.equals(multiLabel) || ml.multiple()) {
+                    return trainMultiLabel(ml);
+                }
+            }
+            if (multiThreshold != null) {
+                throw new IllegalArgumentException("--threshold is the decision threshold of multi-label data (see --multi-label); "
+                        + "single-label classifiers abstain with --oos-threshold");
             }
             LabeledTexts train = LabeledTexts.read(data, textColumn, labelColumn);
             Abstention ab = abstention(train);
@@ -169,9 +226,21 @@ final class ClassifyCommands {
         }
     }
 
+    /**
+     * Examples per label from which {@code --method auto} fine-tunes the encoder on multi-label data (as
+     * {@link Train#AUTO_FULL_PER_CLASS} counts examples per class); below it, the head on frozen embeddings.
+     */
+    static final int AUTO_FULL_PER_LABEL = Train.AUTO_FULL_PER_CLASS;
+
+    static String autoMultiLabelMethod(MultiLabelTexts train) {
+        return MultiLabelTraining.perLabel(train) < AUTO_FULL_PER_LABEL ? "head" : "full";
+    }
+
     @Command(name = "classify", description = "Classify texts: JSONL {\"text\": ...} on stdin, {\"label\", \"probability\"} per line on stdout. "
             + "label is the best label, or 'unknown' when the classifier abstains (only when trained with an out-of-scope label, "
-            + "--oos-threshold or --abstain-rate); raw_label is always the best label (as in /v1/classify).")
+            + "--oos-threshold or --abstain-rate); raw_label is always the best label (as in /v1/classify). A multi-label classifier "
+            + "adds labels: [{label, probability}] for every label at or above its threshold (possibly none), most likely first; "
+            + "label is then the first of them, or \"\" when there is none.")
     static final class Classify implements Callable<Integer> {
         @Mixin
         ClassifierOptions classifier;
@@ -208,6 +277,11 @@ final class ClassifyCommands {
     static String line(TextClassifier c, SoftmaxClassifier.Prediction p, int topK, boolean raw) {
         String best = c.bestLabel(p);
         ObjectNode o = JSON.createObjectNode().put("label", raw ? best : p.label()).put("probability", p.probability()).put("raw_label", best);
+        if (c.multiLabel()) {
+            ArrayNode ls = o.putArray("labels");
+            c.answered(p).forEach(r -> ls.addObject().put("label", r.label()).put("probability", r.probability()));
+            o.put("threshold", c.head().threshold());
+        }
         if (!Double.isNaN(p.distanceConfidence())) {
             o.put("distance_confidence", p.distanceConfidence());
         }

@@ -11,9 +11,9 @@ import dev.smelt.train.classify.LogisticTrainer;
 /** {@code classify-train --method head}: a softmax head on frozen encoder embeddings, then tests the saved directory. */
 final class HeadTraining {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int DEFAULT_EPOCHS = 200;
-    private static final int DEFAULT_PATIENCE = 8;
-    private static final double DEFAULT_LR = 3e-3;
+    static final int DEFAULT_EPOCHS = 200;
+    static final int DEFAULT_PATIENCE = 8;
+    static final double DEFAULT_LR = 3e-3;
     private static final int BATCH = 64;
 
     private HeadTraining() {

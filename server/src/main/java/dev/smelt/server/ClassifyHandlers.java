@@ -17,7 +17,9 @@ import java.util.function.Predicate;
  * "raw_label", "top_k": [{"label", "probability"}], "probs", "num_classes"}], "labels", "usage"}}. Label and
  * probability are {@code smelt classify}'s ({@link TextClassifier}: calibrated, {@code "unknown"} below the
  * out-of-scope threshold); {@code raw_label} is the most likely label before the threshold, {@code probs} every
- * class's calibrated probability in {@code labels} order. Bad input answers 4xx in OpenAI's error JSON.
+ * class's calibrated probability in {@code labels} order. A multi-label classifier adds {@code "multi_label": true} and
+ * {@code "threshold"}, and per text {@code "labels": [{"label", "probability"}]}: every label at or above the threshold (its
+ * sigmoid probabilities are independent; {@code label} is the most likely answered one, or "" for none). Bad input answers 4xx in OpenAI's error JSON.
  * Thread-safe (stateless over thread-safe registries).
  */
 final class ClassifyHandlers {
@@ -82,9 +84,16 @@ final class ClassifyHandlers {
                 probs.add(v);
             }
             d.put("num_classes", p.probabilities().length);
+            if (c.multiLabel()) {
+                ArrayNode answered = d.putArray("labels");
+                c.answered(p).forEach(r -> answered.addObject().put("label", r.label()).put("probability", r.probability()));
+            }
         }
         ArrayNode labels = o.putArray("labels");
         c.labels().forEach(labels::add);
+        if (c.multiLabel()) {
+            o.put("multi_label", true).put("threshold", c.head().threshold());
+        }
         o.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
         return o;
     }

@@ -17,6 +17,11 @@ import java.util.List;
  * the prediction is {@link #UNKNOWN}. Stored as {@code classifier.json} in a model directory. Immutable,
  * thread-safe.
  *
+ * <p>With {@code multiLabel} the same linear layer is a multi-label head: one sigmoid per label,
+ * p_j = σ((W·e + b)_j / T), independent (they need not sum to 1); every label with p_j ≥ {@code threshold} is
+ * answered (possibly none), {@link Prediction#label()} is the most likely of them, or {@link #NONE} when none
+ * reaches it. Stored with format {@code smelt-sigmoid-head/1}.
+ *
  * @param encoder     embedding model the head was trained on (built-in name or path)
  * @param labels      class names, index = row of W
  * @param weights     [labels, dim]
@@ -24,11 +29,16 @@ import java.util.List;
  * @param temperature calibration temperature (> 0)
  * @param threshold   minimum top probability for an in-scope answer (0 disables)
  * @param metrics     training report (accuracies, losses, timings), stored for reference
+ * @param multiLabel  sigmoid per label (threshold: the decision threshold of each) instead of softmax
  */
 public record SoftmaxClassifier(String encoder, List<String> labels, float[] weights, float[] bias, double temperature,
-                                double threshold, ObjectNode metrics) {
+                                double threshold, ObjectNode metrics, boolean multiLabel) {
     /** Label answered below the threshold. */
     public static final String UNKNOWN = "unknown";
+    /** A multi-label head's label when no label reaches the threshold (the empty label set). */
+    public static final String NONE = "";
+    static final String FORMAT = "smelt-softmax-head/1";
+    static final String MULTI_LABEL_FORMAT = "smelt-sigmoid-head/1";
     static final String FILE = "classifier.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,6 +51,12 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
             throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
         }
         labels = List.copyOf(labels);
+    }
+
+    /** A single-label (softmax) head. */
+    public SoftmaxClassifier(String encoder, List<String> labels, float[] weights, float[] bias, double temperature, double threshold,
+                             ObjectNode metrics) {
+        this(encoder, labels, weights, bias, temperature, threshold, metrics, false);
     }
 
     public int dimension() {
@@ -66,13 +82,40 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         if (embedding.length != dimension()) {
             throw new IllegalArgumentException("embedding has " + embedding.length + " values, the head expects " + dimension());
         }
-        return softmax(logits(weights, bias, embedding, labels.size()), temperature);
+        double[] z = logits(weights, bias, embedding, labels.size());
+        return multiLabel ? sigmoid(z, temperature) : softmax(z, temperature);
     }
 
     public Prediction predict(float[] embedding) {
         double[] p = probabilities(embedding);
         int best = argmax(p);
-        return new Prediction(p[best] < threshold ? UNKNOWN : labels.get(best), p[best], p);
+        String below = multiLabel ? NONE : UNKNOWN;
+        return new Prediction(p[best] < threshold ? below : labels.get(best), p[best], p);
+    }
+
+    /** Indices of the labels a multi-label head answers for probabilities {@code p}: p ≥ threshold, most likely first. */
+    public List<Integer> answered(double[] p) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] >= threshold) {
+                out.add(i);
+            }
+        }
+        out.sort((a, b) -> Double.compare(p[b], p[a]));
+        return out;
+    }
+
+    /** σ(z_i / t) per element, computed without overflow for large |z|. */
+    public static double[] sigmoid(double[] z, double t) {
+        double[] p = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            p[i] = sigmoid(z[i] / t);
+        }
+        return p;
+    }
+
+    public static double sigmoid(double x) {
+        return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
     }
 
     public static double[] logits(float[] w, float[] b, float[] e, int classes) {
@@ -118,7 +161,7 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
     /** Writes {@code dir/classifier.json} (to a temporary file first, then renamed). */
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
-        ObjectNode o = JSON.createObjectNode().put("format", "smelt-softmax-head/1").put("encoder", encoder)
+        ObjectNode o = JSON.createObjectNode().put("format", multiLabel ? MULTI_LABEL_FORMAT : FORMAT).put("encoder", encoder)
                 .put("dimension", dimension()).put("temperature", temperature).put("threshold", threshold);
         ArrayNode l = o.putArray("labels");
         labels.forEach(l::add);
@@ -132,6 +175,9 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         }
         if (metrics != null && metrics.has("abstention")) {
             o.set("abstention", metrics.get("abstention")); // how the threshold was set, beside it
+        }
+        if (metrics != null && metrics.has("threshold_source")) {
+            o.set("threshold_source", metrics.get("threshold_source")); // a multi-label head's: "default", "fitted" or "user"
         }
         o.set("metrics", metrics == null ? JSON.createObjectNode() : metrics);
         AtomicFiles.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
@@ -149,8 +195,9 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IOException(f + ": malformed JSON: " + e.getOriginalMessage());
         }
-        if (!o.path("format").asText().equals("smelt-softmax-head/1")) {
-            throw new IOException(f + ": field 'format' is '" + o.path("format").asText() + "', expected 'smelt-softmax-head/1'");
+        String format = o.path("format").asText();
+        if (!format.equals(FORMAT) && !format.equals(MULTI_LABEL_FORMAT)) {
+            throw new IOException(f + ": field 'format' is '" + format + "', expected '" + FORMAT + "' or '" + MULTI_LABEL_FORMAT + "'");
         }
         List<String> labels = new ArrayList<>();
         o.path("labels").forEach(n -> labels.add(n.asText()));
@@ -158,7 +205,7 @@ public record SoftmaxClassifier(String encoder, List<String> labels, float[] wei
         float[] b = floats(o, "bias", f);
         try {
             return new SoftmaxClassifier(o.path("encoder").asText(), labels, w, b, o.path("temperature").asDouble(1),
-                    o.path("threshold").asDouble(0), (ObjectNode) o.path("metrics"));
+                    o.path("threshold").asDouble(0), (ObjectNode) o.path("metrics"), format.equals(MULTI_LABEL_FORMAT));
         } catch (IllegalArgumentException | ClassCastException e) {
             throw new IOException(f + ": " + e.getMessage());
         }

@@ -115,6 +115,20 @@ public final class TextClassifier implements AutoCloseable {
         return head.labels().get(SoftmaxClassifier.argmax(p.probabilities()));
     }
 
+    /** Whether the head is multi-label (a sigmoid per label; see {@link SoftmaxClassifier}). */
+    public boolean multiLabel() {
+        return head.multiLabel();
+    }
+
+    /** A multi-label head's answer: every label at or above its threshold, most likely first (empty for a single-label head). */
+    public List<Ranked> answered(SoftmaxClassifier.Prediction p) {
+        if (!head.multiLabel()) {
+            return List.of();
+        }
+        double[] pr = p.probabilities();
+        return head.answered(pr).stream().map(i -> new Ranked(head.labels().get(i), pr[i])).toList();
+    }
+
     /** The {@code k} most likely labels, most likely first (ties keep label order); k larger than the classes gives all. */
     public List<Ranked> top(SoftmaxClassifier.Prediction p, int k) {
         if (k < 0) {

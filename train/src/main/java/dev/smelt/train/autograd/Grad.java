@@ -623,6 +623,46 @@ public final class Grad {
         return new Loss(yt, sum, m);
     }
 
+    /**
+     * Multi-label binary cross-entropy with logits (PyTorch's BCEWithLogitsLoss with reduction "sum", divided by
+     * {@code normalizer}): loss = Σ_i Σ_j [softplus(l_ij) − y_ij·l_ij] / N over logits [m, c] and targets y ∈ {0, 1}
+     * (or soft in [0, 1]), row-major like the logits. Rule: dl_ij = dloss·(σ(l_ij) − y_ij)/N.
+     *
+     * @return [1, 1] the loss; the double sum is in the returned {@link Loss} (tokens = rows)
+     */
+    public static Loss sigmoidBce(Tape tape, Tensor logits, float[] targets, double normalizer) {
+        int m = logits.rows;
+        int c = logits.cols;
+        if (targets.length != m * c) {
+            throw new IllegalArgumentException(targets.length + " targets for " + m + "x" + c + " logits");
+        }
+        double sum = 0;
+        float[] sig = new float[m * c]; // kept for backward
+        for (int i = 0; i < m * c; i++) {
+            double z = logits.data[i];
+            sum += bceWithLogit(z, targets[i]);
+            sig[i] = (float) (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+        }
+        Tensor yt = lossTensor(sum, normalizer);
+        tape.push(() -> {
+            float[] dy = yt.gradOrNull();
+            if (dy == null || !logits.requiresGrad) {
+                return;
+            }
+            float g = (float) (dy[0] / normalizer);
+            float[] dl = logits.grad();
+            for (int i = 0; i < m * c; i++) {
+                dl[i] += g * (sig[i] - targets[i]);
+            }
+        });
+        return new Loss(yt, sum, m);
+    }
+
+    /** softplus(z) − y·z = −[y·log σ(z) + (1 − y)·log(1 − σ(z))], stable for large |z|. */
+    public static double bceWithLogit(double z, double y) {
+        return Math.max(z, 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+
     /** Rows of logits that {@link #linearCrossEntropy} holds at once ([rows, vocab] floats). */
     static final int CE_ROWS = 256;
 

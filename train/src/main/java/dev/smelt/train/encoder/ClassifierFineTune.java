@@ -6,6 +6,7 @@ import dev.smelt.model.AtomicFiles;
 import dev.smelt.model.classify.Abstention;
 import dev.smelt.model.classify.DistanceScore;
 import dev.smelt.train.classify.LogisticTrainer;
+import dev.smelt.train.classify.MultiLabelTrainer;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.model.encoder.BertConfig;
 import dev.smelt.model.encoder.BertEmbedder;
@@ -118,6 +119,53 @@ public final class ClassifierFineTune {
         return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, temperature, th, m), r, distance);
     }
 
+    /**
+     * Multi-label: fine-tunes every encoder weight with one sigmoid per label (binary cross-entropy), early stopping on
+     * the validation loss of a seeded random split (label sets are too varied to stratify), then sets the decision
+     * threshold as {@link MultiLabelTrainer#decide} does. No temperature (1) and no distance score.
+     *
+     * @param sets each text's labels (may be empty: a negative for every label)
+     */
+    public static Output trainMultiLabel(BertEmbedder base, String baseName, List<String> texts, List<List<String>> sets, double valFraction,
+                                         EncoderFineTuner.Options opt, MultiLabelTrainer.Threshold threshold, ThreadPool pool,
+                                         EncoderFineTuner.Listener listener) {
+        if (texts.size() != sets.size() || texts.size() < 2) {
+            throw new IllegalArgumentException("need >= 2 examples with one label set each, got " + texts.size() + " and " + sets.size());
+        }
+        if (!(valFraction >= 0 && valFraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + valFraction);
+        }
+        List<String> names = sets.stream().flatMap(List::stream).distinct().sorted().toList();
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("no example carries a label");
+        }
+        boolean[][] y = MultiLabelTrainer.targets(sets, names);
+        int[][] seqs = texts.stream().map(base::tokens).toArray(int[][]::new);
+        int[][] split = MultiLabelTrainer.randomSplit(texts.size(), valFraction, opt.seed());
+        TrainableBert model = TrainableBert.from(base.weights(), names.size(), opt.seed(), pool);
+        model.setHeadBias(MultiLabelTrainer.priorLogOdds(y, split[0], names.size()));
+        EncoderFineTuner tuner = new EncoderFineTuner(model, opt, pool, listener);
+        EncoderFineTuner.Result r = tuner.fit(seqs, EncoderFineTuner.Objective.multiLabel(y), split[0], split[1]);
+        int[] val = split[1];
+        float[] w = model.headWeights();
+        float[] b = model.headBias();
+        SoftmaxClassifier raw = new SoftmaxClassifier(ENCODER_DIR, names, w, b, 1.0, MultiLabelTrainer.DEFAULT_THRESHOLD, null, true);
+        float[][] vx = tuner.embed(seqs, val);
+        double[][] vp = java.util.Arrays.stream(vx).map(raw::probabilities).toArray(double[][]::new);
+        boolean[][] vy = IntStream.of(val).mapToObj(i -> y[i]).toArray(boolean[][]::new);
+        ObjectNode m = JSON.createObjectNode();
+        m.put("method", "full").put("multi_label", true).put("base_encoder", baseName).put("train_examples", split[0].length)
+                .put("validation_examples", val.length).put("split", "random").put("epochs", r.epochsRun()).put("best_epoch", r.bestEpoch())
+                .put("steps", r.steps()).put("train_seconds", r.seconds()).put("learning_rate", opt.lr()).put("batch_size", opt.batchSize())
+                .put("dropout", opt.dropout()).put("weight_decay", opt.weightDecay()).put("seed", opt.seed()).put("early_stopping", "validation_loss");
+        double th = MultiLabelTrainer.decide(threshold, vp, vy, m);
+        var vl = m.putArray("validation_loss_per_epoch");
+        r.valLoss().forEach(vl::add);
+        var tl = m.putArray("train_loss_per_epoch");
+        r.trainLoss().forEach(tl::add);
+        return new Output(model, new SoftmaxClassifier(ENCODER_DIR, names, w, b, 1.0, th, m, true), r, null);
+    }
+
     /** Writes the classifier directory (see the class comment); {@code base} names the tokenizer to copy. */
     public static void save(Output o, String base, Path dir) throws IOException {
         save(o.model(), o.head(), o.distance(), base, dir, false);
@@ -151,7 +199,9 @@ public final class ClassifierFineTune {
         writeJson(enc.resolve("modules.json"), modules);
         Embedders.copyTokenizer(base, enc.resolve("tokenizer.json"));
         model.saveEncoder(enc.resolve("model.safetensors"));
-        distance.save(dir);
+        if (distance != null) { // a multi-label head has none
+            distance.save(dir);
+        }
         head.save(dir);
     }
 

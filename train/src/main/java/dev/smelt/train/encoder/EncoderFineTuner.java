@@ -113,6 +113,79 @@ public final class EncoderFineTuner {
         if (seqs.length != y.length) {
             throw new IllegalArgumentException(seqs.length + " sequences but " + y.length + " labels");
         }
+        return fit(seqs, Objective.softmax(y), train, val);
+    }
+
+    /**
+     * What the head's logits are trained against: softmax cross-entropy over one label, or (multi-label) a sigmoid
+     * binary cross-entropy per label. Stateless over its targets.
+     */
+    public interface Objective {
+        /** The loss of the logits of {@code members} (row r = example members[r]), summed and divided by {@code normalizer}. */
+        Grad.Loss loss(Tape tape, Tensor logits, int[] members, double normalizer);
+
+        /** {1 when right else 0, loss} of example {@code example} from its logits row {@code z[o .. o + c)}. */
+        double[] score(float[] z, int o, int c, int example);
+
+        /** Softmax cross-entropy against label index {@code y[i]}; right = the argmax is the label. */
+        static Objective softmax(int[] y) {
+            return new Objective() {
+                @Override
+                public Grad.Loss loss(Tape tape, Tensor logits, int[] members, double normalizer) {
+                    return Grad.crossEntropy(tape, logits, java.util.stream.IntStream.of(members).map(i -> y[i]).toArray(), normalizer);
+                }
+
+                @Override
+                public double[] score(float[] z, int o, int c, int example) {
+                    int best = 0;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < c; j++) {
+                        if (z[o + j] > max) {
+                            max = z[o + j];
+                            best = j;
+                        }
+                    }
+                    double s = 0;
+                    for (int j = 0; j < c; j++) {
+                        s += Math.exp(z[o + j] - max);
+                    }
+                    int target = y[example];
+                    return new double[] {best == target ? 1 : 0, max + Math.log(s) - z[o + target]};
+                }
+            };
+        }
+
+        /** Binary cross-entropy per label against {@code y[i][j]}; right = every label on the right side of 0.5 (exact match). */
+        static Objective multiLabel(boolean[][] y) {
+            return new Objective() {
+                @Override
+                public Grad.Loss loss(Tape tape, Tensor logits, int[] members, double normalizer) {
+                    int c = logits.cols;
+                    float[] t = new float[members.length * c];
+                    for (int r = 0; r < members.length; r++) {
+                        for (int j = 0; j < c; j++) {
+                            t[r * c + j] = y[members[r]][j] ? 1f : 0f;
+                        }
+                    }
+                    return Grad.sigmoidBce(tape, logits, t, normalizer);
+                }
+
+                @Override
+                public double[] score(float[] z, int o, int c, int example) {
+                    boolean exact = true;
+                    double loss = 0;
+                    for (int j = 0; j < c; j++) {
+                        exact &= (z[o + j] >= 0) == y[example][j];
+                        loss += Grad.bceWithLogit(z[o + j], y[example][j] ? 1 : 0);
+                    }
+                    return new double[] {exact ? 1 : 0, loss};
+                }
+            };
+        }
+    }
+
+    /** {@link #fit(int[][], int[], int[], int[])} against any {@link Objective} (multi-label: {@link Objective#multiLabel}). */
+    public Result fit(int[][] seqs, Objective y, int[] train, int[] val) {
         if (train.length == 0) {
             throw new IllegalArgumentException("no training examples");
         }
@@ -169,7 +242,7 @@ public final class EncoderFineTuner {
     }
 
     /** One batch forward and backward; leaves the summed (and clipped) gradient in views[0]; returns the mean loss. */
-    private double step(int[][] seqs, int[] y, int[] batch, Tensor[][] views, long step) {
+    private double step(int[][] seqs, Objective y, int[] batch, Tensor[][] views, long step) {
         int[][] parts = split(seqs, batch, views.length);
         TrainableBert.Packed packed = model.pack(pool);
         double[] loss = new double[parts.length];
@@ -182,17 +255,15 @@ public final class EncoderFineTuner {
                 return;
             }
             int[][] s = new int[parts[g].length][];
-            int[] targets = new int[s.length];
             for (int i = 0; i < s.length; i++) {
                 s[i] = seqs[parts[g][i]];
-                targets[i] = y[parts[g][i]];
             }
             try (ThreadPool inline = new ThreadPool(1)) {
                 Tape tape = new Tape(inline, true);
                 long seed = opt.seed() * 1_000_003L + step * 64 + g * 16L;
                 Tensor pooled = model.encode(tape, v, packed, s, opt.dropout(), seed);
                 Tensor logits = model.logits(tape, v, pooled, opt.dropout(), seed + 15);
-                Grad.Loss l = Grad.crossEntropy(tape, logits, targets, batch.length);
+                Grad.Loss l = y.loss(tape, logits, parts[g], batch.length);
                 l.tensor().accumulateGrad(new float[] {1f});
                 tape.backward();
                 loss[g] = l.sum();
@@ -318,6 +389,11 @@ public final class EncoderFineTuner {
      * chunks are added in order, so the same weights give the same bits however the threads interleave.
      */
     public double[] evaluate(int[][] seqs, int[] y, int[] idx) {
+        return evaluate(seqs, Objective.softmax(y), idx);
+    }
+
+    /** {right share, mean loss} under {@code y} (multi-label: exact-match share, mean BCE summed over labels). */
+    public double[] evaluate(int[][] seqs, Objective y, int[] idx) {
         int chunks = (idx.length + EVAL_CHUNK - 1) / EVAL_CHUNK;
         int[] correct = new int[chunks];
         double[] nll = new double[chunks];
@@ -325,22 +401,9 @@ public final class EncoderFineTuner {
             int c = logits.cols;
             int k = chunk[0] / EVAL_CHUNK;
             for (int i = 0; i < chunk.length; i++) {
-                int o = i * c;
-                int best = 0;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < c; j++) {
-                    if (logits.data[o + j] > max) {
-                        max = logits.data[o + j];
-                        best = j;
-                    }
-                }
-                double s = 0;
-                for (int j = 0; j < c; j++) {
-                    s += Math.exp(logits.data[o + j] - max);
-                }
-                int target = y[idx[chunk[i]]];
-                correct[k] += best == target ? 1 : 0;
-                nll[k] += max + Math.log(s) - logits.data[o + target];
+                double[] r = y.score(logits.data, i * c, c, idx[chunk[i]]);
+                correct[k] += (int) r[0];
+                nll[k] += r[1];
             }
         }, true);
         int right = 0;

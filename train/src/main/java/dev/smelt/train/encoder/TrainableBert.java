@@ -259,6 +259,15 @@ public final class TrainableBert {
         return params[params.length - 1].data.clone();
     }
 
+    /** Sets the head's bias (before training: a multi-label head starts at each label's prior log-odds). */
+    public void setHeadBias(float[] b) {
+        float[] d = params[params.length - 1].data;
+        if (b.length != d.length) {
+            throw new IllegalArgumentException(b.length + " biases for a head of " + d.length);
+        }
+        System.arraycopy(b, 0, d, 0, d.length);
+    }
+
     /** Current encoder weights as the inference engine holds them (projections packed). */
     public BertWeights toWeights() {
         java.util.function.Function<String, float[]> t = name -> params[names.indexOf(name)].data.clone();

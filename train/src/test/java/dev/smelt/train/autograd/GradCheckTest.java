@@ -426,6 +426,22 @@ class GradCheckTest {
     }
 
     @Test
+    void sigmoidBinaryCrossEntropy() {
+        // hard and soft targets, rows of 4 labels
+        float[] y = {1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0.5f, 0};
+        checkLeaves("sigmoid BCE", 1, in -> t -> Grad.sigmoidBce(t, in[0], y, 3.0).tensor(), new int[][] {{3, 4}});
+    }
+
+    @Test
+    void sigmoidBinaryCrossEntropyValueByHand() {
+        // logit 0: log 2 whatever the target; logit 30 against 0: ≈ 30; logit −30 against 0: ≈ e^−30
+        Tensor l = new Tensor(new float[] {0, 30, -30, 0}, 1, 4, true);
+        Grad.Loss loss = Grad.sigmoidBce(new Tape(pool, false), l, new float[] {1, 0, 0, 0}, 2);
+        assertThat(loss.sum()).isCloseTo(2 * Math.log(2) + 30 + Math.exp(-30), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(loss.tensor().data[0]).isCloseTo((float) ((2 * Math.log(2) + 30) / 2), org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
+    @Test
     void crossEntropyValueIsMeanNll() {
         Tensor l = new Tensor(new float[] {0, 0, 0, 0}, 2, 2, true);
         Grad.Loss loss = Grad.crossEntropy(new Tape(pool, false), l, new int[] {0, 1}, 2);
