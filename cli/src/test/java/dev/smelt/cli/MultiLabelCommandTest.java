@@ -103,6 +103,27 @@ class MultiLabelCommandTest {
         }
     }
 
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void fullFineTuneMultiLabelThenClassify(@TempDir Path dir) throws Exception {
+        Path data = data(dir);
+        Path out = dir.resolve("full");
+        EmbedCommandTest.Result r = EmbedCommandTest.run("", "classify-train", "--data", data.toString(), "--label-column", "intents",
+                "--out", out.toString(), "--method", "full", "--epochs", "3", "--batch-size", "4", "--val-fraction", "0.2", "--threads", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode report = JSON.readTree(r.out());
+        assertThat(report.path("multi_label").asBoolean()).isTrue();
+        assertThat(report.path("method").asText()).isEqualTo("full");
+        assertThat(report.path("validation_loss_per_epoch")).hasSize(3);
+        assertThat(out.resolve("encoder").resolve("model.safetensors")).exists();
+        assertThat(JSON.readTree(out.resolve("classifier.json").toFile()).path("format").asText()).isEqualTo("smelt-sigmoid-head/1");
+        EmbedCommandTest.Result c = EmbedCommandTest.run("{\"text\": \"my card never arrived\"}\n", "classify", "--model", out.toString());
+        assertThat(c.code()).as(c.err()).isZero();
+        JsonNode line = JSON.readTree(c.out().strip());
+        assertThat(line.has("labels")).isTrue();
+        assertThat(line.path("probability").asDouble()).isBetween(0.0, 1.0);
+    }
+
     static List<String> labels(JsonNode line) {
         List<String> out = new ArrayList<>();
         line.path("labels").forEach(a -> out.add(a.path("label").asText()));

@@ -206,7 +206,7 @@ public final class MultiLabelTrainer {
         double bestF = MultiLabelScore.microF1(p, y, best);
         int steps = (int) Math.round((FIT_HI - FIT_LO) / FIT_STEP);
         for (int k = 0; k <= steps; k++) {
-            double t = FIT_LO + k * FIT_STEP;
+            double t = Math.round((FIT_LO + k * FIT_STEP) * 100) / 100.0; // 0.22, not 0.22000000000000003, in classifier.json
             double f = MultiLabelScore.microF1(p, y, t);
             if (f > bestF || (f == bestF && Math.abs(t - DEFAULT_THRESHOLD) < Math.abs(best - DEFAULT_THRESHOLD))) {
                 best = t;

@@ -109,6 +109,20 @@ class MultiLabelTrainerTest {
     }
 
     @Test
+    void fineTuningObjectiveScoresLikeTheHeadsLoss() {
+        // full fine-tuning's validation: exact match at logit 0 (p = 0.5) and the BCE summed over labels
+        boolean[][] y = {{true, false, true}, {false, false, false}};
+        var obj = dev.smelt.train.encoder.EncoderFineTuner.Objective.multiLabel(y);
+        float[] z = {2f, -1f, 0.5f, 3f, -2f, -0.1f};
+        double[] first = obj.score(z, 0, 3, 0);
+        double[] second = obj.score(z, 3, 3, 1);
+        assertThat(first[0]).isEqualTo(1.0);
+        assertThat(second[0]).as("label 0 at p = σ(3) is a false positive").isEqualTo(0.0);
+        double want = MultiLabelTrainer.bce(2, true) + MultiLabelTrainer.bce(-1, false) + MultiLabelTrainer.bce(0.5, true);
+        assertThat(first[1]).isCloseTo(want, org.assertj.core.data.Offset.offset(1e-6));
+    }
+
+    @Test
     void thresholdOptionParses() {
         assertThat(MultiLabelTrainer.Threshold.parse(null).fit()).as("fitted unless given").isTrue();
         assertThat(MultiLabelTrainer.Threshold.parse("0.5").source()).isEqualTo("user");
