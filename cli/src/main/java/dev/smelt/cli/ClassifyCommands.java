@@ -198,6 +198,12 @@ final class ClassifyCommands {
             if (!Boolean.FALSE.equals(multiLabel)) {
                 MultiLabelTexts ml = MultiLabelTexts.read(data, textColumn, labelColumn, labelSeparator);
                 if (Boolean.TRUE.equals(multiLabel) || ml.multiple()) {
+                    if (multiLabel == null) {
+                        // Say which row made the data multi-label: a single-label CSV with one '|' by accident would
+                        // otherwise silently train one sigmoid per label.
+                        System.err.println("classify-train: multi-label detected: " + ml.detectedAt()
+                                + " (--no-multi-label reads every label as one class)");
+                    }
                     return trainMultiLabel(ml);
                 }
             }

@@ -63,6 +63,8 @@ class MultiLabelCommandTest {
                 "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("multi-label data (2 labels").contains("3 texts with no label");
+        assertThat(r.err()).as("says which row made the data multi-label")
+                .contains("multi-label detected: " + data + " line 1: field 'intents' is a JSON array (--no-multi-label");
         JsonNode report = JSON.readTree(r.out());
         assertThat(report.path("multi_label").asBoolean()).isTrue();
         assertThat(report.path("threshold_source").asText()).as("fitted by default").isEqualTo("fitted");
@@ -150,6 +152,10 @@ class MultiLabelCommandTest {
         r = EmbedCommandTest.run("", "classify-train", "--data", bad.toString(), "--label-column", "intents", "--out", dir.resolve("o").toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("bad.jsonl line 2: field 'intents' element 2 is null, expected a string").doesNotContain("\tat ");
+        Files.writeString(bad, "{\"text\": \"a\", \"intents\": [\"x\"]}\n{\"text\": \"b\", \"intents\": 3}\n");
+        r = EmbedCommandTest.run("", "classify-train", "--data", bad.toString(), "--label-column", "intents", "--out", dir.resolve("o").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("bad.jsonl line 2: field 'intents' is a number, expected a string or an array of strings").doesNotContain("\tat ");
         Path csv = dir.resolve("single.csv");
         Files.writeString(csv, "text,label\nhello,a\nbye,b\n");
         r = EmbedCommandTest.run("", "classify-train", "--data", csv.toString(), "--out", dir.resolve("o").toString(), "--threshold", "0.4");

@@ -20,8 +20,11 @@ import java.util.Set;
  * @param labels   each text's labels, in the order first written
  * @param multiple whether some row was written as a list: a JSONL array, or a value holding the separator. What
  *                 {@code classify-train} detects multi-label data by
+ * @param detectedAt where the first such row is ("d.csv record 4: column 'label' holds the separator '|'"), so a
+ *                 user whose single-label data holds the separator by accident sees which row made it multi-label;
+ *                 null when {@code multiple} is false
  */
-public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boolean multiple) {
+public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boolean multiple, String detectedAt) {
     /** The separator of labels in one CSV cell (or JSONL string) unless the user names another. */
     public static final String DEFAULT_SEPARATOR = "|";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,7 +69,8 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
     static MultiLabelTexts jsonl(Path file, String textField, String labelField, String sep) throws IOException {
         List<String> t = new ArrayList<>();
         List<List<String>> l = new ArrayList<>();
-        boolean multiple = false;
+        String detectedAt = null;
+        String nonString = null;
         int line = 0;
         for (String s : dev.smelt.model.Utf8Text.read(file).split("\r?\n", -1)) {
             line++;
@@ -93,7 +97,7 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
             }
             List<String> set;
             if (v.isArray()) {
-                multiple = true;
+                detectedAt = detectedAt != null ? detectedAt : where + " is a JSON array";
                 List<String> raw = new ArrayList<>();
                 for (int i = 0; i < v.size(); i++) {
                     if (!v.get(i).isTextual()) {
@@ -104,7 +108,12 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
                 }
                 set = cleaned(raw, where);
             } else if (v.isValueNode()) {
-                multiple |= v.asText().contains(sep);
+                if (!v.isTextual() && nonString == null) {
+                    nonString = where + " is a " + v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+                }
+                if (detectedAt == null && v.asText().contains(sep)) {
+                    detectedAt = where + " holds the separator '" + sep + "'";
+                }
                 set = split(v.asText(), sep, where);
             } else {
                 throw new IOException(where + " is an object; expected a string or an array of strings");
@@ -112,7 +121,12 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
             t.add(text.asText());
             l.add(set);
         }
-        return checked(new MultiLabelTexts(t, l, multiple), file);
+        if (detectedAt != null && nonString != null) {
+            // A number or boolean is a fine single-label class name ({"label": 1}), but in a file of label sets it is
+            // almost surely a mistake, as a number inside an array is.
+            throw new IOException(nonString + ", expected a string or an array of strings (multi-label data: " + detectedAt + ")");
+        }
+        return checked(new MultiLabelTexts(t, l, detectedAt != null, detectedAt), file);
     }
 
     static MultiLabelTexts csv(Path file, String textColumn, String labelColumn, String sep) throws IOException {
@@ -128,7 +142,7 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
         }
         List<String> t = new ArrayList<>();
         List<List<String>> l = new ArrayList<>();
-        boolean multiple = false;
+        String detectedAt = null;
         for (int r = 1; r < rows.size(); r++) {
             List<String> row = rows.get(r);
             if (row.size() == 1 && row.getFirst().isEmpty()) {
@@ -138,10 +152,13 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
                 throw new IOException(file + " record " + (r + 1) + ": " + row.size() + " fields, header has " + header.size());
             }
             t.add(row.get(ti));
-            multiple |= row.get(li).contains(sep);
-            l.add(split(row.get(li), sep, file + " record " + (r + 1) + ": column '" + labelColumn + "'"));
+            String where = file + " record " + (r + 1) + ": column '" + labelColumn + "'";
+            if (detectedAt == null && row.get(li).contains(sep)) {
+                detectedAt = where + " holds the separator '" + sep + "'";
+            }
+            l.add(split(row.get(li), sep, where));
         }
-        return checked(new MultiLabelTexts(t, l, multiple), file);
+        return checked(new MultiLabelTexts(t, l, detectedAt != null, detectedAt), file);
     }
 
     /** Labels of one cell: blank is the empty set; else split on {@code sep}, each part trimmed and non-empty. */

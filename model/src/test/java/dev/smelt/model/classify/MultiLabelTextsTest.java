@@ -44,6 +44,7 @@ class MultiLabelTextsTest {
         assertThat(d.multiple()).isTrue();
         MultiLabelTexts single = MultiLabelTexts.read(f, "text", "intents", "|");
         assertThat(single.multiple()).as("no cell holds '|'").isFalse();
+        assertThat(d.detectedAt()).isEqualTo(f + " record 2: column 'intents' holds the separator ';'");
     }
 
     @Test
@@ -60,6 +61,14 @@ class MultiLabelTextsTest {
         assertThatThrownBy(() -> MultiLabelTexts.read(f, "text", "label", "|")).hasMessageContaining("line 1: field 'label': label 2 of 3 is empty");
         Files.writeString(f, "{\"text\": \"a\", \"label\": [\"x\", \" \"]}\n");
         assertThatThrownBy(() -> MultiLabelTexts.read(f, "text", "label", "|")).hasMessageContaining("label 2 of 2 is empty");
+        Files.writeString(f, "{\"text\": \"a\", \"label\": [\"x\"]}\n{\"text\": \"b\", \"label\": 3}\n");
+        assertThatThrownBy(() -> MultiLabelTexts.read(f, "text", "label", "|"))
+                .hasMessageContaining("bad.jsonl line 2: field 'label' is a number, expected a string or an array of strings")
+                .hasMessageContaining("line 1: field 'label' is a JSON array");
+        Files.writeString(f, "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 0}\n");
+        MultiLabelTexts numeric = MultiLabelTexts.read(f, "text", "label", "|");
+        assertThat(numeric.multiple()).as("numeric classes of single-label data stay fine").isFalse();
+        assertThat(numeric.detectedAt()).isNull();
         Path c = dir.resolve("bad.csv");
         Files.writeString(c, "text,label\nok,a|b\nbad,a|\n");
         assertThatThrownBy(() -> MultiLabelTexts.read(c, "text", "label", "|")).hasMessageContaining("bad.csv record 3: column 'label': label 2 of 2 is empty");
