@@ -66,6 +66,10 @@ final class JsonlTexts {
         if (t == null || !t.isTextual()) {
             throw new IOException(source + " line " + line + ": field 'text' is " + (t == null ? "missing" : "not a string"));
         }
+        if (t.asText().isEmpty()) {
+            // As /v1/classify and /v1/embeddings ("'input' must not be an empty string"): an empty text has no answer.
+            throw new IOException(source + " line " + line + ": field 'text' is an empty string");
+        }
         return t.asText();
     }
 }

@@ -21,4 +21,10 @@ class JsonlTextsTest {
         JsonlTexts t = new JsonlTexts(new BufferedReader(new StringReader("[1]\n")), "stdin");
         assertThatThrownBy(() -> t.next(10)).hasMessageContaining("stdin line 1: expected a JSON object");
     }
+
+    @Test
+    void anEmptyTextIsAnErrorNamingTheLine() {
+        JsonlTexts t = new JsonlTexts(new BufferedReader(new StringReader("{\"text\":\"\"}\n")), "stdin");
+        assertThatThrownBy(() -> t.next(10)).hasMessageContaining("stdin line 1: field 'text' is an empty string");
+    }
 }
