@@ -45,16 +45,33 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
             if (s.isBlank()) {
                 continue;
             }
-            JsonNode n;
-            try {
-                n = JSON.readTree(s);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
-            }
+            JsonNode n = jsonLine(s, file, line);
             t.add(field(n, textField, file, line));
             l.add(field(n, labelField, file, line));
         }
         return checked(new LabeledTexts(t, l), file);
+    }
+
+    /**
+     * One JSONL line parsed. A file that is one JSON array (pretty-printed, as NLU++'s fold files, or on one line)
+     * gets the way to turn it into JSONL rather than the parser's end-of-input message.
+     */
+    static JsonNode jsonLine(String s, Path file, int line) throws IOException {
+        String arrayHint = file + " line " + line + ": the file is a JSON array, not JSONL (one JSON object per line); convert it with "
+                + "jq -c '.[]' " + file.getFileName() + " > data.jsonl";
+        JsonNode n;
+        try {
+            n = JSON.readTree(s);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            if (line == 1 && s.strip().startsWith("[")) {
+                throw new IOException(arrayHint);
+            }
+            throw new IOException(file + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (n != null && n.isArray() && line == 1) {
+            throw new IOException(arrayHint);
+        }
+        return n;
     }
 
     private static String field(JsonNode n, String f, Path file, int line) throws IOException {

@@ -1,7 +1,6 @@
 package dev.smelt.model.classify;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import java.util.Set;
 public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boolean multiple, String detectedAt) {
     /** The separator of labels in one CSV cell (or JSONL string) unless the user names another. */
     public static final String DEFAULT_SEPARATOR = "|";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public MultiLabelTexts {
         if (texts.size() != labels.size()) {
@@ -77,12 +75,7 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
             if (s.isBlank()) {
                 continue;
             }
-            JsonNode n;
-            try {
-                n = JSON.readTree(s);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + " line " + line + ": not valid JSON: " + e.getOriginalMessage());
-            }
+            JsonNode n = LabeledTexts.jsonLine(s, file, line);
             if (n == null || !n.isObject()) {
                 throw new IOException(file + " line " + line + ": expected a JSON object");
             }
@@ -92,7 +85,14 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
             }
             JsonNode v = n.get(labelField);
             String where = file + " line " + line + ": field '" + labelField + "'";
-            if (v == null || v.isNull()) {
+            if (v == null) {
+                // NLU++ names its label field "intents": list the fields so the user sees which to name
+                List<String> names = new ArrayList<>();
+                n.fieldNames().forEachRemaining(names::add);
+                throw new IOException(where + " is missing (fields: " + String.join(", ", names) + "; --label-column names the label field; "
+                        + "write [] for a text with no label)");
+            }
+            if (v.isNull()) {
                 throw new IOException(where + " is missing (write [] for a text with no label)");
             }
             List<String> set;

@@ -69,6 +69,16 @@ class MultiLabelTextsTest {
         MultiLabelTexts numeric = MultiLabelTexts.read(f, "text", "label", "|");
         assertThat(numeric.multiple()).as("numeric classes of single-label data stay fine").isFalse();
         assertThat(numeric.detectedAt()).isNull();
+        Files.writeString(f, "{\"text\": \"a\", \"intents\": [\"x\"]}\n");
+        assertThatThrownBy(() -> MultiLabelTexts.read(f, "text", "label", "|"))
+                .hasMessageContaining("line 1: field 'label' is missing (fields: text, intents; --label-column names the label field");
+        Path array = dir.resolve("fold0.json");
+        Files.writeString(array, "[\n  {\n    \"text\": \"a\",\n    \"intents\": [\"x\"]\n  }\n]\n");
+        assertThatThrownBy(() -> MultiLabelTexts.read(array, "text", "intents", "|"))
+                .hasMessageContaining("fold0.json line 1: the file is a JSON array, not JSONL").hasMessageContaining("jq -c '.[]' fold0.json");
+        Files.writeString(array, "[{\"text\": \"a\", \"intents\": [\"x\"]}]\n");
+        assertThatThrownBy(() -> MultiLabelTexts.read(array, "text", "intents", "|")).hasMessageContaining("the file is a JSON array, not JSONL");
+        assertThatThrownBy(() -> LabeledTexts.read(array, "text", "intents")).hasMessageContaining("the file is a JSON array, not JSONL");
         Path c = dir.resolve("bad.csv");
         Files.writeString(c, "text,label\nok,a|b\nbad,a|\n");
         assertThatThrownBy(() -> MultiLabelTexts.read(c, "text", "label", "|")).hasMessageContaining("bad.csv record 3: column 'label': label 2 of 2 is empty");
