@@ -103,6 +103,14 @@ final class MultiLabelTraining {
 
     /** Test micro/macro-F1, exact match and per-label stats of classifier {@code c} on {@code held} into {@code m}. */
     static void testMetrics(TextClassifier c, MultiLabelTexts held, Path test, ObjectNode m) {
+        List<String> unseen = unseenLabels(c.labels(), held);
+        if (!unseen.isEmpty()) {
+            // scored honestly (each occurrence a miss), but a typo in the test file should not look like a weak model
+            System.err.println("classify-train: " + test + " has " + unseen.size() + " label(s) the training data lacks, each occurrence "
+                    + "counted as a miss: " + String.join(", ", unseen.subList(0, Math.min(unseen.size(), UNSEEN_SHOWN)))
+                    + (unseen.size() > UNSEEN_SHOWN ? ", …" : ""));
+            unseen.forEach(m.putArray("test_unseen_labels")::add);
+        }
         List<SoftmaxClassifier.Prediction> pr = ClassifierRuns.predictAll(c, held.texts(), "classifying " + test.getFileName());
         List<Set<String>> gold = held.labels().stream().map(l -> (Set<String>) new HashSet<>(l)).toList();
         List<Set<String>> got = pr.stream().map(p -> answered(c, p)).toList();
@@ -117,6 +125,15 @@ final class MultiLabelTraining {
             return s;
         }).toList();
         m.put("test_micro_f1_at_0.5", MultiLabelScore.of(gold, atHalf).microF1());
+    }
+
+    /** How many unseen test labels the notice names (the report lists them all). */
+    static final int UNSEEN_SHOWN = 10;
+
+    /** The labels of {@code held} that are not classes of the classifier, sorted. */
+    static List<String> unseenLabels(List<String> classes, MultiLabelTexts held) {
+        Set<String> known = new HashSet<>(classes);
+        return held.labelNames().stream().filter(l -> !known.contains(l)).toList();
     }
 
     static Set<String> answered(TextClassifier c, SoftmaxClassifier.Prediction p) {
