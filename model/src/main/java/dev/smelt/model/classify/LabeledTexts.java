@@ -82,7 +82,11 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
         return v.asText();
     }
 
-    static LabeledTexts csv(Path file, String textColumn, String labelColumn) throws IOException {
+    /** A CSV file's rows (header first) and the indexes of its text and label columns. */
+    record CsvColumns(List<List<String>> rows, int text, int label) {}
+
+    /** Reads a CSV file and finds its two columns, naming the file and the columns it has when one is missing. */
+    static CsvColumns csvColumns(Path file, String textColumn, String labelColumn) throws IOException {
         List<List<String>> rows = parseCsv(dev.smelt.model.Utf8Text.read(file), file);
         if (rows.isEmpty()) {
             throw new IOException(file + ": empty file (expected a header row)");
@@ -93,6 +97,14 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
         if (ti < 0 || li < 0) {
             throw new IOException(file + " line 1: no column '" + (ti < 0 ? textColumn : labelColumn) + "'; columns: " + header);
         }
+        return new CsvColumns(rows, ti, li);
+    }
+
+    static LabeledTexts csv(Path file, String textColumn, String labelColumn) throws IOException {
+        CsvColumns cols = csvColumns(file, textColumn, labelColumn);
+        List<List<String>> rows = cols.rows();
+        int ti = cols.text();
+        int li = cols.label();
         List<String> t = new ArrayList<>();
         List<String> l = new ArrayList<>();
         for (int r = 1; r < rows.size(); r++) {
@@ -100,8 +112,8 @@ public record LabeledTexts(List<String> texts, List<String> labels) {
             if (row.size() == 1 && row.getFirst().isEmpty()) {
                 continue;
             }
-            if (row.size() != header.size()) {
-                throw new IOException(file + " record " + (r + 1) + ": " + row.size() + " fields, header has " + header.size());
+            if (row.size() != rows.getFirst().size()) {
+                throw new IOException(file + " record " + (r + 1) + ": " + row.size() + " fields, header has " + rows.getFirst().size());
             }
             t.add(row.get(ti));
             l.add(row.get(li));

@@ -130,16 +130,10 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
     }
 
     static MultiLabelTexts csv(Path file, String textColumn, String labelColumn, String sep) throws IOException {
-        List<List<String>> rows = LabeledTexts.parseCsv(dev.smelt.model.Utf8Text.read(file), file);
-        if (rows.isEmpty()) {
-            throw new IOException(file + ": empty file (expected a header row)");
-        }
-        List<String> header = rows.getFirst();
-        int ti = header.indexOf(textColumn);
-        int li = header.indexOf(labelColumn);
-        if (ti < 0 || li < 0) {
-            throw new IOException(file + " line 1: no column '" + (ti < 0 ? textColumn : labelColumn) + "'; columns: " + header);
-        }
+        LabeledTexts.CsvColumns cols = LabeledTexts.csvColumns(file, textColumn, labelColumn);
+        List<List<String>> rows = cols.rows();
+        int ti = cols.text();
+        int li = cols.label();
         List<String> t = new ArrayList<>();
         List<List<String>> l = new ArrayList<>();
         String detectedAt = null;
@@ -148,8 +142,8 @@ public record MultiLabelTexts(List<String> texts, List<List<String>> labels, boo
             if (row.size() == 1 && row.getFirst().isEmpty()) {
                 continue;
             }
-            if (row.size() != header.size()) {
-                throw new IOException(file + " record " + (r + 1) + ": " + row.size() + " fields, header has " + header.size());
+            if (row.size() != rows.getFirst().size()) {
+                throw new IOException(file + " record " + (r + 1) + ": " + row.size() + " fields, header has " + rows.getFirst().size());
             }
             t.add(row.get(ti));
             String where = file + " record " + (r + 1) + ": column '" + labelColumn + "'";

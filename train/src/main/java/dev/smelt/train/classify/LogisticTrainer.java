@@ -192,18 +192,35 @@ public final class LogisticTrainer {
     }
 
     private void step(float[][] x, int[] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, AdamW adam) {
+        headStep(opt, x, idx, from, to, w, b, c, d, adam, (row, z) -> {
+            double[] p = SoftmaxClassifier.softmax(z, 1.0);
+            p[y[row]] -= 1; // d NLL / d z = softmax(z) − onehot(y)
+            return p;
+        });
+    }
+
+    /** d loss / d logits of one example (row = its index in x), before the batch mean. */
+    interface LogitGradient {
+        double[] of(int row, double[] logits);
+    }
+
+    /**
+     * One mini-batch Adam step of a linear head [c, d] + bias [c] under any per-example logit gradient
+     * (softmax NLL here, per-label sigmoid BCE in {@link MultiLabelTrainer}); L2 on w only.
+     */
+    static void headStep(Options opt, float[][] x, int[] idx, int from, int to, float[] w, float[] b, int c, int d,
+            AdamW adam, LogitGradient grad) {
         float[] gw = new float[w.length];
         float[] gb = new float[b.length];
         int n = to - from;
         for (int k = from; k < to; k++) {
             float[] e = x[idx[k]];
-            double[] p = SoftmaxClassifier.softmax(SoftmaxClassifier.logits(w, b, e, c), 1.0);
-            p[y[idx[k]]] -= 1;
+            double[] g = grad.of(idx[k], SoftmaxClassifier.logits(w, b, e, c));
             for (int j = 0; j < c; j++) {
-                float g = (float) (p[j] / n);
-                gb[j] += g;
+                float gj = (float) (g[j] / n);
+                gb[j] += gj;
                 for (int i = 0; i < d; i++) {
-                    gw[j * d + i] += g * e[i];
+                    gw[j * d + i] += gj * e[i];
                 }
             }
         }

@@ -221,28 +221,14 @@ public final class MultiLabelTrainer {
     }
 
     private void step(float[][] x, boolean[][] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, AdamW adam) {
-        float[] gw = new float[w.length];
-        float[] gb = new float[b.length];
-        int n = to - from;
-        for (int k = from; k < to; k++) {
-            float[] e = x[idx[k]];
-            double[] z = SoftmaxClassifier.logits(w, b, e, c);
+        LogisticTrainer.headStep(opt, x, idx, from, to, w, b, c, d, adam, (row, z) -> {
+            // d BCE / d z = σ(z) − y: the loss is summed over labels and averaged over the batch
+            double[] g = new double[c];
             for (int j = 0; j < c; j++) {
-                // d BCE / d z = σ(z) − y: the loss is summed over labels and averaged over the batch
-                float g = (float) ((SoftmaxClassifier.sigmoid(z[j]) - (y[idx[k]][j] ? 1 : 0)) / n);
-                gb[j] += g;
-                for (int i = 0; i < d; i++) {
-                    gw[j * d + i] += g * e[i];
-                }
+                g[j] = SoftmaxClassifier.sigmoid(z[j]) - (y[row][j] ? 1 : 0);
             }
-        }
-        for (int i = 0; i < w.length; i++) {
-            gw[i] += (float) (opt.l2() * w[i]);
-        }
-        float lr = (float) opt.learningRate();
-        adam.beginStep();
-        adam.update(0, w, gw, lr);
-        adam.update(1, b, gb, lr);
+            return g;
+        });
     }
 
     /** Mean over examples of the binary cross-entropy summed over labels. */
