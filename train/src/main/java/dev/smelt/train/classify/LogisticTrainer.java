@@ -92,31 +92,18 @@ public final class LogisticTrainer {
         int c = names.size();
         float[] w = new float[c * d];
         float[] b = new float[c];
-        float[] bestW = w.clone();
-        float[] bestB = b.clone();
-        double best = Double.POSITIVE_INFINITY;
-        int bestEpoch = 0;
-        // L2 stays coupled (added to the gradient, weights only, as the head has always been trained),
-        // so AdamW runs without decoupled decay: it is then plain Adam over the two arrays [w, b].
-        AdamW adam = new AdamW(new int[] {w.length, b.length}, 0f);
-        SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
-        int epoch = 0;
         long t0 = System.nanoTime();
-        // stop once `patience` finished epochs in a row failed to lower the validation loss (Keras' meaning)
-        for (; epoch < opt.maxEpochs() && epoch - 1 - bestEpoch < opt.patience(); epoch++) {
-            shuffle(train, rnd);
-            for (int s = 0; s < train.length; s += opt.batchSize()) {
-                step(x, y, train, s, Math.min(train.length, s + opt.batchSize()), w, b, c, d, adam);
-            }
-            double vl = loss(x, y, val, w, b, c, 1.0);
-            if (vl < best) {
-                best = vl;
-                bestEpoch = epoch;
-                System.arraycopy(w, 0, bestW, 0, w.length);
-                System.arraycopy(b, 0, bestB, 0, b.length);
-            }
-            onEpoch.accept(epoch + 1);
-        }
+        float[][] inScope = x;
+        HeadFit fit = fitHead(opt, inScope, train, w, b, c, (row, z) -> {
+            double[] p = SoftmaxClassifier.softmax(z, 1.0);
+            p[y[row]] -= 1; // d NLL / d z = softmax(z) − onehot(y)
+            return p;
+        }, (hw, hb) -> loss(inScope, y, val, hw, hb, c, 1.0), onEpoch);
+        float[] bestW = fit.w();
+        float[] bestB = fit.b();
+        double best = fit.loss();
+        int bestEpoch = fit.bestEpoch();
+        int epoch = fit.epochs();
         double temperature = fitTemperature(x, y, val, bestW, bestB, c);
         SoftmaxClassifier raw = new SoftmaxClassifier(encoder, names, bestW, bestB, temperature, 0, null);
         float[][] xx = x;
@@ -191,12 +178,45 @@ public final class LogisticTrainer {
         return new int[][] {tr.stream().mapToInt(Integer::intValue).toArray(), va.stream().mapToInt(Integer::intValue).toArray()};
     }
 
-    private void step(float[][] x, int[] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, AdamW adam) {
-        headStep(opt, x, idx, from, to, w, b, c, d, adam, (row, z) -> {
-            double[] p = SoftmaxClassifier.softmax(z, 1.0);
-            p[y[row]] -= 1; // d NLL / d z = softmax(z) − onehot(y)
-            return p;
-        });
+    /** The early-stopped head: the weights of the epoch with the lowest validation loss. */
+    record HeadFit(float[] w, float[] b, double loss, int bestEpoch, int epochs) {}
+
+    /** The validation loss of a head [c, d] + bias [c]. */
+    interface HeadLoss {
+        double of(float[] w, float[] b);
+    }
+
+    /**
+     * Mini-batch training of a linear head from (w, b) under a per-example logit gradient, stopping once
+     * {@code patience} finished epochs in a row failed to lower the validation loss (Keras' meaning).
+     * L2 stays coupled (added to the gradient, weights only, as the head has always been trained), so
+     * AdamW runs without decoupled decay: it is then plain Adam over the two arrays [w, b].
+     */
+    static HeadFit fitHead(Options opt, float[][] x, int[] train, float[] w, float[] b, int c, LogitGradient grad,
+            HeadLoss validation, IntConsumer onEpoch) {
+        int d = x[0].length;
+        float[] bestW = w.clone();
+        float[] bestB = b.clone();
+        double best = Double.POSITIVE_INFINITY;
+        int bestEpoch = 0;
+        AdamW adam = new AdamW(new int[] {w.length, b.length}, 0f);
+        SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
+        int epoch = 0;
+        for (; epoch < opt.maxEpochs() && epoch - 1 - bestEpoch < opt.patience(); epoch++) {
+            shuffle(train, rnd);
+            for (int s = 0; s < train.length; s += opt.batchSize()) {
+                headStep(opt, x, train, s, Math.min(train.length, s + opt.batchSize()), w, b, c, d, adam, grad);
+            }
+            double vl = validation.of(w, b);
+            if (vl < best) {
+                best = vl;
+                bestEpoch = epoch;
+                System.arraycopy(w, 0, bestW, 0, w.length);
+                System.arraycopy(b, 0, bestB, 0, b.length);
+            }
+            onEpoch.accept(epoch + 1);
+        }
+        return new HeadFit(bestW, bestB, best, bestEpoch, epoch);
     }
 
     /** d loss / d logits of one example (row = its index in x), before the batch mean. */
@@ -292,7 +312,7 @@ public final class LogisticTrainer {
         return idx.length == 0 ? Double.NaN : (double) ok / idx.length;
     }
 
-    private static void shuffle(int[] a, SplittableRandom r) {
+    static void shuffle(int[] a, SplittableRandom r) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             int t = a[i];

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smelt.model.classify.MultiLabelScore;
 import dev.smelt.model.classify.SoftmaxClassifier;
 import dev.smelt.train.autograd.Grad;
-import dev.smelt.train.optim.AdamW;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
@@ -98,7 +97,7 @@ public final class MultiLabelTrainer {
      */
     public static int[][] randomSplit(int n, double fraction, long seed) {
         int[] a = java.util.stream.IntStream.range(0, n).toArray();
-        shuffle(a, new SplittableRandom(seed));
+        LogisticTrainer.shuffle(a, new SplittableRandom(seed));
         int nv = n < 2 || fraction == 0 ? 0 : Math.max(1, (int) Math.round(n * fraction));
         int[] va = java.util.Arrays.copyOfRange(a, 0, nv);
         int[] tr = java.util.Arrays.copyOfRange(a, nv, n);
@@ -146,28 +145,21 @@ public final class MultiLabelTrainer {
         int c = names.size();
         float[] w = new float[c * d];
         float[] b = priorLogOdds(y, train, c);
-        float[] bestW = w.clone();
-        float[] bestB = b.clone();
-        double best = Double.POSITIVE_INFINITY;
-        int bestEpoch = 0;
-        AdamW adam = new AdamW(new int[] {w.length, b.length}, 0f); // L2 coupled in the gradient, as LogisticTrainer
-        SplittableRandom rnd = new SplittableRandom(opt.seed() + 1);
-        int epoch = 0;
         long t0 = System.nanoTime();
-        for (; epoch < opt.maxEpochs() && epoch - 1 - bestEpoch < opt.patience(); epoch++) {
-            shuffle(train, rnd);
-            for (int s = 0; s < train.length; s += opt.batchSize()) {
-                step(x, y, train, s, Math.min(train.length, s + opt.batchSize()), w, b, c, d, adam);
+        int[] scored = val.length == 0 ? train : val;
+        LogisticTrainer.HeadFit fit = LogisticTrainer.fitHead(opt, x, train, w, b, c, (row, z) -> {
+            // d BCE / d z = σ(z) − y: the loss is summed over labels and averaged over the batch
+            double[] g = new double[c];
+            for (int j = 0; j < c; j++) {
+                g[j] = SoftmaxClassifier.sigmoid(z[j]) - (y[row][j] ? 1 : 0);
             }
-            double vl = loss(x, y, val.length == 0 ? train : val, w, b, c);
-            if (vl < best) {
-                best = vl;
-                bestEpoch = epoch;
-                System.arraycopy(w, 0, bestW, 0, w.length);
-                System.arraycopy(b, 0, bestB, 0, b.length);
-            }
-            onEpoch.accept(epoch + 1);
-        }
+            return g;
+        }, (hw, hb) -> loss(x, y, scored, hw, hb, c), onEpoch);
+        float[] bestW = fit.w();
+        float[] bestB = fit.b();
+        double best = fit.loss();
+        int bestEpoch = fit.bestEpoch();
+        int epoch = fit.epochs();
         SoftmaxClassifier raw = new SoftmaxClassifier(encoder, names, bestW, bestB, 1.0, DEFAULT_THRESHOLD, null, true);
         double[][] vp = probabilities(raw, x, val);
         boolean[][] vy = java.util.stream.IntStream.of(val).mapToObj(i -> y[i]).toArray(boolean[][]::new);
@@ -220,17 +212,6 @@ public final class MultiLabelTrainer {
         return java.util.stream.IntStream.of(idx).mapToObj(i -> head.probabilities(x[i])).toArray(double[][]::new);
     }
 
-    private void step(float[][] x, boolean[][] y, int[] idx, int from, int to, float[] w, float[] b, int c, int d, AdamW adam) {
-        LogisticTrainer.headStep(opt, x, idx, from, to, w, b, c, d, adam, (row, z) -> {
-            // d BCE / d z = σ(z) − y: the loss is summed over labels and averaged over the batch
-            double[] g = new double[c];
-            for (int j = 0; j < c; j++) {
-                g[j] = SoftmaxClassifier.sigmoid(z[j]) - (y[row][j] ? 1 : 0);
-            }
-            return g;
-        });
-    }
-
     /** Mean over examples of the binary cross-entropy summed over labels. */
     public static double loss(float[][] x, boolean[][] y, int[] idx, float[] w, float[] b, int c) {
         double s = 0;
@@ -246,14 +227,5 @@ public final class MultiLabelTrainer {
     /** −log σ(z) for a positive, −log(1 − σ(z)) for a negative ({@link Grad#bceWithLogit}). */
     public static double bce(double z, boolean positive) {
         return Grad.bceWithLogit(z, positive ? 1 : 0);
-    }
-
-    private static void shuffle(int[] a, SplittableRandom r) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
     }
 }
