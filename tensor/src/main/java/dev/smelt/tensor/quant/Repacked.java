@@ -100,11 +100,18 @@ public interface Repacked {
             try {
                 types.add(GgmlType.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(source + "='" + flag + "' is not one of 1/true/on/yes, 0/false/off/no"
-                        + " or a comma-separated list of formats (e.g. Q4_K,Q5_0,Q8_0): '" + name.trim() + "' is not a format");
+                throw new IllegalArgumentException(source + "='" + cut(flag) + "' is not one of 1/true/on/yes, 0/false/off/no"
+                        + " or a comma-separated list of formats (e.g. Q4_K,Q5_0,Q8_0): '" + cut(name.trim()) + "' is not a format");
             }
         }
         return types;
+    }
+
+    /** Most characters of a flag value an error repeats: a pasted megabyte must not become the message. */
+    static final int QUOTE_LIMIT = 64;
+
+    private static String cut(String s) {
+        return s.length() <= QUOTE_LIMIT ? s : s.substring(0, QUOTE_LIMIT) + "… (" + s.length() + " characters)";
     }
 
     /** Repacks {@code type} rows [rows, cols] at {@code offset} of {@code w}; the format must be {@link #supported}. */

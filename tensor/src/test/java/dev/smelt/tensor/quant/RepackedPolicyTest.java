@@ -59,6 +59,11 @@ class RepackedPolicyTest {
         assertThatThrownBy(() -> Repacked.enabled(GgmlType.Q4_K))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'Q9_9' is not a format");
+        System.setProperty("smelt.repack", "X".repeat(100_000));
+        assertThatThrownBy(() -> Repacked.enabled(GgmlType.Q4_K))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("(100000 characters)")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(400));
     }
 
     @Test
