@@ -42,6 +42,6 @@ class Q4_0x8Test {
 
     @Test
     void packedKernelMatchesScalarOracleAndF32PathAtOddShapes() {
-        LegacyX8Check.check(GgmlType.Q4_0, 11, ROWS, COLS, Q4_0x8::repack, Q4_0x8::dotReference);
+        X8Check.check(GgmlType.Q4_0, 11, ROWS, COLS, Q4_0x8::repack, Q4_0x8::dotReference);
     }
 }

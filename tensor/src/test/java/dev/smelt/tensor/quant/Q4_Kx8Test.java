@@ -3,7 +3,6 @@ package dev.smelt.tensor.quant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smelt.tensor.GgmlType;
-import dev.smelt.tensor.ThreadPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -12,8 +11,6 @@ import org.junit.jupiter.api.Test;
 
 /** The integer Q4_K × Q8_K decode path against its scalar oracles and the F32 path, at odd sizes. */
 class Q4_Kx8Test {
-    /** Kernel vs oracle: exact integer sums per block, float additions in another order (see Q4_0x8Test). */
-    static final double ORDER_REL = 1e-5;
     /** Rows not a multiple of 8; 1, 3 and 5 blocks (5: past EXPAND_MAX_COLS, the permuted-activation path). */
     private static final int[] ROWS = {1, 7, 8, 9, 13, 17, 40};
     private static final int[] COLS = {256, 768, 1280};
@@ -49,49 +46,9 @@ class Q4_Kx8Test {
 
     @Test
     void packedKernelMatchesScalarOracleAndF32PathAtOddShapes() {
-        SplittableRandom r = new SplittableRandom(17);
-        WeightFormat f32Path = Formats.reference(GgmlType.Q4_K);
-        try (ThreadPool pool = new ThreadPool(2)) {
-            for (int rows : ROWS) {
-                for (int cols : COLS) {
-                    int lead = 3; // unaligned start inside the segment
-                    long rowBytes = GgmlType.Q4_K.bytesFor(cols);
-                    MemorySegment w = randomQ4_K(rows * rowBytes + lead, lead, r);
-                    float[] x = new float[cols];
-                    for (int i = 0; i < cols; i++) {
-                        x[i] = (float) r.nextGaussian();
-                    }
-                    Q4_Kx8 p = Q4_Kx8.repack(w, lead, rows, cols);
-                    float[] out = new float[rows + 1];
-                    out[rows] = 42f; // must stay untouched
-                    p.matmul(pool, x, out);
-                    assertThat(out[rows]).as("write past the last row").isEqualTo(42f);
-                    Q8Activations a = new Q8Activations(Q8Activations.BLOCK_K);
-                    a.quantize(x, 0, cols);
-                    float[] wf = new float[cols];
-                    for (int row = 0; row < rows; row++) {
-                        long off = lead + row * rowBytes;
-                        f32Path.dequantize(w, off, wf, 0, cols);
-                        double terms = 0;
-                        double quantBound = 0;
-                        for (int c = 0; c < cols; c++) {
-                            terms += Math.abs(wf[c] * x[c]);
-                            quantBound += Math.abs(wf[c]) * a.d[c / 256] * 0.5;
-                        }
-                        // The oracle's two sums (scales, mins) are each up to Σ|d·sc·q·x| and Σ|dmin·m·x|.
-                        double parts = partsBound(w, off, cols, x);
-                        float oracle = Q4_Kx8.dotReference(w, off, a);
-                        assertThat((double) Math.abs(out[row] - oracle))
-                                .as("[%d x %d] row %d: kernel %s oracle %s", rows, cols, row, out[row], oracle)
-                                .isLessThanOrEqualTo(ORDER_REL * (parts + quantBound) + 1e-30);
-                        float f32 = f32Path.dot(w, off, x, 0, cols);
-                        assertThat((double) Math.abs(out[row] - f32))
-                                .as("[%d x %d] row %d: integer %s F32 %s", rows, cols, row, out[row], f32)
-                                .isLessThanOrEqualTo(quantBound * 1.0001 + ORDER_REL * (parts + terms) + 1e-30);
-                    }
-                }
-            }
-        }
+        // The oracle's two sums (scales, mins) are each up to Σ|d·sc·q·x| and Σ|dmin·m·x|.
+        X8Check.check(new X8Check.Spec(GgmlType.Q4_K, Q8Activations.BLOCK_K, 3, Q4_Kx8Test::randomQ4_K, Q4_Kx8::repack,
+                Q4_Kx8::dotReference, Q4_Kx8Test::partsBound), 17, ROWS, COLS);
     }
 
     /** Σ|d·sc·q·x| + Σ|dmin·m·x| over one row: the magnitude of the two partial sums the kernels round. */

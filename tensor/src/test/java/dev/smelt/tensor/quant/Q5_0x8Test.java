@@ -11,6 +11,6 @@ class Q5_0x8Test {
 
     @Test
     void packedKernelMatchesScalarOracleAndF32PathAtOddShapes() {
-        LegacyX8Check.check(GgmlType.Q5_0, 13, ROWS, COLS, Q5_0x8::repack, Q5_0x8::dotReference);
+        X8Check.check(GgmlType.Q5_0, 13, ROWS, COLS, Q5_0x8::repack, Q5_0x8::dotReference);
     }
 }

@@ -18,7 +18,7 @@ class Q8_0x8Test {
     @Test
     void packedKernelMatchesScalarOracleAndF32PathAtOddShapes() {
         // Random bytes: weights cover all of int8, −128 included.
-        LegacyX8Check.check(GgmlType.Q8_0, 17, ROWS, COLS, Q8_0x8::repack, Q8_0x8::dotReference);
+        X8Check.check(GgmlType.Q8_0, 17, ROWS, COLS, Q8_0x8::repack, Q8_0x8::dotReference);
     }
 
     /**
